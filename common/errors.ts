@@ -1,0 +1,55 @@
+/**
+ * Typed errors with stable codes. Every error netdef throws on bad input is a NetdefError whose
+ * `code` never changes between versions and whose message names the file, tensor or layer at fault.
+ */
+export const ErrorCode = {
+  /** An argument (option, path, name) is invalid before any work starts. */
+  InvalidArgument: 'ERR_INVALID_ARGUMENT',
+  /** A file that should exist does not, or cannot be read. */
+  FileNotFound: 'ERR_FILE_NOT_FOUND',
+  /** A zip container (PyTorch .pt) is cut short or damaged. */
+  ZipFormat: 'ERR_ZIP_FORMAT',
+  /** A pickle stream is malformed or uses an opcode the restricted unpickler does not accept. */
+  PickleFormat: 'ERR_PICKLE_FORMAT',
+  /** A pickle names a global outside the allowlist; nothing was executed. */
+  PickleForbidden: 'ERR_PICKLE_FORBIDDEN_GLOBAL',
+  /** A .pt file holds no usable model / state_dict. */
+  CheckpointFormat: 'ERR_CHECKPOINT_FORMAT',
+  /** A safetensors header is malformed (length, JSON, metadata). */
+  SafetensorsHeader: 'ERR_SAFETENSORS_HEADER',
+  /** A safetensors tensor's offsets are out of range, overlapping or not contiguous. */
+  SafetensorsOffsets: 'ERR_SAFETENSORS_OFFSETS',
+  /** A safetensors tensor has a dtype netdef does not know. */
+  SafetensorsDtype: 'ERR_SAFETENSORS_DTYPE',
+  /** Weights do not fit the graph: missing, unexpected, wrong shape or dtype (all listed). */
+  WeightsMismatch: 'ERR_WEIGHTS_MISMATCH',
+  /** A DSL call is inconsistent (shapes, channels, dtypes); the message names the layer. */
+  DslShape: 'ERR_DSL_SHAPE',
+  /** A graph fails verification (dangling tensor, duplicate name, cycle, stale types). */
+  GraphInvalid: 'ERR_GRAPH_INVALID',
+  /** A precision policy cannot be parsed or names an unknown precision. */
+  PolicySyntax: 'ERR_PRECISION_POLICY',
+  /** A backend cannot build or run the graph. */
+  Backend: 'ERR_BACKEND',
+  /** The model description (scale, class count) is unknown or inconsistent. */
+  ModelSpec: 'ERR_MODEL_SPEC',
+} as const;
+
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export class NetdefError extends Error {
+  readonly code: ErrorCodeValue;
+  /** Structured details (for example the list of weight mismatches). */
+  readonly details: unknown;
+
+  constructor(code: ErrorCodeValue, message: string, options?: { cause?: unknown; details?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'NetdefError';
+    this.code = code;
+    this.details = options?.details;
+  }
+}
+
+export function fail(code: ErrorCodeValue, message: string, details?: unknown): never {
+  throw new NetdefError(code, message, { details });
+}
