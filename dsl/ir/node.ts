@@ -36,6 +36,9 @@ export type IrNode =
   | DequantizeNode;
 
 export type NodeKind = IrNode['kind'];
+
+/** A node's own fields without its wiring (inputs, outputs): what a DSL call specifies. */
+export type NodeSpec = IrNode extends infer N ? (N extends IrNode ? Omit<N, 'inputs' | 'outputs'> : never) : never;
 export type NodeOfKind<K extends NodeKind> = Extract<IrNode, { kind: K }>;
 
 /** A table with one handler per node kind: the way passes and backends dispatch. */

@@ -1,0 +1,69 @@
+/**
+ * Turns a precision policy into types: every computing layer takes its inputs in the precision the
+ * policy gives its name, with a Cast inserted where a tensor changes type (one Cast per tensor and
+ * type, shared by all readers) and constants converted in place. Graph inputs and outputs keep
+ * their types (float32), so callers see the same interface under any policy. Explicit Cast,
+ * Quantize and Dequantize nodes are left as written.
+ */
+import type { DType } from '../../common/dtype.js';
+import { isFloat } from '../../common/dtype.js';
+import { castFloat } from '../../common/host-tensor.js';
+import { ErrorCode, fail } from '../../common/errors.js';
+import type { Graph } from '../ir/graph.js';
+import { makeNode } from '../ir/infer.js';
+import type { CastNode, ConstantNode, IrNode, NodeKind } from '../ir/node.js';
+import type { TensorValue } from '../ir/tensor-type.js';
+import { type Precision, type PrecisionPolicy, precisionOf } from '../precision/policy.js';
+import { pruneUnused } from './prune.js';
+import { type RewriteContext, rewriteGraph } from './rewrite.js';
+
+/** How each kind takes part: computes in the policy's precision, passes through, or is an endpoint. */
+const ROLE: { readonly [K in NodeKind]: 'compute' | 'keep' | 'output' | 'constant' } = {
+  Input: 'keep', Output: 'output', Constant: 'constant', Cast: 'keep', Quantize: 'keep', Dequantize: 'keep',
+  Convolution: 'compute', BatchNorm: 'compute', Activation: 'compute', ElementWise: 'compute', Concat: 'compute',
+  Split: 'compute', Pooling: 'compute', Resize: 'compute', Shuffle: 'compute', Softmax: 'compute', MatMul: 'compute',
+};
+
+const FLOAT_OF: Readonly<Record<Exclude<Precision, 'int8'>, 'float32' | 'float16'>> = { fp32: 'float32', fp16: 'float16' };
+
+function targetDtype(policy: PrecisionPolicy, layer: string): 'float32' | 'float16' {
+  const p = precisionOf(policy, layer);
+  if (p === 'int8') {
+    fail(ErrorCode.PolicySyntax, `layer '${layer}': int8 needs quantization scales from calibration, which this version does not provide yet; use fp32 or fp16`);
+  }
+  return FLOAT_OF[p];
+}
+
+export function applyPrecision(g: Graph, policy: PrecisionPolicy): Graph {
+  const producers = new Map<string, IrNode>();
+  const converted = new Map<string, TensorValue>();
+
+  const convert = (ctx: RewriteContext, name: string, to: DType, emitted: IrNode[]): TensorValue => {
+    const v = ctx.value(name);
+    if (v.type.dtype === to || !isFloat(v.type.dtype)) return v;
+    const key = `${v.name}\u0000${to}`;
+    const done = converted.get(key);
+    if (done) return done;
+    const producer = producers.get(v.name)!;
+    const node = producer.kind === 'Constant'
+      ? makeNode<ConstantNode>({ kind: 'Constant', name: `${producer.name}_${to}`, inputs: [], value: castFloat(producer.value, to as 'float32' | 'float16') }, [])
+      : makeNode<CastNode>({ kind: 'Cast', name: `${producer.name}/Cast_${to}`, inputs: [], to }, [v]);
+    emitted.push(node);
+    converted.set(key, node.outputs[0]!);
+    return node.outputs[0]!;
+  };
+
+  const typed = rewriteGraph(g, (node, ctx) => {
+    const role = ROLE[node.kind];
+    let result: IrNode = node;
+    const emitted: IrNode[] = [];
+    if (role === 'compute' || role === 'output') {
+      const to = role === 'output' ? g.nodes.find((n) => n.name === node.name)!.outputs[0]!.type.dtype : targetDtype(policy, node.name);
+      const inputs = node.inputs.map((i) => convert(ctx, i, to, emitted));
+      result = ctx.remake(node, inputs);
+    }
+    for (const n of [...emitted, result]) for (const o of n.outputs) producers.set(o.name, n);
+    return [...emitted, result];
+  });
+  return pruneUnused(typed);
+}
