@@ -10,6 +10,8 @@ export type Pair = number | readonly [number, number];
 export type Padding = number | 'same' | readonly [number, number] | readonly [number, number, number, number];
 
 export interface ConvOptions {
+  /** Input channels the layer is written for; checked against the input tensor when given. */
+  readonly inChannels?: number;
   readonly outChannels: number;
   readonly kernel: Pair;
   readonly stride?: Pair;
@@ -57,6 +59,9 @@ export function normalizeConv(layer: string, x: TensorValue, o: ConvOptions): No
   const c = x.type.shape[1];
   if (x.type.shape.length !== 4 || typeof c !== 'number') {
     throw layerError(where, `expects an NCHW input with fixed channels, found [${x.type.shape.join(', ')}]`);
+  }
+  if (o.inChannels !== undefined && o.inChannels !== c) {
+    throw layerError(where, `is written for ${o.inChannels} input channels, but its input '${x.name}' has ${c}`);
   }
   const groups = o.groups ?? 1;
   if (!Number.isInteger(o.outChannels) || o.outChannels < 1) throw layerError(where, `outChannels must be a positive integer, got ${o.outChannels}`);

@@ -1,8 +1,10 @@
 /**
  * Size and cost of a graph: parameters (what the graph's layers hold after the passes run, so a
  * folded graph counts each convolution's weight and bias, as Ultralytics' fused model does) and
- * GFLOPs counted as Ultralytics counts them (thop): 2 × the multiply-accumulates of convolutions
- * and matrix products, at a given batch size.
+ * GFLOPs counted as Ultralytics counts them (thop's `profile`, then × 2): the multiply-accumulates
+ * of convolutions (bias not counted) and matrix products, plus one op per output element of a
+ * nearest upsample (thop's `count_upsample`); activations, pooling, concatenation and the Detect
+ * head's arithmetic outside modules count zero. This reproduces Ultralytics' published figures.
  */
 import { numel } from '../common/host-tensor.js';
 import { type Graph, tensorIndex } from './ir/graph.js';
@@ -29,7 +31,8 @@ export function nodeParams(node: IrNode): number {
 export function nodeMacs(node: IrNode, input: (name: string) => TensorValue, batch = 1): number {
   const table: KindTable<number> = {
     Input: zero, Output: zero, Constant: zero, Activation: zero, ElementWise: zero, Concat: zero, Split: zero,
-    Pooling: zero, Resize: zero, Shuffle: zero, Softmax: zero, Cast: zero, Quantize: zero, Dequantize: zero, BatchNorm: zero,
+    Pooling: zero, Shuffle: zero, Softmax: zero, Cast: zero, Quantize: zero, Dequantize: zero, BatchNorm: zero,
+    Resize: (n) => numel(fixed(n.outputs[0]!.type.shape, batch)),
     Convolution: (n) => numel(fixed(n.outputs[0]!.type.shape, batch)) * numel(n.weight.shape.slice(1)),
     MatMul: (n) => {
       const k = input(n.inputs[0]!).type.shape.at(-1);

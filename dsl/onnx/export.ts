@@ -20,7 +20,7 @@ import { precisionHandlers } from './handlers/precision.js';
 import { encodeModel, type ModelProtoObject } from './proto.js';
 
 export interface OnnxExportOptions {
-  /** The default-domain opset, 13 to 21 (default 17). */
+  /** The default-domain opset, 13 to 23 (default 17). */
   readonly opset?: number;
   /** ModelProto.producer_name (default 'netdef'). */
   readonly producer?: string;
@@ -33,7 +33,7 @@ export interface OnnxExportOptions {
 export const DEFAULT_OPSET = 17;
 
 /** The ONNX IR version that goes with each supported opset (ONNX release table). */
-const IR_VERSION: Readonly<Record<number, number>> = { 13: 7, 14: 7, 15: 8, 16: 8, 17: 8, 18: 8, 19: 9, 20: 9, 21: 10 };
+const IR_VERSION: Readonly<Record<number, number>> = { 13: 7, 14: 7, 15: 8, 16: 8, 17: 8, 18: 8, 19: 9, 20: 9, 21: 10, 22: 10, 23: 11 };
 
 function irVersionFor(opset: number): number {
   const ir = IR_VERSION[opset];

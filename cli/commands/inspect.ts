@@ -1,0 +1,54 @@
+/**
+ * `netdef inspect`: the typed graph as a table (layer, kind, output shape, dtype, weights) and
+ * totals (layers, parameters, GFLOPs at the input size).
+ */
+import { dispatch, type IrNode, type KindTable } from '../../dsl/ir/node.js';
+import { formatShape } from '../../dsl/ir/tensor-type.js';
+import { graphStats } from '../../dsl/stats.js';
+import { prepareModel } from '../../engine/prepare.js';
+import { batch, imgsz, policy, str, type Values } from '../args.js';
+import { formatTable } from '../table.js';
+
+const noWeights = (): string[] => [];
+const WEIGHT_NAMES: KindTable<string[]> = {
+  Input: noWeights, Output: noWeights, Constant: noWeights, Activation: noWeights, ElementWise: noWeights, Concat: noWeights,
+  Split: noWeights, Pooling: noWeights, Resize: noWeights, Shuffle: noWeights, Softmax: noWeights, MatMul: noWeights,
+  Cast: noWeights, Quantize: noWeights, Dequantize: noWeights,
+  Convolution: (n) => [n.weight.name, ...(n.bias ? [n.bias.name] : [])],
+  BatchNorm: (n) => [n.gamma.name, n.beta.name, n.mean.name, n.var.name],
+};
+
+export function layerRow(node: IrNode): { layer: string; kind: string; shape: string; dtype: string; weights: string[] } {
+  const out = node.outputs[0];
+  return {
+    layer: node.name, kind: node.kind,
+    shape: node.outputs.map((o) => formatShape(o.type.shape)).join(' '),
+    dtype: out ? out.type.dtype : '',
+    weights: dispatch(WEIGHT_NAMES, node),
+  };
+}
+
+export const inspectUsage = `netdef inspect [--weights FILE] [--model yolov8n] [--precision-policy FILE|JSON|SPEC] [--imgsz 640] [--json]`;
+
+export async function inspect(values: Values): Promise<void> {
+  const weights = str(values, 'weights');
+  const model = str(values, 'model');
+  const size = imgsz(values);
+  const prec = policy(values);
+  const b = batch(values);
+  const prepared = await prepareModel({
+    ...(weights ? { weights } : {}), ...(model ? { model } : {}), ...(size ? { imgsz: size } : {}),
+    ...(prec ? { policy: prec } : {}), ...(b !== undefined ? { batch: b } : {}),
+  });
+  const g = prepared.graph;
+  const stats = graphStats(g);
+  const rows = g.nodes.map(layerRow);
+  if (values.json) {
+    const report = { model: g.name, source: prepared.store.source.path, imgsz: g.meta.imgsz, totals: stats, layers: rows };
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return;
+  }
+  const table = formatTable(['layer', 'kind', 'output', 'dtype', 'weights'], rows.map((r) => [r.layer, r.kind, r.shape, r.dtype, r.weights.join(' ')]));
+  process.stdout.write(`${table}\n\n${g.name} (${prepared.store.source.path}) at ${g.meta.imgsz?.join('x')}: `
+    + `${stats.layers} layers, ${stats.parameters.toLocaleString('en-US')} parameters, ${stats.gflops.toFixed(1)} GFLOPs\n`);
+}

@@ -1,0 +1,78 @@
+/**
+ * From weights to a typed graph ready for a backend: load the checkpoint (or make random weights),
+ * build the YOLOv8 graph its metadata describes, check the weights fit, fold batch norms, apply
+ * the precision policy and materialize the effective parameters.
+ */
+import { ErrorCode, fail } from '../common/errors.js';
+import type { HostTensor } from '../common/host-tensor.js';
+import type { Graph } from '../dsl/ir/graph.js';
+import { applyPrecision } from '../dsl/passes/apply-precision.js';
+import { foldBatchNorm } from '../dsl/passes/fold-batch-norm.js';
+import { FP32_POLICY, type PrecisionPolicy } from '../dsl/precision/policy.js';
+import { buildYolov8 } from '../models/yolov8/model.js';
+import { parseScale } from '../models/yolov8/scales.js';
+import { checkWeights, materializeParams } from '../weights/bind.js';
+import { loadWeights } from '../weights/load.js';
+import { randomWeights } from '../weights/random.js';
+import type { WeightStore } from '../weights/store.js';
+
+/** COCO's class count: the default for a model built without weights. */
+export const DEFAULT_CLASSES = 80;
+/** The Detect head's class-branch output bias: its length is the class count. */
+const CLASS_BIAS = 'model.22.cv3.0.2.bias';
+
+export interface PrepareOptions {
+  /** Weights file (.pt or .safetensors). Without it, `model` is built with random weights. */
+  readonly weights?: string;
+  /** 'yolov8n' … 'yolov8x'; overrides (and must agree with) the checkpoint's scale. */
+  readonly model?: string;
+  /** Class count when building without weights (default 80). */
+  readonly nc?: number;
+  readonly imgsz?: readonly [number, number];
+  readonly batch?: string | number;
+  readonly policy?: PrecisionPolicy;
+  /** Seed for random weights. */
+  readonly seed?: number;
+}
+
+export interface PreparedModel {
+  /** The graph as the DSL built it (before passes). */
+  readonly source: Graph;
+  /** The typed graph after folding and the precision policy. */
+  readonly graph: Graph;
+  readonly store: WeightStore;
+  readonly params: Map<string, HostTensor>;
+}
+
+function classCount(store: WeightStore): number | undefined {
+  return store.info.nc ?? store.tensors.get(CLASS_BIAS)?.shape[0];
+}
+
+function graphFor(store: WeightStore, options: PrepareOptions): Graph {
+  const scale = options.model ?? store.info.scale;
+  if (!scale) fail(ErrorCode.ModelSpec, `'${store.source.path}' does not say which YOLOv8 scale it holds; pass --model yolov8n … yolov8x`);
+  const nc = classCount(store) ?? DEFAULT_CLASSES;
+  return buildYolov8({
+    scale, nc, ...(store.info.names?.length === nc ? { names: store.info.names } : {}),
+    ...(options.imgsz ? { imgsz: options.imgsz } : {}), ...(options.batch !== undefined ? { batch: options.batch } : {}),
+  });
+}
+
+export async function prepareModel(options: PrepareOptions): Promise<PreparedModel> {
+  let store: WeightStore;
+  let source: Graph;
+  if (options.weights) {
+    store = await loadWeights(options.weights);
+    source = graphFor(store, options);
+  } else {
+    if (!options.model) fail(ErrorCode.InvalidArgument, 'give a weights file, or a model (yolov8n … yolov8x) to build with random weights');
+    source = buildYolov8({
+      scale: parseScale(options.model), nc: options.nc ?? DEFAULT_CLASSES,
+      ...(options.imgsz ? { imgsz: options.imgsz } : {}), ...(options.batch !== undefined ? { batch: options.batch } : {}),
+    });
+    store = randomWeights(source, options.seed ?? 0);
+  }
+  checkWeights(source, store);
+  const graph = applyPrecision(foldBatchNorm(source), options.policy ?? FP32_POLICY);
+  return { source, graph, store, params: materializeParams(graph, store) };
+}

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { GraphBuilder } from '../../dsl/builder.js';
+import { verifyGraph } from '../../dsl/ir/verify.js';
+import { applyPrecision } from '../../dsl/passes/apply-precision.js';
+import { foldBatchNorm } from '../../dsl/passes/fold-batch-norm.js';
+import { FP32_POLICY, parsePolicy } from '../../dsl/precision/policy.js';
+import { buildYolov8 } from '../../models/yolov8/model.js';
+
+function convBnSilu() {
+  const b = new GraphBuilder('t');
+  const x = b.input('x', 'float32', ['batch', 3, 8, 8]);
+  const m = b.root().list('model').at(0);
+  const y = m.child('conv').conv2d(x, { outChannels: 4, kernel: 3 });
+  const z = m.child('act').silu(m.child('bn').batchNorm(y, { eps: 1e-3 }));
+  b.output('out', z);
+  return b.build({ model: 't' });
+}
+
+describe('foldBatchNorm', () => {
+  it('folds a BatchNorm into the convolution before it and rewires its readers', () => {
+    const before = convBnSilu();
+    const after = verifyGraph(foldBatchNorm(before));
+    expect(before.nodes.map((n) => n.kind)).toEqual(['Input', 'Convolution', 'BatchNorm', 'Activation', 'Output']);
+    expect(after.nodes.map((n) => n.kind)).toEqual(['Input', 'Convolution', 'Activation', 'Output']);
+    const conv = after.nodes[1]!;
+    if (conv.kind !== 'Convolution') throw new Error('expected a convolution');
+    expect(conv.fold?.gamma.name).toBe('model.0.bn.weight');
+    expect(conv.fold?.var.name).toBe('model.0.bn.running_var');
+    expect(conv.fold?.eps).toBe(1e-3);
+    expect(conv.bias?.name).toBe('model.0.conv.bias');
+    expect(after.nodes[2]!.inputs).toEqual([conv.outputs[0]!.name]);
+  });
+
+  it('returns the same graph when there is nothing to fold', () => {
+    const folded = foldBatchNorm(convBnSilu());
+    expect(foldBatchNorm(folded)).toBe(folded);
+  });
+
+  it('leaves no BatchNorm in YOLOv8', () => {
+    const g = foldBatchNorm(buildYolov8({ scale: 'n', nc: 80 }));
+    expect(g.nodes.some((n) => n.kind === 'BatchNorm')).toBe(false);
+    verifyGraph(g);
+  });
+});
+
+describe('applyPrecision', () => {
+  it('returns the same graph under an all-fp32 policy', () => {
+    const g = foldBatchNorm(convBnSilu());
+    expect(applyPrecision(g, FP32_POLICY)).toBe(g);
+  });
+
+  it('inserts casts where types change and keeps float32 graph inputs and outputs', () => {
+    const g = verifyGraph(applyPrecision(foldBatchNorm(convBnSilu()), parsePolicy('*:fp16,/model.0/act/:fp32')));
+    expect(g.nodes.map((n) => `${n.kind}:${n.outputs[0]?.type.dtype}`)).toEqual([
+      'Input:float32', 'Cast:float16', 'Convolution:float16', 'Cast:float32', 'Activation:float32', 'Output:float32',
+    ]);
+    expect(g.nodes[1]!.name).toBe('x/Cast_float16');
+  });
+
+  it('gives yolov8n fp16 everywhere but /model.22/, with casts only at the boundaries', () => {
+    const g = verifyGraph(applyPrecision(foldBatchNorm(buildYolov8({ scale: 'n', nc: 80 })), parsePolicy('*:fp16,/model.22/:fp32')));
+    const casts = g.nodes.filter((n) => n.kind === 'Cast').map((n) => n.name);
+    expect(casts).toEqual(['images/Cast_float16', '/model.15/cv2/act/Silu/Cast_float32', '/model.18/cv2/act/Silu/Cast_float32', '/model.21/cv2/act/Silu/Cast_float32']);
+    for (const n of g.nodes) {
+      if (n.kind === 'Input' || n.kind === 'Cast' || n.kind === 'Output' || n.kind === 'Constant') continue;
+      expect(n.outputs[0]!.type.dtype, n.name).toBe(n.name.startsWith('/model.22/') ? 'float32' : 'float16');
+    }
+  });
+
+  it('converts constants to the dtype of their readers', () => {
+    const g = verifyGraph(applyPrecision(foldBatchNorm(buildYolov8({ scale: 'n', nc: 80 })), parsePolicy('*:fp16')));
+    const constants = g.nodes.filter((n) => n.kind === 'Constant');
+    expect(constants.length).toBe(3);
+    for (const c of constants) expect(c.outputs[0]!.type.dtype).toBe('float16');
+    expect(g.nodes.at(-1)!.outputs[0]!.type.dtype).toBe('float32');
+  });
+
+  it('refuses int8 until calibration exists, naming the layer', () => {
+    expect(() => applyPrecision(convBnSilu(), parsePolicy('/model.0/conv/:int8'))).toThrow(/model\.0\/conv\/Conv.*int8/);
+  });
+});
