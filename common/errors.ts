@@ -7,6 +7,8 @@ export const ErrorCode = {
   InvalidArgument: 'ERR_INVALID_ARGUMENT',
   /** A file that should exist does not, or cannot be read. */
   FileNotFound: 'ERR_FILE_NOT_FOUND',
+  /** A file cannot be written (missing folder, permissions, disk full); nothing is left half-written. */
+  FileWrite: 'ERR_FILE_WRITE',
   /** A zip container (PyTorch .pt) is cut short or damaged. */
   ZipFormat: 'ERR_ZIP_FORMAT',
   /** A pickle stream is malformed or uses an opcode the restricted unpickler does not accept. */

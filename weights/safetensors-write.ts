@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { BYTES_PER_ELEMENT, type DType } from '../common/dtype.js';
-import { ErrorCode, fail } from '../common/errors.js';
+import { ErrorCode, fail, NetdefError } from '../common/errors.js';
 import { type HostTensor, numel } from '../common/host-tensor.js';
 
 /**
- * The safetensors writer: tensors sorted by name, the JSON header space-padded to a multiple of 8
+ * The safetensors writer: tensors ordered as the reference implementation orders them, the JSON header space-padded to a multiple of 8
  * bytes (so the data section starts aligned), written to a temporary file beside the target and
  * renamed over it only when complete, so a failure never leaves a half-written target.
  */
@@ -51,7 +51,9 @@ export async function writeSafetensors(
   } catch (err) {
     await handle?.close().catch(() => undefined);
     await rm(temp, { force: true }).catch(() => undefined);
-    throw err;
+    if (err instanceof NetdefError) throw err;
+    const why = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new NetdefError(ErrorCode.FileWrite, `cannot write ${path}: ${why}`, { cause: err });
   }
   return { bytes: total };
 }
@@ -64,9 +66,12 @@ async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
   }
 }
 
-/** Tensors sorted by name, each checked before anything is written. */
+/** Tensors in file order, each checked before anything is written. */
 function checkedTensors(path: string, tensors: ReadonlyMap<string, HostTensor>): [string, HostTensor][] {
-  const sorted = [...tensors].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  // As the reference implementation orders them: wider elements first (keeps every tensor aligned
+  // to its element size), then by name.
+  const sorted = [...tensors].sort(([a, ta], [b, tb]) =>
+    BYTES_PER_ELEMENT[tb.dtype] - BYTES_PER_ELEMENT[ta.dtype] || (a < b ? -1 : a > b ? 1 : 0));
   for (const [name, t] of sorted) {
     const where = `${path}: cannot write tensor '${name}'`;
     if (name === '__metadata__') fail(ErrorCode.InvalidArgument, `${where}: the name is reserved`);
