@@ -35,11 +35,7 @@ export interface PrepareOptions {
   readonly seed?: number;
 }
 
-export interface PreparedModel {
-  /** The graph as the DSL built it (before passes). */
-  readonly source: Graph;
-  /** The typed graph after folding and the precision policy. */
-  readonly graph: Graph;
+export interface PreparedModel extends PreparedGraph {
   readonly store: WeightStore;
   readonly params: Map<string, HostTensor>;
 }
@@ -58,21 +54,37 @@ function graphFor(store: WeightStore, options: PrepareOptions): Graph {
   });
 }
 
-export async function prepareModel(options: PrepareOptions): Promise<PreparedModel> {
-  let store: WeightStore;
+export interface PreparedGraph {
+  /** The graph as the DSL built it (before passes). */
+  readonly source: Graph;
+  /** The typed graph after folding and the precision policy. */
+  readonly graph: Graph;
+  /** The checked weights, or null when the graph was built from a model name alone. */
+  readonly store: WeightStore | null;
+}
+
+/** The typed graph (and the checked weights when a file is given); no parameters materialized. */
+export async function prepareGraph(options: PrepareOptions): Promise<PreparedGraph> {
+  const shape = {
+    ...(options.imgsz ? { imgsz: options.imgsz } : {}), ...(options.batch !== undefined ? { batch: options.batch } : {}),
+  };
+  let store: WeightStore | null = null;
   let source: Graph;
   if (options.weights) {
     store = await loadWeights(options.weights);
     source = graphFor(store, options);
+    checkWeights(source, store);
   } else {
     if (!options.model) fail(ErrorCode.InvalidArgument, 'give a weights file, or a model (yolov8n … yolov8x) to build with random weights');
-    source = buildYolov8({
-      scale: parseScale(options.model), nc: options.nc ?? DEFAULT_CLASSES,
-      ...(options.imgsz ? { imgsz: options.imgsz } : {}), ...(options.batch !== undefined ? { batch: options.batch } : {}),
-    });
-    store = randomWeights(source, options.seed ?? 0);
+    source = buildYolov8({ scale: parseScale(options.model), nc: options.nc ?? DEFAULT_CLASSES, ...shape });
   }
-  checkWeights(source, store);
   const graph = applyPrecision(foldBatchNorm(source), options.policy ?? FP32_POLICY);
-  return { source, graph, store, params: materializeParams(graph, store) };
+  return { source, graph, store };
+}
+
+/** The typed graph with its effective parameters (random ones, seeded, without a weights file). */
+export async function prepareModel(options: PrepareOptions): Promise<PreparedModel> {
+  const prepared = await prepareGraph(options);
+  const store = prepared.store ?? randomWeights(prepared.source, options.seed ?? 0);
+  return { ...prepared, store, params: materializeParams(prepared.graph, store) };
 }

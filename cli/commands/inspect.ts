@@ -5,7 +5,7 @@
 import { dispatch, type IrNode, type KindTable } from '../../dsl/ir/node.js';
 import { formatShape } from '../../dsl/ir/tensor-type.js';
 import { graphStats } from '../../dsl/stats.js';
-import { prepareModel } from '../../engine/prepare.js';
+import { prepareGraph } from '../../engine/prepare.js';
 import { batch, imgsz, policy, str, type Values } from '../args.js';
 import { formatTable } from '../table.js';
 
@@ -36,7 +36,7 @@ export async function inspect(values: Values): Promise<void> {
   const size = imgsz(values);
   const prec = policy(values);
   const b = batch(values);
-  const prepared = await prepareModel({
+  const prepared = await prepareGraph({
     ...(weights ? { weights } : {}), ...(model ? { model } : {}), ...(size ? { imgsz: size } : {}),
     ...(prec ? { policy: prec } : {}), ...(b !== undefined ? { batch: b } : {}),
   });
@@ -44,11 +44,11 @@ export async function inspect(values: Values): Promise<void> {
   const stats = graphStats(g);
   const rows = g.nodes.map(layerRow);
   if (values.json) {
-    const report = { model: g.name, source: prepared.store.source.path, imgsz: g.meta.imgsz, totals: stats, layers: rows };
+    const report = { model: g.name, source: (prepared.store?.source.path ?? 'no weights'), imgsz: g.meta.imgsz, totals: stats, layers: rows };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return;
   }
   const table = formatTable(['layer', 'kind', 'output', 'dtype', 'weights'], rows.map((r) => [r.layer, r.kind, r.shape, r.dtype, r.weights.join(' ')]));
-  process.stdout.write(`${table}\n\n${g.name} (${prepared.store.source.path}) at ${g.meta.imgsz?.join('x')}: `
+  process.stdout.write(`${table}\n\n${g.name} (${(prepared.store?.source.path ?? 'no weights')}) at ${g.meta.imgsz?.join('x')}: `
     + `${stats.layers} layers, ${stats.parameters.toLocaleString('en-US')} parameters, ${stats.gflops.toFixed(1)} GFLOPs\n`);
 }
