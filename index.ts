@@ -1,0 +1,23 @@
+/** netdef's public API. */
+export { ErrorCode, NetdefError } from './common/errors.js';
+export type { DType } from './common/dtype.js';
+export { fromFloat32, hostTensor, toFloat32, type HostTensor } from './common/host-tensor.js';
+export { GraphBuilder, Module, ModuleList, type Tensor } from './dsl/builder.js';
+export type { Graph, GraphMeta } from './dsl/ir/graph.js';
+export type { IrNode, NodeKind } from './dsl/ir/node.js';
+export { verifyGraph } from './dsl/ir/verify.js';
+export { foldBatchNorm } from './dsl/passes/fold-batch-norm.js';
+export { applyPrecision } from './dsl/passes/apply-precision.js';
+export { parsePolicy, precisionOf, type PrecisionPolicy } from './dsl/precision/policy.js';
+export { exportOnnx } from './dsl/onnx/export.js';
+export { graphStats } from './dsl/stats.js';
+export { buildYolov8, type Yolov8Options } from './models/yolov8/model.js';
+export { YOLOV8_SCALES } from './models/yolov8/scales.js';
+export { loadWeights } from './weights/load.js';
+export { convertPtToSafetensors } from './weights/convert.js';
+export { writeSafetensors } from './weights/safetensors.js';
+export { checkWeights, materializeParams } from './weights/bind.js';
+export type { WeightStore } from './weights/store.js';
+export type { Backend, EngineRunner } from './engine/backend.js';
+export { onnxruntimeBackend } from './engine/backends/onnxruntime.js';
+export { prepareGraph, prepareModel, type PrepareOptions } from './engine/prepare.js';
