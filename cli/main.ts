@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { NetdefError } from '../common/errors.js';
 import { convert, convertUsage } from './commands/convert.js';
+import { detect, detectUsage } from './commands/detect.js';
 import { exportOnnxCommand, exportUsage } from './commands/export-onnx.js';
 import { inspect, inspectUsage } from './commands/inspect.js';
 
@@ -18,11 +19,20 @@ const OPTIONS = {
   batch: { type: 'string' },
   dtype: { type: 'string' },
   json: { type: 'boolean' },
+  rect: { type: 'boolean' },
+  agnostic: { type: 'boolean' },
+  conf: { type: 'string' },
+  iou: { type: 'string' },
+  'max-det': { type: 'string' },
+  classes: { type: 'string' },
+  'save-dir': { type: 'string' },
+  backend: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
 
 const USAGE = `usage:
+  ${detectUsage}
   ${convertUsage}
   ${inspectUsage}
   ${exportUsage}
@@ -53,6 +63,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'convert': await convert(values, positionals); return 0;
       case 'inspect': await inspect(values); return 0;
       case 'export-onnx': await exportOnnxCommand(values); return 0;
+      case 'detect': return await detect(values, positionals);
       default:
         process.stderr.write(`netdef: unknown command '${command}'\n${USAGE}\n`);
         return 1;

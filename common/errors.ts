@@ -35,6 +35,10 @@ export const ErrorCode = {
   Backend: 'ERR_BACKEND',
   /** The model description (scale, class count) is unknown or inconsistent. */
   ModelSpec: 'ERR_MODEL_SPEC',
+  /** An image file or buffer cannot be decoded (not an image, truncated, unsupported); the message names it. */
+  ImageDecode: 'ERR_IMAGE_DECODE',
+  /** An evaluation dataset is malformed: no labels or annotations, a bad label line, non-COCO JSON. */
+  Dataset: 'ERR_DATASET',
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -88,3 +88,11 @@ export async function prepareModel(options: PrepareOptions): Promise<PreparedMod
   const store = prepared.store ?? randomWeights(prepared.source, options.seed ?? 0);
   return { ...prepared, store, params: materializeParams(prepared.graph, store) };
 }
+
+/** The same from weights already loaded (to build several input shapes from one checkpoint). */
+export function prepareFromStore(store: WeightStore, options: Omit<PrepareOptions, 'weights' | 'seed'> = {}): PreparedModel {
+  const source = graphFor(store, options);
+  checkWeights(source, store);
+  const graph = applyPrecision(foldBatchNorm(source), options.policy ?? FP32_POLICY);
+  return { source, graph, store, params: materializeParams(graph, store) };
+}

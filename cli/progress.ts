@@ -1,0 +1,34 @@
+/**
+ * A progress bar on stderr for long runs (folders, evaluation), drawn only when stderr is a
+ * terminal and JSON output was not asked for; otherwise it does nothing.
+ */
+const BAR_WIDTH = 30;
+const REDRAW_MS = 100;
+
+export class Progress {
+  private done = 0;
+  private last = 0;
+  private readonly started = Date.now();
+
+  constructor(private readonly total: number, private readonly what: string, private readonly enabled: boolean) {}
+
+  static forTerminal(total: number, what: string, json: boolean): Progress {
+    return new Progress(total, what, !json && process.stderr.isTTY === true);
+  }
+
+  tick(n = 1): void {
+    this.done += n;
+    const now = Date.now();
+    if (!this.enabled || (now - this.last < REDRAW_MS && this.done < this.total)) return;
+    this.last = now;
+    const fraction = this.total > 0 ? this.done / this.total : 1;
+    const filled = Math.round(fraction * BAR_WIDTH);
+    const rate = this.done / Math.max((now - this.started) / 1000, 1e-3);
+    process.stderr.write(`\r${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)} ${this.done}/${this.total} ${this.what} ${rate.toFixed(1)}/s`);
+  }
+
+  /** Clears the bar line. */
+  end(): void {
+    if (this.enabled) process.stderr.write('\r\x1b[2K');
+  }
+}

@@ -1,0 +1,17 @@
+/** The backends netdef knows, by name, and the check that one can run here. */
+import { ErrorCode, fail } from '../../common/errors.js';
+import type { Backend } from '../backend.js';
+import { onnxruntimeBackend } from './onnxruntime.js';
+
+export const BACKENDS: Readonly<Record<string, Backend>> = { onnxruntime: onnxruntimeBackend };
+
+/** The default where no GPU backend is present. */
+export const DEFAULT_BACKEND = 'onnxruntime';
+
+export function selectBackend(name: string = DEFAULT_BACKEND): Backend {
+  const backend = BACKENDS[name];
+  if (!backend) fail(ErrorCode.InvalidArgument, `unknown backend '${name}' (available: ${Object.keys(BACKENDS).join(', ')})`);
+  const available = backend.available();
+  if (!available.ok) fail(ErrorCode.Backend, `backend '${name}' cannot run here: ${available.reason}`);
+  return backend;
+}

@@ -1,0 +1,150 @@
+/**
+ * The detection pipeline as a user calls it: images in, boxes out. Ultralytics' predict semantics:
+ * decode (EXIF applied, RGB), letterbox to the square input size or, with `rect`, to the minimal
+ * rectangle (multiples of 32; Ultralytics' `auto` for PyTorch models), run the engine, NMS
+ * (conf 0.25, iou 0.7, max_det 300 by default), boxes mapped back to the original image.
+ * Engines are built per input shape from one loaded checkpoint and kept.
+ */
+import { performance } from 'node:perf_hooks';
+import { ErrorCode, NetdefError, fail } from '../common/errors.js';
+import type { PrecisionPolicy } from '../dsl/precision/policy.js';
+import { decodeImage, type RgbImage } from '../vision/image.js';
+import { letterbox } from '../vision/letterbox.js';
+import type { NmsOptions } from '../vision/nms.js';
+import { type Detection, postprocess, predictDefaults } from '../vision/postprocess.js';
+import { imageToTensor } from '../vision/tensor.js';
+import { loadWeights } from '../weights/load.js';
+import type { WeightStore } from '../weights/store.js';
+import type { EngineRunner } from './backend.js';
+import { DEFAULT_BACKEND, selectBackend } from './backends/index.js';
+import { prepareFromStore } from './prepare.js';
+
+export const DEFAULT_IMGSZ = 640;
+
+export interface DetectorOptions {
+  readonly backend?: string;
+  /** Input size: a square side or [height, width] (default 640). */
+  readonly imgsz?: number | readonly [number, number];
+  /** Letterbox to the minimal rectangle instead of the full square. */
+  readonly rect?: boolean;
+  readonly policy?: PrecisionPolicy;
+  readonly threads?: number;
+}
+
+export type DetectOptions = NmsOptions;
+export type ImageInput = string | Uint8Array | RgbImage;
+
+/** Milliseconds spent per stage for one image. */
+export interface StageTimes {
+  readonly decode: number;
+  readonly letterbox: number;
+  readonly inference: number;
+  readonly nms: number;
+}
+
+export interface ImageResult {
+  readonly image: string;
+  readonly width: number;
+  readonly height: number;
+  readonly detections: Detection[];
+  readonly times: StageTimes;
+}
+
+export interface ImageFailure {
+  readonly image: string;
+  readonly error: NetdefError;
+}
+
+function squareShape(imgsz: DetectorOptions['imgsz']): [number, number] {
+  const [h, w] = typeof imgsz === 'number' || imgsz === undefined ? [imgsz ?? DEFAULT_IMGSZ, imgsz ?? DEFAULT_IMGSZ] : imgsz;
+  if (![h, w].every((d) => Number.isInteger(d) && d! >= 32 && d! % 32 === 0)) fail(ErrorCode.InvalidArgument, `imgsz must be positive multiples of 32, got ${String(imgsz)}`);
+  return [h!, w!];
+}
+
+export class Detector {
+  private readonly engines = new Map<string, Promise<EngineRunner>>();
+  private disposed = false;
+
+  private constructor(readonly store: WeightStore, private readonly options: DetectorOptions, readonly names: readonly string[]) {}
+
+  /** Loads a checkpoint (.pt or .safetensors) and checks that the backend can run here. */
+  static async load(weights: string, options: DetectorOptions = {}): Promise<Detector> {
+    selectBackend(options.backend ?? DEFAULT_BACKEND);
+    squareShape(options.imgsz);
+    const store = await loadWeights(weights);
+    const nc = store.info.nc ?? store.info.names?.length ?? 0;
+    const names = store.info.names ?? Array.from({ length: nc }, (_, i) => String(i));
+    return new Detector(store, options, names);
+  }
+
+  /** Detections for each image, in order. Images are processed one after another. */
+  async detect(images: ImageInput | readonly ImageInput[], options: DetectOptions = {}): Promise<ImageResult[]> {
+    const list = Array.isArray(images) ? (images as readonly ImageInput[]) : [images as ImageInput];
+    const out: ImageResult[] = [];
+    for (const image of list) out.push(await this.detectOne(image, options));
+    return out;
+  }
+
+  /** One result per image, as each is done; a failing image yields its error and the rest go on. */
+  async *detectEach(images: Iterable<string> | AsyncIterable<string>, options: DetectOptions = {}): AsyncGenerator<ImageResult | ImageFailure> {
+    for await (const image of images) {
+      try {
+        yield await this.detectOne(image, options);
+      } catch (e) {
+        if (!(e instanceof NetdefError) || e.code === ErrorCode.Backend) throw e;
+        yield { image, error: e };
+      }
+    }
+  }
+
+  async detectOne(input: ImageInput, options: DetectOptions = {}): Promise<ImageResult> {
+    if (this.disposed) fail(ErrorCode.Backend, 'this detector has been disposed');
+    const t0 = performance.now();
+    const image = typeof input === 'string' || input instanceof Uint8Array ? await decodeImage(input) : input;
+    const t1 = performance.now();
+    const boxed = letterbox(image, { shape: squareShape(this.options.imgsz), auto: this.options.rect ?? false });
+    const tensor = imageToTensor(boxed.image);
+    const t2 = performance.now();
+    const engine = await this.engineFor(boxed.image.height, boxed.image.width);
+    const { output0 } = await engine.run({ images: tensor });
+    const t3 = performance.now();
+    const [detections] = postprocess(output0!, { input: [boxed.image.height, boxed.image.width], original: [image.height, image.width] },
+      { ...predictDefaults, ...options }, this.names);
+    const t4 = performance.now();
+    return {
+      image: image.path, width: image.width, height: image.height, detections: detections!,
+      times: { decode: t1 - t0, letterbox: t2 - t1, inference: t3 - t2, nms: t4 - t3 },
+    };
+  }
+
+  /** The engine for one input size, built on first use. */
+  engineFor(height: number, width: number): Promise<EngineRunner> {
+    const key = `${height}x${width}`;
+    let engine = this.engines.get(key);
+    if (!engine) {
+      const prepared = prepareFromStore(this.store, { imgsz: [height, width], ...(this.options.policy ? { policy: this.options.policy } : {}) });
+      const backend = selectBackend(this.options.backend ?? DEFAULT_BACKEND);
+      engine = backend.build(prepared.graph, prepared.params, this.options.threads === undefined ? {} : { threads: this.options.threads });
+      this.engines.set(key, engine);
+      engine.catch(() => this.engines.delete(key));
+    }
+    return engine;
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    const engines = [...this.engines.values()];
+    this.engines.clear();
+    await Promise.allSettled(engines.map(async (e) => (await e).dispose()));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+
+  /** For `using`: starts releasing the engines (runs in flight finish first). */
+  [Symbol.dispose](): void {
+    void this.dispose();
+  }
+}
