@@ -1,0 +1,98 @@
+/**
+ * Accuracy on a dataset, prepared as Ultralytics 8.0.232's `val` prepares it and scored with
+ * COCOeval's semantics (vision/eval). Per image: decode, resize the long side to imgsz
+ * (`load_image`, INTER_LINEAR, ceil), letterbox without upscaling, to the full square (what val
+ * does for exported models: rect off, batch 1) or, with `rect`, to the shape of the image's rect
+ * batch (what val does for PyTorch models: images sorted by aspect ratio, batches of 16, shapes
+ * padded by half a stride). NMS with val's defaults (conf 0.001, iou 0.7, multi-label, 300 per
+ * image); boxes mapped back with the dataset's ratio_pad (load ratio, letterbox padding).
+ */
+import { ErrorCode, NetdefError } from '../common/errors.js';
+import { decodeImage } from '../vision/image.js';
+import { letterbox } from '../vision/letterbox.js';
+import type { NmsOptions } from '../vision/nms.js';
+import { type Detection, postprocess, valDefaults } from '../vision/postprocess.js';
+import { imagesToTensor } from '../vision/tensor.js';
+import { rectBatches, valLoadResize } from '../vision/val-shapes.js';
+import { evaluateCoco, type CocoEvalResult, type CocoDetection, loadEvalDataset, toCocoDetections, type EvalDataset, type EvalImage } from '../vision/eval/index.js';
+import { Detector, DEFAULT_IMGSZ, type DetectorOptions } from './detector.js';
+
+/** Ultralytics' default validation batch size (rect batches are cut at this size). */
+export const VAL_BATCH = 16;
+
+export interface EvaluateOptions extends Omit<DetectorOptions, 'imgsz'> {
+  readonly imgsz?: number;
+  /** 'coco' (annotations JSON) or 'yolo' (labels/); default: COCO when the folder has annotations. */
+  readonly format?: 'coco' | 'yolo';
+  readonly annotations?: string;
+  readonly batch?: number;
+  readonly nms?: NmsOptions;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export interface EvaluationReport extends CocoEvalResult {
+  readonly dataset: string;
+  readonly format: 'coco' | 'yolo';
+  readonly images: number;
+  readonly detections: number;
+  readonly mode: 'square' | 'rect';
+  readonly imgsz: number;
+}
+
+interface Job {
+  readonly images: readonly EvalImage[];
+  /** [height, width] every image of the job is letterboxed to. */
+  readonly shape: readonly [number, number];
+}
+
+function jobs(dataset: EvalDataset, imgsz: number, rect: boolean, batch: number): Job[] {
+  if (!rect) return dataset.images.map((image) => ({ images: [image], shape: [imgsz, imgsz] as const }));
+  const plan = rectBatches(dataset.images.map((i) => [i.height, i.width] as const), batch, imgsz);
+  return plan.batchShapes.map((shape, b) => ({
+    images: plan.order.filter((_, k) => plan.batchOf[k] === b).map((i) => dataset.images[i]!),
+    shape,
+  }));
+}
+
+async function runJob(detector: Detector, job: Job, imgsz: number, nms: NmsOptions): Promise<Detection[][]> {
+  const decoded = await Promise.all(job.images.map((i) => decodeImage(i.path)));
+  const prepared = decoded.map((image) => {
+    const loaded = valLoadResize(image, imgsz);
+    return { image, loaded, boxed: letterbox(loaded, { shape: job.shape, scaleup: false }) };
+  });
+  const engine = await detector.engineFor(job.shape[0], job.shape[1]);
+  const { output0 } = await engine.run({ images: imagesToTensor(prepared.map((p) => p.boxed.image)) });
+  return postprocess(output0!, prepared.map(({ image, loaded, boxed }) => ({
+    input: job.shape,
+    original: [image.height, image.width] as const,
+    ratioPad: { ratio: [loaded.height / image.height, loaded.width / image.width] as const, pad: [boxed.geometry.padLeft, boxed.geometry.padTop] as const },
+  })), nms, detector.names);
+}
+
+export async function evaluate(weights: string, data: string, options: EvaluateOptions = {}): Promise<EvaluationReport> {
+  const imgsz = options.imgsz ?? DEFAULT_IMGSZ;
+  const rect = options.rect ?? false;
+  await using detector = await Detector.load(weights, { ...options, imgsz, rect });
+  const dataset = await loadEvalDataset(data, {
+    ...(options.format ? { format: options.format } : {}), ...(options.annotations ? { annotations: options.annotations } : {}),
+    names: detector.names,
+  });
+  const results: CocoDetection[] = [];
+  let done = 0;
+  for (const job of jobs(dataset, imgsz, rect, options.batch ?? VAL_BATCH)) {
+    let perImage: Detection[][];
+    try {
+      perImage = await runJob(detector, job, imgsz, { ...valDefaults, ...options.nms });
+    } catch (e) {
+      if (e instanceof NetdefError) throw e;
+      throw new NetdefError(ErrorCode.Backend, `evaluation failed on ${job.images.map((i) => i.path).join(', ')}: ${(e as Error).message}`, { cause: e });
+    }
+    job.images.forEach((image, k) => {
+      results.push(...toCocoDetections(image.id, perImage[k]!.map((d) => ({ box: d.box, score: d.score, classIndex: d.classId })), (c) => dataset.categoryIdOfClass(c)));
+    });
+    done += job.images.length;
+    options.onProgress?.(done, dataset.images.length);
+  }
+  const scores = evaluateCoco(dataset.groundTruth, results);
+  return { ...scores, dataset: data, format: dataset.format, images: dataset.images.length, detections: results.length, mode: rect ? 'rect' : 'square', imgsz };
+}
