@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { NetdefError } from '../common/errors.js';
 import { convert, convertUsage } from './commands/convert.js';
 import { detect, detectUsage } from './commands/detect.js';
+import { evalCommand, evalUsage } from './commands/eval.js';
 import { exportOnnxCommand, exportUsage } from './commands/export-onnx.js';
 import { inspect, inspectUsage } from './commands/inspect.js';
 
@@ -27,12 +28,17 @@ const OPTIONS = {
   classes: { type: 'string' },
   'save-dir': { type: 'string' },
   backend: { type: 'string' },
+  data: { type: 'string' },
+  format: { type: 'string' },
+  annotations: { type: 'string' },
+  'per-class': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
 
 const USAGE = `usage:
   ${detectUsage}
+  ${evalUsage}
   ${convertUsage}
   ${inspectUsage}
   ${exportUsage}
@@ -64,6 +70,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'inspect': await inspect(values); return 0;
       case 'export-onnx': await exportOnnxCommand(values); return 0;
       case 'detect': return await detect(values, positionals);
+      case 'eval': return await evalCommand(values);
       default:
         process.stderr.write(`netdef: unknown command '${command}'\n${USAGE}\n`);
         return 1;

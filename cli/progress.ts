@@ -17,7 +17,12 @@ export class Progress {
   }
 
   tick(n = 1): void {
-    this.done += n;
+    this.update(this.done + n);
+  }
+
+  /** Sets how many are done and redraws (at most every 100 ms, and at the end). */
+  update(done: number): void {
+    this.done = done;
     const now = Date.now();
     if (!this.enabled || (now - this.last < REDRAW_MS && this.done < this.total)) return;
     this.last = now;
