@@ -21,3 +21,7 @@ export type { WeightStore } from './weights/store.js';
 export type { Backend, EngineRunner } from './engine/backend.js';
 export { onnxruntimeBackend } from './engine/backends/onnxruntime.js';
 export { prepareGraph, prepareModel, type PrepareOptions } from './engine/prepare.js';
+export { Detector, type DetectorOptions, type DetectOptions, type ImageResult } from './engine/detector.js';
+export { evaluate, type EvaluateOptions, type EvaluationReport } from './engine/evaluate.js';
+export type { Detection } from './vision/postprocess.js';
+export { evaluateCoco } from './vision/eval/index.js';
