@@ -1,0 +1,87 @@
+/**
+ * The contract between TypeScript and the native addon (native/, built by cmake-js into
+ * native/build/Release/netdef_native.node). The addon receives the typed graph as the plain IR
+ * nodes of dsl/ir (frozen objects, `kind` plus per-kind fields; ParamRef fields carry only names
+ * and shapes) and the materialized parameters by name; it never sees a weight file.
+ *
+ * Errors thrown by the addon are JS Errors with a string `code`: 'ERR_NO_CUDA_DEVICE' (no driver or
+ * no GPU), 'ERR_CUDNN_UNAVAILABLE', 'ERR_OUT_OF_MEMORY', 'ERR_ENGINE_FORMAT' (a blob that does not
+ * parse), 'ERR_BACKEND' (anything else), 'ERR_INVALID_ARGUMENT' (bad input shape/dtype/name). The
+ * TypeScript wrapper turns them into NetdefErrors.
+ */
+import type { IrNode } from '../../dsl/ir/node.js';
+
+/** A parameter as the addon receives it: raw little-endian bytes in `dtype`. */
+export interface NativeParam {
+  readonly dtype: string;
+  readonly shape: readonly number[];
+  readonly data: Uint8Array;
+}
+
+export interface NativeGraph {
+  readonly name: string;
+  /** The IR nodes as they are (Constant values and ParamRef inits are HostTensors: {dtype, shape, data}). */
+  readonly nodes: readonly IrNode[];
+  /** Effective parameters by name (weights/bind.ts materializeParams). */
+  readonly params: Readonly<Record<string, NativeParam>>;
+}
+
+export interface NativeDevice {
+  readonly index: number;
+  readonly name: string;
+  /** e.g. [9, 0] for an H100 */
+  readonly computeCapability: readonly [number, number];
+  readonly memoryBytes: number;
+}
+
+export interface NativeCapabilities {
+  /** The addon's own version string (matches package.json). */
+  readonly version: string;
+  readonly cuda: { readonly ok: boolean; readonly reason?: string; readonly runtimeVersion: number; readonly driverVersion: number; readonly devices: readonly NativeDevice[] };
+  readonly cudnn: { readonly ok: boolean; readonly reason?: string; readonly version?: number };
+}
+
+export interface NativeBuildOptions {
+  readonly batch: { readonly min: number; readonly opt: number; readonly max: number };
+  readonly device?: number;
+  /** Time candidate kernels per layer and keep the fastest (default true). */
+  readonly tune?: boolean;
+}
+
+export interface NativeLayerInfo {
+  readonly name: string;
+  readonly kind: string;
+  /** dtype the layer computed in ('float32', 'float16', ...) */
+  readonly dtype: string;
+  /** the kernel chosen for it ('cudnn:implicit_gemm', 'netdef:silu_f16', 'view', ...) */
+  readonly kernel: string;
+  /** milliseconds in the last profiling run (0 before any) */
+  readonly timeMs: number;
+}
+
+export interface NativeOutput {
+  readonly dtype: string;
+  readonly shape: readonly number[];
+  readonly data: Uint8Array;
+}
+
+export interface NativeCudaEngine {
+  /** Runs on a worker thread; `inputs` by graph input name, raw bytes of [batch, ...] tensors. */
+  run(inputs: Readonly<Record<string, Uint8Array>>, batch: number): Promise<Record<string, NativeOutput>>;
+  /** Runs `iterations` times at `batch` timing each layer with CUDA events; updates layers().timeMs. */
+  profile(batch: number, iterations: number): Promise<void>;
+  layers(): NativeLayerInfo[];
+  /** The backend's blob (kernels chosen, weights, plan), for engine files. */
+  serialize(): Uint8Array;
+  /** Peak device memory the engine holds, in bytes. */
+  deviceMemoryBytes(): number;
+  dispose(): void;
+}
+
+export interface NativeAddon {
+  capabilities(): NativeCapabilities;
+  /** The replay into a recording network: one line per call (no GPU needed). */
+  recordReplay(graph: NativeGraph): string[];
+  buildCudaEngine(graph: NativeGraph, options: NativeBuildOptions, onProgress?: (done: number, total: number, layer: string) => void): Promise<NativeCudaEngine>;
+  loadCudaEngine(blob: Uint8Array, options: { readonly device?: number }): Promise<NativeCudaEngine>;
+}
