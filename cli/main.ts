@@ -2,9 +2,9 @@
  * The `netdef` command. Errors are printed as `netdef: <CODE>: <message>` on stderr with exit code 1
  * for bad input (typed NetdefError) and 2 for anything unexpected.
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { NetdefError } from '../common/errors.js';
+import { NETDEF_VERSION } from '../common/version.js';
 import { convert, convertUsage } from './commands/convert.js';
 import { detect, detectUsage } from './commands/detect.js';
 import { evalCommand, evalUsage } from './commands/eval.js';
@@ -44,10 +44,6 @@ const USAGE = `usage:
   ${exportUsage}
   netdef --version`;
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -56,7 +52,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return command ? 0 : 1;
   }
   if (command === '--version' || command === '-v') {
-    process.stdout.write(`${version()}\n`);
+    process.stdout.write(`${NETDEF_VERSION}\n`);
     return 0;
   }
   try {

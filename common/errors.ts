@@ -33,6 +33,8 @@ export const ErrorCode = {
   PolicySyntax: 'ERR_PRECISION_POLICY',
   /** A backend cannot build or run the graph. */
   Backend: 'ERR_BACKEND',
+  /** An engine file is truncated, corrupted, or from another format, netdef version, backend or GPU. */
+  EngineFormat: 'ERR_ENGINE_FORMAT',
   /** The model description (scale, class count) is unknown or inconsistent. */
   ModelSpec: 'ERR_MODEL_SPEC',
   /** An image file or buffer cannot be decoded (not an image, truncated, unsupported); the message names it. */

@@ -4,16 +4,38 @@ import type { Graph } from '../dsl/ir/graph.js';
 /** Named tensors in and out of an engine. */
 export type TensorMap = Readonly<Record<string, HostTensor>>;
 
+/** What an engine says about one of its layers. */
+export interface LayerInfo {
+  readonly name: string;
+  readonly kind: string;
+  /** The dtype the layer computed in. */
+  readonly dtype: string;
+  /** The kernel or implementation chosen for it. */
+  readonly kernel: string;
+  /** Milliseconds in the last profiling run (0 when not profiled). */
+  readonly timeMs: number;
+}
+
 /** A built engine: runs the graph on named inputs. Asynchronous, safe to call concurrently. */
 export interface EngineRunner {
   readonly backend: string;
   run(inputs: TensorMap): Promise<Record<string, HostTensor>>;
+  /** The backend's blob, which `Backend.load` turns back into a runner. */
+  serialize(): Uint8Array;
+  /** Per-layer facts, where the backend knows them. */
+  layers?(): LayerInfo[];
+  /** Times each layer over `iterations` runs at `batch` (updates layers().timeMs). */
+  profile?(batch: number, iterations: number): Promise<void>;
   dispose(): Promise<void>;
 }
 
 export interface BuildOptions {
   /** Threads for CPU backends (0 = the backend's default). */
   readonly threads?: number;
+  /** Batch sizes the engine must accept (GPU backends build for this range). */
+  readonly batch?: { readonly min: number; readonly opt: number; readonly max: number };
+  /** Progress while building (GPU backends tune kernels per layer). */
+  readonly onProgress?: (done: number, total: number, layer: string) => void;
 }
 
 export type Availability = { readonly ok: true } | { readonly ok: false; readonly reason: string };
@@ -27,4 +49,8 @@ export interface Backend {
   readonly name: string;
   available(): Availability;
   build(graph: Graph, params: ReadonlyMap<string, HostTensor>, options?: BuildOptions): Promise<EngineRunner>;
+  /** A runner from a serialized blob; `io` is a graph holding just the Input and Output nodes. */
+  load(blob: Uint8Array, io: Graph, options?: BuildOptions): Promise<EngineRunner>;
+  /** What this machine's blobs are built for ('onnx' for the CPU backend, 'sm_90' for an H100 …). */
+  target(): string;
 }

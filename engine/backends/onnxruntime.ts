@@ -83,6 +83,10 @@ export class OnnxRuntimeRunner implements EngineRunner {
     this.model = model;
   }
 
+  serialize(): Uint8Array {
+    return this.model;
+  }
+
   async run(inputs: TensorMap): Promise<Record<string, HostTensor>> {
     if (this.#disposing) throw backendError(`the engine for graph '${this.#graphName}' has been disposed`);
     checkInputs(this.#inputs, inputs);
@@ -142,6 +146,11 @@ export class OnnxRuntimeRunner implements EngineRunner {
 }
 
 async function build(graph: Graph, params: ReadonlyMap<string, HostTensor>, options: BuildOptions = {}): Promise<OnnxRuntimeRunner> {
+  return load(exportOnnx(graph, params), graph, options);
+}
+
+/** A session from ONNX bytes; `graph` gives the interface (its Input and Output nodes). */
+async function load(model: Uint8Array, graph: Graph, options: BuildOptions = {}): Promise<OnnxRuntimeRunner> {
   const threads = checkThreads(options.threads);
   const state = loadOrt();
   if ('error' in state) throw backendError('onnxruntime-node cannot be loaded', state.error);
@@ -149,7 +158,6 @@ async function build(graph: Graph, params: ReadonlyMap<string, HostTensor>, opti
     const dtype = node.outputs[0]!.type.dtype;
     if (!ortSupports(dtype)) throw backendError(`graph input/output '${node.name}' is ${dtype}, which onnxruntime-node cannot exchange`);
   }
-  const model = exportOnnx(graph, params);
   let session: OrtModule.InferenceSession;
   try {
     session = await state.ort.InferenceSession.create(model, {
@@ -171,4 +179,6 @@ export const onnxruntimeBackend: Backend = {
     return 'error' in state ? { ok: false, reason: `onnxruntime-node cannot be loaded: ${state.error.message}` } : { ok: true };
   },
   build,
+  load,
+  target: () => 'onnx',
 };

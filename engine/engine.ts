@@ -1,0 +1,122 @@
+/**
+ * The engine API: build a typed graph into an engine on a backend, save it as one file, load it
+ * back (refusing files from another netdef version, backend or GPU), run it, inspect its layers.
+ */
+import { ErrorCode, NetdefError, fail } from '../common/errors.js';
+import type { HostTensor } from '../common/host-tensor.js';
+import type { DType } from '../common/dtype.js';
+import { NETDEF_VERSION } from '../common/version.js';
+import { type Graph, graphInputs, graphOutputs, makeGraph } from '../dsl/ir/graph.js';
+import { makeNode } from '../dsl/ir/infer.js';
+import type { InputNode, IrNode, OutputNode } from '../dsl/ir/node.js';
+import type { EngineRunner, LayerInfo, TensorMap } from './backend.js';
+import { DEFAULT_BACKEND, selectBackend } from './backends/index.js';
+import { type EngineMetadata, readEngineFile, writeEngineFile } from './file-format.js';
+import type { PreparedModel } from './prepare.js';
+
+
+export interface EngineBuildOptions {
+  readonly backend?: string;
+  readonly batch?: { readonly min: number; readonly opt: number; readonly max: number };
+  readonly threads?: number;
+  readonly onProgress?: (done: number, total: number, layer: string) => void;
+}
+
+const DEFAULT_BATCH = { min: 1, opt: 1, max: 1 } as const;
+
+function checkBatch(b: EngineBuildOptions['batch']): { min: number; opt: number; max: number } {
+  const batch = b ?? DEFAULT_BATCH;
+  const ok = [batch.min, batch.opt, batch.max].every((n) => Number.isInteger(n) && n >= 1) && batch.min <= batch.opt && batch.opt <= batch.max;
+  if (!ok) fail(ErrorCode.InvalidArgument, `batch range must satisfy 1 <= min <= opt <= max, got ${JSON.stringify(batch)}`);
+  return { ...batch };
+}
+
+const COMPUTING: ReadonlySet<string> = new Set(['Input', 'Output', 'Constant']);
+
+function metadataOf(prepared: PreparedModel, batch: EngineMetadata['batch']): EngineMetadata {
+  const { graph } = prepared;
+  const io = (nodes: readonly IrNode[]) => nodes.map((n) => ({ name: n.name, dtype: n.outputs[0]!.type.dtype, shape: [...n.outputs[0]!.type.shape] }));
+  return {
+    model: graph.meta.model, names: graph.meta.names ?? [], strides: graph.meta.strides ?? [], imgsz: graph.meta.imgsz ?? [0, 0],
+    inputs: io(graphInputs(graph)), outputs: io(graphOutputs(graph)), batch,
+    precision: Object.fromEntries(graph.nodes.filter((n) => !COMPUTING.has(n.kind)).map((n) => [n.name, n.outputs[0]?.type.dtype ?? ''])),
+    weights: [...prepared.params.keys()],
+  };
+}
+
+/** A graph with only the Input and Output nodes the metadata lists (what loading needs). */
+export function interfaceGraph(meta: EngineMetadata): Graph {
+  const inputs = meta.inputs.map((i) => makeNode<InputNode>({ kind: 'Input', name: i.name, inputs: [], dtype: i.dtype as DType, shape: i.shape }, []));
+  const outputs = meta.outputs.map((o) => makeNode<OutputNode>({ kind: 'Output', name: o.name, inputs: [] },
+    [{ name: `${o.name}:value`, type: { dtype: o.dtype as DType, shape: o.shape } }]));
+  return makeGraph(meta.model, [...inputs, ...outputs], { model: meta.model, names: meta.names, strides: meta.strides, imgsz: meta.imgsz });
+}
+
+export class Engine {
+  #disposed = false;
+
+  private constructor(readonly backend: string, readonly metadata: EngineMetadata, private readonly runner: EngineRunner) {}
+
+  static async build(prepared: PreparedModel, options: EngineBuildOptions = {}): Promise<Engine> {
+    const backend = selectBackend(options.backend ?? DEFAULT_BACKEND);
+    const batch = checkBatch(options.batch);
+    const runner = await backend.build(prepared.graph, prepared.params, {
+      batch, ...(options.threads !== undefined ? { threads: options.threads } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    return new Engine(backend.name, metadataOf(prepared, batch), runner);
+  }
+
+  static async load(path: string, options: { readonly threads?: number } = {}): Promise<Engine> {
+    const head = await readEngineFile(path, { netdef: NETDEF_VERSION });
+    const backend = selectBackend(head.backend);
+    const file = await readEngineFile(path, { netdef: NETDEF_VERSION, backend: backend.name, target: backend.target() });
+    const runner = await backend.load(file.blob, interfaceGraph(file.metadata), { batch: file.metadata.batch, ...options });
+    return new Engine(backend.name, file.metadata, runner);
+  }
+
+  async save(path: string): Promise<void> {
+    this.#check();
+    const backend = selectBackend(this.backend);
+    await writeEngineFile(path, { netdef: NETDEF_VERSION, backend: this.backend, target: backend.target(), metadata: this.metadata, blob: this.runner.serialize() });
+  }
+
+  /** Runs on named inputs; the batch (first dimension) must lie within the engine's range. */
+  async run(inputs: TensorMap): Promise<Record<string, HostTensor>> {
+    this.#check();
+    for (const spec of this.metadata.inputs) {
+      const t = inputs[spec.name];
+      const batch = t?.shape[0];
+      if (t && batch !== undefined && typeof spec.shape[0] === 'string' && (batch < this.metadata.batch.min || batch > this.metadata.batch.max)) {
+        fail(ErrorCode.InvalidArgument, `input '${spec.name}' has batch ${batch}; this engine accepts ${this.metadata.batch.min} to ${this.metadata.batch.max}`);
+      }
+    }
+    return this.runner.run(inputs);
+  }
+
+  layers(): LayerInfo[] {
+    this.#check();
+    if (this.runner.layers) return this.runner.layers();
+    return Object.entries(this.metadata.precision).map(([name, dtype]) => ({ name, kind: '', dtype, kernel: this.backend, timeMs: 0 }));
+  }
+
+  async profile(batch = 1, iterations = 20): Promise<LayerInfo[]> {
+    this.#check();
+    if (!this.runner.profile) throw new NetdefError(ErrorCode.Backend, `the ${this.backend} backend cannot profile layers`);
+    await this.runner.profile(batch, iterations);
+    return this.layers();
+  }
+
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    await this.runner.dispose();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+
+  #check(): void {
+    if (this.#disposed) fail(ErrorCode.Backend, `this ${this.metadata.model} engine has been disposed`);
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * Engine files: one file holding everything needed to run a built engine.
+ *
+ *   offset  size  field
+ *   0       8     magic "NETDEFE\0"
+ *   8       4     format version (u32 LE)
+ *   12      4     header JSON length H (u32 LE)
+ *   16      H     header JSON: { netdef, backend, target, metadataBytes, blobBytes }
+ *   16+H    M     metadata JSON (model, class names, strides, input, precision per layer, weight names, batch range)
+ *   ...     B     the backend's blob
+ *   end-32  32    sha256 of every byte before it
+ *
+ * `target` names what the blob was built for (for the CUDA engine the GPU architecture, e.g.
+ * 'sm_90'); a file from another format version, netdef version, backend or target is refused with
+ * a message naming both sides, as is a truncated or corrupted file (checksum). Written atomically.
+ */
+import { createHash } from 'node:crypto';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { ErrorCode, NetdefError } from '../common/errors.js';
+
+export const ENGINE_MAGIC = 'NETDEFE\0';
+export const ENGINE_FORMAT_VERSION = 1;
+const FIXED_HEADER_BYTES = 16;
+const CHECKSUM_BYTES = 32;
+
+export interface EngineMetadata {
+  readonly model: string;
+  readonly names: readonly string[];
+  readonly strides: readonly number[];
+  /** [height, width] the engine was built for. */
+  readonly imgsz: readonly [number, number];
+  readonly inputs: readonly { name: string; dtype: string; shape: readonly (number | string)[] }[];
+  readonly outputs: readonly { name: string; dtype: string; shape: readonly (number | string)[] }[];
+  readonly batch: { readonly min: number; readonly opt: number; readonly max: number };
+  /** Layer name → dtype the graph gives it. */
+  readonly precision: Readonly<Record<string, string>>;
+  readonly weights: readonly string[];
+  readonly policy?: unknown;
+}
+
+export interface EngineFile {
+  readonly netdef: string;
+  readonly backend: string;
+  readonly target: string;
+  readonly metadata: EngineMetadata;
+  readonly blob: Uint8Array;
+}
+
+function formatError(path: string, message: string): NetdefError {
+  return new NetdefError(ErrorCode.EngineFormat, `engine file ${path}: ${message}`);
+}
+
+export function encodeEngine(file: EngineFile): Uint8Array {
+  const metadata = Buffer.from(JSON.stringify(file.metadata), 'utf8');
+  const header = Buffer.from(JSON.stringify({ netdef: file.netdef, backend: file.backend, target: file.target, metadataBytes: metadata.length, blobBytes: file.blob.byteLength }), 'utf8');
+  const fixed = Buffer.alloc(FIXED_HEADER_BYTES);
+  fixed.write(ENGINE_MAGIC, 0, 'latin1');
+  fixed.writeUInt32LE(ENGINE_FORMAT_VERSION, 8);
+  fixed.writeUInt32LE(header.length, 12);
+  const body = Buffer.concat([fixed, header, metadata, file.blob]);
+  return Buffer.concat([body, createHash('sha256').update(body).digest()]);
+}
+
+/** Whether bytes start like an engine file (to tell engines from weights). */
+export function isEngineFile(bytes: Uint8Array): boolean {
+  return bytes.byteLength >= ENGINE_MAGIC.length && Buffer.from(bytes.subarray(0, ENGINE_MAGIC.length)).toString('latin1') === ENGINE_MAGIC;
+}
+
+interface Expectation {
+  readonly netdef: string;
+  readonly backend?: string;
+  readonly target?: string;
+}
+
+export function decodeEngine(bytes: Uint8Array, path: string, expect: Expectation): EngineFile {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (!isEngineFile(buf)) throw formatError(path, 'not a netdef engine (bad magic)');
+  if (buf.length < FIXED_HEADER_BYTES + CHECKSUM_BYTES) throw formatError(path, `truncated (${buf.length} bytes)`);
+  const version = buf.readUInt32LE(8);
+  if (version !== ENGINE_FORMAT_VERSION) throw formatError(path, `format version ${version}, this netdef reads version ${ENGINE_FORMAT_VERSION}`);
+  const headerBytes = buf.readUInt32LE(12);
+  if (FIXED_HEADER_BYTES + headerBytes + CHECKSUM_BYTES > buf.length) throw formatError(path, 'truncated (header runs past the end)');
+  let header: { netdef: string; backend: string; target: string; metadataBytes: number; blobBytes: number };
+  try {
+    header = JSON.parse(buf.subarray(FIXED_HEADER_BYTES, FIXED_HEADER_BYTES + headerBytes).toString('utf8'));
+  } catch {
+    throw formatError(path, 'corrupted header');
+  }
+  const expected = FIXED_HEADER_BYTES + headerBytes + header.metadataBytes + header.blobBytes + CHECKSUM_BYTES;
+  if (buf.length !== expected) throw formatError(path, `${buf.length} bytes, the header says ${expected}: truncated or corrupted`);
+  const body = buf.subarray(0, buf.length - CHECKSUM_BYTES);
+  if (!createHash('sha256').update(body).digest().equals(buf.subarray(buf.length - CHECKSUM_BYTES))) throw formatError(path, 'checksum mismatch: the file is corrupted');
+  if (header.netdef !== expect.netdef) throw formatError(path, `built by netdef ${header.netdef}, this is netdef ${expect.netdef}; rebuild it`);
+  if (expect.backend && header.backend !== expect.backend) throw formatError(path, `built for backend '${header.backend}', not '${expect.backend}'`);
+  if (expect.target && header.target !== expect.target) throw formatError(path, `built for ${header.target}, this machine is ${expect.target}; rebuild it here`);
+  const metaStart = FIXED_HEADER_BYTES + headerBytes;
+  const metadata = JSON.parse(buf.subarray(metaStart, metaStart + header.metadataBytes).toString('utf8')) as EngineMetadata;
+  const blob = new Uint8Array(buf.subarray(metaStart + header.metadataBytes, metaStart + header.metadataBytes + header.blobBytes));
+  return { netdef: header.netdef, backend: header.backend, target: header.target, metadata, blob };
+}
+
+export async function writeEngineFile(path: string, file: EngineFile): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    await writeFile(tmp, encodeEngine(file));
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new NetdefError(ErrorCode.FileWrite, `cannot write engine file ${path}: ${why}`, { cause: e });
+  }
+}
+
+export async function readEngineFile(path: string, expect: Expectation): Promise<EngineFile> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    throw new NetdefError(ErrorCode.FileNotFound, `cannot read engine file ${path}: ${(e as NodeJS.ErrnoException).code ?? e}`, { cause: e });
+  }
+  return decodeEngine(bytes, path, expect);
+}
