@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { NetdefError } from '../common/errors.js';
 import { NETDEF_VERSION } from '../common/version.js';
+import { buildCommand, buildUsage } from './commands/build.js';
 import { convert, convertUsage } from './commands/convert.js';
 import { detect, detectUsage } from './commands/detect.js';
 import { evalCommand, evalUsage } from './commands/eval.js';
@@ -28,6 +29,7 @@ const OPTIONS = {
   classes: { type: 'string' },
   'save-dir': { type: 'string' },
   backend: { type: 'string' },
+  engine: { type: 'string' },
   data: { type: 'string' },
   format: { type: 'string' },
   annotations: { type: 'string' },
@@ -38,6 +40,7 @@ const OPTIONS = {
 
 const USAGE = `usage:
   ${detectUsage}
+  ${buildUsage}
   ${evalUsage}
   ${convertUsage}
   ${inspectUsage}
@@ -67,6 +70,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'export-onnx': await exportOnnxCommand(values); return 0;
       case 'detect': return await detect(values, positionals);
       case 'eval': return await evalCommand(values);
+      case 'build': return await buildCommand(values);
       default:
         process.stderr.write(`netdef: unknown command '${command}'\n${USAGE}\n`);
         return 1;

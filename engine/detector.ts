@@ -15,8 +15,10 @@ import { type Detection, postprocess, predictDefaults } from '../vision/postproc
 import { imageToTensor } from '../vision/tensor.js';
 import { loadWeights } from '../weights/load.js';
 import type { WeightStore } from '../weights/store.js';
-import type { EngineRunner } from './backend.js';
+import { open } from 'node:fs/promises';
 import { DEFAULT_BACKEND, selectBackend } from './backends/index.js';
+import { Engine } from './engine.js';
+import { isEngineFile } from './file-format.js';
 import { prepareFromStore } from './prepare.js';
 
 export const DEFAULT_IMGSZ = 640;
@@ -61,17 +63,43 @@ function squareShape(imgsz: DetectorOptions['imgsz']): [number, number] {
   return [h!, w!];
 }
 
+async function startsLikeEngine(path: string): Promise<boolean> {
+  const ENGINE_PROBE_BYTES = 8;
+  const handle = await open(path, 'r').catch(() => null);
+  if (!handle) return false;
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(ENGINE_PROBE_BYTES), 0, ENGINE_PROBE_BYTES, 0);
+    return isEngineFile(buffer.subarray(0, bytesRead));
+  } finally {
+    await handle.close();
+  }
+}
+
 export class Detector {
-  private readonly engines = new Map<string, Promise<EngineRunner>>();
+  private readonly engines = new Map<string, Promise<Engine>>();
   private disposed = false;
 
-  private constructor(readonly store: WeightStore, private readonly options: DetectorOptions, readonly names: readonly string[]) {}
+  private constructor(readonly store: WeightStore | null, private readonly options: DetectorOptions, readonly names: readonly string[]) {}
 
-  /** Loads a checkpoint (.pt or .safetensors) and checks that the backend can run here. */
-  static async load(weights: string, options: DetectorOptions = {}): Promise<Detector> {
-    selectBackend(options.backend ?? DEFAULT_BACKEND);
+  /**
+   * Loads a checkpoint (.pt or .safetensors; engines are built per input size on first use) or a
+   * saved engine file (fixed input size, so square mode only), and checks the backend can run here.
+   */
+  static async load(weightsOrEngine: string, options: DetectorOptions = {}): Promise<Detector> {
     squareShape(options.imgsz);
-    const store = await loadWeights(weights);
+    if (await startsLikeEngine(weightsOrEngine)) {
+      const engine = await Engine.load(weightsOrEngine, options.threads === undefined ? {} : { threads: options.threads });
+      const [h, w] = engine.metadata.imgsz;
+      if (options.rect) {
+        await engine.dispose();
+        fail(ErrorCode.InvalidArgument, `${weightsOrEngine} is an engine built for ${h}x${w}; rect mode needs weights (engines have a fixed input size)`);
+      }
+      const detector = new Detector(null, { ...options, imgsz: [h, w], backend: engine.backend }, engine.metadata.names);
+      detector.engines.set(`${h}x${w}`, Promise.resolve(engine));
+      return detector;
+    }
+    selectBackend(options.backend ?? DEFAULT_BACKEND);
+    const store = await loadWeights(weightsOrEngine);
     const nc = store.info.nc ?? store.info.names?.length ?? 0;
     const names = store.info.names ?? Array.from({ length: nc }, (_, i) => String(i));
     return new Detector(store, options, names);
@@ -117,14 +145,20 @@ export class Detector {
     };
   }
 
-  /** The engine for one input size, built on first use. */
-  engineFor(height: number, width: number): Promise<EngineRunner> {
+  /** The engine for one input size, built on first use (from weights) or the loaded engine. */
+  engineFor(height: number, width: number, batch = 1): Promise<Engine> {
     const key = `${height}x${width}`;
     let engine = this.engines.get(key);
     if (!engine) {
+      if (!this.store) {
+        const [h, w] = squareShape(this.options.imgsz);
+        return Promise.reject(new NetdefError(ErrorCode.InvalidArgument, `this engine was built for ${h}x${w} inputs, not ${height}x${width}`));
+      }
       const prepared = prepareFromStore(this.store, { imgsz: [height, width], ...(this.options.policy ? { policy: this.options.policy } : {}) });
-      const backend = selectBackend(this.options.backend ?? DEFAULT_BACKEND);
-      engine = backend.build(prepared.graph, prepared.params, this.options.threads === undefined ? {} : { threads: this.options.threads });
+      engine = Engine.build(prepared, {
+        backend: this.options.backend ?? DEFAULT_BACKEND, batch: { min: 1, opt: batch, max: Math.max(batch, 1) },
+        ...(this.options.threads === undefined ? {} : { threads: this.options.threads }),
+      });
       this.engines.set(key, engine);
       engine.catch(() => this.engines.delete(key));
     }

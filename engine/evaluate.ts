@@ -54,13 +54,13 @@ function jobs(dataset: EvalDataset, imgsz: number, rect: boolean, batch: number)
   }));
 }
 
-async function runJob(detector: Detector, job: Job, imgsz: number, nms: NmsOptions): Promise<Detection[][]> {
+async function runJob(detector: Detector, job: Job, imgsz: number, maxBatch: number, nms: NmsOptions): Promise<Detection[][]> {
   const decoded = await Promise.all(job.images.map((i) => decodeImage(i.path)));
   const prepared = decoded.map((image) => {
     const loaded = valLoadResize(image, imgsz);
     return { image, loaded, boxed: letterbox(loaded, { shape: job.shape, scaleup: false }) };
   });
-  const engine = await detector.engineFor(job.shape[0], job.shape[1]);
+  const engine = await detector.engineFor(job.shape[0], job.shape[1], maxBatch);
   const { output0 } = await engine.run({ images: imagesToTensor(prepared.map((p) => p.boxed.image)) });
   return postprocess(output0!, prepared.map(({ image, loaded, boxed }) => ({
     input: job.shape,
@@ -79,10 +79,11 @@ export async function evaluate(weights: string, data: string, options: EvaluateO
   });
   const results: CocoDetection[] = [];
   let done = 0;
-  for (const job of jobs(dataset, imgsz, rect, options.batch ?? VAL_BATCH)) {
+  const batch = options.batch ?? VAL_BATCH;
+  for (const job of jobs(dataset, imgsz, rect, batch)) {
     let perImage: Detection[][];
     try {
-      perImage = await runJob(detector, job, imgsz, { ...valDefaults, ...options.nms });
+      perImage = await runJob(detector, job, imgsz, rect ? batch : 1, { ...valDefaults, ...options.nms });
     } catch (e) {
       if (e instanceof NetdefError) throw e;
       throw new NetdefError(ErrorCode.Backend, `evaluation failed on ${job.images.map((i) => i.path).join(', ')}: ${(e as Error).message}`, { cause: e });

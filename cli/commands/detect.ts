@@ -12,7 +12,7 @@ import { listImages } from '../../vision/files.js';
 import { imgsz, policy, positiveInt, required, str, type Values } from '../args.js';
 import { Progress } from '../progress.js';
 
-export const detectUsage = 'netdef detect IMAGES_OR_FOLDERS... --weights FILE [--backend NAME] [--imgsz 640] [--rect] [--conf 0.25] [--iou 0.7] [--max-det 300] [--classes 0,2] [--agnostic] [--save-dir DIR] [--json]';
+export const detectUsage = 'netdef detect IMAGES_OR_FOLDERS... (--weights FILE | --engine FILE) [--backend NAME] [--imgsz 640] [--rect] [--conf 0.25] [--iou 0.7] [--max-det 300] [--classes 0,2] [--agnostic] [--save-dir DIR] [--json]';
 
 function unitInterval(values: Values, name: string): number | undefined {
   const v = str(values, name);
@@ -50,7 +50,8 @@ function summary(r: ImageResult): string {
 }
 
 export async function detect(values: Values, positionals: readonly string[]): Promise<number> {
-  const weights = required(values, 'weights', 'the .pt or .safetensors file');
+  const engine = str(values, 'engine');
+  const weights = engine ?? required(values, 'weights', 'the .pt or .safetensors file, or --engine');
   const options = detectOptions(values);
   const size = imgsz(values);
   const prec = policy(values);

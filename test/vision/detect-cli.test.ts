@@ -62,6 +62,19 @@ describe('netdef detect', () => {
     expect(res.stderr).toContain(text);
   });
 
+  it('builds an engine file and detects with it exactly as from the weights', async () => {
+    const engineFile = join(dir, 'yolov8n.engine');
+    const built = await netdef('build', '--weights', WEIGHTS, '-o', engineFile);
+    expect(built.code, built.stderr).toBe(0);
+    const fromEngine = await netdef('detect', dataPath('images', 'zidane.jpg'), '--engine', engineFile, '--json');
+    const fromWeights = await netdef('detect', dataPath('images', 'zidane.jpg'), '--weights', WEIGHTS, '--json');
+    expect(fromEngine.code, fromEngine.stderr).toBe(0);
+    expect(JSON.parse(fromEngine.stdout)).toEqual(JSON.parse(fromWeights.stdout));
+    const rect = await netdef('detect', dataPath('images', 'zidane.jpg'), '--engine', engineFile, '--rect');
+    expect(rect.code).toBe(1);
+    expect(rect.stderr).toContain('rect mode needs weights');
+  });
+
   it('refuses an empty folder, naming it', async () => {
     const empty = join(dir, 'empty');
     mkdirSync(empty);

@@ -1,0 +1,50 @@
+/** `netdef build --weights FILE --backend cuda -o model.engine`: a saved engine, with progress while it tunes. */
+import { performance } from 'node:perf_hooks';
+import { ErrorCode, fail } from '../../common/errors.js';
+import { Engine } from '../../engine/engine.js';
+import { prepareModel } from '../../engine/prepare.js';
+import { batch as batchArg, imgsz, policy, required, str, type Values } from '../args.js';
+import { Progress } from '../progress.js';
+
+export const buildUsage = 'netdef build --weights FILE [--backend cuda|onnxruntime] [--precision-policy P] [--imgsz 640] [--batch N | --batch MIN:OPT:MAX] -o OUT.engine';
+
+function batchRange(values: Values): { min: number; opt: number; max: number } | undefined {
+  const v = str(values, 'batch');
+  if (v === undefined) return undefined;
+  const parts = v.split(':').map(Number);
+  if (parts.length === 1) {
+    const n = batchArg(values) as number;
+    return { min: 1, opt: n, max: n };
+  }
+  const [min, opt, max] = parts;
+  if (parts.length !== 3 || ![min, opt, max].every((n) => Number.isInteger(n) && n! >= 1)) fail(ErrorCode.InvalidArgument, `--batch must be N or MIN:OPT:MAX, got '${v}'`);
+  return { min: min!, opt: opt!, max: max! };
+}
+
+export async function buildCommand(values: Values): Promise<number> {
+  const out = required(values, 'output', 'the engine file to write');
+  const weights = required(values, 'weights', 'the .pt or .safetensors file');
+  const backend = str(values, 'backend');
+  const size = imgsz(values);
+  const prec = policy(values);
+  const batch = batchRange(values);
+  const started = performance.now();
+  const prepared = await prepareModel({ weights, ...(size ? { imgsz: size } : {}), ...(prec ? { policy: prec } : {}) });
+  let progress: Progress | undefined;
+  const engine = await Engine.build(prepared, {
+    ...(backend ? { backend } : {}), ...(batch ? { batch } : {}),
+    onProgress: (done, total) => {
+      progress ??= Progress.forTerminal(total, 'layers tuned', false);
+      progress.update(done);
+    },
+  });
+  progress?.end();
+  try {
+    await engine.save(out);
+  } finally {
+    await engine.dispose();
+  }
+  process.stderr.write(`wrote ${out}: ${engine.metadata.model} on ${engine.backend}, batch ${engine.metadata.batch.min}..${engine.metadata.batch.max}, `
+    + `built in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  return 0;
+}
