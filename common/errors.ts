@@ -41,6 +41,12 @@ export const ErrorCode = {
   ImageDecode: 'ERR_IMAGE_DECODE',
   /** An evaluation dataset is malformed: no labels or annotations, a bad label line, non-COCO JSON. */
   Dataset: 'ERR_DATASET',
+  /** No CUDA driver or no CUDA device on this machine (the CPU backend still works). */
+  NoCudaDevice: 'ERR_NO_CUDA_DEVICE',
+  /** cuDNN 9 cannot be loaded (libcudnn.so.9 missing or too old). */
+  CudnnUnavailable: 'ERR_CUDNN_UNAVAILABLE',
+  /** The GPU (or the host) ran out of memory; nothing was left half-built. */
+  OutOfMemory: 'ERR_OUT_OF_MEMORY',
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,3 +1,4 @@
+import type { ErrorCodeValue } from '../common/errors.js';
 import type { HostTensor } from '../common/host-tensor.js';
 import type { Graph } from '../dsl/ir/graph.js';
 
@@ -26,6 +27,10 @@ export interface EngineRunner {
   layers?(): LayerInfo[];
   /** Times each layer over `iterations` runs at `batch` (updates layers().timeMs). */
   profile?(batch: number, iterations: number): Promise<void>;
+  /** Median milliseconds of the whole forward at `batch` (GPU backends: CUDA graph replays, device-resident inputs unless withCopies). */
+  timeForward?(batch: number, iterations: number, withCopies: boolean): Promise<number>;
+  /** Device memory the engine holds, in bytes (GPU backends). */
+  deviceMemoryBytes?(): number;
   dispose(): Promise<void>;
 }
 
@@ -38,7 +43,8 @@ export interface BuildOptions {
   readonly onProgress?: (done: number, total: number, layer: string) => void;
 }
 
-export type Availability = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+/** Whether a backend can run here; when not, why, and the error code to report (default ERR_BACKEND). */
+export type Availability = { readonly ok: true } | { readonly ok: false; readonly reason: string; readonly code?: ErrorCodeValue };
 
 /**
  * The backend contract: whether it can run here (with the reason when not), and build a runner

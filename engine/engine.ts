@@ -106,6 +106,20 @@ export class Engine {
     return this.layers();
   }
 
+  /** Median milliseconds of the whole forward at `batch`, timed by the backend (GPU backends only). */
+  async timeForward(batch: number, options: { readonly iterations?: number; readonly withCopies?: boolean } = {}): Promise<number> {
+    this.#check();
+    if (!this.runner.timeForward) throw new NetdefError(ErrorCode.Backend, `the ${this.backend} backend cannot time its forward`);
+    const DEFAULT_ITERATIONS = 100;
+    return this.runner.timeForward(batch, options.iterations ?? DEFAULT_ITERATIONS, options.withCopies ?? false);
+  }
+
+  /** Device memory the engine holds, in bytes (0 where the backend does not say). */
+  deviceMemoryBytes(): number {
+    this.#check();
+    return this.runner.deviceMemoryBytes?.() ?? 0;
+  }
+
   async dispose(): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;

@@ -1,9 +1,10 @@
 /** The backends netdef knows, by name, and the check that one can run here. */
 import { ErrorCode, fail } from '../../common/errors.js';
 import type { Backend } from '../backend.js';
+import { cudaBackend } from './cuda.js';
 import { onnxruntimeBackend } from './onnxruntime.js';
 
-export const BACKENDS: Readonly<Record<string, Backend>> = { onnxruntime: onnxruntimeBackend };
+export const BACKENDS: Readonly<Record<string, Backend>> = { onnxruntime: onnxruntimeBackend, cuda: cudaBackend };
 
 /** The default where no GPU backend is present. */
 export const DEFAULT_BACKEND = 'onnxruntime';
@@ -12,6 +13,6 @@ export function selectBackend(name: string = DEFAULT_BACKEND): Backend {
   const backend = BACKENDS[name];
   if (!backend) fail(ErrorCode.InvalidArgument, `unknown backend '${name}' (available: ${Object.keys(BACKENDS).join(', ')})`);
   const available = backend.available();
-  if (!available.ok) fail(ErrorCode.Backend, `backend '${name}' cannot run here: ${available.reason}`);
+  if (!available.ok) fail(available.code ?? ErrorCode.Backend, `backend '${name}' cannot run here: ${available.reason}`);
   return backend;
 }

@@ -37,6 +37,8 @@ export interface NativeDevice {
 export interface NativeCapabilities {
   /** The addon's own version string (matches package.json). */
   readonly version: string;
+  /** Whether the addon was built with the CUDA engine (native/CMakeLists.txt, NETDEF_WITH_CUDA_ENGINE). */
+  readonly cudaEngine: boolean;
   readonly cuda: { readonly ok: boolean; readonly reason?: string; readonly runtimeVersion: number; readonly driverVersion: number; readonly devices: readonly NativeDevice[] };
   readonly cudnn: { readonly ok: boolean; readonly reason?: string; readonly version?: number };
 }
@@ -71,6 +73,8 @@ export interface NativeCudaEngine {
   /** Runs `iterations` times at `batch` timing each layer with CUDA events; updates layers().timeMs. */
   profile(batch: number, iterations: number): Promise<void>;
   layers(): NativeLayerInfo[];
+  /** Median milliseconds of the captured forward at `batch` over `iterations` replays (CUDA events); with the host copies run() adds when `withCopies`. */
+  timeForward(batch: number, iterations: number, withCopies: boolean): Promise<number>;
   /** The backend's blob (kernels chosen, weights, plan), for engine files. */
   serialize(): Uint8Array;
   /** Peak device memory the engine holds, in bytes. */

@@ -1,0 +1,166 @@
+/**
+ * Loading the native addon (native/build/Release/netdef_native.node, built by `npm run build:native`)
+ * and its boundary: every error that comes out of it is a NetdefError.
+ *
+ * - Not built: ERR_BACKEND saying to run `npm run build:native` (needs cmake and nvcc).
+ * - Fails to load (dlopen): ERR_BACKEND with the loader's own message.
+ * - Errors from the addon carry a `code` (addon-types.ts lists them); they become NetdefErrors with
+ *   that code (ERR_BACKEND for a code netdef does not know).
+ * - buildCudaEngine / loadCudaEngine first check the addon's capabilities(): no driver or no GPU is
+ *   ERR_NO_CUDA_DEVICE before native code is asked to build anything.
+ *
+ * `nativeAvailability()` combines all of this into the backend contract's {ok, reason}.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ErrorCode, type ErrorCodeValue, NetdefError } from '../../common/errors.js';
+import type { HostTensor } from '../../common/host-tensor.js';
+import type { Graph } from '../../dsl/ir/graph.js';
+import type { Availability } from '../backend.js';
+import type { NativeAddon, NativeBuildOptions, NativeCudaEngine, NativeGraph } from './addon-types.js';
+
+const ADDON = join('native', 'build', 'Release', 'netdef_native.node');
+
+/** The codes native errors may carry, as NetdefError codes. */
+const NATIVE_CODES: Readonly<Record<string, ErrorCodeValue>> = {
+  [ErrorCode.NoCudaDevice]: ErrorCode.NoCudaDevice,
+  [ErrorCode.CudnnUnavailable]: ErrorCode.CudnnUnavailable,
+  [ErrorCode.OutOfMemory]: ErrorCode.OutOfMemory,
+  [ErrorCode.EngineFormat]: ErrorCode.EngineFormat,
+  [ErrorCode.Backend]: ErrorCode.Backend,
+  [ErrorCode.InvalidArgument]: ErrorCode.InvalidArgument,
+};
+
+/** The package root: the nearest ancestor of this file holding package.json (from the sources or from dist/). */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) return process.cwd();
+    dir = parent;
+  }
+  return dir;
+}
+
+/** Where the addon is expected. */
+export function nativeAddonPath(): string {
+  return join(packageRoot(), ADDON);
+}
+
+/** A native error (a JS Error with `code`) as a NetdefError; NetdefErrors pass through. */
+export function toNetdefError(e: unknown): NetdefError {
+  if (e instanceof NetdefError) return e;
+  const code = typeof (e as { code?: unknown })?.code === 'string' ? NATIVE_CODES[(e as { code: string }).code] : undefined;
+  const message = e instanceof Error ? e.message : String(e);
+  return new NetdefError(code ?? ErrorCode.Backend, message, { cause: e });
+}
+
+function typed<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw toNetdefError(e);
+  }
+}
+
+async function typedAsync<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    throw toNetdefError(e);
+  }
+}
+
+function wrapEngine(raw: NativeCudaEngine): NativeCudaEngine {
+  return {
+    run: (inputs, batch) => typedAsync(() => raw.run(inputs, batch)),
+    profile: (batch, iterations) => typedAsync(() => raw.profile(batch, iterations)),
+    layers: () => typed(() => raw.layers()),
+    timeForward: (batch, iterations, withCopies) => typedAsync(async () => {
+      if (typeof raw.timeForward !== 'function') throw new NetdefError(ErrorCode.Backend, 'this build of the native addon has no timeForward: rebuild it with `npm run build:native`');
+      return raw.timeForward(batch, iterations, withCopies);
+    }),
+    serialize: () => typed(() => raw.serialize()),
+    deviceMemoryBytes: () => typed(() => raw.deviceMemoryBytes()),
+    dispose: () => typed(() => raw.dispose()),
+  };
+}
+
+/** ERR_NO_CUDA_DEVICE unless the addon sees a driver and a GPU. */
+function requireCuda(raw: NativeAddon, what: string): void {
+  const cuda = typed(() => raw.capabilities()).cuda;
+  if (!cuda.ok) throw new NetdefError(ErrorCode.NoCudaDevice, `${what}: no CUDA device: ${cuda.reason ?? 'unknown reason'}`);
+}
+
+async function buildEngine(raw: NativeAddon, graph: NativeGraph, options: NativeBuildOptions, onProgress?: (done: number, total: number, layer: string) => void): Promise<NativeCudaEngine> {
+  requireCuda(raw, `building a CUDA engine for graph '${graph.name}'`);
+  // The callback's own errors must not reach native code; the first one fails the build afterwards.
+  let progressError: unknown;
+  const report = onProgress && ((done: number, total: number, layer: string) => {
+    try {
+      onProgress(done, total, layer);
+    } catch (e) {
+      progressError ??= e;
+    }
+  });
+  const engine = wrapEngine(await typedAsync(() => raw.buildCudaEngine(graph, options, report)));
+  if (progressError !== undefined) {
+    engine.dispose();
+    throw new NetdefError(ErrorCode.InvalidArgument, `the onProgress callback threw: ${progressError instanceof Error ? progressError.message : String(progressError)}`, { cause: progressError });
+  }
+  return engine;
+}
+
+function wrapAddon(raw: NativeAddon): NativeAddon {
+  return {
+    capabilities: () => typed(() => raw.capabilities()),
+    recordReplay: (graph) => typed(() => raw.recordReplay(graph)),
+    buildCudaEngine: (graph, options, onProgress) => typedAsync(() => buildEngine(raw, graph, options, onProgress)),
+    loadCudaEngine: (blob, options) => typedAsync(async () => {
+      requireCuda(raw, 'loading a CUDA engine');
+      return wrapEngine(await raw.loadCudaEngine(blob, options));
+    }),
+  };
+}
+
+let loaded: NativeAddon | undefined;
+
+/** The addon, loaded once; throws ERR_BACKEND when it is not built or cannot be loaded. */
+export function loadNativeAddon(): NativeAddon {
+  if (loaded) return loaded;
+  const path = nativeAddonPath();
+  if (!existsSync(path)) {
+    throw new NetdefError(ErrorCode.Backend, `the native addon is not built (${path} does not exist): run \`npm run build:native\` (it needs cmake and nvcc from the CUDA toolkit)`);
+  }
+  try {
+    loaded = wrapAddon(createRequire(import.meta.url)(path) as NativeAddon);
+  } catch (e) {
+    throw new NetdefError(ErrorCode.Backend, `the native addon ${path} cannot be loaded: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+  return loaded;
+}
+
+/** Whether the CUDA engine can run here, and why not. */
+export function nativeAvailability(): Availability {
+  let addon: NativeAddon;
+  try {
+    addon = loadNativeAddon();
+  } catch (e) {
+    return { ok: false, reason: toNetdefError(e).message };
+  }
+  const caps = addon.capabilities();
+  if (!caps.cuda.ok) return { ok: false, reason: `no CUDA device: ${caps.cuda.reason ?? 'unknown reason'}`, code: ErrorCode.NoCudaDevice };
+  if (!caps.cudaEngine) return { ok: false, reason: 'the native addon was built without the CUDA engine (native/src/cuda/engine.cc missing or NETDEF_WITH_CUDA_ENGINE=OFF)' };
+  return { ok: true };
+}
+
+/** The addon's view of a typed graph and its materialized parameters (nothing is copied). */
+export function toNativeGraph(graph: Graph, params: ReadonlyMap<string, HostTensor>): NativeGraph {
+  return {
+    name: graph.name,
+    nodes: graph.nodes,
+    params: Object.fromEntries([...params].map(([name, t]) => [name, { dtype: t.dtype, shape: t.shape, data: t.data }])),
+  };
+}

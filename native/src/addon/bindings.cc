@@ -1,0 +1,198 @@
+// The addon's entry points (NativeAddon in engine/native/addon-types.ts) and its module init.
+//   capabilities()                 what the machine offers (never throws)
+//   recordReplay(graph)            the replay into a RecordingNetwork: one line per call
+//   buildCudaEngine(graph, options, onProgress?) -> Promise<engine>   (graph copied, built on a worker)
+//   loadCudaEngine(blob, options)  -> Promise<engine>                  (blob copied, loaded on a worker)
+// Errors are JS Errors with `code` (js_values.h); the asynchronous calls reject instead of throwing.
+#include <napi.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "../common/error.h"
+#include "../cuda/engine_api.h"
+#include "../replay/recording_network.h"
+#include "../replay/replay.h"
+#include "engine_wrap.h"
+#include "graph_from_js.h"
+#include "js_values.h"
+#include "promise_worker.h"
+
+namespace netdef::addon {
+namespace {
+
+Napi::Value capabilities(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    cuda::Capabilities caps = cuda::capabilities();
+    Napi::Object cudaInfo = Napi::Object::New(env);
+    cudaInfo.Set("ok", caps.cudaOk);
+    if (!caps.cudaOk) cudaInfo.Set("reason", caps.cudaReason);
+    cudaInfo.Set("runtimeVersion", caps.runtimeVersion);
+    cudaInfo.Set("driverVersion", caps.driverVersion);
+    Napi::Array devices = Napi::Array::New(env, caps.devices.size());
+    for (size_t i = 0; i < caps.devices.size(); ++i) {
+      const cuda::DeviceInfo& d = caps.devices[i];
+      Napi::Object device = Napi::Object::New(env);
+      device.Set("index", d.index);
+      device.Set("name", d.name);
+      Napi::Array cc = Napi::Array::New(env, 2);
+      cc.Set(0u, d.major);
+      cc.Set(1u, d.minor);
+      device.Set("computeCapability", cc);
+      device.Set("memoryBytes", static_cast<double>(d.memoryBytes));
+      devices.Set(static_cast<uint32_t>(i), device);
+    }
+    cudaInfo.Set("devices", devices);
+    Napi::Object cudnn = Napi::Object::New(env);
+    cudnn.Set("ok", caps.cudnnOk);
+    if (!caps.cudnnOk) cudnn.Set("reason", caps.cudnnReason);
+    if (caps.cudnnVersion > 0) cudnn.Set("version", caps.cudnnVersion);
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("version", NETDEF_VERSION);
+    out.Set("cudaEngine", NETDEF_WITH_CUDA_ENGINE != 0);
+    out.Set("cuda", cudaInfo);
+    out.Set("cudnn", cudnn);
+    return out;
+  });
+}
+
+Napi::Value recordReplay(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    OwnedGraph g = graphFromJs(info[0], ParamMemory::View);  // synchronous: the JS buffers outlive the call
+    RecordingNetwork network;
+    replay(g.graph, network);
+    std::vector<std::string> lines = network.lines();
+    Napi::Array out = Napi::Array::New(env, lines.size());
+    for (size_t i = 0; i < lines.size(); ++i) out.Set(static_cast<uint32_t>(i), lines[i]);
+    return out;
+  });
+}
+
+cuda::BuildOptions buildOptions(const Napi::Value& value) {
+  FieldReader o(value, "buildCudaEngine options");
+  FieldReader batch = o.child("batch");
+  cuda::BuildOptions options;
+  options.minBatch = batch.integer("min", 1);
+  options.optBatch = batch.integer("opt", 1);
+  options.maxBatch = batch.integer("max", 1);
+  if (options.minBatch > options.optBatch || options.optBatch > options.maxBatch) batch.fail("batch must satisfy min <= opt <= max");
+  if (o.has("device")) options.device = static_cast<int>(o.integer("device", 0));
+  if (o.has("tune")) options.tune = o.boolean("tune");
+  return options;
+}
+
+struct Progress {
+  int done, total;
+  std::string layer;
+};
+
+// Calls onProgress on the JS thread. An exception from the callback is dropped: progress must not
+// fail a build (the TypeScript wrapper catches its own callback's errors first).
+void callProgress(Napi::Env env, Napi::Function callback, void* /*context*/, Progress* progress) {
+  std::unique_ptr<Progress> p(progress);
+  if (!env || !callback) return;
+  try {
+    callback.Call({Napi::Number::New(env, p->done), Napi::Number::New(env, p->total), Napi::String::New(env, p->layer)});
+  } catch (...) {
+  }
+}
+
+using ProgressFn = Napi::TypedThreadSafeFunction<void, Progress, callProgress>;
+
+class BuildWorker final : public PromiseWorker {
+ public:
+  BuildWorker(Napi::Env env, std::unique_ptr<OwnedGraph> graph, cuda::BuildOptions options, Napi::Value onProgress)
+      : PromiseWorker(env), graph_(std::move(graph)), options_(options) {
+    if (onProgress.IsFunction()) {
+      progress_ = ProgressFn::New(env, onProgress.As<Napi::Function>(), "netdef:buildCudaEngine:progress", 0, 1);
+      hasProgress_ = true;
+    }
+  }
+
+ private:
+  void work() override {
+    // Release the progress function and the graph copy however the build ends.
+    struct Done {
+      BuildWorker& w;
+      ~Done() {
+        if (w.hasProgress_) w.progress_.Release();
+        w.graph_.reset();
+      }
+    } done{*this};
+    cuda::ProgressFn report;
+    if (hasProgress_) {
+      report = [this](int d, int t, const std::string& layer) { progress_.NonBlockingCall(new Progress{d, t, layer}); };
+    }
+    engine_ = cuda::buildEngine(graph_->graph, options_, report);
+  }
+
+  Napi::Value result(Napi::Env env) override { return EngineWrap::wrap(env, std::move(engine_)); }
+
+  std::unique_ptr<OwnedGraph> graph_;
+  cuda::BuildOptions options_;
+  ProgressFn progress_;
+  bool hasProgress_ = false;
+  std::unique_ptr<cuda::Engine> engine_;
+};
+
+Napi::Value buildCudaEngine(const Napi::CallbackInfo& info) {
+  return promiseGuard(info.Env(), [&]() -> Napi::Value {
+    auto graph = std::make_unique<OwnedGraph>(graphFromJs(info[0], ParamMemory::Copy));
+    cuda::BuildOptions options = buildOptions(info[1]);
+    Napi::Value onProgress = info[2];
+    if (!onProgress.IsUndefined() && !onProgress.IsFunction()) throw Error(kErrInvalidArgument, "buildCudaEngine: onProgress must be a function");
+    return queue(std::make_unique<BuildWorker>(info.Env(), std::move(graph), options, onProgress));
+  });
+}
+
+class LoadWorker final : public PromiseWorker {
+ public:
+  LoadWorker(Napi::Env env, std::vector<uint8_t> blob, int device) : PromiseWorker(env), blob_(std::move(blob)), device_(device) {}
+
+ private:
+  void work() override {
+    engine_ = cuda::loadEngine(blob_, device_);
+    blob_ = {};
+  }
+  Napi::Value result(Napi::Env env) override { return EngineWrap::wrap(env, std::move(engine_)); }
+
+  std::vector<uint8_t> blob_;
+  int device_;
+  std::unique_ptr<cuda::Engine> engine_;
+};
+
+Napi::Value loadCudaEngine(const Napi::CallbackInfo& info) {
+  return promiseGuard(info.Env(), [&]() -> Napi::Value {
+    Napi::Value blob = info[0];
+    if (!blob.IsTypedArray() || blob.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+      throw Error(kErrInvalidArgument, "loadCudaEngine: the engine blob must be a Uint8Array");
+    }
+    int device = 0;
+    if (!info[1].IsUndefined()) {
+      FieldReader options(info[1], "loadCudaEngine options");
+      if (options.has("device")) device = static_cast<int>(options.integer("device", 0));
+    }
+    Napi::Uint8Array bytes = blob.As<Napi::Uint8Array>();
+    return queue(std::make_unique<LoadWorker>(info.Env(), std::vector<uint8_t>(bytes.Data(), bytes.Data() + bytes.ByteLength()), device));
+  });
+}
+
+Napi::Object init(Napi::Env env, Napi::Object exports) {
+  EngineWrap::define(env);
+  exports.Set("capabilities", Napi::Function::New<capabilities>(env, "capabilities"));
+  exports.Set("recordReplay", Napi::Function::New<recordReplay>(env, "recordReplay"));
+  exports.Set("buildCudaEngine", Napi::Function::New<buildCudaEngine>(env, "buildCudaEngine"));
+  exports.Set("loadCudaEngine", Napi::Function::New<loadCudaEngine>(env, "loadCudaEngine"));
+  return exports;
+}
+
+}  // namespace
+}  // namespace netdef::addon
+
+// NODE_API_MODULE pastes the name into an identifier, so it takes an unqualified function.
+static Napi::Object initNetdef(Napi::Env env, Napi::Object exports) { return netdef::addon::init(env, exports); }
+
+NODE_API_MODULE(netdef_native, initNetdef)

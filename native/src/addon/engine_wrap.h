@@ -1,0 +1,43 @@
+// The JS object for a CUDA engine (NativeCudaEngine in engine/native/addon-types.ts).
+//
+// Ownership: the wrapper holds a shared_ptr to the engine and every run/profile worker holds
+// another for as long as it works, so the workers in flight are counted by the shared_ptr.
+// dispose() drops the wrapper's reference at once and never blocks: the engine is freed when the
+// last run in flight finishes (on that worker's thread), or at once if none is. Any method after
+// dispose() throws ERR_BACKEND. Objects are made only by buildCudaEngine/loadCudaEngine; `new` from
+// JS is refused.
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+
+#include "../cuda/engine_api.h"
+
+namespace netdef::addon {
+
+class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
+ public:
+  // Defines the class and keeps its constructor in the addon's instance data.
+  static void define(Napi::Env env);
+  static Napi::Object wrap(Napi::Env env, std::shared_ptr<cuda::Engine> engine);
+
+  explicit EngineWrap(const Napi::CallbackInfo& info);
+
+ private:
+  Napi::Value run(const Napi::CallbackInfo& info);
+  Napi::Value profile(const Napi::CallbackInfo& info);
+  Napi::Value layers(const Napi::CallbackInfo& info);
+  Napi::Value serialize(const Napi::CallbackInfo& info);
+  Napi::Value deviceMemoryBytes(const Napi::CallbackInfo& info);
+  Napi::Value dispose(const Napi::CallbackInfo& info);
+
+  std::shared_ptr<cuda::Engine> engine() const;  // throws after dispose
+
+  std::shared_ptr<cuda::Engine> engine_;
+};
+
+// A Uint8Array that owns `bytes` (no copy; freed when JS collects it).
+Napi::Uint8Array ownedBytes(Napi::Env env, std::vector<uint8_t>&& bytes);
+
+}  // namespace netdef::addon

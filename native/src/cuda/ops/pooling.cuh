@@ -1,0 +1,34 @@
+// pooling: 2-D max or average pooling of an NCHW tensor x [batch, channels, height, width] into y
+// [batch, channels, outHeight, outWidth], with a kernel, a stride and padding (top, left, bottom,
+// right, as ir::PoolingNode); output sizes round down (PyTorch's ceil_mode=False). Max: padded
+// cells never win. Average: the sum over the window's in-image cells divided by the full window
+// size, i.e. padding counts as zeros (PyTorch's count_include_pad=True). float32 or float16
+// (average accumulated in float32). One thread per output element.
+//
+// Test: native/tests/ops_pooling.cu (CPU loop doing the same float operations: exact).
+#pragma once
+
+#include "op_common.cuh"
+
+namespace netdef::cuda::ops {
+
+struct PoolingParams {
+  ir::PoolingOp op = ir::PoolingOp::Max;
+  ir::DType dtype = ir::DType::Float32;
+  const void* x = nullptr;
+  void* y = nullptr;
+  int64_t batch = 1, channels = 1, height = 1, width = 1;
+  int64_t kernel[2] = {1, 1};
+  int64_t stride[2] = {1, 1};
+  int64_t padding[4] = {0, 0, 0, 0};  // top, left, bottom, right
+  int64_t outHeight = 1, outWidth = 1;  // must equal poolingOutputSize(...) per axis
+};
+
+// floor((in + padBegin + padEnd - kernel) / stride) + 1
+inline int64_t poolingOutputSize(int64_t in, int64_t kernel, int64_t stride, int64_t padBegin, int64_t padEnd) {
+  return (in + padBegin + padEnd - kernel) / stride + 1;
+}
+
+void launchPooling(const PoolingParams& p, cudaStream_t stream);
+
+}  // namespace netdef::cuda::ops

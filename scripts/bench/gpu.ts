@@ -1,0 +1,41 @@
+/**
+ * GPU benchmark of netdef's CUDA engine (run on the GPU machine; not a test). For each model, batch
+ * and precision: build time, median latency of the captured forward (CUDA events over graph
+ * replays, inputs already on the GPU, as the PyTorch peer's CUDA-graph number is taken), the same
+ * with the host copies run() adds, images/s, and the device memory the engine holds. Prints JSON
+ * lines; scripts/bench/gpu-report.py turns them and the PyTorch peer's lines into the table of
+ * docs/benchmarks.md.
+ *
+ *   node --import tsx scripts/bench/gpu.ts --model yolov8n --weights .gpu/yolov8n/weights.safetensors --batch 1,32 --precision fp16,fp32
+ *   node --import tsx scripts/bench/gpu.ts --model yolov8x --batch 1,32 --precision fp16,fp32     # random weights
+ */
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import { parsePolicy } from '../../dsl/precision/policy.js';
+import { Engine } from '../../engine/engine.js';
+import { prepareModel } from '../../engine/prepare.js';
+
+const { values } = parseArgs({ options: {
+  model: { type: 'string', default: 'yolov8n' }, weights: { type: 'string' }, batch: { type: 'string', default: '1,32' },
+  precision: { type: 'string', default: 'fp16,fp32' }, iterations: { type: 'string', default: '200' },
+} });
+const batches = values.batch!.split(',').map(Number);
+const maxBatch = Math.max(...batches);
+const iterations = Number(values.iterations);
+
+for (const precision of values.precision!.split(',')) {
+  const t0 = performance.now();
+  const prepared = await prepareModel({ model: values.model!, ...(values.weights ? { weights: values.weights } : {}), policy: parsePolicy(`*:${precision}`) });
+  const engine = await Engine.build(prepared, { backend: 'cuda', batch: { min: 1, opt: maxBatch, max: maxBatch } });
+  const buildSeconds = (performance.now() - t0) / 1000;
+  for (const batch of batches) {
+    const gpuMs = await engine.timeForward(batch, { iterations, withCopies: false });
+    const withCopiesMs = await engine.timeForward(batch, { iterations, withCopies: true });
+    console.log(JSON.stringify({
+      peer: 'netdef', scale: values.model!.replace('yolov8', ''), dtype: precision, batch, mode: 'cuda_graph',
+      median_ms: +gpuMs.toFixed(4), median_ms_with_copies: +withCopiesMs.toFixed(4), images_per_s: +((batch * 1000) / gpuMs).toFixed(1),
+      engine_mem_mb: +(engine.deviceMemoryBytes() / 2 ** 20).toFixed(1), build_s: +buildSeconds.toFixed(2),
+    }));
+  }
+  await engine.dispose();
+}

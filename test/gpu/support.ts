@@ -1,0 +1,50 @@
+/**
+ * Shared by the GPU tests (run on the GPU machine with `npm run test:gpu`, under Node's test runner:
+ * vitest is too large to carry there). Data comes from .gpu/ (scripts/gpu-fixtures.ts).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { HostTensor } from '../../common/host-tensor.js';
+import { decodeImage } from '../../vision/image.js';
+import { letterbox } from '../../vision/letterbox.js';
+import { imageToTensor } from '../../vision/tensor.js';
+
+export const REPO = fileURLToPath(new URL('../..', import.meta.url));
+export const GPU_DATA = join(REPO, '.gpu');
+
+export function gpuData(...parts: string[]): string {
+  const path = join(GPU_DATA, ...parts);
+  if (!existsSync(path)) throw new Error(`${path} is missing: run \`npx tsx scripts/gpu-fixtures.ts\` and carry .gpu`);
+  return path;
+}
+
+export interface Reference {
+  readonly model: string;
+  readonly image: string;
+  readonly rows: number;
+  readonly anchors: number;
+  readonly picked: readonly number[];
+  readonly values: readonly (readonly number[])[];
+}
+
+export function reference(model: string, image: string): Reference {
+  return JSON.parse(readFileSync(gpuData(model, `${image}.ref.json`), 'utf8')) as Reference;
+}
+
+export async function letterboxed(image: string): Promise<HostTensor> {
+  return imageToTensor(letterbox(await decodeImage(gpuData('images', image)), { shape: 640 }).image);
+}
+
+/** Largest |a − b| / max(|b|, 1) over the sampled anchors (relative, absolute near zero). */
+export function maxRelativeError(out: Float32Array, ref: Reference): number {
+  let worst = 0;
+  ref.picked.forEach((k, i) => {
+    for (let r = 0; r < ref.rows; r++) {
+      const b = ref.values[i]![r]!;
+      const e = Math.abs(out[r * ref.anchors + k]! - b) / Math.max(Math.abs(b), 1);
+      worst = Number.isNaN(e) ? Infinity : Math.max(worst, e);
+    }
+  });
+  return worst;
+}

@@ -1,0 +1,125 @@
+/**
+ * The C++ replay of yolov8n (official weights, policy "*:fp16,/model.22/:fp32") into the addon's
+ * recording network: the calls a TensorRT-shaped network receives, with layer names, tensor types,
+ * casts and weight names. Needs the addon: `npm run build:native` first (CI builds it); without it
+ * these tests fail with that instruction, they never skip.
+ *
+ * The replay itself compares every layer's output type with the graph's, so a recording that
+ * completes also means the recording network inferred every shape and dtype as the IR did.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parsePolicy } from '../../dsl/precision/policy.js';
+import { loadNativeAddon, toNativeGraph } from '../../engine/native/load.js';
+import { prepareModel } from '../../engine/prepare.js';
+import { dataPath } from '../data.js';
+
+/** One recorded call: `<call> <name> [in=a,b] [key=value ...] -> <type>[, <type>]`. */
+interface Call {
+  readonly call: string;
+  readonly name: string;
+  readonly inputs: readonly string[];
+  readonly args: Readonly<Record<string, string>>;
+  readonly out: string;
+}
+
+function parse(line: string): Call {
+  const [head, out] = line.split(' -> ') as [string, string];
+  const [call, name, ...rest] = head.split(' ') as [string, string, ...string[]];
+  const args: Record<string, string> = {};
+  for (const kv of rest) {
+    const eq = kv.indexOf('=');
+    args[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  const { in: inputs = '', ...others } = args;
+  return { call, name, inputs: inputs ? inputs.split(',') : [], args: others, out };
+}
+
+const LAYER_CALLS = new Set(['addConstant', 'addConvolution', 'addActivation', 'addElementWise', 'addConcatenation', 'addSlice', 'addPooling',
+  'addResize', 'addShuffle', 'addSoftmax', 'addMatrixMultiply', 'addCast', 'addQuantize', 'addDequantize']);
+
+describe('replay of yolov8n under "*:fp16,/model.22/:fp32" into the recording network', () => {
+  let lines: string[];
+  let calls: Call[];
+  let byName: Map<string, Call>;
+  /** dtype of every tensor by name, as the recording reports it. */
+  const tensorType = new Map<string, string>();
+
+  beforeAll(async () => {
+    const addon = loadNativeAddon(); // fails here, with the build instruction, when the addon is missing
+    const prepared = await prepareModel({ weights: dataPath('weights', 'yolov8n.pt'), policy: parsePolicy('*:fp16,/model.22/:fp32') });
+    lines = addon.recordReplay(toNativeGraph(prepared.graph, prepared.params));
+    calls = lines.map(parse);
+    byName = new Map(calls.map((c) => [c.name, c]));
+    for (const c of calls) tensorType.set(c.call === 'addInput' ? c.name : `${c.name}_output_0`, c.out);
+  });
+
+  it('starts with the fp32 input, its cast to fp16 and the first convolution with its folded weights', () => {
+    expect(lines.slice(0, 4)).toEqual([
+      'addInput images -> float32[-1,3,640,640]',
+      'addCast images/Cast_float16 in=images to=float16 -> float16[-1,3,640,640]',
+      'addConvolution /model.0/conv/Conv in=images/Cast_float16_output_0 out=16 k=3x3 s=2x2 d=1x1 p=1,1,1,1 g=1 ' +
+        'w=model.0.conv.weight:float16[16,3,3,3] b=model.0.conv.bias:float16[16] -> float16[-1,16,320,320]',
+      'addActivation /model.0/act/Silu in=/model.0/conv/Conv_output_0 op=silu -> float16[-1,16,320,320]',
+    ]);
+  });
+
+  it('casts the three fp16 feature maps to fp32 where they enter the head, and nothing else', () => {
+    const casts = calls.filter((c) => c.call === 'addCast' && c.args.to === 'float32');
+    expect(casts.map((c) => c.name)).toEqual(['/model.15/cv2/act/Silu/Cast_float32', '/model.18/cv2/act/Silu/Cast_float32', '/model.21/cv2/act/Silu/Cast_float32']);
+    for (const cast of casts) {
+      expect(tensorType.get(cast.inputs[0]!)).toMatch(/^float16\[/);
+      expect(cast.out).toMatch(/^float32\[/);
+      const readers = calls.filter((c) => c.inputs.includes(`${cast.name}_output_0`));
+      expect(readers.length).toBeGreaterThan(0);
+      for (const r of readers) expect(r.name.startsWith('/model.22/')).toBe(true);
+    }
+    expect(calls.filter((c) => c.call === 'addCast')).toHaveLength(4);
+  });
+
+  it('gives every convolution weights of its own dtype, named as in the state_dict', () => {
+    const convs = calls.filter((c) => c.call === 'addConvolution');
+    expect(convs).toHaveLength(64);
+    for (const conv of convs) {
+      const dtype = conv.out.slice(0, conv.out.indexOf('['));
+      expect(conv.args.w).toMatch(new RegExp(`^model\\.[\\w.]+\\.weight:${dtype}\\[`));
+      expect(dtype).toBe(conv.name.startsWith('/model.22/') ? 'float32' : 'float16');
+    }
+    expect(byName.get('/model.22/dfl/conv/Conv')).toMatchObject({
+      inputs: ['/model.22/dfl/Softmax_output_0'],
+      args: { out: '1', k: '1x1', w: 'model.22.dfl.conv.weight:float32[1,16,1,1]' },
+      out: 'float32[-1,1,4,8400]',
+    });
+    expect(byName.get('/model.22/dfl/conv/Conv')!.args.b).toBeUndefined();
+  });
+
+  it('replays each Split as one slice per output', () => {
+    expect(byName.has('/model.2/Split')).toBe(false);
+    expect(byName.get('/model.2/Split/slice_0')).toMatchObject({ call: 'addSlice', args: { start: '0,0,0,0', size: '-1,16,160,160', stride: '1,1,1,1' } });
+    expect(byName.get('/model.2/Split/slice_1')).toMatchObject({ call: 'addSlice', args: { start: '0,16,0,0', size: '-1,16,160,160' } });
+    expect(byName.get('/model.22/Split/slice_1')).toMatchObject({ args: { start: '0,64,0', size: '-1,80,8400' }, out: 'float32[-1,80,8400]' });
+    expect(calls.filter((c) => c.call === 'addSlice')).toHaveLength(20);
+  });
+
+  it('reshapes constants of lower rank before they broadcast, and keeps the DFL transpose', () => {
+    expect(byName.get('/model.22/Div/broadcast_1')).toMatchObject({ call: 'addShuffle', inputs: ['/model.22/Constant_1_output_0'], args: { reshape: '1,1,1' } });
+    expect(byName.get('/model.22/Mul/broadcast_1')).toMatchObject({ args: { reshape: '1,1,8400' }, out: 'float32[1,1,8400]' });
+    expect(byName.get('/model.22/dfl/Transpose')).toMatchObject({ call: 'addShuffle', args: { perm: '0,2,1,3' }, out: 'float32[-1,16,4,8400]' });
+  });
+
+  it('ends by marking output0 as float32 [batch, 84, 8400]', () => {
+    expect(lines.at(-1)).toBe('markOutput output0 in=/model.22/Concat_5_output_0 -> float32[-1,84,8400]');
+    expect(calls.filter((c) => c.call === 'markOutput')).toHaveLength(1);
+  });
+
+  it('names every layer once, reads only tensors made before, and has no batch norm left', () => {
+    const layers = calls.filter((c) => LAYER_CALLS.has(c.call));
+    expect(layers.length + 2).toBe(calls.length); // plus addInput and markOutput
+    expect(new Set(layers.map((c) => c.name)).size).toBe(layers.length);
+    const made = new Set<string>();
+    for (const c of calls) {
+      for (const i of c.inputs) expect(made.has(i), `${c.name} reads ${i}`).toBe(true);
+      made.add(c.call === 'addInput' ? c.name : `${c.name}_output_0`);
+    }
+    expect(lines.some((l) => /BatchNorm|\.bn\./.test(l))).toBe(false);
+  });
+});
