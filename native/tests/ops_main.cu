@@ -1,8 +1,10 @@
-// The CUDA op tests: each group checks one kernel of native/src/cuda/ops against a CPU reference on
-// seeded random inputs and prints a line per case. Exit status 0 only when every case passed.
+// The native GPU tests: each op group checks one kernel of native/src/cuda/ops against a CPU reference
+// on seeded random inputs, then the engine's tests (engine_test.cu) build small networks through
+// INetwork; a line per case. Exit status 0 only when every case passed.
 // Build and run (GPU machine):
 //   nvcc -std=c++17 -O2 -arch=sm_90 -I native/src native/src/cuda/ops/*.cu native/tests/ops_*.cu -o /tmp/ops_test
 //   /tmp/ops_test
+#include "engine_test_util.h"
 #include "ops_test_util.h"
 
 int main() {
@@ -18,6 +20,7 @@ int main() {
       ops_test::testGraphCapture,
   };
   for (const auto& group : groups) group();
+  engine_test::runEngineTests();  // the engine's tests (engine_test.cu), same tally
   const ops_test::Tally& t = ops_test::tally();
   std::printf("\n%d passed, %d failed\n", t.passed, t.failed);
   return t.failed == 0 ? 0 : 1;

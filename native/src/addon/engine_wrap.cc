@@ -71,6 +71,25 @@ class ProfileWorker final : public PromiseWorker {
   int iterations_;
 };
 
+class TimeWorker final : public PromiseWorker {
+ public:
+  TimeWorker(Napi::Env env, std::shared_ptr<cuda::Engine> engine, int64_t batch, int iterations, bool withCopies)
+      : PromiseWorker(env), engine_(std::move(engine)), batch_(batch), iterations_(iterations), withCopies_(withCopies) {}
+
+ private:
+  void work() override {
+    std::shared_ptr<cuda::Engine> engine = std::move(engine_);
+    ms_ = engine->timeForward(batch_, iterations_, withCopies_);
+  }
+  Napi::Value result(Napi::Env env) override { return Napi::Number::New(env, ms_); }
+
+  std::shared_ptr<cuda::Engine> engine_;
+  int64_t batch_;
+  int iterations_;
+  bool withCopies_;
+  double ms_ = 0;
+};
+
 Inputs copyInputs(const Napi::Value& value) {
   if (!value.IsObject() || value.IsArray()) throw Error(kErrInvalidArgument, "run: inputs must be an object of Uint8Arrays by input name");
   Napi::Object obj = value.As<Napi::Object>();
@@ -103,6 +122,7 @@ Napi::Uint8Array ownedBytes(Napi::Env env, std::vector<uint8_t>&& bytes) {
 void EngineWrap::define(Napi::Env env) {
   Napi::Function ctor = DefineClass(env, "NativeCudaEngine",
                                     {InstanceMethod<&EngineWrap::run>("run"), InstanceMethod<&EngineWrap::profile>("profile"),
+                                     InstanceMethod<&EngineWrap::timeForward>("timeForward"),
                                      InstanceMethod<&EngineWrap::layers>("layers"), InstanceMethod<&EngineWrap::serialize>("serialize"),
                                      InstanceMethod<&EngineWrap::deviceMemoryBytes>("deviceMemoryBytes"),
                                      InstanceMethod<&EngineWrap::dispose>("dispose")});
@@ -144,6 +164,16 @@ Napi::Value EngineWrap::profile(const Napi::CallbackInfo& info) {
     int64_t batch = toInteger(info[0], "profile: batch", 1, INT32_MAX);
     int iterations = static_cast<int>(toInteger(info[1], "profile: iterations", 1, 1000000));
     return queue(std::make_unique<ProfileWorker>(info.Env(), std::move(engine), batch, iterations));
+  });
+}
+
+Napi::Value EngineWrap::timeForward(const Napi::CallbackInfo& info) {
+  return promiseGuard(info.Env(), [&]() -> Napi::Value {
+    std::shared_ptr<cuda::Engine> engine = this->engine();
+    int64_t batch = toInteger(info[0], "timeForward: batch", 1, INT32_MAX);
+    int iterations = static_cast<int>(toInteger(info[1], "timeForward: iterations", 1, 1000000));
+    bool withCopies = info[2].IsBoolean() && info[2].As<Napi::Boolean>().Value();
+    return queue(std::make_unique<TimeWorker>(info.Env(), std::move(engine), batch, iterations, withCopies));
   });
 }
 

@@ -62,6 +62,9 @@ class Engine {
   // inputs by graph input name: raw bytes of [batch, ...]; sizes are checked (ERR_INVALID_ARGUMENT).
   virtual std::unordered_map<std::string, HostOutput> run(const std::unordered_map<std::string, std::vector<uint8_t>>& inputs, int64_t batch) = 0;
   virtual void profile(int64_t batch, int iterations) = 0;
+  // Median milliseconds of the captured forward at `batch` over `iterations` replays (CUDA events),
+  // inputs already on the device, or with the host copies run() adds when `withCopies`.
+  virtual double timeForward(int64_t batch, int iterations, bool withCopies) = 0;
   virtual std::vector<LayerInfo> layers() const = 0;
   virtual std::vector<uint8_t> serialize() const = 0;
   virtual uint64_t deviceMemoryBytes() const = 0;

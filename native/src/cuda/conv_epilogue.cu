@@ -1,0 +1,118 @@
+// The convolution epilogue: see conv_epilogue.cuh.
+#include <cuda_fp16.h>
+
+#include <algorithm>
+
+#include "../common/error.h"
+#include "conv_epilogue.cuh"
+
+namespace netdef::cuda {
+namespace {
+
+constexpr int kBlock = 256;
+constexpr int64_t kMaxBlocks = 65535;
+constexpr int kVectorBytes = 16;
+
+template <typename T>
+struct alignas(kVectorBytes) Vec {
+  static constexpr int kSize = kVectorBytes / sizeof(T);
+  T v[kSize];
+};
+
+__device__ __forceinline__ float load(float v) { return v; }
+__device__ __forceinline__ float load(__half v) { return __half2float(v); }
+template <typename T>
+__device__ __forceinline__ T store(float v);
+template <>
+__device__ __forceinline__ float store<float>(float v) { return v; }
+template <>
+__device__ __forceinline__ __half store<__half>(float v) { return __float2half_rn(v); }
+
+template <FusedActivation A>
+__device__ __forceinline__ float activate(float v) {
+  if constexpr (A == FusedActivation::kSilu) return v / (1.0f + expf(-v));
+  if constexpr (A == FusedActivation::kSigmoid) return 1.0f / (1.0f + expf(-v));
+  if constexpr (A == FusedActivation::kRelu) return fmaxf(v, 0.0f);
+  return v;
+}
+
+// One vector per iteration. NHWC: the vector's first channel is (i * kSize) % channels and its
+// bias is a vector too; NCHW: one channel per vector, (i * kSize / pixels) % channels.
+template <typename T, FusedActivation A, bool kNhwc>
+__global__ void epilogueVector(Vec<T>* y, const T* bias, int64_t vectors, int64_t channels, int64_t pixels) {
+  constexpr int kSize = Vec<T>::kSize;
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < vectors; i += stride) {
+    Vec<T> v = y[i];
+    if (kNhwc) {
+      Vec<T> b{};
+      if (bias) b = *reinterpret_cast<const Vec<T>*>(bias + (i * kSize) % channels);
+#pragma unroll
+      for (int k = 0; k < kSize; ++k) v.v[k] = store<T>(activate<A>(load(v.v[k]) + (bias ? load(b.v[k]) : 0.0f)));
+    } else {
+      const float b = bias ? load(bias[(i * kSize / pixels) % channels]) : 0.0f;
+#pragma unroll
+      for (int k = 0; k < kSize; ++k) v.v[k] = store<T>(activate<A>(load(v.v[k]) + b));
+    }
+    y[i] = v;
+  }
+}
+
+template <typename T, FusedActivation A, bool kNhwc>
+__global__ void epilogueScalar(T* y, const T* bias, int64_t count, int64_t channels, int64_t pixels) {
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < count; i += stride) {
+    const int64_t c = kNhwc ? i % channels : (i / pixels) % channels;
+    y[i] = store<T>(activate<A>(load(y[i]) + (bias ? load(bias[c]) : 0.0f)));
+  }
+}
+
+unsigned blocksFor(int64_t n) { return static_cast<unsigned>(std::max<int64_t>(1, std::min((n + kBlock - 1) / kBlock, kMaxBlocks))); }
+
+bool aligned(const void* p) { return reinterpret_cast<uintptr_t>(p) % kVectorBytes == 0; }
+
+template <typename T, FusedActivation A, bool kNhwc>
+void run(const ConvEpilogueParams& p, cudaStream_t stream) {
+  constexpr int kSize = Vec<T>::kSize;
+  T* y = static_cast<T*>(p.y);
+  const T* bias = static_cast<const T*>(p.bias);
+  const int64_t count = p.batch * p.channels * p.pixels;
+  const bool vectorise = aligned(y) && (!bias || aligned(bias)) && (kNhwc ? p.channels % kSize == 0 : p.pixels % kSize == 0);
+  if (vectorise) {
+    const int64_t vectors = count / kSize;
+    epilogueVector<T, A, kNhwc><<<blocksFor(vectors), kBlock, 0, stream>>>(reinterpret_cast<Vec<T>*>(y), bias, vectors, p.channels, p.pixels);
+  } else {
+    epilogueScalar<T, A, kNhwc><<<blocksFor(count), kBlock, 0, stream>>>(y, bias, count, p.channels, p.pixels);
+  }
+  const cudaError_t err = cudaGetLastError();
+  if (err != cudaSuccess) throw Error(kErrBackend, std::string("conv epilogue: kernel launch failed: ") + cudaGetErrorString(err));
+}
+
+template <typename T, FusedActivation A>
+void runLayout(const ConvEpilogueParams& p, cudaStream_t stream) {
+  if (p.layout == Layout::kNhwc) return run<T, A, true>(p, stream);
+  return run<T, A, false>(p, stream);
+}
+
+template <typename T>
+void runActivation(const ConvEpilogueParams& p, cudaStream_t stream) {
+  switch (p.activation) {
+    case FusedActivation::kNone: return runLayout<T, FusedActivation::kNone>(p, stream);
+    case FusedActivation::kSilu: return runLayout<T, FusedActivation::kSilu>(p, stream);
+    case FusedActivation::kSigmoid: return runLayout<T, FusedActivation::kSigmoid>(p, stream);
+    case FusedActivation::kRelu: return runLayout<T, FusedActivation::kRelu>(p, stream);
+  }
+}
+
+}  // namespace
+
+void launchConvEpilogue(const ConvEpilogueParams& p, cudaStream_t stream) {
+  if (p.activation == FusedActivation::kNone && !p.bias) return;
+  if (p.batch * p.channels * p.pixels == 0) return;
+  if (!p.y) throw Error(kErrInvalidArgument, "conv epilogue: null output");
+  if (p.dtype == ir::DType::Float16) return runActivation<__half>(p, stream);
+  if (p.dtype == ir::DType::Float32) return runActivation<float>(p, stream);
+  throw Error(kErrInvalidArgument, "conv epilogue: float32 or float16 only");
+}
+
+}  // namespace netdef::cuda

@@ -1,0 +1,31 @@
+// The convolution epilogue: y = act(y + bias[c]) in place on a conv output, act in {none, SiLU,
+// sigmoid, ReLU}, float32 or float16 (computed in float32), NCHW or NHWC. 16-byte vectors: in
+// NHWC a vector holds kVector consecutive channels of one pixel and adds a 16-byte bias vector
+// (channels % kVector == 0); in NCHW a vector lies inside one channel's plane (pixels % kVector
+// == 0); any other shape runs one element per thread. Used after cuDNN's legacy convolution
+// (the fused cuDNN graph tactic needs no epilogue).
+//
+// Test: native/tests/engine_test.cu (every conv case, NCHW and NHWC, bias with and without
+// activation, is compared with a CPU reference).
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+
+#include "program.h"
+
+namespace netdef::cuda {
+
+struct ConvEpilogueParams {
+  ir::DType dtype = ir::DType::Float32;
+  Layout layout = Layout::kRowMajor;
+  FusedActivation activation = FusedActivation::kNone;
+  void* y = nullptr;
+  const void* bias = nullptr;  // `channels` values of dtype, or null
+  int64_t batch = 1, channels = 1, pixels = 1;  // pixels = H * W
+};
+
+void launchConvEpilogue(const ConvEpilogueParams& p, cudaStream_t stream);
+
+}  // namespace netdef::cuda

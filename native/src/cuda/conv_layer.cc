@@ -1,0 +1,252 @@
+// One convolution layer through cuDNN: see conv_layer.h.
+#include "conv_layer.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "../common/error.h"
+#include "conv_epilogue.cuh"
+#include "timing.h"
+
+namespace netdef::cuda {
+namespace {
+
+constexpr const char* kAlgoNames[cudnn::kFwdAlgoCount] = {
+    "implicit_gemm", "implicit_precomp_gemm", "gemm", "direct", "fft", "fft_tiling", "winograd", "winograd_nonfused"};
+
+int dataType(ir::DType t) { return t == ir::DType::Float16 ? cudnn::kDataHalf : cudnn::kDataFloat; }
+
+int defaultMath(ir::DType t) { return t == ir::DType::Float16 ? cudnn::kTensorOpMath : cudnn::kFmaMath; }
+
+// float32 must not run on TF32 tensor cores: its tactics use FMA math only (results cuDNN marks as
+// tensor-op are dropped; DEFAULT_MATH, which permits TF32 on Ampere and later, is replaced by FMA).
+bool mathAllowed(ir::DType t, int mathType) {
+  return t == ir::DType::Float16 || (mathType != cudnn::kTensorOpMath && mathType != cudnn::kTensorOpMathAllowConversion);
+}
+
+int narrow(int64_t v, const std::string& what) {
+  if (v < 0 || v > INT32_MAX) throw Error(kErrInvalidArgument, what + ": dimension " + std::to_string(v) + " is too large for cuDNN");
+  return static_cast<int>(v);
+}
+
+const char* activationName(FusedActivation a) {
+  switch (a) {
+    case FusedActivation::kSilu: return "silu";
+    case FusedActivation::kSigmoid: return "sigmoid";
+    case FusedActivation::kRelu: return "relu";
+    case FusedActivation::kNone: return "none";
+  }
+  return "none";
+}
+
+}  // namespace
+
+const char* cudnnAlgoName(int algo) { return algo >= 0 && algo < cudnn::kFwdAlgoCount ? kAlgoNames[algo] : "unknown"; }
+
+std::vector<uint8_t> filterToNhwc(const std::vector<uint8_t>& kcrs, int64_t k, int64_t c, int64_t r, int64_t s, size_t bytes) {
+  std::vector<uint8_t> out(kcrs.size());
+  for (int64_t ki = 0; ki < k; ++ki)
+    for (int64_t ci = 0; ci < c; ++ci)
+      for (int64_t ri = 0; ri < r; ++ri)
+        for (int64_t si = 0; si < s; ++si) {
+          const int64_t from = ((ki * c + ci) * r + ri) * s + si;
+          const int64_t to = ((ki * r + ri) * s + si) * c + ci;
+          std::memcpy(&out[to * bytes], &kcrs[from * bytes], bytes);
+        }
+  return out;
+}
+
+ConvLayer::ConvLayer(const std::string& name, const ConvGeometry& g) : name_(name), g_(g) {
+  const CudnnApi& api = cudnnApi();
+  const ConvolutionParams& p = g.params;
+  for (int i = 0; i < 2; ++i) {
+    // cuDNN's legacy convolution pads both sides alike: pre padding works when the output size is the same.
+    const int64_t in = i == 0 ? g.height : g.width;
+    const int64_t out = i == 0 ? g.outHeight : g.outWidth;
+    const int64_t symmetric = (in + 2 * p.prePadding[i] - p.dilation[i] * (p.kernel[i] - 1) - 1) / p.stride[i] + 1;
+    if (symmetric != out) throw Error(kErrBackend, name + ": asymmetric padding that changes the output size is not supported");
+  }
+  filter_ = makeFilterDesc();
+  const int format = g.layout == Layout::kNhwc ? cudnn::kFormatNhwc : cudnn::kFormatNchw;
+  checkCudnn(api.setFilter4dDescriptor(filter_.get(), dataType(g.dtype), format, narrow(g.outChannels, name),
+                                       narrow(g.inChannels / p.groups, name), narrow(p.kernel[0], name), narrow(p.kernel[1], name)),
+             name + ": cudnnSetFilter4dDescriptor");
+  conv_ = makeConvDesc();
+  checkCudnn(api.setConvolution2dDescriptor(conv_.get(), narrow(p.prePadding[0], name), narrow(p.prePadding[1], name),
+                                            narrow(p.stride[0], name), narrow(p.stride[1], name), narrow(p.dilation[0], name),
+                                            narrow(p.dilation[1], name), cudnn::kCrossCorrelation, cudnn::kDataFloat),
+             name + ": cudnnSetConvolution2dDescriptor");
+  checkCudnn(api.setConvolutionGroupCount(conv_.get(), narrow(p.groups, name)), name + ": cudnnSetConvolutionGroupCount");
+  setMath(defaultMath(g.dtype));
+}
+
+void ConvLayer::setMath(int mathType) {
+  checkCudnn(cudnnApi().setConvolutionMathType(conv_.get(), mathType), name_ + ": cudnnSetConvolutionMathType");
+}
+
+const ConvLayer::BatchDescs& ConvLayer::descs(int64_t batch) {
+  auto it = byBatch_.find(batch);
+  if (it != byBatch_.end()) return it->second;
+  const CudnnApi& api = cudnnApi();
+  auto set = [&](TensorDesc& d, int64_t c, int64_t h, int64_t w) {
+    d = makeTensorDesc();
+    const bool nhwc = g_.layout == Layout::kNhwc;
+    const int64_t ns = c * h * w, cs = nhwc ? 1 : h * w, hs = nhwc ? w * c : w, ws = nhwc ? c : 1;
+    checkCudnn(api.setTensor4dDescriptorEx(d.get(), dataType(g_.dtype), narrow(batch, name_), narrow(c, name_), narrow(h, name_),
+                                           narrow(w, name_), narrow(ns, name_), narrow(cs, name_), narrow(hs, name_), narrow(ws, name_)),
+               name_ + ": cudnnSetTensor4dDescriptorEx");
+  };
+  BatchDescs d;
+  set(d.x, g_.inChannels, g_.height, g_.width);
+  set(d.y, g_.outChannels, g_.outHeight, g_.outWidth);
+  return byBatch_.emplace(batch, std::move(d)).first->second;
+}
+
+int64_t ConvLayer::workspaceFor(cudnn::Handle handle, int algo, int64_t batch) {
+  const BatchDescs& d = descs(batch);
+  size_t bytes = 0;
+  const cudnn::Status s =
+      cudnnApi().getConvolutionForwardWorkspaceSize(handle, d.x.get(), filter_.get(), conv_.get(), d.y.get(), algo, &bytes);
+  return s == cudnn::kStatusSuccess ? static_cast<int64_t>(bytes) : -1;
+}
+
+std::vector<ConvTactic> ConvLayer::tune(cudnn::Handle handle, cudaStream_t stream, const ConvBuffers& b, int64_t batch,
+                                        int64_t maxBatch, bool timeCandidates) {
+  const CudnnApi& api = cudnnApi();
+  setMath(defaultMath(g_.dtype));
+  const BatchDescs& d = descs(batch);
+  cudnn::FwdAlgoPerf perf[cudnn::kFwdAlgoCount] = {};
+  int returned = 0;
+  checkCudnn(api.findConvolutionForwardAlgorithmEx(handle, d.x.get(), b.x, filter_.get(), b.w, conv_.get(), d.y.get(), b.y,
+                                                   cudnn::kFwdAlgoCount, &returned, perf, b.workspace, b.workspaceBytes),
+             name_ + ": cudnnFindConvolutionForwardAlgorithmEx");
+  std::vector<ConvTactic> candidates;
+  for (int i = 0; i < returned; ++i) {
+    const cudnn::FwdAlgoPerf& r = perf[i];
+    if (r.status != cudnn::kStatusSuccess || !mathAllowed(g_.dtype, r.mathType) || r.memory > b.workspaceBytes) continue;
+    // float32 runs with FMA math whatever cuDNN reports (DEFAULT_MATH would allow TF32 on Ampere and later).
+    const int math = g_.dtype == ir::DType::Float32 ? static_cast<int>(cudnn::kFmaMath) : r.mathType;
+    setMath(math);
+    const int64_t atMax = workspaceFor(handle, r.algo, maxBatch);
+    if (atMax < 0 || static_cast<uint64_t>(atMax) > kMaxWorkspaceBytes) continue;
+    candidates.push_back(ConvTactic{ConvTactic::Kind::kCudnnLegacy, r.algo, math, -1, r.time});
+  }
+  if (timeCandidates && candidates.size() > static_cast<size_t>(kRetimeCandidates)) candidates.resize(kRetimeCandidates);
+  if (FusedConvPlan::applies(g_)) addFusedCandidate(handle, batch, maxBatch, b.workspaceBytes, candidates);
+  if (candidates.empty()) throw Error(kErrBackend, name_ + ": cuDNN has no convolution algorithm for these shapes on this device");
+  if (timeCandidates) {
+    std::vector<ConvTactic> timed;
+    for (ConvTactic t : candidates) {
+      // Timed as the engine runs it: captured in a CUDA graph (a tactic that cannot be captured is
+      // dropped), after one eager run so that lazily loaded kernels load outside the capture.
+      try {
+        useTactic(handle, t, maxBatch);
+        enqueue(handle, stream, b, batch);
+        GraphExec graph = captureGraph(stream, [&] { enqueue(handle, stream, b, batch); });
+        t.timeMs = medianMs(stream, kTuneWarmup, kTuneIterations, [&] { graph.launch(stream); });
+        timed.push_back(t);
+      } catch (const Error&) {
+        checkCuda(cudaStreamSynchronize(stream), name_ + ": tuning");
+      }
+    }
+    if (timed.empty()) throw Error(kErrBackend, name_ + ": no cuDNN algorithm could be captured in a CUDA graph");
+    std::stable_sort(timed.begin(), timed.end(), [](const ConvTactic& a, const ConvTactic& c) { return a.timeMs < c.timeMs; });
+    candidates = std::move(timed);
+  }
+  useTactic(handle, candidates.front(), maxBatch);
+  return candidates;
+}
+
+bool ConvLayer::addFusedCandidate(cudnn::Handle handle, int64_t batch, int64_t maxBatch, size_t workspaceLimit,
+                                  std::vector<ConvTactic>& out) {
+  try {
+    const FusedConvPlan& atBatch = fusedPlan(handle, batch, -1);
+    const FusedConvPlan& atMax = fusedPlan(handle, maxBatch, atBatch.engine());
+    if (std::max(atBatch.workspaceBytes(), atMax.workspaceBytes()) > std::min<uint64_t>(workspaceLimit, kMaxWorkspaceBytes)) return false;
+    ConvTactic t;
+    t.kind = ConvTactic::Kind::kCudnnFused;
+    t.engine = atBatch.engine();
+    out.push_back(t);
+    return true;
+  } catch (const Error&) {
+    return false;  // cuDNN offers no fused engine here: the legacy tactics remain
+  }
+}
+
+const FusedConvPlan& ConvLayer::fusedPlan(cudnn::Handle handle, int64_t batch, int64_t engine) {
+  if (engine >= 0) {
+    auto it = fused_.find({engine, batch});
+    if (it != fused_.end()) return *it->second;
+  }
+  auto plan = std::make_unique<FusedConvPlan>(handle, g_, batch, engine);
+  const auto key = std::make_pair(plan->engine(), batch);
+  return *(fused_[key] = std::move(plan));
+}
+
+void ConvLayer::useTactic(cudnn::Handle handle, const ConvTactic& t, int64_t maxBatch) {
+  if (t.kind == ConvTactic::Kind::kCudnnFused) {
+    try {
+      workspace_ = fusedPlan(handle, maxBatch, t.engine).workspaceBytes();
+    } catch (const Error& e) {
+      throw Error(kErrEngineFormat, name_ + ": the fused cuDNN engine " + std::to_string(t.engine) +
+                                        " is not available here (another cuDNN or GPU?): " + e.what());
+    }
+    tactic_ = t;
+    return;
+  }
+  if (t.kind != ConvTactic::Kind::kCudnnLegacy || t.algo < 0 || t.algo >= cudnn::kFwdAlgoCount || !mathAllowed(g_.dtype, t.mathType)) {
+    throw Error(kErrEngineFormat, name_ + ": invalid convolution tactic");
+  }
+  setMath(g_.dtype == ir::DType::Float32 ? static_cast<int>(cudnn::kFmaMath) : t.mathType);
+  const int64_t bytes = workspaceFor(handle, t.algo, maxBatch);
+  if (bytes < 0) {
+    throw Error(kErrEngineFormat, name_ + ": cuDNN does not support algorithm " + cudnnAlgoName(t.algo) + " here (engine built elsewhere?)");
+  }
+  tactic_ = t;
+  workspace_ = static_cast<size_t>(bytes);
+}
+
+void ConvLayer::enqueue(cudnn::Handle handle, cudaStream_t stream, const ConvBuffers& b, int64_t batch) {
+  if (tactic_.kind == ConvTactic::Kind::kCudnnFused) {
+    fusedPlan(handle, batch, tactic_.engine).execute(handle, b);
+    return;
+  }
+  const BatchDescs& d = descs(batch);
+  const float one = 1.0f, zero = 0.0f;  // scaling factors are float for float and half data
+  checkCudnn(cudnnApi().convolutionForward(handle, &one, d.x.get(), b.x, filter_.get(), b.w, conv_.get(), tactic_.algo,
+                                           b.workspace, b.workspaceBytes, &zero, d.y.get(), b.y),
+             name_ + ": cudnnConvolutionForward");
+  epilogue(stream, b, batch);
+}
+
+void ConvLayer::epilogue(cudaStream_t stream, const ConvBuffers& b, int64_t batch) const {
+  ConvEpilogueParams p;
+  p.dtype = g_.dtype;
+  p.layout = g_.layout;
+  p.activation = g_.activation;
+  p.y = b.y;
+  p.bias = g_.hasBias ? b.bias : nullptr;
+  p.batch = batch;
+  p.channels = g_.outChannels;
+  p.pixels = g_.outHeight * g_.outWidth;
+  launchConvEpilogue(p, stream);
+}
+
+std::string ConvLayer::kernelName() const {
+  if (tactic_.kind == ConvTactic::Kind::kCudnnFused) {
+    return "cudnn:graph(conv" + std::string(g_.hasBias ? "+bias" : "") +
+           (g_.activation != FusedActivation::kNone ? std::string("+") + activationName(g_.activation) : std::string()) + ") engine " +
+           std::to_string(tactic_.engine) + "/nhwc";
+  }
+  std::string s = std::string("cudnn:") + cudnnAlgoName(tactic_.algo) +
+                  (tactic_.mathType == cudnn::kTensorOpMath || tactic_.mathType == cudnn::kTensorOpMathAllowConversion ? "/tensor_op" : "/fma") +
+                  (g_.layout == Layout::kNhwc ? "/nhwc" : "/nchw");
+  if (g_.activation != FusedActivation::kNone || g_.hasBias) {
+    s += std::string(" + netdef:conv_epilogue(") + (g_.hasBias ? "bias" : "") +
+         (g_.hasBias && g_.activation != FusedActivation::kNone ? "+" : "") +
+         (g_.activation != FusedActivation::kNone ? activationName(g_.activation) : "") + ")";
+  }
+  return s;
+}
+
+}  // namespace netdef::cuda

@@ -1,0 +1,95 @@
+// One convolution layer of the engine: y = act(conv(x, w) + bias), NCHW or NHWC, float32 or
+// float16 (float32 accumulation), through cuDNN's convolution forward followed by the
+// bias+activation epilogue (conv_epilogue.cuh), or one fused cuDNN graph.
+// Tactic selection at build: cudnnFindConvolutionForwardAlgorithmEx lists the algorithms that run
+// on these shapes; for NHWC float16 layers cuDNN's graph API adds a fused conv+bias+activation
+// engine (cudnn_fused_conv.h); the most promising kRetimeCandidates and the fused one are timed
+// here end to end as the engine runs them (conv + epilogue captured in a CUDA graph, median of
+// kTuneIterations replays) and the fastest whose workspace at the largest batch fits
+// kMaxWorkspaceBytes is kept. float32 runs with CUDNN_FMA_MATH (no TF32: results stay float32
+// exact to rounding); float16 with CUDNN_TENSOR_OP_MATH. The chosen tactic is serialized and
+// restored with useTactic(), which re-checks it against the device.
+//
+// Test: native/tests/engine_test.cu (conv+bias+SiLU fp32/fp16, NCHW/NHWC, batch 1 and 3, strided
+// and grouped, against a CPU reference; every candidate tactic of a layer is run and checked).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "conv_geometry.h"
+#include "cudnn_fused_conv.h"
+#include "cudnn_resources.h"
+#include "program.h"
+
+namespace netdef::cuda {
+
+inline constexpr uint64_t kMaxWorkspaceBytes = 256ull << 20;
+inline constexpr int kRetimeCandidates = 4;
+
+struct ConvTactic {
+  // kCudnnLegacy: cudnnConvolutionForward + the ops' epilogue; kCudnnFused: one cuDNN graph
+  // (conv + bias + activation) through the backend API (cudnn_fused_conv.h).
+  enum class Kind : uint8_t { kCudnnLegacy = 0, kCudnnFused = 1 };
+  Kind kind = Kind::kCudnnLegacy;
+  int32_t algo = 0;      // legacy: cudnn::FwdAlgo
+  int32_t mathType = 0;  // legacy: cudnn::MathType
+  int64_t engine = -1;   // fused: cuDNN's global engine index
+  float timeMs = 0;      // measured at build (opt batch); 0 when not timed
+};
+
+class ConvLayer {
+ public:
+  ConvLayer(const std::string& name, const ConvGeometry& g);
+
+  // Chooses the tactic on `b` at `batch`; `maxBatch` bounds the workspace. With timeCandidates
+  // false, cuDNN's own fastest measurement is taken without re-timing. Returns every candidate
+  // that ran (for tests and progress), the chosen one first.
+  std::vector<ConvTactic> tune(cudnn::Handle handle, cudaStream_t stream, const ConvBuffers& b, int64_t batch,
+                               int64_t maxBatch, bool timeCandidates);
+  // Restores a tactic (a loaded engine) or forces one (tests); throws ERR_ENGINE_FORMAT when cuDNN
+  // refuses it on this device.
+  void useTactic(cudnn::Handle handle, const ConvTactic& t, int64_t maxBatch);
+
+  void enqueue(cudnn::Handle handle, cudaStream_t stream, const ConvBuffers& b, int64_t batch);
+
+  const ConvTactic& tactic() const { return tactic_; }
+  size_t workspaceBytes() const { return workspace_; }  // of the chosen tactic at maxBatch
+  std::string kernelName() const;
+  const ConvGeometry& geometry() const { return g_; }
+
+ private:
+  struct BatchDescs {
+    TensorDesc x, y;
+  };
+  const BatchDescs& descs(int64_t batch);
+  void setMath(int mathType);
+  // Workspace bytes of `algo` at `batch`, or -1 when cuDNN does not support it there.
+  int64_t workspaceFor(cudnn::Handle handle, int algo, int64_t batch);
+  void epilogue(cudaStream_t stream, const ConvBuffers& b, int64_t batch) const;
+  // The fused plan of the current tactic for `batch` (made on first use).
+  const FusedConvPlan& fusedPlan(cudnn::Handle handle, int64_t batch, int64_t engine);
+  // The fused candidate at `batch` checked at maxBatch, or nothing when cuDNN offers none.
+  bool addFusedCandidate(cudnn::Handle handle, int64_t batch, int64_t maxBatch, size_t workspaceLimit, std::vector<ConvTactic>& out);
+
+  std::string name_;
+  ConvGeometry g_;
+  FilterDesc filter_;
+  ConvDesc conv_;
+  std::map<int64_t, BatchDescs> byBatch_;
+  std::map<std::pair<int64_t, int64_t>, std::unique_ptr<FusedConvPlan>> fused_;  // by (engine, batch)
+  ConvTactic tactic_;
+  size_t workspace_ = 0;
+};
+
+// Reorders a KCRS filter into KRSC (what cuDNN's NHWC filter format means), element size `bytes`.
+std::vector<uint8_t> filterToNhwc(const std::vector<uint8_t>& kcrs, int64_t k, int64_t c, int64_t r, int64_t s,
+                                  size_t bytes);
+
+// "implicit_precomp_gemm", ...
+const char* cudnnAlgoName(int algo);
+
+}  // namespace netdef::cuda

@@ -1,0 +1,229 @@
+// Fused convolution through cuDNN's graph API: see cudnn_fused_conv.h.
+#include "cudnn_fused_conv.h"
+
+#include <array>
+#include <string>
+
+#include "../common/error.h"
+
+namespace netdef::cuda {
+namespace {
+
+// Tensor unique ids within one operation graph.
+constexpr int64_t kUidX = 1, kUidW = 2, kUidBias = 3, kUidY = 4, kUidConv = 5, kUidAdd = 6;
+constexpr int64_t kByteAlignment = 16;
+constexpr int64_t kSpatialDims = 2;
+constexpr int64_t kMaxEngineConfigs = 16;
+constexpr int64_t kMaxNotes = 16;
+// Descriptors one plan keeps (at most 14 are made); reserved up front so references stay valid.
+constexpr size_t kMaxDescriptors = 32;
+
+using Dims4 = std::array<int64_t, 4>;
+
+void set(const BackendDesc& d, int attr, int type, int64_t count, const void* values, const char* what) {
+  checkCudnn(cudnnApi().backendSetAttribute(d.get(), attr, type, count, values), std::string("cuDNN graph: set ") + what);
+}
+
+void finalize(const BackendDesc& d, const char* what) {
+  checkCudnn(cudnnApi().backendFinalize(d.get()), std::string("cuDNN graph: finalize ") + what);
+}
+
+// Strides of an NHWC tensor given its logical [N, C, H, W] dims (also KRSC filters as [K, C, R, S]).
+Dims4 channelsLast(const Dims4& d) { return {d[1] * d[2] * d[3], 1, d[3] * d[1], d[1]}; }
+
+BackendDesc tensor(int64_t uid, int dataType, const Dims4& dims, bool isVirtual) {
+  BackendDesc t = makeBackendDesc(cudnn::kBackendTensor, "tensor");
+  const Dims4 strides = channelsLast(dims);
+  const bool virt = isVirtual;
+  set(t, cudnn::kAttrTensorUniqueId, cudnn::kTypeInt64, 1, &uid, "tensor id");
+  set(t, cudnn::kAttrTensorDataType, cudnn::kTypeDataType, 1, &dataType, "tensor type");
+  set(t, cudnn::kAttrTensorDimensions, cudnn::kTypeInt64, 4, dims.data(), "tensor dims");
+  set(t, cudnn::kAttrTensorStrides, cudnn::kTypeInt64, 4, strides.data(), "tensor strides");
+  set(t, cudnn::kAttrTensorByteAlignment, cudnn::kTypeInt64, 1, &kByteAlignment, "tensor alignment");
+  set(t, cudnn::kAttrTensorIsVirtual, cudnn::kTypeBoolean, 1, &virt, "tensor virtual");
+  finalize(t, "tensor");
+  return t;
+}
+
+BackendDesc pointwise(int mode) {
+  BackendDesc p = makeBackendDesc(cudnn::kBackendPointwise, "pointwise");
+  const int precision = cudnn::kDataFloat;
+  set(p, cudnn::kAttrPointwiseMode, cudnn::kTypePointwiseMode, 1, &mode, "pointwise mode");
+  set(p, cudnn::kAttrPointwiseMathPrec, cudnn::kTypeDataType, 1, &precision, "pointwise precision");
+  finalize(p, "pointwise");
+  return p;
+}
+
+BackendDesc pointwiseOp(const BackendDesc& pw, const BackendDesc& x, const BackendDesc* b, const BackendDesc& y) {
+  BackendDesc op = makeBackendDesc(cudnn::kBackendOperationPointwise, "pointwise op");
+  cudnn::BackendDescriptor raw[] = {pw.get(), x.get(), b ? b->get() : nullptr, y.get()};
+  set(op, cudnn::kAttrOperationPointwiseDescriptor, cudnn::kTypeBackendDescriptor, 1, &raw[0], "pointwise op mode");
+  set(op, cudnn::kAttrOperationPointwiseX, cudnn::kTypeBackendDescriptor, 1, &raw[1], "pointwise op x");
+  if (b) set(op, cudnn::kAttrOperationPointwiseB, cudnn::kTypeBackendDescriptor, 1, &raw[2], "pointwise op b");
+  set(op, cudnn::kAttrOperationPointwiseY, cudnn::kTypeBackendDescriptor, 1, &raw[3], "pointwise op y");
+  finalize(op, "pointwise op");
+  return op;
+}
+
+int activationMode(FusedActivation a) {
+  switch (a) {
+    case FusedActivation::kSilu: return cudnn::kPointwiseSwishFwd;
+    case FusedActivation::kSigmoid: return cudnn::kPointwiseSigmoidFwd;
+    case FusedActivation::kRelu: return cudnn::kPointwiseReluFwd;
+    case FusedActivation::kNone: break;
+  }
+  return -1;
+}
+
+int64_t engineIndex(const BackendDesc& config) {
+  BackendDesc engine = makeBackendDesc(cudnn::kBackendEngine, "engine");
+  cudnn::BackendDescriptor raw = engine.get();
+  int64_t count = 0, index = -1;
+  checkCudnn(cudnnApi().backendGetAttribute(config.get(), cudnn::kAttrEngineConfigEngine, cudnn::kTypeBackendDescriptor, 1, &count, &raw),
+             "cuDNN graph: engine of config");
+  checkCudnn(cudnnApi().backendGetAttribute(engine.get(), cudnn::kAttrEngineGlobalIndex, cudnn::kTypeInt64, 1, &count, &index),
+             "cuDNN graph: engine index");
+  int notes[kMaxNotes] = {};
+  int64_t noteCount = 0;
+  if (cudnnApi().backendGetAttribute(engine.get(), cudnn::kAttrEngineNumericalNote, cudnn::kTypeNumericalNote, kMaxNotes, &noteCount,
+                                     notes) == cudnn::kStatusSuccess) {
+    for (int64_t i = 0; i < noteCount && i < kMaxNotes; ++i) {
+      if (notes[i] == cudnn::kNoteDownConvertInputs || notes[i] == cudnn::kNoteReducedPrecisionReduction) return -1;
+    }
+  }
+  return index;
+}
+
+}  // namespace
+
+bool FusedConvPlan::applies(const ConvGeometry& g) {
+  return g.layout == Layout::kNhwc && g.dtype == ir::DType::Float16 && g.params.groups == 1 &&
+         (g.hasBias || g.activation != FusedActivation::kNone);
+}
+
+FusedConvPlan::FusedConvPlan(cudnn::Handle handle, const ConvGeometry& g, int64_t batch, int64_t engine) : bias_(g.hasBias) {
+  if (!applies(g)) throw Error(kErrBackend, "fused convolution needs NHWC float16 with a bias or an activation");
+  const ConvolutionParams& p = g.params;
+  const Dims4 xDims{batch, g.inChannels, g.height, g.width};
+  const Dims4 wDims{g.outChannels, g.inChannels, p.kernel[0], p.kernel[1]};
+  const Dims4 yDims{batch, g.outChannels, g.outHeight, g.outWidth};
+  const Dims4 biasDims{1, g.outChannels, 1, 1};
+  keep_.reserve(kMaxDescriptors);
+  keep_.push_back(tensor(kUidX, cudnn::kDataHalf, xDims, false));
+  keep_.push_back(tensor(kUidW, cudnn::kDataHalf, wDims, false));
+  keep_.push_back(tensor(kUidY, cudnn::kDataHalf, yDims, false));
+  const BackendDesc& x = keep_[0];
+  const BackendDesc& w = keep_[1];
+  const BackendDesc& y = keep_[2];
+  const bool act = g.activation != FusedActivation::kNone;
+  // conv -> [add bias] -> [activation]; the last op writes y, the others virtual float tensors.
+  keep_.push_back(tensor(kUidConv, cudnn::kDataFloat, yDims, true));
+  const size_t convOut = keep_.size() - 1;
+
+  BackendDesc conv = makeBackendDesc(cudnn::kBackendConvolution, "convolution");
+  const int comp = cudnn::kDataFloat, mode = cudnn::kCrossCorrelation;
+  const int64_t dil[] = {p.dilation[0], p.dilation[1]}, str[] = {p.stride[0], p.stride[1]};
+  const int64_t pre[] = {p.prePadding[0], p.prePadding[1]}, post[] = {p.postPadding[0], p.postPadding[1]};
+  set(conv, cudnn::kAttrConvolutionCompType, cudnn::kTypeDataType, 1, &comp, "conv compute type");
+  set(conv, cudnn::kAttrConvolutionConvMode, cudnn::kTypeConvolutionMode, 1, &mode, "conv mode");
+  set(conv, cudnn::kAttrConvolutionSpatialDims, cudnn::kTypeInt64, 1, &kSpatialDims, "conv spatial dims");
+  set(conv, cudnn::kAttrConvolutionDilations, cudnn::kTypeInt64, kSpatialDims, dil, "conv dilations");
+  set(conv, cudnn::kAttrConvolutionFilterStrides, cudnn::kTypeInt64, kSpatialDims, str, "conv strides");
+  set(conv, cudnn::kAttrConvolutionPrePaddings, cudnn::kTypeInt64, kSpatialDims, pre, "conv pre paddings");
+  set(conv, cudnn::kAttrConvolutionPostPaddings, cudnn::kTypeInt64, kSpatialDims, post, "conv post paddings");
+  finalize(conv, "convolution");
+
+  BackendDesc convOp = makeBackendDesc(cudnn::kBackendOperationConvolutionForward, "conv op");
+  const float alpha = 1.0f, beta = 0.0f;
+  cudnn::BackendDescriptor raw[] = {x.get(), w.get(), keep_[convOut].get(), conv.get()};
+  set(convOp, cudnn::kAttrOperationConvFwdX, cudnn::kTypeBackendDescriptor, 1, &raw[0], "conv op x");
+  set(convOp, cudnn::kAttrOperationConvFwdW, cudnn::kTypeBackendDescriptor, 1, &raw[1], "conv op w");
+  set(convOp, cudnn::kAttrOperationConvFwdY, cudnn::kTypeBackendDescriptor, 1, &raw[2], "conv op y");
+  set(convOp, cudnn::kAttrOperationConvFwdConvDesc, cudnn::kTypeBackendDescriptor, 1, &raw[3], "conv op desc");
+  set(convOp, cudnn::kAttrOperationConvFwdAlpha, cudnn::kTypeFloat, 1, &alpha, "conv op alpha");
+  set(convOp, cudnn::kAttrOperationConvFwdBeta, cudnn::kTypeFloat, 1, &beta, "conv op beta");
+  finalize(convOp, "conv op");
+  keep_.push_back(std::move(conv));
+  keep_.push_back(std::move(convOp));
+  std::vector<cudnn::BackendDescriptor> ops = {keep_.back().get()};
+
+  size_t last = convOut;
+  if (g.hasBias) {
+    keep_.push_back(tensor(kUidBias, cudnn::kDataHalf, biasDims, false));
+    const size_t biasAt = keep_.size() - 1;
+    keep_.push_back(act ? tensor(kUidAdd, cudnn::kDataFloat, yDims, true) : BackendDesc());
+    const size_t addOut = keep_.size() - 1;
+    keep_.push_back(pointwise(cudnn::kPointwiseAdd));
+    keep_.push_back(pointwiseOp(keep_.back(), keep_[last], &keep_[biasAt], act ? keep_[addOut] : y));
+    ops.push_back(keep_.back().get());
+    last = addOut;
+  }
+  if (act) {
+    keep_.push_back(pointwise(activationMode(g.activation)));
+    keep_.push_back(pointwiseOp(keep_.back(), keep_[last], nullptr, y));
+    ops.push_back(keep_.back().get());
+  }
+
+  BackendDesc graph = makeBackendDesc(cudnn::kBackendOperationGraph, "operation graph");
+  set(graph, cudnn::kAttrOperationGraphHandle, cudnn::kTypeHandle, 1, &handle, "graph handle");
+  set(graph, cudnn::kAttrOperationGraphOps, cudnn::kTypeBackendDescriptor, static_cast<int64_t>(ops.size()), ops.data(), "graph ops");
+  finalize(graph, "operation graph");
+
+  BackendDesc heur = makeBackendDesc(cudnn::kBackendEngineHeuristics, "heuristics");
+  cudnn::BackendDescriptor graphRaw = graph.get();
+  const int heurMode = cudnn::kHeurA;
+  set(heur, cudnn::kAttrEngineHeurOperationGraph, cudnn::kTypeBackendDescriptor, 1, &graphRaw, "heuristics graph");
+  set(heur, cudnn::kAttrEngineHeurMode, cudnn::kTypeHeurMode, 1, &heurMode, "heuristics mode");
+  finalize(heur, "heuristics");
+  int64_t available = 0;
+  checkCudnn(cudnnApi().backendGetAttribute(heur.get(), cudnn::kAttrEngineHeurResults, cudnn::kTypeBackendDescriptor, 0, &available, nullptr),
+             "cuDNN graph: heuristics count");
+  const int64_t wanted = std::min(available, kMaxEngineConfigs);
+  std::vector<BackendDesc> configs;
+  std::vector<cudnn::BackendDescriptor> configRaw;
+  for (int64_t i = 0; i < wanted; ++i) {
+    configs.push_back(makeBackendDesc(cudnn::kBackendEngineConfig, "engine config"));
+    configRaw.push_back(configs.back().get());
+  }
+  int64_t returned = 0;
+  if (wanted > 0) {
+    checkCudnn(cudnnApi().backendGetAttribute(heur.get(), cudnn::kAttrEngineHeurResults, cudnn::kTypeBackendDescriptor, wanted, &returned,
+                                              configRaw.data()),
+               "cuDNN graph: heuristics results");
+  }
+  for (int64_t i = 0; i < returned && i < wanted; ++i) {
+    const int64_t index = engineIndex(configs[i]);
+    if (index < 0 || (engine >= 0 && index != engine)) continue;
+    BackendDesc plan = makeBackendDesc(cudnn::kBackendExecutionPlan, "execution plan");
+    set(plan, cudnn::kAttrExecutionPlanHandle, cudnn::kTypeHandle, 1, &handle, "plan handle");
+    set(plan, cudnn::kAttrExecutionPlanEngineConfig, cudnn::kTypeBackendDescriptor, 1, &configRaw[i], "plan config");
+    if (cudnnApi().backendFinalize(plan.get()) != cudnn::kStatusSuccess) continue;
+    int64_t count = 0, workspace = 0;
+    checkCudnn(cudnnApi().backendGetAttribute(plan.get(), cudnn::kAttrExecutionPlanWorkspaceSize, cudnn::kTypeInt64, 1, &count, &workspace),
+               "cuDNN graph: plan workspace");
+    plan_ = std::move(plan);
+    engine_ = index;
+    workspace_ = static_cast<size_t>(workspace);
+    keep_.push_back(std::move(graph));
+    keep_.push_back(std::move(configs[i]));
+    return;
+  }
+  throw Error(kErrBackend, "cuDNN proposes no fused engine" + (engine >= 0 ? " with index " + std::to_string(engine) : std::string()) +
+                               " for this convolution");
+}
+
+void FusedConvPlan::execute(cudnn::Handle handle, const ConvBuffers& b) const {
+  if (b.workspaceBytes < workspace_) throw Error(kErrBackend, "fused convolution: workspace too small");
+  BackendDesc pack = makeBackendDesc(cudnn::kBackendVariantPack, "variant pack");
+  const int64_t uids[] = {kUidX, kUidW, kUidY, kUidBias};
+  void* pointers[] = {const_cast<void*>(b.x), const_cast<void*>(b.w), b.y, const_cast<void*>(b.bias)};
+  const int64_t count = bias_ ? 4 : 3;
+  void* workspace = b.workspace;
+  set(pack, cudnn::kAttrVariantPackUniqueIds, cudnn::kTypeInt64, count, uids, "variant ids");
+  set(pack, cudnn::kAttrVariantPackDataPointers, cudnn::kTypeVoidPtr, count, pointers, "variant pointers");
+  set(pack, cudnn::kAttrVariantPackWorkspace, cudnn::kTypeVoidPtr, 1, &workspace, "variant workspace");
+  finalize(pack, "variant pack");
+  checkCudnn(cudnnApi().backendExecute(handle, plan_.get(), pack.get()), "cuDNN graph: execute");
+}
+
+}  // namespace netdef::cuda

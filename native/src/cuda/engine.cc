@@ -1,0 +1,35 @@
+// The CUDA engine's entry points (cuda/engine_api.h): capabilities(), buildEngine() and
+// loadEngine(). Building replays the graph into a CudaNetwork, fuses convolutions with their
+// activations, then builds the engine once per candidate layout mode (row-major, and channels-last
+// float16 when the network has convolutions that could use it), choosing every convolution's
+// tactic by timing, and keeps the mode whose captured forward is fastest at the optimum batch.
+// Loading parses the blob, refuses another GPU architecture, and restores the stored tactics.
+//
+// Test: native/tests/engine_test.cu (builds through engine_build.h, which buildEngine shares).
+#include "../common/cuda_probe.h"
+#include "../common/error.h"
+#include "../replay/replay.h"
+#include "cuda_network.h"
+#include "cudnn_loader.h"
+#include "engine_build.h"
+
+namespace netdef::cuda {
+
+Capabilities capabilities() {
+  Capabilities caps = probeCapabilities();
+  const CudnnProbe cudnn = probeCudnn();
+  caps.cudnnOk = cudnn.ok;
+  caps.cudnnVersion = cudnn.version;
+  caps.cudnnReason = cudnn.reason;
+  return caps;
+}
+
+std::unique_ptr<Engine> buildEngine(const ir::Graph& graph, const BuildOptions& options, const ProgressFn& progress) {
+  CudaNetwork network;
+  replay(graph, network);
+  return buildFromNetwork(network, options, progress);
+}
+
+std::unique_ptr<Engine> loadEngine(const std::vector<uint8_t>& blob, int device) { return loadFromBlob(blob, device); }
+
+}  // namespace netdef::cuda

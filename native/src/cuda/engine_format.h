@@ -1,0 +1,57 @@
+// The CUDA engine's serialized form (the backend blob inside an engine file), version
+// kEngineFormatVersion, all integers little-endian:
+//
+//   magic "NDCUDAE1" (8 bytes) | u32 format version | u32 sm major | u32 sm minor | str device name
+//   | u64 payload bytes | payload | u64 FNV-1a-64 of everything before it
+//   payload: i64 min, opt, max batch | u8 layout mode
+//            | tensors  (u64 n; each: str name, u8 dtype, u8 layout, i32 constant, u8 is-input, i64s dims)
+//            | weights  (u64 n; each: str name, u8 dtype, u64 bytes + raw values)
+//            | inputs   (u64 n; i32 tensor each) | outputs (u64 n; each: str name, i32 tensor)
+//            | ops      (u64 n; each: str name, u8 kind = OpAttrs index, i32 fused-into,
+//                        u64 n + i32 inputs, u64 n + i32 outputs, the kind's attributes)
+//            | tactics  (u64 n; each: i32 op, u8 kind (0 legacy, 1 fused graph), i32 cuDNN algo,
+//                        i32 math type, i64 fused engine index, f32 ms at build)
+//   (str = u64 length + bytes; i64s = u64 count + i64 each)
+//
+// The buffer plan is not stored: it is a pure function of the program and is recomputed at load.
+// A wrong magic, version or checksum, a truncated blob or an out-of-range value throws
+// ERR_ENGINE_FORMAT; the loader compares the stored GPU architecture with the device's.
+//
+// Test: native/tests/engine_test.cu (round trip gives identical outputs; truncated, bit-flipped
+// and foreign-architecture blobs are refused with ERR_ENGINE_FORMAT).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "conv_layer.h"
+#include "layout_pass.h"
+#include "program.h"
+
+namespace netdef::cuda {
+
+inline constexpr uint32_t kEngineFormatVersion = 1;
+
+struct EngineConfig {
+  int64_t minBatch = 1, optBatch = 1, maxBatch = 1;
+  LayoutMode layoutMode = LayoutMode::kRowMajor;
+};
+
+struct OpTactic {
+  int32_t op = -1;
+  ConvTactic tactic;
+};
+
+struct EngineRecord {
+  uint32_t smMajor = 0, smMinor = 0;
+  std::string deviceName;
+  EngineConfig config;
+  Program program;
+  std::vector<OpTactic> tactics;
+};
+
+std::vector<uint8_t> writeEngine(const EngineRecord& r);
+EngineRecord readEngine(const uint8_t* data, size_t size);
+
+}  // namespace netdef::cuda

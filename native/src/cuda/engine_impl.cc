@@ -1,0 +1,211 @@
+// CudaEngine construction: memory plan, weights, convolution tactics. See engine_impl.h.
+#include "engine_impl.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "../common/error.h"
+#include "ops/op_common.cuh"
+
+namespace netdef::cuda {
+namespace {
+
+// Byte written over the arena before tuning: float16 0x3C3C ~ 1.06, float32 0x3C3C3C3C ~ 0.0115
+// (timing never runs on zeros, which some kernels skip through faster than real data).
+constexpr int kTuneFillByte = 0x3C;
+constexpr uint64_t kNoFilter = UINT64_MAX;
+
+uint64_t alignUp(uint64_t v) { return (v + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment; }
+
+ConvGeometry geometryOf(const Program& p, const OpDef& op, const ConvAttrs& a) {
+  const TensorDef& x = p.tensors[op.inputs[0]];
+  const TensorDef& y = p.tensors[op.outputs[0]];
+  if (x.dims.size() != 4 || y.dims.size() != 4 || x.layout != y.layout) {
+    throw Error(kErrEngineFormat, op.name + ": convolution tensors are not 4-D in one layout");
+  }
+  ConvGeometry g;
+  g.dtype = x.dtype;
+  g.layout = x.layout;
+  g.inChannels = x.dims[1];
+  g.height = x.dims[2];
+  g.width = x.dims[3];
+  g.outChannels = y.dims[1];
+  g.outHeight = y.dims[2];
+  g.outWidth = y.dims[3];
+  g.params = a.params;
+  g.activation = a.activation;
+  g.hasBias = a.bias >= 0;
+  return g;
+}
+
+}  // namespace
+
+CudaEngine::CudaEngine(Program program, const EngineConfig& config, int device, const EngineBuildOptions& options)
+    : device_(device), program_(std::move(program)), config_(config) {
+  DeviceGuard guard(device_);
+  cudaDeviceProp prop{};
+  checkCuda(cudaGetDeviceProperties(&prop, device_), "cudaGetDeviceProperties");
+  deviceName_ = prop.name;
+  smMajor_ = prop.major;
+  smMinor_ = prop.minor;
+  stream_ = std::make_unique<Stream>();
+  cudnn_ = makeCudnnHandle();
+  checkCudnn(cudnnApi().setStream(cudnn_.get(), stream_->get()), "cudnnSetStream");
+  planMemory();
+  uploadWeights();
+  createConvolutions(options);
+  for (int32_t t : program_.inputs) {
+    inputStaging_.emplace_back(tensorBytes(program_.tensors[t], config_.maxBatch), "input staging");
+  }
+  for (const OutputDef& o : program_.outputs) {
+    outputStaging_.emplace_back(tensorBytes(program_.tensors[o.tensor], config_.maxBatch), "output staging");
+  }
+  layerMs_.assign(program_.ops.size(), 0.0);
+}
+
+CudaEngine::~CudaEngine() {
+  // Graphs and buffers are freed by their owners; make sure nothing is still running on them.
+  if (stream_) cudaStreamSynchronize(stream_->get());
+}
+
+void CudaEngine::planMemory() {
+  const size_t n = program_.tensors.size();
+  root_.resize(n);
+  for (size_t t = 0; t < n; ++t) root_[t] = static_cast<int32_t>(t);
+  std::vector<int32_t> first(n, -1), last(n, -1);
+  for (int32_t t : program_.inputs) first[t] = 0;
+  for (size_t i = 0; i < program_.ops.size(); ++i) {
+    const OpDef& op = program_.ops[i];
+    if (op.fusedInto >= 0) continue;
+    const auto step = static_cast<int32_t>(i + 1);
+    for (int32_t t : op.inputs) last[root_[t]] = std::max(last[root_[t]], step);
+    if (isView(op)) {
+      root_[op.outputs[0]] = root_[op.inputs[0]];
+      continue;
+    }
+    for (int32_t t : op.outputs) first[t] = step;
+  }
+  const auto end = static_cast<int32_t>(program_.ops.size() + 1);
+  for (const OutputDef& o : program_.outputs) last[root_[o.tensor]] = end;
+
+  std::vector<BufferRequest> requests;
+  planSlot_.assign(n, -1);
+  for (size_t t = 0; t < n; ++t) {
+    const TensorDef& def = program_.tensors[t];
+    if (root_[t] != static_cast<int32_t>(t) || def.constant >= 0 || first[t] < 0) continue;
+    planSlot_[t] = static_cast<int64_t>(requests.size());
+    requests.push_back(BufferRequest{tensorBytes(def, config_.maxBatch), first[t], std::max(first[t], last[t]), def.name});
+  }
+  plan_ = planBuffers(requests);
+  arena_ = DeviceBuffer(plan_.totalBytes, "activation arena");
+}
+
+void CudaEngine::uploadWeights() {
+  weightOffsets_.assign(program_.weights.size(), 0);
+  filterOffsets_.assign(program_.ops.size(), kNoFilter);
+  uint64_t total = 0;
+  for (size_t i = 0; i < program_.weights.size(); ++i) {
+    weightOffsets_[i] = total;
+    total = alignUp(total + program_.weights[i].bytes.size());
+  }
+  std::vector<std::vector<uint8_t>> reordered(program_.ops.size());
+  for (size_t i = 0; i < program_.ops.size(); ++i) {
+    const OpDef& op = program_.ops[i];
+    const auto* c = std::get_if<ConvAttrs>(&op.attrs);
+    if (!c || op.fusedInto >= 0 || program_.tensors[op.inputs[0]].layout != Layout::kNhwc) continue;
+    const WeightDef& w = program_.weights[c->weight];
+    const int64_t cin = program_.tensors[op.inputs[0]].dims[1] / c->params.groups;
+    reordered[i] = filterToNhwc(w.bytes, c->outChannels, cin, c->params.kernel[0], c->params.kernel[1], ops::elementBytes(w.dtype));
+    filterOffsets_[i] = total;
+    total = alignUp(total + reordered[i].size());
+  }
+  std::vector<uint8_t> host(total);
+  for (size_t i = 0; i < program_.weights.size(); ++i) {
+    const auto& b = program_.weights[i].bytes;
+    if (!b.empty()) std::memcpy(&host[weightOffsets_[i]], b.data(), b.size());
+  }
+  for (size_t i = 0; i < reordered.size(); ++i) {
+    if (!reordered[i].empty()) std::memcpy(&host[filterOffsets_[i]], reordered[i].data(), reordered[i].size());
+  }
+  weights_ = DeviceBuffer(total, "weights");
+  if (total > 0) checkCuda(cudaMemcpy(weights_.get(), host.data(), total, cudaMemcpyHostToDevice), "upload weights");
+
+  ctx_.program = &program_;
+  ctx_.tensors.assign(program_.tensors.size(), nullptr);
+  for (size_t t = 0; t < program_.tensors.size(); ++t) {
+    const int32_t r = root_[t];
+    const TensorDef& def = program_.tensors[r];
+    if (def.constant >= 0) {
+      ctx_.tensors[t] = weights_.bytes() + weightOffsets_[def.constant];
+    } else if (planSlot_[r] >= 0) {
+      ctx_.tensors[t] = arena_.bytes() + plan_.offsets[planSlot_[r]];
+    }
+  }
+  ctx_.filters.assign(program_.ops.size(), nullptr);
+  ctx_.biases.assign(program_.ops.size(), nullptr);
+  for (size_t i = 0; i < program_.ops.size(); ++i) {
+    const auto* c = std::get_if<ConvAttrs>(&program_.ops[i].attrs);
+    if (!c) continue;
+    ctx_.filters[i] = weights_.bytes() + (filterOffsets_[i] != kNoFilter ? filterOffsets_[i] : weightOffsets_[c->weight]);
+    if (c->bias >= 0) ctx_.biases[i] = weights_.bytes() + weightOffsets_[c->bias];
+  }
+  ctx_.cudnn = cudnn_.get();
+  ctx_.stream = stream_->get();
+}
+
+void CudaEngine::createConvolutions(const EngineBuildOptions& options) {
+  convs_.clear();
+  convs_.resize(program_.ops.size());
+  std::vector<size_t> convOps;
+  for (size_t i = 0; i < program_.ops.size(); ++i) {
+    if (std::holds_alternative<ConvAttrs>(program_.ops[i].attrs) && program_.ops[i].fusedInto < 0) convOps.push_back(i);
+  }
+  DeviceBuffer tuneWorkspace;
+  if (!options.tactics) {
+    tuneWorkspace = DeviceBuffer(kMaxWorkspaceBytes, "tuning workspace");
+    if (arena_.size() > 0) checkCuda(cudaMemset(arena_.get(), kTuneFillByte, arena_.size()), "fill arena");
+  }
+  size_t workspace = 0;
+  int done = options.progressDone;
+  for (size_t i : convOps) {
+    const OpDef& op = program_.ops[i];
+    auto layer = std::make_unique<ConvLayer>(op.name, geometryOf(program_, op, std::get<ConvAttrs>(op.attrs)));
+    if (options.tactics) {
+      auto it = std::find_if(options.tactics->begin(), options.tactics->end(), [&](const OpTactic& t) { return t.op == static_cast<int32_t>(i); });
+      if (it == options.tactics->end()) throw Error(kErrEngineFormat, op.name + ": no tactic stored for this convolution");
+      layer->useTactic(cudnn_.get(), it->tactic, config_.maxBatch);
+    } else {
+      ExecContext tuneCtx = ctx_;
+      tuneCtx.workspace = tuneWorkspace.get();
+      tuneCtx.workspaceBytes = tuneWorkspace.size();
+      layer->tune(cudnn_.get(), stream_->get(), convBuffers(tuneCtx, i), config_.optBatch, config_.maxBatch, options.tune);
+      if (options.progress) options.progress(++done, options.progressTotal, op.name);
+    }
+    workspace = std::max(workspace, layer->workspaceBytes());
+    convs_[i] = std::move(layer);
+  }
+  tuneWorkspace = DeviceBuffer();
+  workspace_ = DeviceBuffer(workspace, "convolution workspace");
+  ctx_.convs = &convs_;
+  ctx_.workspace = workspace_.get();
+  ctx_.workspaceBytes = workspace_.size();
+}
+
+std::vector<OpTactic> CudaEngine::tactics() const {
+  std::vector<OpTactic> out;
+  for (size_t i = 0; i < convs_.size(); ++i) {
+    if (convs_[i]) out.push_back(OpTactic{static_cast<int32_t>(i), convs_[i]->tactic()});
+  }
+  return out;
+}
+
+uint64_t CudaEngine::deviceMemoryBytes() const { return weights_.size() + arena_.size() + workspace_.size(); }
+
+void CudaEngine::checkBatch(int64_t batch) const {
+  if (batch < config_.minBatch || batch > config_.maxBatch) {
+    throw Error(kErrInvalidArgument, "batch " + std::to_string(batch) + " is outside the engine's range [" +
+                                         std::to_string(config_.minBatch) + ", " + std::to_string(config_.maxBatch) + "]");
+  }
+}
+
+}  // namespace netdef::cuda

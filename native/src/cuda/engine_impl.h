@@ -1,0 +1,87 @@
+// CudaEngine: a built (or loaded) Program on one GPU. Owns everything the forward needs, each
+// through an RAII owner: the weights (uploaded once, in each layer's dtype; NHWC convolutions get
+// their filters reordered to KRSC), one activation arena laid out by the buffer plan (liveness
+// based, views aliased, sized for the largest batch), the shared convolution workspace, pinned
+// staging for inputs and outputs, a stream, a cuDNN handle, and one CUDA graph per batch size,
+// captured the first time that batch runs (inputs copied in, every op, outputs copied out).
+// run() and profile() take the engine's mutex, so one engine may be used from several threads.
+//
+// Test: native/tests/engine_test.cu.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "buffer_plan.h"
+#include "cuda_check.h"
+#include "engine_api.h"
+#include "engine_format.h"
+#include "op_launch.h"
+
+namespace netdef::cuda {
+
+struct EngineBuildOptions {
+  const std::vector<OpTactic>* tactics = nullptr;  // a loaded engine's choices; null: choose now
+  bool tune = true;                                // time candidates (else cuDNN's own ranking)
+  ProgressFn progress;                             // per tuned convolution
+  int progressDone = 0, progressTotal = 0;         // offsets when several engines are built in turn
+};
+
+class CudaEngine final : public Engine {
+ public:
+  CudaEngine(Program program, const EngineConfig& config, int device, const EngineBuildOptions& options);
+  ~CudaEngine() override;
+
+  std::unordered_map<std::string, HostOutput> run(const std::unordered_map<std::string, std::vector<uint8_t>>& inputs,
+                                                  int64_t batch) override;
+  void profile(int64_t batch, int iterations) override;
+  std::vector<LayerInfo> layers() const override;
+  std::vector<uint8_t> serialize() const override;
+  uint64_t deviceMemoryBytes() const override;
+
+  // Median milliseconds of the captured forward at `batch`: the ops alone (how the layout mode is
+  // chosen), or with the input and output copies that run() adds.
+  float timeForward(int64_t batch, bool withCopies = false);
+  double timeForward(int64_t batch, int iterations, bool withCopies) override;
+  const BufferPlan& bufferPlan() const { return plan_; }
+  const Program& program() const { return program_; }
+  const EngineConfig& config() const { return config_; }
+  std::vector<OpTactic> tactics() const;
+  // For tests: the conv layer of op `index` (null for other ops) and the context to run it in.
+  ConvLayer* convolution(size_t index) const { return index < convs_.size() ? convs_[index].get() : nullptr; }
+  const ExecContext& context() const { return ctx_; }
+
+ private:
+  void planMemory();
+  void uploadWeights();
+  void createConvolutions(const EngineBuildOptions& options);
+  void checkBatch(int64_t batch) const;
+  void enqueueForward(int64_t batch, bool withCopies);
+  const GraphExec& graphFor(int64_t batch, bool withCopies);
+
+  int device_;
+  Program program_;
+  EngineConfig config_;
+  std::string deviceName_;
+  int smMajor_ = 0, smMinor_ = 0;
+  std::unique_ptr<Stream> stream_;
+  CudnnHandle cudnn_;
+  DeviceBuffer weights_, arena_, workspace_;
+  BufferPlan plan_;
+  std::vector<int32_t> root_;            // per tensor: the tensor whose storage it uses (views)
+  std::vector<int64_t> planSlot_;        // per root tensor: index into plan_ or -1
+  std::vector<uint64_t> weightOffsets_;  // per WeightDef
+  std::vector<uint64_t> filterOffsets_;  // per op: reordered NHWC filter, or UINT64_MAX
+  std::vector<std::unique_ptr<ConvLayer>> convs_;
+  ExecContext ctx_;
+  std::vector<PinnedBuffer> inputStaging_, outputStaging_;
+  std::map<std::pair<int64_t, bool>, GraphExec> graphs_;  // by (batch, with copies)
+  std::vector<double> layerMs_;
+  mutable std::mutex mutex_;
+};
+
+}  // namespace netdef::cuda

@@ -1,0 +1,186 @@
+// CudaEngine at run time: inputs in, the captured forward, outputs out; per-layer profiling; the
+// layer report; serialization. See engine_impl.h.
+#include <cstring>
+
+#include "../common/error.h"
+#include "engine_impl.h"
+#include "timing.h"
+
+namespace netdef::cuda {
+namespace {
+
+constexpr int kForwardWarmup = 3;
+constexpr int kForwardIterations = 20;
+
+struct KernelName {
+  const Program& p;
+  const OpDef& op;
+  std::string operator()(const ConvAttrs&) const { return ""; }  // the ConvLayer names it
+  std::string operator()(const ActivationAttrs&) const { return "netdef:activation"; }
+  std::string operator()(const ElementWiseAttrs&) const { return "netdef:elementwise"; }
+  std::string operator()(const ConcatAttrs&) const { return "netdef:copy_strided x" + std::to_string(op.inputs.size()); }
+  std::string operator()(const SliceAttrs&) const { return "netdef:copy_strided"; }
+  std::string operator()(const PoolingAttrs&) const { return "netdef:pooling"; }
+  std::string operator()(const ResizeAttrs&) const {
+    return p.tensors[op.inputs[0]].layout == Layout::kNhwc ? "netdef:copy_strided(nearest, nhwc)" : "netdef:resize_nearest";
+  }
+  std::string operator()(const ShuffleAttrs& a) const { return a.permutation.empty() ? "view" : "netdef:copy_strided(transpose)"; }
+  std::string operator()(const SoftmaxAttrs&) const { return "netdef:softmax"; }
+  std::string operator()(const MatMulAttrs&) const { return "netdef:matmul"; }
+  std::string operator()(const CastAttrs&) const { return "netdef:cast"; }
+  std::string operator()(const QuantizeAttrs&) const { return "netdef:quantize"; }
+  std::string operator()(const DequantizeAttrs&) const { return "netdef:dequantize"; }
+  std::string operator()(const ReformatAttrs&) const {
+    return p.tensors[op.outputs[0]].layout == Layout::kNhwc ? "netdef:copy_strided(nchw->nhwc)" : "netdef:copy_strided(nhwc->nchw)";
+  }
+};
+
+// The dtype a layer computes in: a quantize's input, a cast's or dequantize's output, else its input's.
+ir::DType layerDtype(const Program& p, const OpDef& op) {
+  if (op.fusedInto >= 0) return p.tensors[p.ops[op.fusedInto].outputs[0]].dtype;
+  if (std::holds_alternative<CastAttrs>(op.attrs) || std::holds_alternative<DequantizeAttrs>(op.attrs)) return p.tensors[op.outputs[0]].dtype;
+  return p.tensors[op.inputs.empty() ? op.outputs[0] : op.inputs[0]].dtype;
+}
+
+}  // namespace
+
+void CudaEngine::enqueueForward(int64_t batch, bool withCopies) {
+  cudaStream_t s = stream_->get();
+  for (size_t i = 0; withCopies && i < program_.inputs.size(); ++i) {
+    const int32_t t = program_.inputs[i];
+    checkCuda(cudaMemcpyAsync(ctx_.tensors[t], inputStaging_[i].get(), tensorBytes(program_.tensors[t], batch), cudaMemcpyHostToDevice, s),
+              "copy input " + program_.tensors[t].name);
+  }
+  for (size_t i = 0; i < program_.ops.size(); ++i) enqueueOp(ctx_, i, batch);
+  for (size_t i = 0; withCopies && i < program_.outputs.size(); ++i) {
+    const OutputDef& o = program_.outputs[i];
+    checkCuda(cudaMemcpyAsync(outputStaging_[i].get(), ctx_.tensors[o.tensor], tensorBytes(program_.tensors[o.tensor], batch),
+                              cudaMemcpyDeviceToHost, s),
+              "copy output " + o.name);
+  }
+}
+
+const GraphExec& CudaEngine::graphFor(int64_t batch, bool withCopies) {
+  const auto key = std::make_pair(batch, withCopies);
+  auto it = graphs_.find(key);
+  if (it != graphs_.end()) return it->second;
+  // One eager forward first: kernels and cuDNN load lazily on first use, which must not happen
+  // while a graph is being captured.
+  enqueueForward(batch, withCopies);
+  stream_->synchronize("warm-up before capture");
+  GraphExec g = captureGraph(stream_->get(), [&] { enqueueForward(batch, withCopies); });
+  return graphs_.emplace(key, std::move(g)).first->second;
+}
+
+std::unordered_map<std::string, HostOutput> CudaEngine::run(const std::unordered_map<std::string, std::vector<uint8_t>>& inputs,
+                                                             int64_t batch) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  DeviceGuard guard(device_);
+  checkBatch(batch);
+  size_t matched = 0;
+  for (size_t i = 0; i < program_.inputs.size(); ++i) {
+    const TensorDef& t = program_.tensors[program_.inputs[i]];
+    auto it = inputs.find(t.name);
+    if (it == inputs.end()) throw Error(kErrInvalidArgument, "input '" + t.name + "' is missing");
+    const uint64_t want = tensorBytes(t, batch);
+    if (it->second.size() != want) {
+      throw Error(kErrInvalidArgument, "input '" + t.name + "' has " + std::to_string(it->second.size()) + " bytes; " +
+                                           ops::dtypeLabel(t.dtype) + " at batch " + std::to_string(batch) + " needs " + std::to_string(want));
+    }
+    std::memcpy(inputStaging_[i].get(), it->second.data(), want);
+    ++matched;
+  }
+  if (matched != inputs.size()) throw Error(kErrInvalidArgument, "run() was given an input the engine does not have");
+  graphFor(batch, true).launch(stream_->get());
+  stream_->synchronize("run");
+  std::unordered_map<std::string, HostOutput> out;
+  for (size_t i = 0; i < program_.outputs.size(); ++i) {
+    const TensorDef& t = program_.tensors[program_.outputs[i].tensor];
+    HostOutput h;
+    h.dtype = t.dtype;
+    h.shape = resolveDims(t, batch);
+    const uint64_t bytes = tensorBytes(t, batch);
+    h.data.assign(outputStaging_[i].get(), outputStaging_[i].get() + bytes);
+    out.emplace(program_.outputs[i].name, std::move(h));
+  }
+  return out;
+}
+
+float CudaEngine::timeForward(int64_t batch, bool withCopies) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  DeviceGuard guard(device_);
+  checkBatch(batch);
+  const GraphExec& g = graphFor(batch, withCopies);
+  return medianMs(stream_->get(), kForwardWarmup, kForwardIterations, [&] { g.launch(stream_->get()); });
+}
+
+double CudaEngine::timeForward(int64_t batch, int iterations, bool withCopies) {
+  if (iterations < 1) throw Error(kErrInvalidArgument, "timeForward needs at least one iteration");
+  std::lock_guard<std::mutex> lock(mutex_);
+  DeviceGuard guard(device_);
+  checkBatch(batch);
+  const GraphExec& g = graphFor(batch, withCopies);
+  return medianMs(stream_->get(), kForwardWarmup, iterations, [&] { g.launch(stream_->get()); });
+}
+
+void CudaEngine::profile(int64_t batch, int iterations) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  DeviceGuard guard(device_);
+  checkBatch(batch);
+  if (iterations < 1) throw Error(kErrInvalidArgument, "profile needs at least one iteration");
+  cudaStream_t s = stream_->get();
+  const size_t n = program_.ops.size();
+  for (size_t i = 0; i < n; ++i) enqueueOp(ctx_, i, batch);  // warm-up: lazy loading stays out of captures
+  stream_->synchronize("profile warm-up");
+  // Each layer alone, captured in its own CUDA graph and replayed `iterations` times between two
+  // events: the device time of that layer as the forward graph runs it, without the host's launch
+  // cost (which an eager, event-per-layer timing would attribute to the layers).
+  Event start, end;
+  for (size_t i = 0; i < n; ++i) {
+    layerMs_[i] = 0;
+    if (isView(program_.ops[i])) continue;
+    GraphExec g = captureGraph(s, [&] { enqueueOp(ctx_, i, batch); });
+    g.launch(s);
+    start.record(s);
+    for (int it = 0; it < iterations; ++it) g.launch(s);
+    end.record(s);
+    stream_->synchronize("profile");
+    layerMs_[i] = end.since(start) / iterations;
+  }
+}
+
+std::vector<LayerInfo> CudaEngine::layers() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<LayerInfo> out;
+  for (size_t i = 0; i < program_.ops.size(); ++i) {
+    const OpDef& op = program_.ops[i];
+    LayerInfo info;
+    info.name = op.name;
+    info.kind = opKindName(op.attrs);
+    info.dtype = ops::dtypeLabel(layerDtype(program_, op));
+    if (op.fusedInto >= 0) {
+      info.kernel = "fused into " + program_.ops[op.fusedInto].name;
+    } else if (convs_[i]) {
+      info.kernel = convs_[i]->kernelName();
+    } else {
+      info.kernel = std::visit(KernelName{program_, op}, op.attrs);
+    }
+    info.timeMs = layerMs_[i];
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+std::vector<uint8_t> CudaEngine::serialize() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  EngineRecord r;
+  r.smMajor = static_cast<uint32_t>(smMajor_);
+  r.smMinor = static_cast<uint32_t>(smMinor_);
+  r.deviceName = deviceName_;
+  r.config = config_;
+  r.program = program_;
+  r.tactics = tactics();
+  return writeEngine(r);
+}
+
+}  // namespace netdef::cuda

@@ -1,0 +1,123 @@
+// Layout pass: see layout_pass.h.
+#include "layout_pass.h"
+
+#include <map>
+#include <utility>
+
+namespace netdef::cuda {
+namespace {
+
+constexpr size_t kSpatialRank = 4;
+
+bool wantsNhwc(const Program& p, const OpDef& op) {
+  const auto* c = std::get_if<ConvAttrs>(&op.attrs);
+  if (!c || op.fusedInto >= 0) return false;
+  const TensorDef& x = p.tensors[op.inputs[0]];
+  return x.dtype == ir::DType::Float16 && c->params.groups == 1 && x.dims[1] % kTensorCoreChannels == 0 &&
+         c->outChannels % kTensorCoreChannels == 0;
+}
+
+class LayoutAssigner {
+ public:
+  LayoutAssigner(const Program& in, LayoutMode mode) : in_(in), mode_(mode), out_(in) { out_.ops.clear(); }
+
+  Program run() {
+    for (const OpDef& op : in_.ops) visit(op);
+    for (OutputDef& o : out_.outputs) o.tensor = ensure(o.tensor, Layout::kRowMajor, "output " + o.name);
+    return std::move(out_);
+  }
+
+ private:
+  Layout layoutOf(int32_t t) const { return out_.tensors[t].layout; }
+  bool spatial(int32_t t) const { return out_.tensors[t].dims.size() == kSpatialRank; }
+
+  // The tensor holding `t` in layout `want` (a Reformat op is added the first time).
+  int32_t ensure(int32_t t, Layout want, const std::string& consumer) {
+    if (!spatial(t) || layoutOf(t) == want || out_.tensors[t].constant >= 0) return t;
+    auto key = std::make_pair(t, want);
+    if (auto it = reformatted_.find(key); it != reformatted_.end()) return it->second;
+    TensorDef copy = out_.tensors[t];
+    copy.layout = want;
+    copy.isInput = false;
+    copy.name += want == Layout::kNhwc ? " (nhwc)" : " (nchw)";
+    const auto id = static_cast<int32_t>(out_.tensors.size());
+    out_.tensors.push_back(copy);
+    OpDef op;
+    op.name = "Reformat " + out_.tensors[t].name + " for " + consumer;
+    op.inputs = {t};
+    op.outputs = {id};
+    op.attrs = ReformatAttrs{};
+    out_.ops.push_back(std::move(op));
+    reformatted_[key] = id;
+    return id;
+  }
+
+  void setOutputs(const OpDef& op, Layout l) {
+    for (int32_t t : op.outputs) out_.tensors[t].layout = spatial(t) ? l : Layout::kRowMajor;
+  }
+
+  void visit(const OpDef& original) {
+    OpDef op = original;
+    if (op.fusedInto >= 0) {
+      op.fusedInto = newIndex_.at(op.fusedInto);  // Reformat ops shift the indices
+      newIndex_.push_back(static_cast<int32_t>(out_.ops.size()));
+      out_.ops.push_back(std::move(op));
+      return;
+    }
+    Layout result = Layout::kRowMajor;
+    std::visit([&](const auto& a) { result = place(op, a); }, op.attrs);
+    setOutputs(op, result);
+    newIndex_.push_back(static_cast<int32_t>(out_.ops.size()));
+    out_.ops.push_back(std::move(op));
+  }
+
+  Layout allRowMajor(OpDef& op) {
+    for (int32_t& t : op.inputs) t = ensure(t, Layout::kRowMajor, op.name);
+    return Layout::kRowMajor;
+  }
+  Layout followFirst(OpDef& op) { return spatial(op.inputs[0]) ? layoutOf(op.inputs[0]) : Layout::kRowMajor; }
+
+  Layout place(OpDef& op, const ConvAttrs&) {
+    const Layout l = mode_ == LayoutMode::kChannelsLastHalf && wantsNhwc(out_, op) ? Layout::kNhwc : Layout::kRowMajor;
+    op.inputs[0] = ensure(op.inputs[0], l, op.name);
+    return l;
+  }
+  Layout place(OpDef& op, const ActivationAttrs&) { return followFirst(op); }
+  Layout place(OpDef& op, const CastAttrs&) { return followFirst(op); }
+  Layout place(OpDef& op, const ConcatAttrs&) { return followFirst(op); }  // copies read any layout
+  Layout place(OpDef& op, const SliceAttrs&) { return followFirst(op); }
+  Layout place(OpDef& op, const ResizeAttrs&) { return followFirst(op); }
+  Layout place(OpDef& op, const ElementWiseAttrs&) {
+    if (out_.tensors[op.inputs[0]].dims != out_.tensors[op.inputs[1]].dims) return allRowMajor(op);
+    const Layout l = followFirst(op);
+    op.inputs[1] = ensure(op.inputs[1], l, op.name);
+    return l;
+  }
+  Layout place(OpDef& op, const QuantizeAttrs& a) { return a.axis < 0 ? followFirst(op) : allRowMajor(op); }
+  Layout place(OpDef& op, const DequantizeAttrs& a) { return a.axis < 0 ? followFirst(op) : allRowMajor(op); }
+  Layout place(OpDef& op, const PoolingAttrs&) { return allRowMajor(op); }
+  Layout place(OpDef& op, const ShuffleAttrs&) { return allRowMajor(op); }
+  Layout place(OpDef& op, const SoftmaxAttrs&) { return allRowMajor(op); }
+  Layout place(OpDef& op, const MatMulAttrs&) { return allRowMajor(op); }
+  Layout place(OpDef& op, const ReformatAttrs&) { return followFirst(op); }
+
+  const Program& in_;
+  LayoutMode mode_;
+  Program out_;
+  std::map<std::pair<int32_t, Layout>, int32_t> reformatted_;
+  std::vector<int32_t> newIndex_;  // input op index -> output op index
+};
+
+}  // namespace
+
+Program assignLayouts(const Program& in, LayoutMode mode) { return LayoutAssigner(in, mode).run(); }
+
+bool hasChannelsLastCandidates(const Program& p) {
+  for (const OpDef& op : p.ops)
+    if (wantsNhwc(p, op)) return true;
+  return false;
+}
+
+const char* layoutModeName(LayoutMode mode) { return mode == LayoutMode::kChannelsLastHalf ? "channels-last fp16" : "row-major"; }
+
+}  // namespace netdef::cuda

@@ -1,0 +1,42 @@
+// Runs one op of a Program on a stream: resolves the batch into shapes, the layout into strides,
+// and calls the op's kernel from ops/ (convolutions through their ConvLayer). Ops that only
+// re-view memory (a reshape-only shuffle, a fused activation) launch nothing; isView() names them
+// so that the buffer plan can alias their output to their input.
+//
+// Test: native/tests/engine_test.cu (every op kind runs in a network checked against the CPU).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "conv_layer.h"
+#include "ops/op_common.cuh"
+#include "program.h"
+
+namespace netdef::cuda {
+
+struct ExecContext {
+  const Program* program = nullptr;
+  std::vector<void*> tensors;                     // device pointer per tensor (nullptr when unused)
+  std::vector<std::unique_ptr<ConvLayer>>* convs = nullptr;  // per op (null for non-convolutions)
+  std::vector<const void*> filters;               // per op: the conv's filter in its layout's order
+  std::vector<const void*> biases;                // per op: the conv's bias or nullptr
+  cudnn::Handle cudnn = nullptr;
+  cudaStream_t stream = nullptr;
+  void* workspace = nullptr;
+  size_t workspaceBytes = 0;
+};
+
+// The op computes nothing: its output is its input seen with another shape (or it was fused).
+bool isView(const OpDef& op);
+
+void enqueueOp(const ExecContext& ctx, size_t opIndex, int64_t batch);
+
+// Element strides of `t` at `batch` as it lies in memory (its layout), indexed like its logical dims.
+ops::Dims physicalStrides(const TensorDef& t, int64_t batch);
+
+// The ConvBuffers of convolution `opIndex` for `batch`.
+ConvBuffers convBuffers(const ExecContext& ctx, size_t opIndex);
+
+}  // namespace netdef::cuda

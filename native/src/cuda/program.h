@@ -1,0 +1,98 @@
+// The CUDA engine's own description of a network: what CudaNetwork records from the INetwork
+// calls, what the build passes (fusion, layout) rewrite, what the engine runs and what its blob
+// stores. Tensors have logical shapes with the symbolic batch (ir::kBatch) in front, a dtype, and
+// a physical layout; ops are a closed std::variant of per-kind attributes, so std::visit over an
+// op fails to compile until every consumer handles a new kind.
+//
+// Test: native/tests/engine_test.cu (built through CudaNetwork, run, serialized, reloaded).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "../ir/graph.h"
+#include "../replay/network.h"
+
+namespace netdef::cuda {
+
+// How a 4-D activation [N, C, H, W] lies in memory. Every other rank is row-major (kRowMajor).
+enum class Layout : uint8_t { kRowMajor = 0, kNhwc = 1 };
+
+struct TensorDef {
+  std::string name;
+  ir::DType dtype = ir::DType::Float32;
+  std::vector<int64_t> dims;  // dims[0] == ir::kBatch for tensors with the dynamic batch
+  Layout layout = Layout::kRowMajor;
+  int32_t constant = -1;      // index into Program::weights for constants
+  bool isInput = false;
+
+  bool batched() const { return !dims.empty() && dims[0] == ir::kBatch; }
+};
+
+struct WeightDef {
+  std::string name;
+  ir::DType dtype = ir::DType::Float32;
+  std::vector<uint8_t> bytes;
+};
+
+enum class FusedActivation : uint8_t { kNone = 0, kSilu, kSigmoid, kRelu };
+
+struct ConvAttrs {
+  int64_t outChannels = 0;
+  ConvolutionParams params{};
+  int32_t weight = -1;  // WeightDef index, [K, C/groups, kh, kw] in the conv's dtype, KCRS order
+  int32_t bias = -1;    // WeightDef index or -1
+  FusedActivation activation = FusedActivation::kNone;
+};
+struct ActivationAttrs { ActivationType type = ActivationType::Silu; };
+struct ElementWiseAttrs { ElementWiseOperation op = ElementWiseOperation::Sum; };
+struct ConcatAttrs { int32_t axis = 0; };
+struct SliceAttrs { std::vector<int64_t> start, size, stride; };  // size[0] == kBatch keeps the batch
+struct PoolingAttrs { PoolingParams params{}; PoolingType type = PoolingType::Max; };
+struct ResizeAttrs { std::vector<float> scales; };
+struct ShuffleAttrs { std::vector<int64_t> reshape; std::vector<int32_t> permutation; };
+struct SoftmaxAttrs { int32_t axis = 0; };
+struct MatMulAttrs {};
+struct CastAttrs { ir::DType to = ir::DType::Float32; };
+struct QuantizeAttrs { int32_t axis = -1; ir::DType to = ir::DType::Int8; };      // input 1 is the scale
+struct DequantizeAttrs { int32_t axis = -1; ir::DType to = ir::DType::Float32; };  // input 1 is the scale
+// Inserted by the layout pass: copies a tensor into another layout (TensorRT's reformat layer).
+struct ReformatAttrs {};
+
+using OpAttrs = std::variant<ConvAttrs, ActivationAttrs, ElementWiseAttrs, ConcatAttrs, SliceAttrs, PoolingAttrs,
+                             ResizeAttrs, ShuffleAttrs, SoftmaxAttrs, MatMulAttrs, CastAttrs, QuantizeAttrs,
+                             DequantizeAttrs, ReformatAttrs>;
+
+struct OpDef {
+  std::string name;
+  std::vector<int32_t> inputs, outputs;  // tensor indices
+  OpAttrs attrs;
+  int32_t fusedInto = -1;  // set by the fusion pass: the op that now computes this one (this one runs nothing)
+};
+
+struct OutputDef {
+  std::string name;
+  int32_t tensor = -1;
+};
+
+struct Program {
+  std::vector<TensorDef> tensors;
+  std::vector<OpDef> ops;
+  std::vector<WeightDef> weights;
+  std::vector<int32_t> inputs;  // tensor indices, in addInput order
+  std::vector<OutputDef> outputs;
+};
+
+// "Convolution", "Activation", ... (the kind layers() reports).
+const char* opKindName(const OpAttrs& attrs);
+
+// Dims with the batch substituted (dims[0] == kBatch -> batch).
+std::vector<int64_t> resolveDims(const TensorDef& t, int64_t batch);
+int64_t elementCount(const std::vector<int64_t>& dims);
+// Bytes of `t` at `batch`.
+uint64_t tensorBytes(const TensorDef& t, int64_t batch);
+
+}  // namespace netdef::cuda

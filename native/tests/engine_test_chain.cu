@@ -1,0 +1,215 @@
+// The C2f-like chain: see engine_test_chain.h. CPU reference in double; fp32 within 1e-4 and fp16
+// within 1e-2 (norm-relative), the Q/DQ output within one quantum.
+#include <algorithm>
+#include <cmath>
+
+#include "engine_test_chain.h"
+
+namespace engine_test {
+namespace {
+
+using namespace netdef;
+using namespace netdef::cuda;
+
+constexpr double kFp32ChainTol = 1e-4;  // ‖err‖ / ‖ref‖ over a chain of layers
+constexpr double kFp16ChainTol = 1e-2;
+constexpr int64_t kChainUp = 2, kPoolK = 5, kPoolPad = 2;
+constexpr int64_t kFlat = kChainHW * kChainUp * kChainHW * kChainUp;
+const ConvSpec kCv1{kChainC, 2 * kChainC, 3, 1, 1, 1, true, true};
+const ConvSpec kM{kChainC, kChainC, 3, 1, 1, 1, true, true};
+const ConvSpec kCv2{3 * kChainC, 2 * kChainC, 1, 1, 0, 1, true, true};
+const ConvSpec kCv3{2 * kChainC, kChainC, 1, 1, 0, 1, true, false};
+
+constexpr float kQuantBase = 0.03f, kQuantStep = 0.005f;  // scale of channel c: base + step * c
+constexpr double kInt8Min = -128, kInt8Max = 127;
+
+ITensor* conv(CudaNetwork& net, ITensor* x, const ConvSpec& c, const ChainModel& m, int i, const std::string& name) {
+  ILayer* l = net.addConvolution(*x, c.outC, convParams(c.k, c.stride, c.pad, 1), weights(name + ".w", m.t, m.wBytes[i]),
+                                 weights(name + ".b", m.t, m.bBytes[i]));
+  l->setName(name);
+  if (!c.silu) return l->output(0);
+  ILayer* a = net.addActivation(*l->output(0), ActivationType::Silu);
+  a->setName(name + "/activation");
+  return a->output(0);
+}
+
+ITensor* channels(CudaNetwork& net, ITensor* x, int64_t from, int64_t count, const std::string& name) {
+  const std::vector<int64_t>& d = x->dims().d;
+  ILayer* l = net.addSlice(*x, Dims{{0, from, 0, 0}}, Dims{{ir::kBatch, count, d[2], d[3]}}, Dims{{1, 1, 1, 1}});
+  l->setName(name);
+  return l->output(0);
+}
+
+Tensor4 sliceC(const Tensor4& x, Shape4 s, int64_t from, int64_t count) {
+  Tensor4 y;
+  for (int64_t n = 0; n < s.n; ++n) {
+    auto at = x.begin() + (n * s.c + from) * s.h * s.w;
+    y.insert(y.end(), at, at + count * s.h * s.w);
+  }
+  return y;
+}
+
+Tensor4 concatC(const std::vector<const Tensor4*>& xs, int64_t n) {
+  Tensor4 y;
+  for (int64_t i = 0; i < n; ++i)
+    for (const Tensor4* x : xs) {
+      const size_t per = x->size() / n;
+      y.insert(y.end(), x->begin() + i * per, x->begin() + (i + 1) * per);
+    }
+  return y;
+}
+
+Tensor4 maxPool(const Tensor4& x, Shape4 s) {
+  Tensor4 y(x.size());
+  for (int64_t nc = 0; nc < s.n * s.c; ++nc)
+    for (int64_t oy = 0; oy < s.h; ++oy)
+      for (int64_t ox = 0; ox < s.w; ++ox) {
+        double best = -INFINITY;
+        for (int64_t ky = 0; ky < kPoolK; ++ky)
+          for (int64_t kx = 0; kx < kPoolK; ++kx) {
+            const int64_t iy = oy - kPoolPad + ky, ix = ox - kPoolPad + kx;
+            if (iy >= 0 && iy < s.h && ix >= 0 && ix < s.w) best = std::max(best, x[(nc * s.h + iy) * s.w + ix]);
+          }
+        y[(nc * s.h + oy) * s.w + ox] = best;
+      }
+  return y;
+}
+
+Tensor4 upsample(const Tensor4& x, Shape4 s) {
+  Tensor4 y(x.size() * kChainUp * kChainUp);
+  const int64_t oh = s.h * kChainUp, ow = s.w * kChainUp;
+  for (int64_t nc = 0; nc < s.n * s.c; ++nc)
+    for (int64_t oy = 0; oy < oh; ++oy)
+      for (int64_t ox = 0; ox < ow; ++ox) y[(nc * oh + oy) * ow + ox] = x[(nc * s.h + oy / kChainUp) * s.w + ox / kChainUp];
+  return y;
+}
+
+struct ChainOutputs {
+  Tensor4 y, t, q;
+};
+
+// The chain's outputs in double: y [B,16,1024], t [B,1024,16], q = dequantize(quantize(flat)).
+ChainOutputs chainRef(const ChainModel& m, const std::vector<float>& xf, int64_t batch) {
+  auto W = [&](int i) { return held(m.w[i], m.t); };
+  auto B = [&](int i) { return held(m.b[i], m.t); };
+  Shape4 s{batch, kChainC, kChainHW, kChainHW}, o1{}, o{};
+  const Tensor4 y1 = convRef(held(xf, m.t), s, W(0), B(0), kCv1, o1);
+  const Tensor4 a = sliceC(y1, o1, 0, kChainC), b = sliceC(y1, o1, kChainC, kChainC);
+  Tensor4 mb = convRef(b, {batch, kChainC, kChainHW, kChainHW}, W(1), B(1), kM, o);
+  for (size_t i = 0; i < mb.size(); ++i) mb[i] += b[i];
+  const Tensor4 cat = concatC({&a, &b, &mb}, batch);
+  const Tensor4 y2 = convRef(cat, {batch, 3 * kChainC, kChainHW, kChainHW}, W(2), B(2), kCv2, o);
+  const Shape4 big{batch, 2 * kChainC, kChainHW * kChainUp, kChainHW * kChainUp};
+  const Tensor4 up = maxPool(upsample(y2, o), big);
+  Shape4 o3{};
+  const Tensor4 y3 = convRef(up, {batch, 2 * kChainC, kChainHW * kChainUp, kChainHW * kChainUp}, W(3), B(3), kCv3, o3);
+  ChainOutputs o4{Tensor4(y3.size()), Tensor4(y3.size()), Tensor4(y3.size())};
+  const std::vector<double> k = held(m.k, m.t);
+  for (int64_t n = 0; n < batch; ++n)
+    for (int64_t c = 0; c < kChainC; ++c)
+      for (int64_t i = 0; i < kFlat; ++i) {
+        const double v = y3[(n * kChainC + c) * kFlat + i];
+        o4.y[(n * kChainC + c) * kFlat + i] = 1 / (1 + std::exp(-v));
+        o4.t[(n * kFlat + i) * kChainC + c] = v * k[i];
+        const double s = m.q[c];
+        o4.q[(n * kChainC + c) * kFlat + i] = std::clamp(std::nearbyint(v / s), kInt8Min, kInt8Max) * s;
+      }
+  return o4;
+}
+
+}  // namespace
+
+ChainModel makeChain(DType t, ops_test::Rng& rng) {
+  ChainModel m{t, {}, {}, {}, {}, {}, {}, {}, {}};
+  for (const ConvSpec* c : {&kCv1, &kM, &kCv2, &kCv3}) {
+    const int64_t fanIn = c->inC * c->k * c->k;
+    m.w.push_back(heWeights(rng, c->outC * fanIn, fanIn));
+    m.b.push_back(rng.uniform(c->outC, -0.5f, 0.5f));
+    m.wBytes.push_back(ops_test::encode(m.w.back(), t));
+    m.bBytes.push_back(ops_test::encode(m.b.back(), t));
+  }
+  m.k = rng.uniform(kFlat, -1.0f, 1.0f);
+  m.kBytes = ops_test::encode(m.k, t);
+  for (int64_t c = 0; c < kChainC; ++c) m.q.push_back(kQuantBase + kQuantStep * static_cast<float>(c));
+  m.qBytes = ops_test::encode(m.q, DType::Float32);
+  return m;
+}
+
+std::unique_ptr<CudaEngine> buildChain(const ChainModel& m, LayoutMode mode) {
+  CudaNetwork net;
+  ITensor* x = net.addInput("x", m.t, Dims{{ir::kBatch, kChainC, kChainHW, kChainHW}});
+  ITensor* y1 = conv(net, x, kCv1, m, 0, "cv1");
+  ITensor* a = channels(net, y1, 0, kChainC, "split/0");
+  ITensor* b = channels(net, y1, kChainC, kChainC, "split/1");
+  ILayer* add = net.addElementWise(*b, *conv(net, b, kM, m, 1, "m.0"), ElementWiseOperation::Sum);
+  add->setName("m.0/add");
+  ILayer* cat = net.addConcatenation({a, b, add->output(0)}, 1);
+  cat->setName("concat");
+  ITensor* y2 = conv(net, cat->output(0), kCv2, m, 2, "cv2");
+  ILayer* up = net.addResize(*y2, {1, 1, kChainUp, kChainUp});
+  up->setName("upsample");
+  ILayer* pool = net.addPooling(*up->output(0), PoolingParams{{kPoolK, kPoolK}, {1, 1}, {kPoolPad, kPoolPad}, {kPoolPad, kPoolPad}},
+                                PoolingType::Max);
+  pool->setName("pool");
+  ITensor* y3 = conv(net, pool->output(0), kCv3, m, 3, "cv3");
+  ILayer* flat = net.addShuffle(*y3, Dims{{ir::kBatch, kChainC, kFlat}}, {});
+  flat->setName("flatten");
+  ILayer* sig = net.addActivation(*flat->output(0), ActivationType::Sigmoid);
+  sig->setName("sigmoid");
+  ITensor* y = sig->output(0);
+  if (m.t == DType::Float16) {
+    ILayer* cast = net.addCast(*y, DType::Float32);
+    cast->setName("cast");
+    y = cast->output(0);
+  }
+  net.markOutput(*y, "y");
+  ILayer* k = net.addConstant(Dims{{1, 1, kFlat}}, weights("k", m.t, m.kBytes));
+  k->setName("k");
+  ILayer* scaled = net.addElementWise(*flat->output(0), *k->output(0), ElementWiseOperation::Prod);
+  scaled->setName("scale");
+  ILayer* tr = net.addShuffle(*scaled->output(0), Dims{}, {0, 2, 1});
+  tr->setName("transpose");
+  net.markOutput(*tr->output(0), "t");
+  ILayer* scales = net.addConstant(Dims{{kChainC}}, weights("q.scale", DType::Float32, m.qBytes));
+  scales->setName("q.scale");
+  ILayer* q = net.addQuantize(*flat->output(0), *scales->output(0), 1, DType::Int8);
+  q->setName("quantize");
+  ILayer* dq = net.addDequantize(*q->output(0), *scales->output(0), 1, m.t);
+  dq->setName("dequantize");
+  net.markOutput(*dq->output(0), "q");
+  return buildFromNetwork(net, smallBatches(), {}, &mode);
+}
+
+void testChain() {
+  ops_test::Rng rng(11);
+  for (DType t : {DType::Float32, DType::Float16}) {
+    const ChainModel m = makeChain(t, rng);
+    for (LayoutMode mode : {LayoutMode::kRowMajor, LayoutMode::kChannelsLastHalf}) {
+      if (t == DType::Float32 && mode == LayoutMode::kChannelsLastHalf) continue;
+      const std::string label = std::string("chain ") + ops_test::typeName(t) + " " + layoutModeName(mode);
+      std::snprintf(crashContext(), 256, "%s", label.c_str());
+      ops_test::runCase(label, [&] {
+        auto e = buildChain(m, mode);
+        const double tol = t == DType::Float16 ? kFp16ChainTol : kFp32ChainTol;
+        for (int64_t batch : {1, 3, 1}) {
+          const std::vector<float> x = rng.uniform(batch * kChainC * kChainHW * kChainHW, -kInputRange, kInputRange);
+          auto out = e->run({{"x", ops_test::encode(x, t)}}, batch);
+          const ChainOutputs ref = chainRef(m, x, batch);
+          const std::string b = " batch " + std::to_string(batch);
+          checkNorm(label + " y" + b, ops_test::decode(out.at("y").data, out.at("y").dtype), ref.y, tol);
+          checkNorm(label + " t" + b, ops_test::decode(out.at("t").data, out.at("t").dtype), ref.t, tol);
+          // Q/DQ: a value within rounding of a .5 step may land one quantum away; anything else is wrong.
+          const double quantum = kQuantBase + kQuantStep * (kChainC - 1);
+          ops_test::checkClose(label + " q/dq" + b, ops_test::decode(out.at("q").data, out.at("q").dtype), ref.q, 0,
+                               quantum * (1 + tol) + (t == DType::Float16 ? std::fabs(kInt8Max * quantum) * ops_test::kFp16Rtol : 0));
+        }
+        const BufferPlan& plan = e->bufferPlan();
+        ops_test::record(planIsValid(plan) && plan.totalBytes < plan.requestedBytes, label + " buffer plan",
+                         "arena " + std::to_string(plan.totalBytes) + " B for " + std::to_string(plan.requestedBytes) + " B of tensors");
+      });
+    }
+  }
+}
+
+
+}  // namespace engine_test

@@ -1,0 +1,34 @@
+// The C2f-like test chain (engine_test_chain.cu), shared with the engine-level tests in
+// engine_test.cu that need an engine with several op kinds, both layouts and three outputs.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "cuda/engine_build.h"
+#include "engine_test_util.h"
+
+namespace engine_test {
+
+// x[B,16,16,16] -> cv1 3x3 16->32 silu -> split a|b -> m: b + silu(conv 3x3 16->16)(b) -> concat
+// [a, b, m] -> cv2 1x1 48->32 silu -> nearest x2 -> maxpool 5 s1 p2 -> conv 1x1 32->16 bias ->
+// reshape [B,16,1024] -> y = sigmoid (cast to float32) ; t = transpose(reshaped * k[1,1,1024]) ;
+// q = dequantize(quantize(reshaped, per-channel int8 scales)).
+constexpr int64_t kChainC = 16, kChainHW = 16;
+
+struct ChainModel {
+  DType t;
+  std::vector<std::vector<float>> w, b;  // cv1, m, cv2, cv3
+  std::vector<float> k;
+  std::vector<std::vector<uint8_t>> wBytes, bBytes;
+  std::vector<uint8_t> kBytes;
+  std::vector<float> q;  // per-channel int8 scales of the Q/DQ pair
+  std::vector<uint8_t> qBytes;
+};
+
+ChainModel makeChain(DType t, ops_test::Rng& rng);
+std::unique_ptr<netdef::cuda::CudaEngine> buildChain(const ChainModel& m, netdef::cuda::LayoutMode mode);
+// Builds the chain in fp32 and fp16, each layout, and checks every output at batch 1, 3, 1.
+void testChain();
+
+}  // namespace engine_test
