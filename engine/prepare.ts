@@ -6,6 +6,7 @@
 import { ErrorCode, fail } from '../common/errors.js';
 import type { HostTensor } from '../common/host-tensor.js';
 import type { Graph } from '../dsl/ir/graph.js';
+import { verifyGraph } from '../dsl/ir/verify.js';
 import { applyPrecision } from '../dsl/passes/apply-precision.js';
 import { foldBatchNorm } from '../dsl/passes/fold-batch-norm.js';
 import { FP32_POLICY, type PrecisionPolicy } from '../dsl/precision/policy.js';
@@ -78,7 +79,7 @@ export async function prepareGraph(options: PrepareOptions): Promise<PreparedGra
     if (!options.model) fail(ErrorCode.InvalidArgument, 'give a weights file, or a model (yolov8n … yolov8x) to build with random weights');
     source = buildYolov8({ scale: parseScale(options.model), nc: options.nc ?? DEFAULT_CLASSES, ...shape });
   }
-  const graph = applyPrecision(foldBatchNorm(source), options.policy ?? FP32_POLICY);
+  const graph = verifyGraph(applyPrecision(foldBatchNorm(source), options.policy ?? FP32_POLICY));
   return { source, graph, store };
 }
 
@@ -93,6 +94,6 @@ export async function prepareModel(options: PrepareOptions): Promise<PreparedMod
 export function prepareFromStore(store: WeightStore, options: Omit<PrepareOptions, 'weights' | 'seed'> = {}): PreparedModel {
   const source = graphFor(store, options);
   checkWeights(source, store);
-  const graph = applyPrecision(foldBatchNorm(source), options.policy ?? FP32_POLICY);
+  const graph = verifyGraph(applyPrecision(foldBatchNorm(source), options.policy ?? FP32_POLICY));
   return { source, graph, store, params: materializeParams(graph, store) };
 }

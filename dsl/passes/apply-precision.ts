@@ -45,9 +45,12 @@ export function applyPrecision(g: Graph, policy: PrecisionPolicy): Graph {
     const done = converted.get(key);
     if (done) return done;
     const producer = producers.get(v.name)!;
+    // One cast per tensor and type; a producer with several outputs (Split) gets one per output.
+    const index = producer.outputs.findIndex((o) => o.name === v.name);
+    const suffix = producer.outputs.length > 1 ? `_${index}` : '';
     const node = producer.kind === 'Constant'
       ? makeNode<ConstantNode>({ kind: 'Constant', name: `${producer.name}_${to}`, inputs: [], value: castFloat(producer.value, to as 'float32' | 'float16') }, [])
-      : makeNode<CastNode>({ kind: 'Cast', name: `${producer.name}/Cast_${to}`, inputs: [], to }, [v]);
+      : makeNode<CastNode>({ kind: 'Cast', name: `${producer.name}/Cast${suffix}_${to}`, inputs: [], to }, [v]);
     emitted.push(node);
     converted.set(key, node.outputs[0]!);
     return node.outputs[0]!;

@@ -75,6 +75,15 @@ describe('applyPrecision', () => {
     expect(g.nodes.at(-1)!.outputs[0]!.type.dtype).toBe('float32');
   });
 
+  it('gives each output of a multi-output layer its own cast (Split into an fp32 box decode)', () => {
+    const policy = parsePolicy('*:fp16,/model.22/Sub:fp32,/model.22/Add:fp32,/model.22/Div:fp32,/model.22/Mul:fp32,/model.22/Concat_4:fp32');
+    const g = verifyGraph(applyPrecision(foldBatchNorm(buildYolov8({ scale: 'n', nc: 80 })), policy));
+    const casts = g.nodes.filter((n) => n.kind === 'Cast').map((n) => n.name);
+    expect(casts).toContain('/model.22/Split_1/Cast_0_float32');
+    expect(casts).toContain('/model.22/Split_1/Cast_1_float32');
+    expect(new Set(g.nodes.map((n) => n.name)).size).toBe(g.nodes.length);
+  });
+
   it('refuses int8 until calibration exists, naming the layer', () => {
     expect(() => applyPrecision(convBnSilu(), parsePolicy('/model.0/conv/:int8'))).toThrow(/model\.0\/conv\/Conv.*int8/);
   });

@@ -67,9 +67,11 @@ for (const model of MODELS) {
   });
 }
 
-describe('CUDA engine behaviour (yolov8n)', () => {
+const SMALLEST = MODELS[0] ?? 'yolov8n';
+
+describe(`CUDA engine behaviour (${SMALLEST})`, () => {
   it('runs any batch in its range with the same per-image results', async () => {
-    await using engine = await build('yolov8n', '*:fp32');
+    await using engine = await build(SMALLEST, '*:fp32');
     const one = toFloat32((await engine.run({ images: await letterboxed('bus.jpg') })).output0!);
     const input = await letterboxed('bus.jpg');
     const three = { dtype: input.dtype, shape: [3, ...input.shape.slice(1)], data: new Uint8Array(Buffer.concat([input.data, input.data, input.data])) };
@@ -79,7 +81,7 @@ describe('CUDA engine behaviour (yolov8n)', () => {
 
   it('saves and loads an engine file; refuses corrupted files and wrong inputs with typed errors', async () => {
     const file = join(tmp, 'n.engine');
-    await using engine = await build('yolov8n', '*:fp16,/model.22/:fp32');
+    await using engine = await build(SMALLEST, '*:fp16,/model.22/:fp32');
     await engine.save(file);
     await using loaded = await Engine.load(file);
     const input = await letterboxed('zidane.jpg');
@@ -94,7 +96,7 @@ describe('CUDA engine behaviour (yolov8n)', () => {
   });
 
   it('reports per-layer kernels and times after profiling', async () => {
-    await using engine = await build('yolov8n', '*:fp16');
+    await using engine = await build(SMALLEST, '*:fp16');
     const layers = await engine.profile(1, 10);
     const conv = layers.find((l) => l.name === '/model.0/conv/Conv')!;
     assert.ok(conv.kernel.length > 0 && conv.timeMs > 0, JSON.stringify(conv));
