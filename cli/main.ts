@@ -11,6 +11,7 @@ import { detect, detectUsage } from './commands/detect.js';
 import { evalCommand, evalUsage } from './commands/eval.js';
 import { exportOnnxCommand, exportUsage } from './commands/export-onnx.js';
 import { inspect, inspectUsage } from './commands/inspect.js';
+import { refitCommand, refitUsage } from './commands/refit.js';
 
 const OPTIONS = {
   output: { type: 'string', short: 'o' },
@@ -41,6 +42,7 @@ const OPTIONS = {
 const USAGE = `usage:
   ${detectUsage}
   ${buildUsage}
+  ${refitUsage}
   ${evalUsage}
   ${convertUsage}
   ${inspectUsage}
@@ -71,6 +73,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'detect': return await detect(values, positionals);
       case 'eval': return await evalCommand(values);
       case 'build': return await buildCommand(values);
+      case 'refit': return await refitCommand(values, positionals);
       default:
         process.stderr.write(`netdef: unknown command '${command}'\n${USAGE}\n`);
         return 1;

@@ -31,6 +31,8 @@ export interface EngineRunner {
   timeForward?(batch: number, iterations: number, withCopies: boolean): Promise<number>;
   /** Device memory the engine holds, in bytes (GPU backends). */
   deviceMemoryBytes?(): number;
+  /** Replaces the weights in place (same names, shapes and dtypes); backends without it are rebuilt. */
+  refit?(params: ReadonlyMap<string, HostTensor>): Promise<void>;
   dispose(): Promise<void>;
 }
 

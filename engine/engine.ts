@@ -12,7 +12,9 @@ import type { InputNode, IrNode, OutputNode } from '../dsl/ir/node.js';
 import type { EngineRunner, LayerInfo, TensorMap } from './backend.js';
 import { DEFAULT_BACKEND, selectBackend } from './backends/index.js';
 import { type EngineMetadata, readEngineFile, writeEngineFile } from './file-format.js';
-import type { PreparedModel } from './prepare.js';
+import { type PreparedModel, prepareFromStore } from './prepare.js';
+import { loadWeights } from '../weights/load.js';
+import type { WeightStore } from '../weights/store.js';
 
 
 export interface EngineBuildOptions {
@@ -41,6 +43,8 @@ function metadataOf(prepared: PreparedModel, batch: EngineMetadata['batch']): En
     inputs: io(graphInputs(graph)), outputs: io(graphOutputs(graph)), batch,
     precision: Object.fromEntries(graph.nodes.filter((n) => !COMPUTING.has(n.kind)).map((n) => [n.name, n.outputs[0]?.type.dtype ?? ''])),
     weights: [...prepared.params.keys()],
+    ...(graph.meta.scale ? { scale: graph.meta.scale } : {}),
+    policy: prepared.policy,
   };
 }
 
@@ -55,7 +59,7 @@ export function interfaceGraph(meta: EngineMetadata): Graph {
 export class Engine {
   #disposed = false;
 
-  private constructor(readonly backend: string, readonly metadata: EngineMetadata, private readonly runner: EngineRunner) {}
+  private constructor(readonly backend: string, readonly metadata: EngineMetadata, private runner: EngineRunner) {}
 
   static async build(prepared: PreparedModel, options: EngineBuildOptions = {}): Promise<Engine> {
     const backend = selectBackend(options.backend ?? DEFAULT_BACKEND);
@@ -104,6 +108,31 @@ export class Engine {
     if (!this.runner.profile) throw new NetdefError(ErrorCode.Backend, `the ${this.backend} backend cannot profile layers`);
     await this.runner.profile(batch, iterations);
     return this.layers();
+  }
+
+  /**
+   * New weights for the same graph, without a rebuild where the backend can swap them (the CUDA
+   * engine); the CPU backend builds a new session. The weights are checked against the graph first:
+   * another model or other shapes are refused with the list of mismatches (ERR_WEIGHTS_MISMATCH).
+   */
+  async refit(weights: string | WeightStore): Promise<void> {
+    this.#check();
+    const store = typeof weights === 'string' ? await loadWeights(weights) : weights;
+    const meta = this.metadata;
+    const prepared = prepareFromStore(store, { model: meta.scale ?? meta.model, imgsz: meta.imgsz, ...(meta.policy ? { policy: meta.policy } : {}) });
+    const names = [...prepared.params.keys()];
+    if (names.length !== meta.weights.length || names.some((n, i) => n !== meta.weights[i]) || (prepared.graph.meta.nc ?? 0) !== meta.names.length) {
+      fail(ErrorCode.WeightsMismatch, `weights in '${store.source.path}' describe another graph than this ${meta.model} engine (${prepared.graph.meta.nc} classes, ${names.length} weights; the engine has ${meta.names.length} classes, ${meta.weights.length} weights)`);
+    }
+    if (this.runner.refit) {
+      await this.runner.refit(prepared.params);
+      return;
+    }
+    const backend = selectBackend(this.backend);
+    const rebuilt = await backend.build(prepared.graph, prepared.params, { batch: meta.batch });
+    const old = this.runner;
+    this.runner = rebuilt;
+    await old.dispose();
   }
 
   /** Median milliseconds of the whole forward at `batch`, timed by the backend (GPU backends only). */

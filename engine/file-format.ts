@@ -17,6 +17,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { ErrorCode, NetdefError } from '../common/errors.js';
+import type { PrecisionPolicy } from '../dsl/precision/policy.js';
 
 export const ENGINE_MAGIC = 'NETDEFE\0';
 export const ENGINE_FORMAT_VERSION = 1;
@@ -35,7 +36,9 @@ export interface EngineMetadata {
   /** Layer name → dtype the graph gives it. */
   readonly precision: Readonly<Record<string, string>>;
   readonly weights: readonly string[];
-  readonly policy?: unknown;
+  /** What rebuilds the graph for refit: the scale and the precision policy it was typed with. */
+  readonly scale?: string;
+  readonly policy?: PrecisionPolicy;
 }
 
 export interface EngineFile {

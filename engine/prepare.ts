@@ -62,6 +62,8 @@ export interface PreparedGraph {
   readonly graph: Graph;
   /** The checked weights, or null when the graph was built from a model name alone. */
   readonly store: WeightStore | null;
+  /** The precision policy the graph was typed with. */
+  readonly policy: PrecisionPolicy;
 }
 
 /** The typed graph (and the checked weights when a file is given); no parameters materialized. */
@@ -79,8 +81,9 @@ export async function prepareGraph(options: PrepareOptions): Promise<PreparedGra
     if (!options.model) fail(ErrorCode.InvalidArgument, 'give a weights file, or a model (yolov8n … yolov8x) to build with random weights');
     source = buildYolov8({ scale: parseScale(options.model), nc: options.nc ?? DEFAULT_CLASSES, ...shape });
   }
-  const graph = verifyGraph(applyPrecision(foldBatchNorm(source), options.policy ?? FP32_POLICY));
-  return { source, graph, store };
+  const policy = options.policy ?? FP32_POLICY;
+  const graph = verifyGraph(applyPrecision(foldBatchNorm(source), policy));
+  return { source, graph, store, policy };
 }
 
 /** The typed graph with its effective parameters (random ones, seeded, without a weights file). */
@@ -94,6 +97,7 @@ export async function prepareModel(options: PrepareOptions): Promise<PreparedMod
 export function prepareFromStore(store: WeightStore, options: Omit<PrepareOptions, 'weights' | 'seed'> = {}): PreparedModel {
   const source = graphFor(store, options);
   checkWeights(source, store);
-  const graph = verifyGraph(applyPrecision(foldBatchNorm(source), options.policy ?? FP32_POLICY));
-  return { source, graph, store, params: materializeParams(graph, store) };
+  const policy = options.policy ?? FP32_POLICY;
+  const graph = verifyGraph(applyPrecision(foldBatchNorm(source), policy));
+  return { source, graph, store, policy, params: materializeParams(graph, store) };
 }
