@@ -1,6 +1,8 @@
 // Tests ops/copy_strided bit for bit against a CPU loop over the same index space: concat into
-// channel ranges, slice out of one, transposes (2-D, 4-D, rank 6), a broadcast read (stride 0), a
-// reversed read (negative stride), for 1-, 2-, 4- and 8-byte elements. The whole destination buffer
+// channel ranges and slices out of one in NCHW and NHWC (large ones too), transposes (2-D, 4-D,
+// rank 6, odd sizes that leave partial tiles, NCHW <-> NHWC), copies at pointers that are not
+// 16-byte aligned, a broadcast read (stride 0), a reversed read (negative stride), for 1-, 2-, 4- and
+// 8-byte elements. The whole destination buffer
 // is compared, so unwritten elements (poison) and writes outside the ranges both fail.
 #include <numeric>
 
@@ -99,16 +101,47 @@ void sliceCase(Rng& rng, DType t, const Shape& in, int64_t begin, int64_t end) {
             t, countOf(in), countOf(out), {c});
 }
 
+// NHWC strides of a [b, c, h, w] shape (c innermost in memory).
+Shape nhwcStrides(const Shape& s) { return {s[1] * s[2] * s[3], 1, s[3] * s[1], s[1]}; }
+
+// Inputs [b, ci, h, w] stored NHWC one after another in src (each `shift` elements past the last),
+// concatenated along channels into an NHWC dst starting `shift` elements into its buffer.
+void nhwcConcatCase(Rng& rng, DType t, int64_t b, const Shape& channels, int64_t h, int64_t w, int64_t shift = 0) {
+  const int64_t total = std::accumulate(channels.begin(), channels.end(), int64_t{0});
+  const Shape outShape{b, total, h, w};
+  std::vector<Copy> copies;
+  int64_t srcOffset = shift, channelOffset = 0;
+  for (int64_t c : channels) {
+    const Shape shape{b, c, h, w};
+    copies.push_back({shape, nhwcStrides(shape), nhwcStrides(outShape), srcOffset, shift + channelOffset});
+    srcOffset += countOf(shape) + shift;
+    channelOffset += c;
+  }
+  runCopies(rng, std::string("copy_strided NHWC concat ") + label(t) + " " + shapeName(channels) + " -> " +
+                     shapeName(outShape) + " shift " + std::to_string(shift),
+            t, srcOffset, countOf(outShape) + shift, copies);
+}
+
+// Channels [begin, end) of an NHWC [b, c, h, w] into a contiguous NHWC [b, end - begin, h, w].
+void nhwcSliceCase(Rng& rng, DType t, const Shape& in, int64_t begin, int64_t end, int64_t shift = 0) {
+  const Shape out{in[0], end - begin, in[2], in[3]};
+  const Copy c{out, nhwcStrides(in), nhwcStrides(out), shift + begin, shift};
+  runCopies(rng, std::string("copy_strided NHWC slice ") + label(t) + " " + shapeName(in) + " channels " +
+                     std::to_string(begin) + ".." + std::to_string(end) + " shift " + std::to_string(shift),
+            t, countOf(in) + shift, countOf(out) + shift, {c});
+}
+
 // dst = src transposed by perm (dst dimension k is src dimension perm[k]), dst contiguous.
-void transposeCase(Rng& rng, DType t, const Shape& in, const Shape& perm) {
+void transposeCase(Rng& rng, DType t, const Shape& in, const Shape& perm, int64_t shift = 0) {
   const Shape inStrides = contiguous(in);
   Shape out(in.size()), srcStrides(in.size());
   for (size_t k = 0; k < in.size(); ++k) {
     out[k] = in[perm[k]];
     srcStrides[k] = inStrides[perm[k]];
   }
-  runCopies(rng, std::string("copy_strided transpose ") + label(t) + " " + shapeName(in) + " perm " + shapeName(perm),
-            t, countOf(in), countOf(out), {{out, srcStrides, contiguous(out), 0, 0}});
+  runCopies(rng, std::string("copy_strided transpose ") + label(t) + " " + shapeName(in) + " perm " + shapeName(perm) +
+                     (shift ? " shift " + std::to_string(shift) : std::string()),
+            t, countOf(in) + shift, countOf(out) + shift, {{out, srcStrides, contiguous(out), shift, shift}});
 }
 
 }  // namespace
@@ -124,6 +157,28 @@ void testCopyStrided() {
     transposeCase(rng, t, {33, 65}, {1, 0});
     transposeCase(rng, t, {2, 3, 4, 5}, {0, 2, 3, 1});
     transposeCase(rng, t, {2, 3, 1, 2, 3, 2}, {5, 4, 3, 2, 1, 0});
+  }
+  for (DType t : {DType::Float16, DType::Float32, DType::Int8}) {
+    // Large copies whose rows are contiguous on both sides (the engine's concat and slice).
+    concatCase(rng, t, 3, {64, 96}, 40, 40);
+    concatCase(rng, t, 2, {7, 33, 1}, 13, 17);
+    nhwcConcatCase(rng, t, 2, {3, 5, 8}, 5, 7);
+    nhwcConcatCase(rng, t, 3, {64, 96}, 20, 20);
+    nhwcConcatCase(rng, t, 2, {40, 24, 8}, 9, 11, 1);  // pointers off 16-byte alignment
+    nhwcConcatCase(rng, t, 2, {17, 30}, 6, 5, 3);
+    nhwcSliceCase(rng, t, {2, 64, 10, 12}, 16, 48);
+    nhwcSliceCase(rng, t, {2, 50, 7, 9}, 13, 42, 1);
+    sliceCase(rng, t, {3, 40, 33, 35}, 8, 31);
+    // Transposes with partial tiles, NCHW <-> NHWC, and misaligned pointers.
+    transposeCase(rng, t, {129, 67}, {1, 0});
+    transposeCase(rng, t, {1000, 17}, {1, 0});
+    transposeCase(rng, t, {5, 300}, {1, 0});
+    transposeCase(rng, t, {3, 37, 19, 23}, {0, 2, 3, 1});  // NCHW -> NHWC
+    transposeCase(rng, t, {2, 17, 33, 45}, {0, 3, 1, 2});  // NHWC -> NCHW
+    transposeCase(rng, t, {4, 80, 20, 20}, {0, 2, 3, 1});
+    transposeCase(rng, t, {3, 3, 40, 41}, {0, 2, 3, 1});  // 3 channels: too narrow for a tile
+    transposeCase(rng, t, {2, 33, 5, 65}, {3, 1, 0, 2}, 1);
+    transposeCase(rng, t, {64, 48}, {1, 0}, 3);
   }
   runCopies(rng, "copy_strided broadcast read float32 [7] -> [4,7]", DType::Float32, 7, 28, {{{4, 7}, {0, 1}, {7, 1}, 0, 0}});
   runCopies(rng, "copy_strided reversed read float16 [2,37]", DType::Float16, 74, 74, {{{2, 37}, {37, -1}, {37, 1}, 36, 0}});
