@@ -5,7 +5,7 @@
 // events; GB/s counts bytes read plus bytes written.
 // Build and run (GPU machine, repository root):
 //   nvcc -std=c++17 -O3 -arch=sm_90 -I native/src native/src/cuda/ops/copy_strided.cu \
-//        native/tests/bench_copy_strided.cu -o /tmp/bench_copy_strided && /tmp/bench_copy_strided
+//        native/bench/bench_copy_strided.cu -o /tmp/bench_copy_strided && /tmp/bench_copy_strided
 #include <cuda_runtime.h>
 
 #include <algorithm>
