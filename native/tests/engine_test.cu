@@ -271,6 +271,7 @@ void runEngineTests() {
   testBufferPlan();
   testConvolutions();
   testChain();
+  testViewChain();
   ops_test::Rng rng(23);
   std::snprintf(crashContext(), 256, "engine-level tests");
   ops_test::runCase("engine-level tests", [&] {

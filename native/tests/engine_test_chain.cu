@@ -212,4 +212,93 @@ void testChain() {
 }
 
 
+namespace {
+
+// The view chain: x[B,16,16,16] -> cv1 1x1 16->32 silu -> split a|b -> m0 = conv3x3(b) -> m1 =
+// conv3x3(m0) -> cat1 [a, b, m0, m1] -> cv2 1x1 64->32 silu = y2 ; cat2 [cv3(y2) 1x1 32->16, m1,
+// maxpool5(y2)] -> cv4 1x1 64->16 (bias only) = out. cv1's output and m0, m1 are written into cat1
+// in place, the split halves are views, m1 is also read (strided) by cat2, cv3 writes into cat2.
+const ConvSpec kViewSpecs[] = {{kChainC, 2 * kChainC, 1, 1, 0, 1, true, true}, {kChainC, kChainC, 3, 1, 1, 1, true, true},
+                               {kChainC, kChainC, 3, 1, 1, 1, true, true},     {4 * kChainC, 2 * kChainC, 1, 1, 0, 1, true, true},
+                               {2 * kChainC, kChainC, 1, 1, 0, 1, true, true}, {4 * kChainC, kChainC, 1, 1, 0, 1, true, false}};
+
+std::unique_ptr<CudaEngine> buildViewChain(const ChainModel& m, LayoutMode mode) {
+  CudaNetwork net;
+  auto cv = [&](ITensor* x, int i) { return conv(net, x, kViewSpecs[i], m, i, "cv" + std::to_string(i)); };
+  ITensor* x = net.addInput("x", m.t, Dims{{ir::kBatch, kChainC, kChainHW, kChainHW}});
+  ITensor* y1 = cv(x, 0);
+  ITensor* a = channels(net, y1, 0, kChainC, "split/0");
+  ITensor* b = channels(net, y1, kChainC, kChainC, "split/1");
+  ITensor* m0 = cv(b, 1);
+  ITensor* m1 = cv(m0, 2);
+  ILayer* cat1 = net.addConcatenation({a, b, m0, m1}, 1);
+  cat1->setName("cat1");
+  ITensor* y2 = cv(cat1->output(0), 3);
+  ILayer* pool = net.addPooling(*y2, PoolingParams{{kPoolK, kPoolK}, {1, 1}, {kPoolPad, kPoolPad}, {kPoolPad, kPoolPad}}, PoolingType::Max);
+  pool->setName("pool");
+  ILayer* cat2 = net.addConcatenation({cv(y2, 4), m1, pool->output(0)}, 1);
+  cat2->setName("cat2");
+  net.markOutput(*cv(cat2->output(0), 5), "y");
+  return buildFromNetwork(net, smallBatches(), {}, &mode);
+}
+
+Tensor4 viewChainRef(const ChainModel& m, const std::vector<float>& xf, int64_t batch) {
+  auto W = [&](int i) { return held(m.w[i], m.t); };
+  auto B = [&](int i) { return held(m.b[i], m.t); };
+  const Shape4 s{batch, kChainC, kChainHW, kChainHW};
+  Shape4 o{};
+  const Tensor4 y1 = convRef(held(xf, m.t), s, W(0), B(0), kViewSpecs[0], o);
+  const Tensor4 a = sliceC(y1, o, 0, kChainC), b = sliceC(y1, o, kChainC, kChainC);
+  const Tensor4 m0 = convRef(b, s, W(1), B(1), kViewSpecs[1], o);
+  const Tensor4 m1 = convRef(m0, s, W(2), B(2), kViewSpecs[2], o);
+  const Tensor4 cat1 = concatC({&a, &b, &m0, &m1}, batch);
+  const Tensor4 y2 = convRef(cat1, {batch, 4 * kChainC, kChainHW, kChainHW}, W(3), B(3), kViewSpecs[3], o);
+  const Shape4 s2{batch, 2 * kChainC, kChainHW, kChainHW};
+  const Tensor4 c3 = convRef(y2, s2, W(4), B(4), kViewSpecs[4], o);
+  const Tensor4 p = maxPool(y2, s2);
+  const Tensor4 cat2 = concatC({&c3, &m1, &p}, batch);
+  return convRef(cat2, {batch, 4 * kChainC, kChainHW, kChainHW}, W(5), B(5), kViewSpecs[5], o);
+}
+
+}  // namespace
+
+void testViewChain() {
+  ops_test::Rng rng(29);
+  for (DType t : {DType::Float32, DType::Float16}) {
+    ChainModel m{t, {}, {}, {}, {}, {}, {}, {}, {}};
+    for (const ConvSpec& c : kViewSpecs) {
+      const int64_t fanIn = c.inC * c.k * c.k;
+      m.w.push_back(heWeights(rng, c.outC * fanIn, fanIn));
+      m.b.push_back(rng.uniform(c.outC, -0.5f, 0.5f));
+      m.wBytes.push_back(ops_test::encode(m.w.back(), t));
+      m.bBytes.push_back(ops_test::encode(m.b.back(), t));
+    }
+    for (LayoutMode mode : {LayoutMode::kRowMajor, LayoutMode::kChannelsLastHalf}) {
+      if (t == DType::Float32 && mode == LayoutMode::kChannelsLastHalf) continue;
+      const std::string label = std::string("view chain ") + ops_test::typeName(t) + " " + layoutModeName(mode);
+      std::snprintf(crashContext(), 256, "%s", label.c_str());
+      ops_test::runCase(label, [&] {
+        auto e = buildViewChain(m, mode);
+        const double tol = t == DType::Float16 ? kFp16ChainTol : kFp32ChainTol;
+        for (int64_t batch : {1, 3, 1}) {
+          const std::vector<float> x = rng.uniform(batch * kChainC * kChainHW * kChainHW, -kInputRange, kInputRange);
+          auto out = e->run({{"x", ops_test::encode(x, t)}}, batch);
+          checkNorm(label + " y batch " + std::to_string(batch), ops_test::decode(out.at("y").data, out.at("y").dtype),
+                    viewChainRef(m, x, batch), tol);
+        }
+        int views = 0, inPlace = 0;
+        for (const LayerInfo& l : e->layers()) {
+          views += l.kernel == "view (channel range)" ? 1 : 0;
+          inPlace += l.kernel.find("in place") != std::string::npos ? 1 : 0;
+        }
+        // Both split halves are views; cat1 (4 inputs in place) and cat2 (cv3's output) write in place.
+        ops_test::record(views == 2 && inPlace == 2, label + " views taken",
+                         std::to_string(views) + " slice views, " + std::to_string(inPlace) + " concats in place");
+        const BufferPlan& plan = e->bufferPlan();
+        ops_test::record(planIsValid(plan), label + " buffer plan valid", std::to_string(plan.totalBytes) + " B arena");
+      });
+    }
+  }
+}
+
 }  // namespace engine_test

@@ -30,5 +30,8 @@ ChainModel makeChain(DType t, ops_test::Rng& rng);
 std::unique_ptr<netdef::cuda::CudaEngine> buildChain(const ChainModel& m, netdef::cuda::LayoutMode mode);
 // Builds the chain in fp32 and fp16, each layout, and checks every output at batch 1, 3, 1.
 void testChain();
+// A C2f + SPPF-like chain whose splits and concats run as channel-range views (channel_views.h):
+// fp32 and fp16, each layout, batch 1, 3, 1, against the CPU reference; checks the views are taken.
+void testViewChain();
 
 }  // namespace engine_test

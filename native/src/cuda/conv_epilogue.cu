@@ -28,6 +28,16 @@ __device__ __forceinline__ float store<float>(float v) { return v; }
 template <>
 __device__ __forceinline__ __half store<__half>(float v) { return __float2half_rn(v); }
 
+// Offset in y's storage of dense element i ([N, C, H, W] in the layout's order) when y is a
+// channel range of a storage `storage` channels wide.
+template <bool kNhwc>
+__device__ __forceinline__ int64_t storageIndex(int64_t i, int64_t channels, int64_t pixels, int64_t storage) {
+  if (storage == channels) return i;
+  if (kNhwc) return i / channels * storage + i % channels;
+  const int64_t per = channels * pixels;
+  return i / per * storage * pixels + i % per;
+}
+
 template <FusedActivation A>
 __device__ __forceinline__ float activate(float v) {
   if constexpr (A == FusedActivation::kSilu) return v / (1.0f + expf(-v));
@@ -39,11 +49,12 @@ __device__ __forceinline__ float activate(float v) {
 // One vector per iteration. NHWC: the vector's first channel is (i * kSize) % channels and its
 // bias is a vector too; NCHW: one channel per vector, (i * kSize / pixels) % channels.
 template <typename T, FusedActivation A, bool kNhwc>
-__global__ void epilogueVector(Vec<T>* y, const T* bias, int64_t vectors, int64_t channels, int64_t pixels) {
+__global__ void epilogueVector(Vec<T>* y, const T* bias, int64_t vectors, int64_t channels, int64_t pixels, int64_t storage) {
   constexpr int kSize = Vec<T>::kSize;
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < vectors; i += stride) {
-    Vec<T> v = y[i];
+    Vec<T>* at = y + storageIndex<kNhwc>(i * kSize, channels, pixels, storage) / kSize;
+    Vec<T> v = *at;
     if (kNhwc) {
       Vec<T> b{};
       if (bias) b = *reinterpret_cast<const Vec<T>*>(bias + (i * kSize) % channels);
@@ -54,16 +65,17 @@ __global__ void epilogueVector(Vec<T>* y, const T* bias, int64_t vectors, int64_
 #pragma unroll
       for (int k = 0; k < kSize; ++k) v.v[k] = store<T>(activate<A>(load(v.v[k]) + b));
     }
-    y[i] = v;
+    *at = v;
   }
 }
 
 template <typename T, FusedActivation A, bool kNhwc>
-__global__ void epilogueScalar(T* y, const T* bias, int64_t count, int64_t channels, int64_t pixels) {
+__global__ void epilogueScalar(T* y, const T* bias, int64_t count, int64_t channels, int64_t pixels, int64_t storage) {
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < count; i += stride) {
     const int64_t c = kNhwc ? i % channels : (i / pixels) % channels;
-    y[i] = store<T>(activate<A>(load(y[i]) + (bias ? load(bias[c]) : 0.0f)));
+    T* at = y + storageIndex<kNhwc>(i, channels, pixels, storage);
+    *at = store<T>(activate<A>(load(*at) + (bias ? load(bias[c]) : 0.0f)));
   }
 }
 
@@ -77,12 +89,13 @@ void run(const ConvEpilogueParams& p, cudaStream_t stream) {
   T* y = static_cast<T*>(p.y);
   const T* bias = static_cast<const T*>(p.bias);
   const int64_t count = p.batch * p.channels * p.pixels;
-  const bool vectorise = aligned(y) && (!bias || aligned(bias)) && (kNhwc ? p.channels % kSize == 0 : p.pixels % kSize == 0);
+  const int64_t storage = p.storageChannels > 0 ? p.storageChannels : p.channels;
+  const bool vectorise = aligned(y) && (!bias || aligned(bias)) && (kNhwc ? p.channels % kSize == 0 && storage % kSize == 0 : p.pixels % kSize == 0);
   if (vectorise) {
     const int64_t vectors = count / kSize;
-    epilogueVector<T, A, kNhwc><<<blocksFor(vectors), kBlock, 0, stream>>>(reinterpret_cast<Vec<T>*>(y), bias, vectors, p.channels, p.pixels);
+    epilogueVector<T, A, kNhwc><<<blocksFor(vectors), kBlock, 0, stream>>>(reinterpret_cast<Vec<T>*>(y), bias, vectors, p.channels, p.pixels, storage);
   } else {
-    epilogueScalar<T, A, kNhwc><<<blocksFor(count), kBlock, 0, stream>>>(y, bias, count, p.channels, p.pixels);
+    epilogueScalar<T, A, kNhwc><<<blocksFor(count), kBlock, 0, stream>>>(y, bias, count, p.channels, p.pixels, storage);
   }
   const cudaError_t err = cudaGetLastError();
   if (err != cudaSuccess) throw Error(kErrBackend, std::string("conv epilogue: kernel launch failed: ") + cudaGetErrorString(err));

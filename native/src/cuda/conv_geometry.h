@@ -20,6 +20,11 @@ struct ConvGeometry {
   ConvolutionParams params{};
   FusedActivation activation = FusedActivation::kNone;
   bool hasBias = false;
+  // Channel count of the storage x and y lie in (channel-range views, channel_views.h): the
+  // batch/pixel strides use these; equal to in/outChannels for dense tensors.
+  int64_t inStorageChannels = 0, outStorageChannels = 0;
+  int64_t xChannels() const { return inStorageChannels > 0 ? inStorageChannels : inChannels; }
+  int64_t yChannels() const { return outStorageChannels > 0 ? outStorageChannels : outChannels; }
 };
 
 // Device pointers a conv reads and writes.

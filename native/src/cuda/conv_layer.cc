@@ -88,17 +88,18 @@ const ConvLayer::BatchDescs& ConvLayer::descs(int64_t batch) {
   auto it = byBatch_.find(batch);
   if (it != byBatch_.end()) return it->second;
   const CudnnApi& api = cudnnApi();
-  auto set = [&](TensorDesc& d, int64_t c, int64_t h, int64_t w) {
+  // `sc`: the channel count of the storage the tensor lies in (a channel-range view is wider).
+  auto set = [&](TensorDesc& d, int64_t c, int64_t sc, int64_t h, int64_t w) {
     d = makeTensorDesc();
     const bool nhwc = g_.layout == Layout::kNhwc;
-    const int64_t ns = c * h * w, cs = nhwc ? 1 : h * w, hs = nhwc ? w * c : w, ws = nhwc ? c : 1;
+    const int64_t ns = sc * h * w, cs = nhwc ? 1 : h * w, hs = nhwc ? w * sc : w, ws = nhwc ? sc : 1;
     checkCudnn(api.setTensor4dDescriptorEx(d.get(), dataType(g_.dtype), narrow(batch, name_), narrow(c, name_), narrow(h, name_),
                                            narrow(w, name_), narrow(ns, name_), narrow(cs, name_), narrow(hs, name_), narrow(ws, name_)),
                name_ + ": cudnnSetTensor4dDescriptorEx");
   };
   BatchDescs d;
-  set(d.x, g_.inChannels, g_.height, g_.width);
-  set(d.y, g_.outChannels, g_.outHeight, g_.outWidth);
+  set(d.x, g_.inChannels, g_.xChannels(), g_.height, g_.width);
+  set(d.y, g_.outChannels, g_.yChannels(), g_.outHeight, g_.outWidth);
   return byBatch_.emplace(batch, std::move(d)).first->second;
 }
 
@@ -229,6 +230,7 @@ void ConvLayer::epilogue(cudaStream_t stream, const ConvBuffers& b, int64_t batc
   p.batch = batch;
   p.channels = g_.outChannels;
   p.pixels = g_.outHeight * g_.outWidth;
+  p.storageChannels = g_.yChannels();
   launchConvEpilogue(p, stream);
 }
 

@@ -31,9 +31,10 @@ void finalize(const BackendDesc& d, const char* what) {
 // Strides of an NHWC tensor given its logical [N, C, H, W] dims (also KRSC filters as [K, C, R, S]).
 Dims4 channelsLast(const Dims4& d) { return {d[1] * d[2] * d[3], 1, d[3] * d[1], d[1]}; }
 
-BackendDesc tensor(int64_t uid, int dataType, const Dims4& dims, bool isVirtual) {
+// `storageChannels`: the channel count of the NHWC storage the tensor lies in (0: its own).
+BackendDesc tensor(int64_t uid, int dataType, const Dims4& dims, bool isVirtual, int64_t storageChannels = 0) {
   BackendDesc t = makeBackendDesc(cudnn::kBackendTensor, "tensor");
-  const Dims4 strides = channelsLast(dims);
+  const Dims4 strides = channelsLast(storageChannels > 0 ? Dims4{dims[0], storageChannels, dims[2], dims[3]} : dims);
   const bool virt = isVirtual;
   set(t, cudnn::kAttrTensorUniqueId, cudnn::kTypeInt64, 1, &uid, "tensor id");
   set(t, cudnn::kAttrTensorDataType, cudnn::kTypeDataType, 1, &dataType, "tensor type");
@@ -109,9 +110,9 @@ FusedConvPlan::FusedConvPlan(cudnn::Handle handle, const ConvGeometry& g, int64_
   const Dims4 yDims{batch, g.outChannels, g.outHeight, g.outWidth};
   const Dims4 biasDims{1, g.outChannels, 1, 1};
   keep_.reserve(kMaxDescriptors);
-  keep_.push_back(tensor(kUidX, cudnn::kDataHalf, xDims, false));
+  keep_.push_back(tensor(kUidX, cudnn::kDataHalf, xDims, false, g.xChannels()));
   keep_.push_back(tensor(kUidW, cudnn::kDataHalf, wDims, false));
-  keep_.push_back(tensor(kUidY, cudnn::kDataHalf, yDims, false));
+  keep_.push_back(tensor(kUidY, cudnn::kDataHalf, yDims, false, g.yChannels()));
   const BackendDesc& x = keep_[0];
   const BackendDesc& w = keep_[1];
   const BackendDesc& y = keep_[2];

@@ -17,7 +17,8 @@ constexpr uint64_t kNoFilter = UINT64_MAX;
 
 uint64_t alignUp(uint64_t v) { return (v + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment; }
 
-ConvGeometry geometryOf(const Program& p, const OpDef& op, const ConvAttrs& a) {
+ConvGeometry geometryOf(const ExecContext& ctx, const OpDef& op, const ConvAttrs& a) {
+  const Program& p = *ctx.program;
   const TensorDef& x = p.tensors[op.inputs[0]];
   const TensorDef& y = p.tensors[op.outputs[0]];
   if (x.dims.size() != 4 || y.dims.size() != 4 || x.layout != y.layout) {
@@ -35,6 +36,8 @@ ConvGeometry geometryOf(const Program& p, const OpDef& op, const ConvAttrs& a) {
   g.params = a.params;
   g.activation = a.activation;
   g.hasBias = a.bias >= 0;
+  g.inStorageChannels = storageChannels(ctx, op.inputs[0]);
+  g.outStorageChannels = storageChannels(ctx, op.outputs[0]);
   return g;
 }
 
@@ -70,23 +73,33 @@ CudaEngine::~CudaEngine() {
 
 void CudaEngine::planMemory() {
   const size_t n = program_.tensors.size();
+  // Channel-range views (split halves, concat parts) live in their storage tensor's allocation,
+  // which then stays alive from the first write of any part to the last read of any part.
+  ctx_.views = planChannelViews(program_);
   root_.resize(n);
   for (size_t t = 0; t < n; ++t) root_[t] = static_cast<int32_t>(t);
   std::vector<int32_t> first(n, -1), last(n, -1);
+  auto rootOf = [&](int32_t t) {
+    while (root_[t] != t || ctx_.views.views[t].root >= 0) t = root_[t] != t ? root_[t] : ctx_.views.views[t].root;
+    return t;
+  };
+  auto written = [&](int32_t t, int32_t step) { first[t] = first[t] < 0 ? step : std::min(first[t], step); };
   for (int32_t t : program_.inputs) first[t] = 0;
   for (size_t i = 0; i < program_.ops.size(); ++i) {
     const OpDef& op = program_.ops[i];
     if (op.fusedInto >= 0) continue;
     const auto step = static_cast<int32_t>(i + 1);
-    for (int32_t t : op.inputs) last[root_[t]] = std::max(last[root_[t]], step);
+    for (int32_t t : op.inputs) last[rootOf(t)] = std::max(last[rootOf(t)], step);
     if (isView(op)) {
-      root_[op.outputs[0]] = root_[op.inputs[0]];
+      root_[op.outputs[0]] = rootOf(op.inputs[0]);
       continue;
     }
-    for (int32_t t : op.outputs) first[t] = step;
+    for (int32_t t : op.outputs) written(rootOf(t), step);
   }
+  for (size_t t = 0; t < n; ++t) root_[t] = rootOf(static_cast<int32_t>(t));
   const auto end = static_cast<int32_t>(program_.ops.size() + 1);
   for (const OutputDef& o : program_.outputs) last[root_[o.tensor]] = end;
+  for (int32_t t : program_.inputs) first[root_[t]] = 0;
 
   std::vector<BufferRequest> requests;
   planSlot_.assign(n, -1);
@@ -98,6 +111,16 @@ void CudaEngine::planMemory() {
   }
   plan_ = planBuffers(requests);
   arena_ = DeviceBuffer(plan_.totalBytes, "activation arena");
+}
+
+uint64_t CudaEngine::viewOffsetBytes(int32_t t) const {
+  // A channel-range view starts at its channel offset in its storage (storage tensors are never
+  // views themselves; reshape aliases start where their root does).
+  const ChannelView& v = ctx_.views.views[t];
+  if (v.root < 0) return 0;
+  const TensorDef& d = program_.tensors[t];
+  const uint64_t per = d.layout == Layout::kNhwc ? 1 : static_cast<uint64_t>(d.dims[2] * d.dims[3]);
+  return static_cast<uint64_t>(v.offset) * per * ops::elementBytes(d.dtype);
 }
 
 void CudaEngine::uploadWeights() {
@@ -138,7 +161,7 @@ void CudaEngine::uploadWeights() {
     if (def.constant >= 0) {
       ctx_.tensors[t] = weights_.bytes() + weightOffsets_[def.constant];
     } else if (planSlot_[r] >= 0) {
-      ctx_.tensors[t] = arena_.bytes() + plan_.offsets[planSlot_[r]];
+      ctx_.tensors[t] = arena_.bytes() + plan_.offsets[planSlot_[r]] + viewOffsetBytes(static_cast<int32_t>(t));
     }
   }
   ctx_.filters.assign(program_.ops.size(), nullptr);
@@ -169,7 +192,7 @@ void CudaEngine::createConvolutions(const EngineBuildOptions& options) {
   int done = options.progressDone;
   for (size_t i : convOps) {
     const OpDef& op = program_.ops[i];
-    auto layer = std::make_unique<ConvLayer>(op.name, geometryOf(program_, op, std::get<ConvAttrs>(op.attrs)));
+    auto layer = std::make_unique<ConvLayer>(op.name, geometryOf(ctx_, op, std::get<ConvAttrs>(op.attrs)));
     if (options.tactics) {
       auto it = std::find_if(options.tactics->begin(), options.tactics->end(), [&](const OpTactic& t) { return t.op == static_cast<int32_t>(i); });
       if (it == options.tactics->end()) throw Error(kErrEngineFormat, op.name + ": no tactic stored for this convolution");

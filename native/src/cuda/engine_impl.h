@@ -58,6 +58,7 @@ class CudaEngine final : public Engine {
  private:
   void planMemory();
   void uploadWeights();
+  uint64_t viewOffsetBytes(int32_t t) const;  // bytes from t's storage root to t (channel-range views)
   void createConvolutions(const EngineBuildOptions& options);
   void checkBatch(int64_t batch) const;
   void enqueueForward(int64_t batch, bool withCopies);

@@ -164,6 +164,13 @@ std::vector<LayerInfo> CudaEngine::layers() const {
       info.kernel = convs_[i]->kernelName();
     } else {
       info.kernel = std::visit(KernelName{program_, op}, op.attrs);
+      const ChannelViews& v = ctx_.views;
+      if (std::holds_alternative<SliceAttrs>(op.attrs) && v.views[op.outputs[0]].root >= 0) info.kernel = "view (channel range)";
+      if (std::holds_alternative<ConcatAttrs>(op.attrs) && i < v.concatInPlace.size()) {
+        size_t placed = 0;
+        for (uint8_t b : v.concatInPlace[i]) placed += b;
+        if (placed > 0) info.kernel = "netdef:copy_strided x" + std::to_string(op.inputs.size() - placed) + " (" + std::to_string(placed) + " in place)";
+      }
     }
     info.timeMs = layerMs_[i];
     out.push_back(std::move(info));

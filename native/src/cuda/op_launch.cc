@@ -62,16 +62,21 @@ class Launcher {
 
   void operator()(const ConcatAttrs& a) {
     const TensorDef& y = outDef();
-    const ops::Dims yStrides = physicalStrides(y, batch_);
+    const ops::Dims yStrides = strides(op_.outputs[0]);
+    const auto& inPlace = ctx_.views.concatInPlace;
     int64_t offset = 0;
     for (size_t i = 0; i < op_.inputs.size(); ++i) {
       const TensorDef& x = in(i);
+      if (index_ < inPlace.size() && i < inPlace[index_].size() && inPlace[index_][i]) {  // written there by its producer
+        offset += x.dims[a.axis];
+        continue;
+      }
       ops::CopyStridedParams c;
       c.dtype = x.dtype;
       c.src = ptr(i);
       c.dst = const_cast<uint8_t*>(offsetBytes(out(), offset * yStrides[a.axis], y.dtype));
       c.shape = dims(x);
-      c.srcStrides = physicalStrides(x, batch_);
+      c.srcStrides = strides(op_.inputs[i]);
       c.dstStrides = yStrides;
       ops::launchCopyStrided(c, ctx_.stream);
       offset += x.dims[a.axis];
@@ -79,8 +84,9 @@ class Launcher {
   }
 
   void operator()(const SliceAttrs& a) {
+    if (isChannelView(op_.outputs[0])) return;  // a view of its input's storage
     const TensorDef& x = in(0);
-    const ops::Dims xStrides = physicalStrides(x, batch_);
+    const ops::Dims xStrides = strides(op_.inputs[0]);
     ops::CopyStridedParams c;
     c.dtype = x.dtype;
     int64_t start = 0;
@@ -92,7 +98,7 @@ class Launcher {
     c.src = offsetBytes(ptr(0), start, x.dtype);
     c.dst = out();
     c.shape = dims(outDef());
-    c.dstStrides = physicalStrides(outDef(), batch_);
+    c.dstStrides = strides(op_.outputs[0]);
     ops::launchCopyStrided(c, ctx_.stream);
   }
 
@@ -214,8 +220,8 @@ class Launcher {
     c.src = ptr(0);
     c.dst = out();
     c.shape = dims(in(0));
-    c.srcStrides = physicalStrides(in(0), batch_);
-    c.dstStrides = physicalStrides(outDef(), batch_);
+    c.srcStrides = strides(op_.inputs[0]);
+    c.dstStrides = strides(op_.outputs[0]);
     ops::launchCopyStrided(c, ctx_.stream);
   }
 
@@ -226,6 +232,8 @@ class Launcher {
   void* out() const { return ctx_.tensors[op_.outputs[0]]; }
   ops::Dims dims(const TensorDef& t) const { return ops::Dims(resolveDims(t, batch_)); }
   int64_t count(const TensorDef& t) const { return elementCount(resolveDims(t, batch_)); }
+  ops::Dims strides(int32_t t) const { return tensorStrides(ctx_, t, batch_); }
+  bool isChannelView(int32_t t) const { return static_cast<size_t>(t) < ctx_.views.views.size() && ctx_.views.views[t].root >= 0; }
 
   void scaleLayout(int32_t axis, int64_t& channels, int64_t& inner) const {
     if (axis < 0) return;
@@ -282,6 +290,19 @@ ops::Dims physicalStrides(const TensorDef& t, int64_t batch) {
     return ops::Dims{h * w * c, 1, w * c, c};
   }
   return ops::contiguousStrides(ops::Dims(d));
+}
+
+int64_t storageChannels(const ExecContext& ctx, int32_t t) {
+  if (static_cast<size_t>(t) < ctx.views.views.size() && ctx.views.views[t].root >= 0) return ctx.views.views[t].rootChannels;
+  return ctx.program->tensors[t].dims[1];
+}
+
+ops::Dims tensorStrides(const ExecContext& ctx, int32_t t, int64_t batch) {
+  const TensorDef& def = ctx.program->tensors[t];
+  if (static_cast<size_t>(t) >= ctx.views.views.size() || ctx.views.views[t].root < 0) return physicalStrides(def, batch);
+  const int64_t c = ctx.views.views[t].rootChannels, h = def.dims[2], w = def.dims[3];
+  if (def.layout == Layout::kNhwc) return ops::Dims{h * w * c, 1, w * c, c};
+  return ops::Dims{c * h * w, h * w, w, 1};
 }
 
 ConvBuffers convBuffers(const ExecContext& ctx, size_t opIndex) {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+#include "channel_views.h"
 #include "conv_layer.h"
 #include "ops/op_common.cuh"
 #include "program.h"
@@ -19,6 +20,7 @@ namespace netdef::cuda {
 struct ExecContext {
   const Program* program = nullptr;
   std::vector<void*> tensors;                     // device pointer per tensor (nullptr when unused)
+  ChannelViews views;                             // channel-range views (empty: every tensor dense)
   std::vector<std::unique_ptr<ConvLayer>>* convs = nullptr;  // per op (null for non-convolutions)
   std::vector<const void*> filters;               // per op: the conv's filter in its layout's order
   std::vector<const void*> biases;                // per op: the conv's bias or nullptr
@@ -35,6 +37,10 @@ void enqueueOp(const ExecContext& ctx, size_t opIndex, int64_t batch);
 
 // Element strides of `t` at `batch` as it lies in memory (its layout), indexed like its logical dims.
 ops::Dims physicalStrides(const TensorDef& t, int64_t batch);
+// The same for tensor `t` of ctx, which may be a channel-range view of a wider tensor.
+ops::Dims tensorStrides(const ExecContext& ctx, int32_t t, int64_t batch);
+// The channel count of the storage tensor `t` lies in (its own when it is no view).
+int64_t storageChannels(const ExecContext& ctx, int32_t t);
 
 // The ConvBuffers of convolution `opIndex` for `batch`.
 ConvBuffers convBuffers(const ExecContext& ctx, size_t opIndex);
