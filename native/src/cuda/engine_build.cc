@@ -59,7 +59,17 @@ std::unique_ptr<CudaEngine> buildFromNetwork(CudaNetwork& network, const BuildOp
   float bestMs = 0;
   for (LayoutMode mode : modes) {
     config.layoutMode = mode;
-    auto engine = std::make_unique<CudaEngine>(assignLayouts(fused, mode), config, options.device, build);
+    config.channelViews = true;
+    std::unique_ptr<CudaEngine> engine;
+    try {
+      engine = std::make_unique<CudaEngine>(assignLayouts(fused, mode), config, options.device, build);
+    } catch (const Error& e) {
+      if (e.code() != kErrBackend) throw;
+      // A convolution has no cuDNN algorithm for a strided (in-place) input or output: this layout
+      // is built without channel views instead (concats and splits copy).
+      config.channelViews = false;
+      engine = std::make_unique<CudaEngine>(assignLayouts(fused, mode), config, options.device, build);
+    }
     build.progressDone += convolutionCount(fused);
     if (modes.size() == 1) return engine;
     const float ms = engine->timeForward(options.optBatch);

@@ -181,6 +181,7 @@ void writePayload(ByteWriter& w, const EngineRecord& e) {
   w.i64(e.config.optBatch);
   w.i64(e.config.maxBatch);
   w.u8(static_cast<uint8_t>(e.config.layoutMode));
+  w.u8(e.config.channelViews ? 1 : 0);
   const Program& p = e.program;
   w.u64(p.tensors.size());
   for (const TensorDef& t : p.tensors) {
@@ -229,6 +230,7 @@ void readPayload(ByteReader& r, EngineRecord& e) {
   e.config.optBatch = r.i64();
   e.config.maxBatch = r.i64();
   e.config.layoutMode = enumFrom<LayoutMode>(r.u8(), kLastLayoutMode, "layout mode");
+  e.config.channelViews = r.u8() != 0;
   if (e.config.minBatch < 1 || e.config.minBatch > e.config.optBatch || e.config.optBatch > e.config.maxBatch) corrupt("batch range");
   Program& p = e.program;
   p.tensors.resize(r.count(1));

@@ -31,11 +31,14 @@
 
 namespace netdef::cuda {
 
-inline constexpr uint32_t kEngineFormatVersion = 1;
+inline constexpr uint32_t kEngineFormatVersion = 2;
 
 struct EngineConfig {
   int64_t minBatch = 1, optBatch = 1, maxBatch = 1;
   LayoutMode layoutMode = LayoutMode::kRowMajor;
+  // Channel views (channel_views.h) in use; off when a convolution has no cuDNN algorithm for a
+  // strided (in-place) tensor, and the engine was built with every concat and split copying.
+  bool channelViews = true;
 };
 
 struct OpTactic {

@@ -75,7 +75,12 @@ void CudaEngine::planMemory() {
   const size_t n = program_.tensors.size();
   // Channel-range views (split halves, concat parts) live in their storage tensor's allocation,
   // which then stays alive from the first write of any part to the last read of any part.
-  ctx_.views = planChannelViews(program_);
+  if (config_.channelViews) {
+    ctx_.views = planChannelViews(program_);
+  } else {
+    ctx_.views = ChannelViews{};
+    ctx_.views.views.resize(program_.tensors.size());  // every tensor in its own storage
+  }
   root_.resize(n);
   for (size_t t = 0; t < n; ++t) root_[t] = static_cast<int32_t>(t);
   std::vector<int32_t> first(n, -1), last(n, -1);
