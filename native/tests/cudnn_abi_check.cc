@@ -1,4 +1,4 @@
-// Checks native/src/cuda/cudnn_api.h (our own declarations of the cuDNN API, so that the addon
+// Checks native/src/cuda/dnn_api.h (our own declarations of the cuDNN API, so that the addon
 // builds without cuDNN's headers) against the real cudnn.h, at compile time: every enum value and
 // the layout of cudnnConvolutionFwdAlgoPerf_t. Compiled only where cudnn.h exists (the GPU
 // machine: -I/usr/include/x86_64-linux-gnu); elsewhere this file is empty.
@@ -7,7 +7,7 @@
 
 #include <cstddef>
 
-#include "cuda/cudnn_api.h"
+#include "cuda/dnn_api.h"
 
 namespace c = netdef::cudnn;
 

@@ -1,6 +1,6 @@
 // What one convolution layer computes (shapes, layout, dtype, fused epilogue) and the device
 // buffers it reads and writes: shared by the legacy cuDNN path (conv_layer) and the fused cuDNN
-// graph path (cudnn_fused_conv).
+// graph path (fused_conv_graph).
 //
 // Test: native/tests/engine_test.cu.
 #pragma once

@@ -3,7 +3,7 @@
 // bias+activation epilogue (conv_epilogue.cuh), or one fused cuDNN graph.
 // Tactic selection at build: cudnnFindConvolutionForwardAlgorithmEx lists the algorithms that run
 // on these shapes; for NHWC float16 layers cuDNN's graph API adds a fused conv+bias+activation
-// engine (cudnn_fused_conv.h); the most promising kRetimeCandidates and the fused one are timed
+// engine (fused_conv_graph.h); the most promising kRetimeCandidates and the fused one are timed
 // here end to end as the engine runs them (conv + epilogue captured in a CUDA graph, median of
 // kTuneIterations replays) and the fastest whose workspace at the largest batch fits
 // kMaxWorkspaceBytes is kept. float32 runs with CUDNN_FMA_MATH (no TF32: results stay float32
@@ -21,8 +21,8 @@
 #include <vector>
 
 #include "conv_geometry.h"
-#include "cudnn_fused_conv.h"
-#include "cudnn_resources.h"
+#include "fused_conv_graph.h"
+#include "dnn_resources.h"
 #include "program.h"
 
 namespace netdef::cuda {
@@ -32,7 +32,7 @@ inline constexpr int kRetimeCandidates = 4;
 
 struct ConvTactic {
   // kCudnnLegacy: cudnnConvolutionForward + the ops' epilogue; kCudnnFused: one cuDNN graph
-  // (conv + bias + activation) through the backend API (cudnn_fused_conv.h).
+  // (conv + bias + activation) through the backend API (fused_conv_graph.h).
   enum class Kind : uint8_t { kCudnnLegacy = 0, kCudnnFused = 1 };
   Kind kind = Kind::kCudnnLegacy;
   int32_t algo = 0;      // legacy: cudnn::FwdAlgo

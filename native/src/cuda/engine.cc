@@ -10,7 +10,7 @@
 #include "../common/error.h"
 #include "../replay/replay.h"
 #include "cuda_network.h"
-#include "cudnn_loader.h"
+#include "dnn_loader.h"
 #include "engine_build.h"
 
 namespace netdef::cuda {

@@ -1,7 +1,7 @@
 // The slice of cuDNN 9's public C API that the engine uses, declared here rather than included
 // (cudnn.h exists only where cuDNN is installed; the addon loads libcudnn.so.9 at run time).
 // Opaque handles, enum values as cuDNN 9 documents them (cudnn_graph.h, cudnn_ops.h,
-// cudnn_cnn.h), and function pointer types that cudnn_loader.cc resolves with dlsym. Names live
+// cudnn_cnn.h), and function pointer types that dnn_loader.cc resolves with dlsym. Names live
 // in netdef::cudnn so this header never clashes with the real one.
 //
 // Test: native/tests/cudnn_abi_check.cc, compiled only where cudnn.h exists (the GPU machine),

@@ -7,7 +7,7 @@
 #include <string>
 #include <utility>
 
-#include "cudnn_loader.h"
+#include "dnn_loader.h"
 
 namespace netdef::cuda {
 

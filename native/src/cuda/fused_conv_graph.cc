@@ -1,5 +1,5 @@
-// Fused convolution through cuDNN's graph API: see cudnn_fused_conv.h.
-#include "cudnn_fused_conv.h"
+// Fused convolution through cuDNN's graph API: see fused_conv_graph.h.
+#include "fused_conv_graph.h"
 
 #include <array>
 #include <string>

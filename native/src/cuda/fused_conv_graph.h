@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "conv_geometry.h"
-#include "cudnn_resources.h"
+#include "dnn_resources.h"
 
 namespace netdef::cuda {
 

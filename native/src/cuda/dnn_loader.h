@@ -10,7 +10,7 @@
 
 #include <string>
 
-#include "cudnn_api.h"
+#include "dnn_api.h"
 
 namespace netdef::cuda {
 

@@ -1,5 +1,5 @@
-// cuDNN run-time loading: see cudnn_loader.h.
-#include "cudnn_loader.h"
+// cuDNN run-time loading: see dnn_loader.h.
+#include "dnn_loader.h"
 
 #include <dlfcn.h>
 
