@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { ErrorCode, fail } from '../common/errors.js';
 import { parsePolicy, type PrecisionPolicy } from '../dsl/precision/policy.js';
+import type { PrepareOptions } from '../engine/prepare.js';
 
 export type Values = Record<string, string | boolean | string[] | boolean[] | undefined>;
 
@@ -52,4 +53,17 @@ export function batch(values: Values): string | number | undefined {
   const v = str(values, 'batch');
   if (v === undefined || v === 'dynamic') return undefined;
   return positiveInt(values, 'batch');
+}
+
+/** What selects and types a model: --weights or --model, --imgsz, --precision-policy, --batch. */
+export function modelOptions(values: Values): PrepareOptions {
+  const weights = str(values, 'weights');
+  const model = str(values, 'model');
+  const size = imgsz(values);
+  const prec = policy(values);
+  const b = batch(values);
+  return {
+    ...(weights ? { weights } : {}), ...(model ? { model } : {}), ...(size ? { imgsz: size } : {}),
+    ...(prec ? { policy: prec } : {}), ...(b !== undefined ? { batch: b } : {}),
+  };
 }

@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { fromFloat32, type HostTensor } from '../common/host-tensor.js';
+import { seededRandom } from '../common/random.js';
 
 /** Fills the letterbox border, as Ultralytics does. */
 const PAD_GREY = 114;
@@ -34,14 +35,8 @@ export async function letterbox(path: string, size = 640): Promise<Letterboxed> 
 
 /** Uniform random values in [0, 1) from a seed, as a [1, 3, size, size] float32 tensor. */
 export function randomImage(seed: number, size = 640): HostTensor {
-  let a = seed >>> 0;
-  const values = new Float32Array(3 * size * size);
-  for (let i = 0; i < values.length; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    values[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
+  const next = seededRandom(seed);
+  const values = Float32Array.from({ length: 3 * size * size }, next);
   return fromFloat32(values, [1, 3, size, size]);
 }
 

@@ -5,22 +5,11 @@
  * Deterministic for a seed.
  */
 import { fromFloat32, type HostTensor, numel } from '../common/host-tensor.js';
+import { seededRandom } from '../common/random.js';
 import type { Graph } from '../dsl/ir/graph.js';
 import type { ParamRef } from '../dsl/ir/param.js';
 import { storedParams } from './bind.js';
 import type { WeightStore } from './store.js';
-
-/** mulberry32: a small, fast, seedable generator (uniform in [0, 1)). */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function fill(p: ParamRef, fanIn: number, next: () => number): HostTensor {
   const values = new Float32Array(numel(p.shape));
@@ -36,7 +25,7 @@ function fill(p: ParamRef, fanIn: number, next: () => number): HostTensor {
 }
 
 export function randomWeights(g: Graph, seed = 0): WeightStore {
-  const next = generator(seed);
+  const next = seededRandom(seed);
   const tensors = new Map<string, HostTensor>();
   const fanIn = new Map<string, number>();
   for (const n of g.nodes) {

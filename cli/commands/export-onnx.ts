@@ -2,21 +2,13 @@
 import { writeFile, rename, rm } from 'node:fs/promises';
 import { exportOnnx } from '../../dsl/onnx/export.js';
 import { prepareModel } from '../../engine/prepare.js';
-import { batch, imgsz, policy, required, str, type Values } from '../args.js';
+import { modelOptions, required, type Values } from '../args.js';
 
 export const exportUsage = 'netdef export-onnx [--weights FILE | --model yolov8n] [--precision-policy P] [--imgsz 640] [--batch N|dynamic] -o OUT.onnx';
 
 export async function exportOnnxCommand(values: Values): Promise<void> {
   const out = required(values, 'output', 'the .onnx file to write');
-  const weights = str(values, 'weights');
-  const model = str(values, 'model');
-  const size = imgsz(values);
-  const prec = policy(values);
-  const b = batch(values);
-  const prepared = await prepareModel({
-    ...(weights ? { weights } : {}), ...(model ? { model } : {}), ...(size ? { imgsz: size } : {}),
-    ...(prec ? { policy: prec } : {}), ...(b !== undefined ? { batch: b } : {}),
-  });
+  const prepared = await prepareModel(modelOptions(values));
   const meta = prepared.graph.meta;
   const bytes = exportOnnx(prepared.graph, prepared.params, {
     metadata: {

@@ -6,7 +6,7 @@ import { dispatch, type IrNode, type KindTable } from '../../dsl/ir/node.js';
 import { formatShape } from '../../dsl/ir/tensor-type.js';
 import { graphStats } from '../../dsl/stats.js';
 import { prepareGraph } from '../../engine/prepare.js';
-import { batch, imgsz, policy, str, type Values } from '../args.js';
+import { modelOptions, type Values } from '../args.js';
 import { formatTable } from '../table.js';
 
 const noWeights = (): string[] => [];
@@ -31,15 +31,7 @@ export function layerRow(node: IrNode): { layer: string; kind: string; shape: st
 export const inspectUsage = `netdef inspect [--weights FILE] [--model yolov8n] [--precision-policy FILE|JSON|SPEC] [--imgsz 640] [--json]`;
 
 export async function inspect(values: Values): Promise<void> {
-  const weights = str(values, 'weights');
-  const model = str(values, 'model');
-  const size = imgsz(values);
-  const prec = policy(values);
-  const b = batch(values);
-  const prepared = await prepareGraph({
-    ...(weights ? { weights } : {}), ...(model ? { model } : {}), ...(size ? { imgsz: size } : {}),
-    ...(prec ? { policy: prec } : {}), ...(b !== undefined ? { batch: b } : {}),
-  });
+  const prepared = await prepareGraph(modelOptions(values));
   const g = prepared.graph;
   const stats = graphStats(g);
   const rows = g.nodes.map(layerRow);

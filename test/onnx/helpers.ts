@@ -11,6 +11,7 @@ import type { NodeFields } from '../../dsl/ir/node-base.js';
 import type { IrNode, NodeKind, NodeOfKind } from '../../dsl/ir/node.js';
 import type { Dim, TensorValue } from '../../dsl/ir/tensor-type.js';
 import { onnxruntimeBackend } from '../../engine/backends/onnxruntime.js';
+import { seededRandom } from '../../common/random.js';
 
 /** A node's fields without `kind`, `name` and `inputs` (given separately). */
 type Fields<K extends NodeKind> = Omit<NodeFields<NodeOfKind<K>>, 'kind' | 'name' | 'inputs'>;
@@ -43,17 +44,8 @@ export class GraphAssembler {
   }
 }
 
-/** mulberry32: a small deterministic generator of floats in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator of floats in [0, 1) (common/random.ts). */
+export const rng = seededRandom;
 
 export function randomValues(count: number, rand: () => number, lo = -1, hi = 1): Float32Array {
   return Float32Array.from({ length: count }, () => lo + (hi - lo) * rand());
