@@ -4,6 +4,7 @@
  */
 import type { HostTensor } from '../common/host-tensor.js';
 import { layerError } from './ir/node-base.js';
+import type { ConvolutionNode } from './ir/node.js';
 import type { TensorValue } from './ir/tensor-type.js';
 
 export type Pair = number | readonly [number, number];
@@ -44,15 +45,10 @@ export function sides(p: Padding, kernel: [number, number], dilation: [number, n
   return [p[0], p[1], p[2], p[3]];
 }
 
-export interface NormalizedConv {
+/** The convolution node's geometry fields, plus the input channels they were checked against. */
+export type NormalizedConv = Pick<ConvolutionNode, 'outChannels' | 'kernel' | 'stride' | 'padding' | 'dilation' | 'groups'> & {
   readonly inChannels: number;
-  readonly outChannels: number;
-  readonly kernel: readonly [number, number];
-  readonly stride: readonly [number, number];
-  readonly padding: readonly [number, number, number, number];
-  readonly dilation: readonly [number, number];
-  readonly groups: number;
-}
+};
 
 export function normalizeConv(layer: string, x: TensorValue, o: ConvOptions): NormalizedConv {
   const where = { name: layer, kind: 'Convolution' };

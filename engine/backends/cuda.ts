@@ -10,7 +10,7 @@ import type { InputNode } from '../../dsl/ir/node.js';
 import type { Backend, BuildOptions, EngineRunner, LayerInfo, TensorMap } from '../backend.js';
 import type { NativeCudaEngine } from '../native/addon-types.js';
 import { loadNativeAddon, nativeAvailability, toNativeGraph, toNetdefError } from '../native/load.js';
-import { checkInputs } from './ort-tensors.js';
+import { checkInputs } from './check-inputs.js';
 
 const DEFAULT_BATCH = { min: 1, opt: 1, max: 1 } as const;
 

@@ -30,7 +30,8 @@ import { type Graph, graphInputs, graphOutputs } from '../../dsl/ir/graph.js';
 import type { InputNode, OutputNode } from '../../dsl/ir/node.js';
 import { exportOnnx } from '../../dsl/onnx/export.js';
 import type { Availability, Backend, BuildOptions, EngineRunner, TensorMap } from '../backend.js';
-import { checkInputs, fromOrtTensor, ortData, ortSupports } from './ort-tensors.js';
+import { checkInputs } from './check-inputs.js';
+import { fromOrtTensor, ortData, ortSupports } from './ort-tensors.js';
 
 type Ort = typeof OrtModule;
 

@@ -1,32 +1,16 @@
 // The convolution epilogue: see conv_epilogue.cuh.
 #include <cuda_fp16.h>
 
-#include <algorithm>
-
 #include "../common/error.h"
 #include "conv_epilogue.cuh"
+#include "ops/op_device.cuh"
 
 namespace netdef::cuda {
 namespace {
 
-constexpr int kBlock = 256;
-constexpr int64_t kMaxBlocks = 65535;
-constexpr int kVectorBytes = 16;
-
-template <typename T>
-struct alignas(kVectorBytes) Vec {
-  static constexpr int kSize = kVectorBytes / sizeof(T);
-  T v[kSize];
-};
-
-__device__ __forceinline__ float load(float v) { return v; }
-__device__ __forceinline__ float load(__half v) { return __half2float(v); }
-template <typename T>
-__device__ __forceinline__ T store(float v);
-template <>
-__device__ __forceinline__ float store<float>(float v) { return v; }
-template <>
-__device__ __forceinline__ __half store<__half>(float v) { return __float2half_rn(v); }
+using ops::fromFloat;
+using ops::toFloat;
+using ops::Vec;
 
 // Offset in y's storage of dense element i ([N, C, H, W] in the layout's order) when y is a
 // channel range of a storage `storage` channels wide.
@@ -59,11 +43,11 @@ __global__ void epilogueVector(Vec<T>* y, const T* bias, int64_t vectors, int64_
       Vec<T> b{};
       if (bias) b = *reinterpret_cast<const Vec<T>*>(bias + (i * kSize) % channels);
 #pragma unroll
-      for (int k = 0; k < kSize; ++k) v.v[k] = store<T>(activate<A>(load(v.v[k]) + (bias ? load(b.v[k]) : 0.0f)));
+      for (int k = 0; k < kSize; ++k) v.v[k] = fromFloat<T>(activate<A>(toFloat(v.v[k]) + (bias ? toFloat(b.v[k]) : 0.0f)));
     } else {
-      const float b = bias ? load(bias[(i * kSize / pixels) % channels]) : 0.0f;
+      const float b = bias ? toFloat(bias[(i * kSize / pixels) % channels]) : 0.0f;
 #pragma unroll
-      for (int k = 0; k < kSize; ++k) v.v[k] = store<T>(activate<A>(load(v.v[k]) + b));
+      for (int k = 0; k < kSize; ++k) v.v[k] = fromFloat<T>(activate<A>(toFloat(v.v[k]) + b));
     }
     *at = v;
   }
@@ -75,13 +59,11 @@ __global__ void epilogueScalar(T* y, const T* bias, int64_t count, int64_t chann
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < count; i += stride) {
     const int64_t c = kNhwc ? i % channels : (i / pixels) % channels;
     T* at = y + storageIndex<kNhwc>(i, channels, pixels, storage);
-    *at = store<T>(activate<A>(load(*at) + (bias ? load(bias[c]) : 0.0f)));
+    *at = fromFloat<T>(activate<A>(toFloat(*at) + (bias ? toFloat(bias[c]) : 0.0f)));
   }
 }
 
-unsigned blocksFor(int64_t n) { return static_cast<unsigned>(std::max<int64_t>(1, std::min((n + kBlock - 1) / kBlock, kMaxBlocks))); }
-
-bool aligned(const void* p) { return reinterpret_cast<uintptr_t>(p) % kVectorBytes == 0; }
+bool aligned(const void* p) { return ops::isAligned(p, ops::kVectorBytes); }
 
 template <typename T, FusedActivation A, bool kNhwc>
 void run(const ConvEpilogueParams& p, cudaStream_t stream) {
@@ -93,9 +75,9 @@ void run(const ConvEpilogueParams& p, cudaStream_t stream) {
   const bool vectorise = aligned(y) && (!bias || aligned(bias)) && (kNhwc ? p.channels % kSize == 0 && storage % kSize == 0 : p.pixels % kSize == 0);
   if (vectorise) {
     const int64_t vectors = count / kSize;
-    epilogueVector<T, A, kNhwc><<<blocksFor(vectors), kBlock, 0, stream>>>(reinterpret_cast<Vec<T>*>(y), bias, vectors, p.channels, p.pixels, storage);
+    epilogueVector<T, A, kNhwc><<<ops::gridFor(vectors, ops::kElementwiseBlock), ops::kElementwiseBlock, 0, stream>>>(reinterpret_cast<Vec<T>*>(y), bias, vectors, p.channels, p.pixels, storage);
   } else {
-    epilogueScalar<T, A, kNhwc><<<blocksFor(count), kBlock, 0, stream>>>(y, bias, count, p.channels, p.pixels, storage);
+    epilogueScalar<T, A, kNhwc><<<ops::gridFor(count, ops::kElementwiseBlock), ops::kElementwiseBlock, 0, stream>>>(y, bias, count, p.channels, p.pixels, storage);
   }
   const cudaError_t err = cudaGetLastError();
   if (err != cudaSuccess) throw Error(kErrBackend, std::string("conv epilogue: kernel launch failed: ") + cudaGetErrorString(err));
