@@ -9,7 +9,7 @@ import { type Graph, graphInputs } from '../../dsl/ir/graph.js';
 import type { InputNode } from '../../dsl/ir/node.js';
 import type { Backend, BuildOptions, EngineRunner, LayerInfo, TensorMap } from '../backend.js';
 import type { NativeCudaEngine } from '../native/addon-types.js';
-import { loadNativeAddon, nativeAvailability, toNativeGraph, toNetdefError } from '../native/load.js';
+import { loadNativeAddon, nativeAvailability, toNativeGraph, toNativeParams, toNetdefError } from '../native/load.js';
 import { checkInputs } from './check-inputs.js';
 
 const DEFAULT_BATCH = { min: 1, opt: 1, max: 1 } as const;
@@ -29,6 +29,15 @@ class CudaRunner implements EngineRunner {
     try {
       const out = await this.native.run(raw, batch);
       return Object.fromEntries(Object.entries(out).map(([name, o]) => [name, { dtype: o.dtype as DType, shape: [...o.shape], data: o.data }]));
+    } catch (e) {
+      throw toNetdefError(e);
+    }
+  }
+
+  /** In place: the engine keeps its kernels, memory plan and captured graphs (see NativeCudaEngine.refit). */
+  async refit(params: ReadonlyMap<string, HostTensor>): Promise<void> {
+    try {
+      await this.native.refit(toNativeParams(params));
     } catch (e) {
       throw toNetdefError(e);
     }

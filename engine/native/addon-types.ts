@@ -6,7 +6,8 @@
  *
  * Errors thrown by the addon are JS Errors with a string `code`: 'ERR_NO_CUDA_DEVICE' (no driver or
  * no GPU), 'ERR_CUDNN_UNAVAILABLE', 'ERR_OUT_OF_MEMORY', 'ERR_ENGINE_FORMAT' (a blob that does not
- * parse), 'ERR_BACKEND' (anything else), 'ERR_INVALID_ARGUMENT' (bad input shape/dtype/name). The
+ * parse), 'ERR_BACKEND' (anything else), 'ERR_INVALID_ARGUMENT' (bad input shape/dtype/name), 'ERR_WEIGHTS_MISMATCH' (refit with weights that
+ * do not fit). The
  * TypeScript wrapper turns them into NetdefErrors.
  */
 import type { IrNode } from '../../dsl/ir/node.js';
@@ -75,6 +76,14 @@ export interface NativeCudaEngine {
   layers(): NativeLayerInfo[];
   /** Median milliseconds of the captured forward at `batch` over `iterations` replays (CUDA events); with the host copies run() adds when `withCopies`. */
   timeForward(batch: number, iterations: number, withCopies: boolean): Promise<number>;
+  /**
+   * New values for weights by name (as NativeGraph.params: the graph's parameter names), converted
+   * to each weight's stored dtype and written over the engine's weights in place (no rebuild; the
+   * captured CUDA graphs stay valid). Names that are not weights of the engine, or a different
+   * number of values, reject with ERR_WEIGHTS_MISMATCH listing every mismatch, and nothing changes.
+   * Weights not given keep their values. Runs on a worker thread after runs in flight.
+   */
+  refit(params: Readonly<Record<string, NativeParam>>): Promise<void>;
   /** The backend's blob (kernels chosen, weights, plan), for engine files. */
   serialize(): Uint8Array;
   /** Peak device memory the engine holds, in bytes. */

@@ -19,7 +19,7 @@ import { ErrorCode, type ErrorCodeValue, NetdefError } from '../../common/errors
 import type { HostTensor } from '../../common/host-tensor.js';
 import type { Graph } from '../../dsl/ir/graph.js';
 import type { Availability } from '../backend.js';
-import type { NativeAddon, NativeBuildOptions, NativeCudaEngine, NativeGraph } from './addon-types.js';
+import type { NativeAddon, NativeBuildOptions, NativeCudaEngine, NativeGraph, NativeParam } from './addon-types.js';
 
 const ADDON = join('native', 'build', 'Release', 'netdef_native.node');
 
@@ -31,6 +31,7 @@ const NATIVE_CODES: Readonly<Record<string, ErrorCodeValue>> = {
   [ErrorCode.EngineFormat]: ErrorCode.EngineFormat,
   [ErrorCode.Backend]: ErrorCode.Backend,
   [ErrorCode.InvalidArgument]: ErrorCode.InvalidArgument,
+  [ErrorCode.WeightsMismatch]: ErrorCode.WeightsMismatch,
 };
 
 /** The package root: the nearest ancestor of this file holding package.json (from the sources or from dist/). */
@@ -81,6 +82,10 @@ function wrapEngine(raw: NativeCudaEngine): NativeCudaEngine {
     timeForward: (batch, iterations, withCopies) => typedAsync(async () => {
       if (typeof raw.timeForward !== 'function') throw new NetdefError(ErrorCode.Backend, 'this build of the native addon has no timeForward: rebuild it with `npm run build:native`');
       return raw.timeForward(batch, iterations, withCopies);
+    }),
+    refit: (params) => typedAsync(async () => {
+      if (typeof raw.refit !== 'function') throw new NetdefError(ErrorCode.Backend, 'this build of the native addon has no refit: rebuild it with `npm run build:native`');
+      return raw.refit(params);
     }),
     serialize: () => typed(() => raw.serialize()),
     deviceMemoryBytes: () => typed(() => raw.deviceMemoryBytes()),
@@ -156,11 +161,12 @@ export function nativeAvailability(): Availability {
   return { ok: true };
 }
 
+/** Parameters by name as the addon takes them (nothing is copied). */
+export function toNativeParams(params: ReadonlyMap<string, HostTensor>): Record<string, NativeParam> {
+  return Object.fromEntries([...params].map(([name, t]) => [name, { dtype: t.dtype, shape: t.shape, data: t.data }]));
+}
+
 /** The addon's view of a typed graph and its materialized parameters (nothing is copied). */
 export function toNativeGraph(graph: Graph, params: ReadonlyMap<string, HostTensor>): NativeGraph {
-  return {
-    name: graph.name,
-    nodes: graph.nodes,
-    params: Object.fromEntries([...params].map(([name, t]) => [name, { dtype: t.dtype, shape: t.shape, data: t.data }])),
-  };
+  return { name: graph.name, nodes: graph.nodes, params: toNativeParams(params) };
 }

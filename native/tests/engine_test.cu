@@ -3,7 +3,8 @@
 // fp32 (tolerance 1e-4 of sum|w x|: CUDNN_FMA_MATH, no TF32) and fp16 (5e-3), row-major and
 // channels-last, every candidate cuDNN tactic of a layer (through a serialize/patch/load round
 // trip); the buffer plan, serialization and its refusals, input errors, out of memory,
-// concurrent runs, layers()/profile(). The C2f-like chain is in engine_test_chain.cu.
+// concurrent runs, layers()/profile(). The C2f-like chain is in engine_test_chain.cu, refit in
+// engine_test_refit.cu.
 //
 // Build and run standalone on the GPU machine: native/tests/engine_test.sh [--bench|--bench-only]
 // [n|x]. In netdef_native_tests these files are compiled too, but run only once that executable's
@@ -272,6 +273,7 @@ void runEngineTests() {
   testConvolutions();
   testChain();
   testViewChain();
+  testRefit();
   ops_test::Rng rng(23);
   std::snprintf(crashContext(), 256, "engine-level tests");
   ops_test::runCase("engine-level tests", [&] {

@@ -11,8 +11,6 @@ namespace {
 using namespace netdef;
 using namespace netdef::cuda;
 
-constexpr double kFp32ChainTol = 1e-4;  // ‖err‖ / ‖ref‖ over a chain of layers
-constexpr double kFp16ChainTol = 1e-2;
 constexpr int64_t kChainUp = 2, kPoolK = 5, kPoolPad = 2;
 constexpr int64_t kFlat = kChainHW * kChainUp * kChainHW * kChainUp;
 const ConvSpec kCv1{kChainC, 2 * kChainC, 3, 1, 1, 1, true, true};
@@ -84,11 +82,8 @@ Tensor4 upsample(const Tensor4& x, Shape4 s) {
   return y;
 }
 
-struct ChainOutputs {
-  Tensor4 y, t, q;
-};
+}  // namespace
 
-// The chain's outputs in double: y [B,16,1024], t [B,1024,16], q = dequantize(quantize(flat)).
 ChainOutputs chainRef(const ChainModel& m, const std::vector<float>& xf, int64_t batch) {
   auto W = [&](int i) { return held(m.w[i], m.t); };
   auto B = [&](int i) { return held(m.b[i], m.t); };
@@ -117,7 +112,10 @@ ChainOutputs chainRef(const ChainModel& m, const std::vector<float>& xf, int64_t
   return o4;
 }
 
-}  // namespace
+const std::vector<std::string>& chainConvNames() {
+  static const std::vector<std::string> names{"cv1", "m.0", "cv2", "cv3"};
+  return names;
+}
 
 ChainModel makeChain(DType t, ops_test::Rng& rng) {
   ChainModel m{t, {}, {}, {}, {}, {}, {}, {}, {}};
@@ -138,20 +136,20 @@ ChainModel makeChain(DType t, ops_test::Rng& rng) {
 std::unique_ptr<CudaEngine> buildChain(const ChainModel& m, LayoutMode mode) {
   CudaNetwork net;
   ITensor* x = net.addInput("x", m.t, Dims{{ir::kBatch, kChainC, kChainHW, kChainHW}});
-  ITensor* y1 = conv(net, x, kCv1, m, 0, "cv1");
+  ITensor* y1 = conv(net, x, kCv1, m, 0, chainConvNames()[0]);
   ITensor* a = channels(net, y1, 0, kChainC, "split/0");
   ITensor* b = channels(net, y1, kChainC, kChainC, "split/1");
-  ILayer* add = net.addElementWise(*b, *conv(net, b, kM, m, 1, "m.0"), ElementWiseOperation::Sum);
+  ILayer* add = net.addElementWise(*b, *conv(net, b, kM, m, 1, chainConvNames()[1]), ElementWiseOperation::Sum);
   add->setName("m.0/add");
   ILayer* cat = net.addConcatenation({a, b, add->output(0)}, 1);
   cat->setName("concat");
-  ITensor* y2 = conv(net, cat->output(0), kCv2, m, 2, "cv2");
+  ITensor* y2 = conv(net, cat->output(0), kCv2, m, 2, chainConvNames()[2]);
   ILayer* up = net.addResize(*y2, {1, 1, kChainUp, kChainUp});
   up->setName("upsample");
   ILayer* pool = net.addPooling(*up->output(0), PoolingParams{{kPoolK, kPoolK}, {1, 1}, {kPoolPad, kPoolPad}, {kPoolPad, kPoolPad}},
                                 PoolingType::Max);
   pool->setName("pool");
-  ITensor* y3 = conv(net, pool->output(0), kCv3, m, 3, "cv3");
+  ITensor* y3 = conv(net, pool->output(0), kCv3, m, 3, chainConvNames()[3]);
   ILayer* flat = net.addShuffle(*y3, Dims{{ir::kBatch, kChainC, kFlat}}, {});
   flat->setName("flatten");
   ILayer* sig = net.addActivation(*flat->output(0), ActivationType::Sigmoid);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "cuda/engine_build.h"
@@ -26,12 +27,25 @@ struct ChainModel {
   std::vector<uint8_t> qBytes;
 };
 
+constexpr double kFp32ChainTol = 1e-4;  // ‖err‖ / ‖ref‖ over a chain of layers
+constexpr double kFp16ChainTol = 1e-2;
+
 ChainModel makeChain(DType t, ops_test::Rng& rng);
+// The chain's weight names as buildChain gives them (conv i: "<layer>.w", "<layer>.b"; "k").
+const std::vector<std::string>& chainConvNames();
+
+struct ChainOutputs {
+  Tensor4 y, t, q;
+};
+// The chain's outputs in double: y [B,16,1024], t [B,1024,16], q = dequantize(quantize(flat)).
+ChainOutputs chainRef(const ChainModel& m, const std::vector<float>& xf, int64_t batch);
 std::unique_ptr<netdef::cuda::CudaEngine> buildChain(const ChainModel& m, netdef::cuda::LayoutMode mode);
 // Builds the chain in fp32 and fp16, each layout, and checks every output at batch 1, 3, 1.
 void testChain();
 // A C2f + SPPF-like chain whose splits and concats run as channel-range views (channel_views.h):
 // fp32 and fp16, each layout, batch 1, 3, 1, against the CPU reference; checks the views are taken.
 void testViewChain();
+// Refit of a built chain engine (engine_test_refit.cu).
+void testRefit();
 
 }  // namespace engine_test

@@ -1,7 +1,6 @@
 /**
  * The CUDA engine on the whole model, against the CPU backend (fixtures from scripts/gpu-fixtures.ts):
- * fp32 output0 within 1e-3 relative; fp16 gives the same detections (same classes, IoU >= 0.98,
- * scores within 0.01); batches, engine files and bad inputs behave.
+ * fp32 output0 within 1e-3 relative; fp16 gives the same detections (support.ts assertSameDetections); batches, engine files and bad inputs behave.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,13 +12,9 @@ import { toFloat32 } from '../../common/host-tensor.js';
 import { parsePolicy } from '../../dsl/precision/policy.js';
 import { Engine } from '../../engine/engine.js';
 import { prepareModel } from '../../engine/prepare.js';
-import { boxIou } from '../../vision/boxes.js';
-import { type Detection, postprocess } from '../../vision/postprocess.js';
-import { GPU_DATA, gpuData, letterboxed, maxRelativeError, reference } from './support.js';
+import { assertSameDetections, GPU_DATA, gpuData, letterboxed, maxRelativeError, reference } from './support.js';
 
 const FP32_TOLERANCE = 1e-3;
-const FP16_MIN_IOU = 0.98;
-const FP16_SCORE_TOLERANCE = 0.01;
 const IMAGES = ['bus.jpg', 'zidane.jpg'];
 const MODELS = ['yolov8n', 'yolov8s'].filter((m) => existsSync(join(GPU_DATA, m)));
 const tmp = mkdtempSync(join(tmpdir(), 'netdef-gpu-'));
@@ -28,10 +23,6 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 async function build(model: string, policy: string, batch = { min: 1, opt: 1, max: 4 }): Promise<Engine> {
   const prepared = await prepareModel({ weights: gpuData(model, 'weights.safetensors'), policy: parsePolicy(policy) });
   return Engine.build(prepared, { backend: 'cuda', batch });
-}
-
-function detections(out: Float32Array, shape: readonly number[]): Detection[] {
-  return postprocess({ dtype: 'float32', shape, data: new Uint8Array(out.buffer, out.byteOffset, out.byteLength) }, { input: [640, 640], original: [640, 640] })[0]!;
 }
 
 for (const model of MODELS) {
@@ -53,15 +44,8 @@ for (const model of MODELS) {
         const input = await letterboxed(image);
         const a = (await fp32.run({ images: input })).output0!;
         const b = (await fp16.run({ images: input })).output0!;
-        const da = detections(toFloat32(a), a.shape);
-        const db = detections(toFloat32(b), b.shape);
-        assert.deepEqual(db.map((d) => d.classId).sort(), da.map((d) => d.classId).sort(), `${image} classes`);
-        for (const d of da) {
-          const best = db.filter((e) => e.classId === d.classId).sort((x, y) => boxIou(y.box, d.box) - boxIou(x.box, d.box))[0]!;
-          assert.ok(boxIou(best.box, d.box) >= FP16_MIN_IOU, `${image}: IoU ${boxIou(best.box, d.box)}`);
-          assert.ok(Math.abs(best.score - d.score) <= FP16_SCORE_TOLERANCE, `${image}: scores ${best.score} vs ${d.score}`);
-        }
-        console.log(`${model} fp16 ${image}: ${db.length} detections agree with fp32`);
+        const n = assertSameDetections(b, a, image);
+        console.log(`${model} fp16 ${image}: ${n} detections agree with fp32`);
       }
     });
   });

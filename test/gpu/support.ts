@@ -5,7 +5,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { HostTensor } from '../../common/host-tensor.js';
+import assert from 'node:assert/strict';
+import { type HostTensor, toFloat32 } from '../../common/host-tensor.js';
+import { boxIou } from '../../vision/boxes.js';
+import { type Detection, postprocess } from '../../vision/postprocess.js';
 import { decodeImage } from '../../vision/image.js';
 import { letterbox } from '../../vision/letterbox.js';
 import { imageToTensor } from '../../vision/tensor.js';
@@ -47,4 +50,29 @@ export function maxRelativeError(out: Float32Array, ref: Reference): number {
     }
   });
   return worst;
+}
+
+const MIN_IOU = 0.98;
+const SCORE_TOLERANCE = 0.01;
+
+function detections(output: HostTensor): Detection[] {
+  const out = toFloat32(output);
+  return postprocess({ dtype: 'float32', shape: output.shape, data: new Uint8Array(out.buffer, out.byteOffset, out.byteLength) }, { input: [640, 640], original: [640, 640] })[0]!;
+}
+
+/**
+ * Two output0 tensors of a 640×640 image give the same detections: the same classes, each box of
+ * `expected` matched by one of `got` with IoU >= 0.98 and a score within 0.01 (how fp16 engines are
+ * held to fp32 and to each other). Returns the number of detections.
+ */
+export function assertSameDetections(got: HostTensor, expected: HostTensor, label: string): number {
+  const da = detections(expected);
+  const db = detections(got);
+  assert.deepEqual(db.map((d) => d.classId).sort(), da.map((d) => d.classId).sort(), `${label} classes`);
+  for (const d of da) {
+    const best = db.filter((e) => e.classId === d.classId).sort((x, y) => boxIou(y.box, d.box) - boxIou(x.box, d.box))[0]!;
+    assert.ok(boxIou(best.box, d.box) >= MIN_IOU, `${label}: IoU ${boxIou(best.box, d.box)}`);
+    assert.ok(Math.abs(best.score - d.score) <= SCORE_TOLERANCE, `${label}: scores ${best.score} vs ${d.score}`);
+  }
+  return da.length;
 }

@@ -1,5 +1,5 @@
-// The engine's JS object (see engine_wrap.h): run and profile on worker threads with their inputs
-// copied first; layers, serialize and deviceMemoryBytes on the JS thread.
+// The engine's JS object (see engine_wrap.h): run, profile, timeForward and refit on worker threads
+// with their inputs copied first; layers, serialize and deviceMemoryBytes on the JS thread.
 #include "engine_wrap.h"
 
 #include <string>
@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "../common/error.h"
+#include "graph_from_js.h"
 #include "js_values.h"
 #include "promise_worker.h"
 
@@ -90,6 +91,23 @@ class TimeWorker final : public PromiseWorker {
   double ms_ = 0;
 };
 
+class RefitWorker final : public PromiseWorker {
+ public:
+  RefitWorker(Napi::Env env, std::shared_ptr<cuda::Engine> engine, OwnedParams params)
+      : PromiseWorker(env), engine_(std::move(engine)), params_(std::move(params)) {}
+
+ private:
+  void work() override {
+    std::shared_ptr<cuda::Engine> engine = std::move(engine_);
+    OwnedParams params = std::move(params_);  // freed on this thread, however the refit ends
+    engine->refit(params.params);
+  }
+  Napi::Value result(Napi::Env env) override { return env.Undefined(); }
+
+  std::shared_ptr<cuda::Engine> engine_;
+  OwnedParams params_;
+};
+
 Inputs copyInputs(const Napi::Value& value) {
   if (!value.IsObject() || value.IsArray()) throw Error(kErrInvalidArgument, "run: inputs must be an object of Uint8Arrays by input name");
   Napi::Object obj = value.As<Napi::Object>();
@@ -122,7 +140,7 @@ Napi::Uint8Array ownedBytes(Napi::Env env, std::vector<uint8_t>&& bytes) {
 void EngineWrap::define(Napi::Env env) {
   Napi::Function ctor = DefineClass(env, "NativeCudaEngine",
                                     {InstanceMethod<&EngineWrap::run>("run"), InstanceMethod<&EngineWrap::profile>("profile"),
-                                     InstanceMethod<&EngineWrap::timeForward>("timeForward"),
+                                     InstanceMethod<&EngineWrap::timeForward>("timeForward"), InstanceMethod<&EngineWrap::refit>("refit"),
                                      InstanceMethod<&EngineWrap::layers>("layers"), InstanceMethod<&EngineWrap::serialize>("serialize"),
                                      InstanceMethod<&EngineWrap::deviceMemoryBytes>("deviceMemoryBytes"),
                                      InstanceMethod<&EngineWrap::dispose>("dispose")});
@@ -174,6 +192,13 @@ Napi::Value EngineWrap::timeForward(const Napi::CallbackInfo& info) {
     int iterations = static_cast<int>(toInteger(info[1], "timeForward: iterations", 1, 1000000));
     bool withCopies = info[2].IsBoolean() && info[2].As<Napi::Boolean>().Value();
     return queue(std::make_unique<TimeWorker>(info.Env(), std::move(engine), batch, iterations, withCopies));
+  });
+}
+
+Napi::Value EngineWrap::refit(const Napi::CallbackInfo& info) {
+  return promiseGuard(info.Env(), [&]() -> Napi::Value {
+    std::shared_ptr<cuda::Engine> engine = this->engine();
+    return queue(std::make_unique<RefitWorker>(info.Env(), std::move(engine), paramsFromJs(info[0], "refit")));
   });
 }
 

@@ -28,6 +28,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   Napi::Value run(const Napi::CallbackInfo& info);
   Napi::Value profile(const Napi::CallbackInfo& info);
   Napi::Value timeForward(const Napi::CallbackInfo& info);
+  Napi::Value refit(const Napi::CallbackInfo& info);
   Napi::Value layers(const Napi::CallbackInfo& info);
   Napi::Value serialize(const Napi::CallbackInfo& info);
   Napi::Value deviceMemoryBytes(const Napi::CallbackInfo& info);

@@ -14,6 +14,12 @@ namespace {
 
 constexpr int64_t kMaxElements = int64_t{1} << 40;
 
+std::string shapeText(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
 class Converter {
  public:
   Converter(Napi::Object params, ParamMemory memory, OwnedGraph& out) : params_(params), memory_(memory), out_(out) {}
@@ -70,34 +76,8 @@ class Converter {
     return a < 0 ? a + r : a;
   }
 
-  const void* keep(const Napi::Uint8Array& data) {
-    if (memory_ == ParamMemory::View) return data.Data();
-    out_.buffers.emplace_back(data.Data(), data.Data() + data.ByteLength());
-    return out_.buffers.back().data();
-  }
-
-  // A HostTensor-shaped object ({dtype, shape, data}) as a Param named `name`.
   ir::Param tensor(const FieldReader& t, const std::string& name, const std::vector<int64_t>* expected) {
-    ir::Param p;
-    p.name = name;
-    p.dtype = parseDType(t.string("dtype"), t.where());
-    p.shape = t.integers("shape", 0, 0);
-    int64_t count = 1;
-    for (int64_t d : p.shape) {
-      count *= d;
-      if (count > kMaxElements) t.fail("is too large");
-    }
-    if (expected && p.shape != *expected) {
-      t.fail("has shape " + text(p.shape) + ", the layer expects " + text(*expected));
-    }
-    Napi::Uint8Array data = t.bytes("data");
-    p.bytes = static_cast<size_t>(count) * ir::bytesOf(p.dtype);
-    if (data.ByteLength() != p.bytes) {
-      t.fail("holds " + std::to_string(data.ByteLength()) + " bytes, " + ir::dtypeName(p.dtype) + text(p.shape) + " needs " +
-             std::to_string(p.bytes));
-    }
-    p.data = keep(data);
-    return p;
+    return paramFromJs(t, name, expected, memory_, out_.buffers);
   }
 
   // A ParamRef ({name, shape, role, init?}) resolved in graph.params, else its init.
@@ -116,12 +96,6 @@ class Converter {
       f.fail("parameter '" + name + "' is missing (not in graph.params and no init)");
     }
     return params_cache_[name] = p;
-  }
-
-  static std::string text(const std::vector<int64_t>& shape) {
-    std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
-    return s + "]";
   }
 
   static ir::Activation activation(const FieldReader& f, const std::string& op) {
@@ -265,6 +239,48 @@ const std::unordered_map<std::string, Converter::KindFn> Converter::kKinds = {
 };
 
 }  // namespace
+
+// A HostTensor-shaped object ({dtype, shape, data}) as a Param named `name`.
+ir::Param paramFromJs(const FieldReader& t, const std::string& name, const std::vector<int64_t>* expected, ParamMemory memory,
+                      std::vector<std::vector<uint8_t>>& buffers) {
+  ir::Param p;
+  p.name = name;
+  p.dtype = parseDType(t.string("dtype"), t.where());
+  p.shape = t.integers("shape", 0, 0);
+  int64_t count = 1;
+  for (int64_t d : p.shape) {
+    count *= d;
+    if (count > kMaxElements) t.fail("is too large");
+  }
+  if (expected && p.shape != *expected) {
+    t.fail("has shape " + shapeText(p.shape) + ", the layer expects " + shapeText(*expected));
+  }
+  Napi::Uint8Array data = t.bytes("data");
+  p.bytes = static_cast<size_t>(count) * ir::bytesOf(p.dtype);
+  if (data.ByteLength() != p.bytes) {
+    t.fail("holds " + std::to_string(data.ByteLength()) + " bytes, " + ir::dtypeName(p.dtype) + shapeText(p.shape) + " needs " +
+           std::to_string(p.bytes));
+  }
+  if (memory == ParamMemory::View) {
+    p.data = data.Data();
+  } else {
+    buffers.emplace_back(data.Data(), data.Data() + data.ByteLength());
+    p.data = buffers.back().data();
+  }
+  return p;
+}
+
+OwnedParams paramsFromJs(const Napi::Value& value, const std::string& where) {
+  if (!value.IsObject() || value.IsArray()) throw Error(kErrInvalidArgument, where + ": parameters must be an object of tensors by name");
+  Napi::Object obj = value.As<Napi::Object>();
+  Napi::Array names = obj.GetPropertyNames();
+  OwnedParams out;
+  for (uint32_t i = 0; i < names.Length(); ++i) {
+    const std::string name = names.Get(i).As<Napi::String>().Utf8Value();
+    out.params.push_back(paramFromJs(FieldReader(obj.Get(name), where + ": parameter '" + name + "'"), name, nullptr, ParamMemory::Copy, out.buffers));
+  }
+  return out;
+}
 
 OwnedGraph graphFromJs(const Napi::Value& value, ParamMemory memory) {
   FieldReader g(value, "graph");

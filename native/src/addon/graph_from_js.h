@@ -22,6 +22,7 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "../ir/graph.h"
@@ -44,5 +45,20 @@ struct OwnedGraph {
 };
 
 OwnedGraph graphFromJs(const Napi::Value& value, ParamMemory memory);
+
+class FieldReader;
+
+// One HostTensor-shaped object ({dtype, shape, data}) as a Param named `name`: dtype known, byte
+// length dtype x shape, shape equal to `expected` when given; its bytes viewed or copied into `buffers`.
+ir::Param paramFromJs(const FieldReader& tensor, const std::string& name, const std::vector<int64_t>* expected, ParamMemory memory,
+                      std::vector<std::vector<uint8_t>>& buffers);
+
+// Parameters by name ({[name]: {dtype, shape, data}}, as NativeGraph.params) with copies of their
+// bytes, so they can go to a worker thread (refit). `where` starts every message.
+struct OwnedParams {
+  std::vector<ir::Param> params;
+  std::vector<std::vector<uint8_t>> buffers;
+};
+OwnedParams paramsFromJs(const Napi::Value& value, const std::string& where);
 
 }  // namespace netdef::addon

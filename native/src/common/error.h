@@ -22,5 +22,6 @@ inline constexpr const char* kErrOutOfMemory = "ERR_OUT_OF_MEMORY";
 inline constexpr const char* kErrEngineFormat = "ERR_ENGINE_FORMAT";
 inline constexpr const char* kErrBackend = "ERR_BACKEND";
 inline constexpr const char* kErrInvalidArgument = "ERR_INVALID_ARGUMENT";
+inline constexpr const char* kErrWeightsMismatch = "ERR_WEIGHTS_MISMATCH";
 
 }  // namespace netdef

@@ -1,13 +1,10 @@
 // CudaNetwork: see cuda_network.h.
 #include "cuda_network.h"
 
-#include <cuda_fp16.h>
-
-#include <cstring>
-
 #include "../common/error.h"
 #include "ops/op_common.cuh"
 #include "shape_infer.h"
+#include "weight_values.h"
 
 namespace netdef::cuda {
 
@@ -58,28 +55,6 @@ namespace {
 }
 
 bool isFloat(DType t) { return t == DType::Float32 || t == DType::Float16; }
-
-// Copies `count` values of `from` into a new buffer of `to` (float32 <-> float16, or as is).
-std::vector<uint8_t> convertValues(const void* values, int64_t count, DType from, DType to) {
-  std::vector<uint8_t> out(static_cast<size_t>(count) * ops::elementBytes(to));
-  if (from == to) {
-    if (count > 0) std::memcpy(out.data(), values, out.size());
-    return out;
-  }
-  if (from == DType::Float32 && to == DType::Float16) {
-    const float* src = static_cast<const float*>(values);
-    __half* dst = reinterpret_cast<__half*>(out.data());
-    for (int64_t i = 0; i < count; ++i) dst[i] = __float2half_rn(src[i]);
-    return out;
-  }
-  if (from == DType::Float16 && to == DType::Float32) {
-    const __half* src = static_cast<const __half*>(values);
-    float* dst = reinterpret_cast<float*>(out.data());
-    for (int64_t i = 0; i < count; ++i) dst[i] = __half2float(src[i]);
-    return out;
-  }
-  throw Error(kErrInvalidArgument, std::string("cannot convert weights from ") + ops::dtypeLabel(from) + " to " + ops::dtypeLabel(to));
-}
 
 constexpr int kSpatialAxes = 2;
 

@@ -68,6 +68,11 @@ class Engine {
   virtual std::vector<LayerInfo> layers() const = 0;
   virtual std::vector<uint8_t> serialize() const = 0;
   virtual uint64_t deviceMemoryBytes() const = 0;
+  // New values for weights by name (the names the graph's parameters had), each converted to the
+  // dtype the engine stores it in. Every given name must be a weight of the engine with the same
+  // number of values, else ERR_WEIGHTS_MISMATCH listing every mismatch and nothing is changed;
+  // weights not given keep their values. Waits for runs in flight. serialize() then saves the new values.
+  virtual void refit(const std::vector<ir::Param>& params) = 0;
 };
 
 // The graph's parameter views must stay valid during the call only (the engine copies weights).

@@ -6,6 +6,7 @@
 
 #include "../common/error.h"
 #include "ops/op_common.cuh"
+#include "weight_values.h"
 
 namespace netdef::cuda {
 namespace {
@@ -129,6 +130,7 @@ uint64_t CudaEngine::viewOffsetBytes(int32_t t) const {
 }
 
 void CudaEngine::uploadWeights() {
+  // Offsets first: every weight, then a KRSC copy of each channels-last convolution's filter.
   weightOffsets_.assign(program_.weights.size(), 0);
   filterOffsets_.assign(program_.ops.size(), kNoFilter);
   uint64_t total = 0;
@@ -136,27 +138,14 @@ void CudaEngine::uploadWeights() {
     weightOffsets_[i] = total;
     total = alignUp(total + program_.weights[i].bytes.size());
   }
-  std::vector<std::vector<uint8_t>> reordered(program_.ops.size());
   for (size_t i = 0; i < program_.ops.size(); ++i) {
-    const OpDef& op = program_.ops[i];
-    const auto* c = std::get_if<ConvAttrs>(&op.attrs);
-    if (!c || op.fusedInto >= 0 || program_.tensors[op.inputs[0]].layout != Layout::kNhwc) continue;
-    const WeightDef& w = program_.weights[c->weight];
-    const int64_t cin = program_.tensors[op.inputs[0]].dims[1] / c->params.groups;
-    reordered[i] = filterToNhwc(w.bytes, c->outChannels, cin, c->params.kernel[0], c->params.kernel[1], ops::elementBytes(w.dtype));
+    if (!nhwcFilterOf(i)) continue;
+    const ConvAttrs& c = std::get<ConvAttrs>(program_.ops[i].attrs);
     filterOffsets_[i] = total;
-    total = alignUp(total + reordered[i].size());
-  }
-  std::vector<uint8_t> host(total);
-  for (size_t i = 0; i < program_.weights.size(); ++i) {
-    const auto& b = program_.weights[i].bytes;
-    if (!b.empty()) std::memcpy(&host[weightOffsets_[i]], b.data(), b.size());
-  }
-  for (size_t i = 0; i < reordered.size(); ++i) {
-    if (!reordered[i].empty()) std::memcpy(&host[filterOffsets_[i]], reordered[i].data(), reordered[i].size());
+    total = alignUp(total + program_.weights[c.weight].bytes.size());
   }
   weights_ = DeviceBuffer(total, "weights");
-  if (total > 0) checkCuda(cudaMemcpy(weights_.get(), host.data(), total, cudaMemcpyHostToDevice), "upload weights");
+  copyWeightsToDevice();
 
   ctx_.program = &program_;
   ctx_.tensors.assign(program_.tensors.size(), nullptr);
@@ -179,6 +168,74 @@ void CudaEngine::uploadWeights() {
   }
   ctx_.cudnn = cudnn_.get();
   ctx_.stream = stream_->get();
+}
+
+bool CudaEngine::nhwcFilterOf(size_t op) const {
+  const OpDef& o = program_.ops[op];
+  return std::holds_alternative<ConvAttrs>(o.attrs) && o.fusedInto < 0 && program_.tensors[o.inputs[0]].layout == Layout::kNhwc;
+}
+
+void CudaEngine::copyWeightsToDevice() {
+  // One host image of the whole weight buffer and one copy: what the build uploads and what refit
+  // writes over it, at the same offsets (the captured graphs keep pointing at valid weights).
+  std::vector<uint8_t> host(weights_.size());
+  for (size_t i = 0; i < program_.weights.size(); ++i) {
+    const auto& b = program_.weights[i].bytes;
+    if (!b.empty()) std::memcpy(&host[weightOffsets_[i]], b.data(), b.size());
+  }
+  for (size_t i = 0; i < program_.ops.size(); ++i) {
+    if (filterOffsets_[i] == kNoFilter) continue;
+    const OpDef& op = program_.ops[i];
+    const ConvAttrs& c = std::get<ConvAttrs>(op.attrs);
+    const WeightDef& w = program_.weights[c.weight];
+    const int64_t cin = program_.tensors[op.inputs[0]].dims[1] / c.params.groups;
+    const std::vector<uint8_t> krsc = filterToNhwc(w.bytes, c.outChannels, cin, c.params.kernel[0], c.params.kernel[1], ops::elementBytes(w.dtype));
+    std::memcpy(&host[filterOffsets_[i]], krsc.data(), krsc.size());
+  }
+  if (!host.empty()) checkCuda(cudaMemcpy(weights_.get(), host.data(), host.size(), cudaMemcpyHostToDevice), "upload weights");
+}
+
+void CudaEngine::refit(const std::vector<ir::Param>& params) {
+  // Everything is checked before anything is written: a refused refit leaves the engine as it was.
+  std::unordered_map<std::string, size_t> given;
+  std::vector<std::string> mismatches;
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (!given.emplace(params[i].name, i).second) mismatches.push_back(params[i].name + ": given twice");
+  }
+  std::vector<std::vector<uint8_t>> values(program_.weights.size());
+  std::vector<bool> used(params.size(), false);
+  for (size_t w = 0; w < program_.weights.size(); ++w) {
+    const WeightDef& def = program_.weights[w];
+    auto it = given.find(def.name);
+    if (it == given.end()) continue;  // a constant of the graph, or a weight the caller keeps
+    const ir::Param& p = params[it->second];
+    used[it->second] = true;
+    const int64_t count = static_cast<int64_t>(def.bytes.size() / ops::elementBytes(def.dtype));
+    const int64_t givenCount = static_cast<int64_t>(p.bytes / ir::bytesOf(p.dtype));
+    if (givenCount != count) {
+      mismatches.push_back(def.name + ": " + std::to_string(givenCount) + " values given, the engine's weight has " + std::to_string(count));
+    } else if (!convertible(p.dtype, def.dtype)) {
+      mismatches.push_back(def.name + ": " + ir::dtypeName(p.dtype) + " values cannot become the engine's " + ir::dtypeName(def.dtype));
+    } else {
+      values[w] = convertValues(p.data, count, p.dtype, def.dtype);
+    }
+  }
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (!used[i]) mismatches.push_back(params[i].name + ": not a weight of this engine");
+  }
+  if (!mismatches.empty()) {
+    std::string message = "refit refused, " + std::to_string(mismatches.size()) + " mismatch(es):";
+    for (const std::string& m : mismatches) message += "\n  " + m;
+    throw Error(kErrWeightsMismatch, message);
+  }
+
+  std::lock_guard<std::mutex> lock(mutex_);
+  DeviceGuard guard(device_);
+  checkCuda(cudaStreamSynchronize(stream_->get()), "refit: wait for runs in flight");
+  for (size_t w = 0; w < values.size(); ++w) {
+    if (given.count(program_.weights[w].name)) program_.weights[w].bytes = std::move(values[w]);
+  }
+  copyWeightsToDevice();
 }
 
 void CudaEngine::createConvolutions(const EngineBuildOptions& options) {

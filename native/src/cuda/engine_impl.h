@@ -4,6 +4,8 @@
 // based, views aliased, sized for the largest batch), the shared convolution workspace, pinned
 // staging for inputs and outputs, a stream, a cuDNN handle, and one CUDA graph per batch size,
 // captured the first time that batch runs (inputs copied in, every op, outputs copied out).
+// refit() writes new weight values over the weight buffer in place (same offsets, same dtypes, same
+// reorder), so tactics, the plan and the captured graphs stay valid: no rebuild.
 // run() and profile() take the engine's mutex, so one engine may be used from several threads.
 //
 // Test: native/tests/engine_test.cu.
@@ -42,6 +44,7 @@ class CudaEngine final : public Engine {
   std::vector<LayerInfo> layers() const override;
   std::vector<uint8_t> serialize() const override;
   uint64_t deviceMemoryBytes() const override;
+  void refit(const std::vector<ir::Param>& params) override;
 
   // Median milliseconds of the captured forward at `batch`: the ops alone (how the layout mode is
   // chosen), or with the input and output copies that run() adds.
@@ -57,7 +60,9 @@ class CudaEngine final : public Engine {
 
  private:
   void planMemory();
-  void uploadWeights();
+  void uploadWeights();                // places the weights (offsets, device buffer) and points ctx_ at them
+  void copyWeightsToDevice();          // program_.weights (and KRSC filter copies) into weights_
+  bool nhwcFilterOf(size_t op) const;  // op is a channels-last convolution (its filter is reordered)
   uint64_t viewOffsetBytes(int32_t t) const;  // bytes from t's storage root to t (channel-range views)
   void createConvolutions(const EngineBuildOptions& options);
   void checkBatch(int64_t batch) const;
