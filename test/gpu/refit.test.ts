@@ -18,6 +18,8 @@ import { type HostTensor, toFloat32 } from '../../common/host-tensor.js';
 import { parsePolicy } from '../../dsl/precision/policy.js';
 import { Engine } from '../../engine/engine.js';
 import { prepareModel } from '../../engine/prepare.js';
+import { buildYolov8 } from '../../models/yolov8/model.js';
+import { randomWeights } from '../../weights/random.js';
 import { writePerturbed } from '../engine/perturb.js';
 import { assertSameDetections, gpuData, letterboxed } from './support.js';
 
@@ -88,7 +90,8 @@ describe(`refit on the CUDA engine (${MODEL})`, () => {
     await using engine = await build(original, '*:fp32');
     const input = await letterboxed('zidane.jpg');
     const before = await output(engine, input);
-    await assert.rejects(engine.refit(gpuData('yolov8s', 'weights.safetensors')), (e: unknown) => {
+    const yolov8s = randomWeights(buildYolov8({ scale: 'yolov8s', nc: 80 }), 1);
+    await assert.rejects(engine.refit(yolov8s), (e: unknown) => {
       assert.ok(e instanceof NetdefError && e.code === 'ERR_WEIGHTS_MISMATCH', String(e));
       assert.match(e.message, /model\.0\.conv\.weight/);
       return true;
