@@ -23,6 +23,8 @@ export interface EngineRunner {
   run(inputs: TensorMap): Promise<Record<string, HostTensor>>;
   /** The backend's blob, which `Backend.load` turns back into a runner. */
   serialize(): Uint8Array;
+  /** The blob holds no weights (TensorRT stripped plans): a loaded engine is refitted before it runs. */
+  readonly weightless?: boolean;
   /** Per-layer facts, where the backend knows them. */
   layers?(): LayerInfo[];
   /** Times each layer over `iterations` runs at `batch` (updates layers().timeMs). */
@@ -36,6 +38,21 @@ export interface EngineRunner {
   dispose(): Promise<void>;
 }
 
+/** TensorRT builder settings (the `tensorrt` backend; docs/tensorrt.md). */
+export interface TensorrtOptions {
+  /** IBuilderConfig's workspace limit in bytes (default 1 GiB). */
+  readonly workspaceBytes?: number;
+  /**
+   * 'refittable' (default, BuilderFlag::kREFIT): weights can be swapped by name later;
+   * 'fixed': no refit (TensorRT may fold weights into kernels); 'identical' (kREFIT_IDENTICAL):
+   * refit only with the same weights; 'stripped' (kSTRIP_PLAN + kREFIT_IDENTICAL): the saved plan
+   * holds no weights and is refitted from the weights file when loaded.
+   */
+  readonly weights?: 'refittable' | 'fixed' | 'identical' | 'stripped';
+  /** A timing cache file: read when it exists, written (atomically) after the build. */
+  readonly timingCache?: string;
+}
+
 export interface BuildOptions {
   /** Threads for CPU backends (0 = the backend's default). */
   readonly threads?: number;
@@ -43,6 +60,8 @@ export interface BuildOptions {
   readonly batch?: { readonly min: number; readonly opt: number; readonly max: number };
   /** Progress while building (GPU backends tune kernels per layer). */
   readonly onProgress?: (done: number, total: number, layer: string) => void;
+  /** Settings only the TensorRT backend reads. */
+  readonly tensorrt?: TensorrtOptions;
 }
 
 /** Whether a backend can run here; when not, why, and the error code to report (default ERR_BACKEND). */

@@ -9,7 +9,7 @@ import { NETDEF_VERSION } from '../common/version.js';
 import { type Graph, graphInputs, graphOutputs, makeGraph } from '../dsl/ir/graph.js';
 import { makeNode } from '../dsl/ir/infer.js';
 import type { InputNode, IrNode, OutputNode } from '../dsl/ir/node.js';
-import type { EngineRunner, LayerInfo, TensorMap } from './backend.js';
+import type { EngineRunner, LayerInfo, TensorMap, TensorrtOptions } from './backend.js';
 import { DEFAULT_BACKEND, selectBackend } from './backends/index.js';
 import { type EngineMetadata, readEngineFile, writeEngineFile } from './file-format.js';
 import { type PreparedModel, prepareFromStore } from './prepare.js';
@@ -22,6 +22,8 @@ export interface EngineBuildOptions {
   readonly batch?: { readonly min: number; readonly opt: number; readonly max: number };
   readonly threads?: number;
   readonly onProgress?: (done: number, total: number, layer: string) => void;
+  /** TensorRT builder settings (backend 'tensorrt' only). */
+  readonly tensorrt?: TensorrtOptions;
 }
 
 const DEFAULT_BATCH = { min: 1, opt: 1, max: 1 } as const;
@@ -35,7 +37,7 @@ function checkBatch(b: EngineBuildOptions['batch']): { min: number; opt: number;
 
 const COMPUTING: ReadonlySet<string> = new Set(['Input', 'Output', 'Constant']);
 
-function metadataOf(prepared: PreparedModel, batch: EngineMetadata['batch']): EngineMetadata {
+function metadataOf(prepared: PreparedModel, batch: EngineMetadata['batch'], weightless: boolean): EngineMetadata {
   const { graph } = prepared;
   const io = (nodes: readonly IrNode[]) => nodes.map((n) => ({ name: n.name, dtype: n.outputs[0]!.type.dtype, shape: [...n.outputs[0]!.type.shape] }));
   return {
@@ -45,6 +47,7 @@ function metadataOf(prepared: PreparedModel, batch: EngineMetadata['batch']): En
     weights: [...prepared.params.keys()],
     ...(graph.meta.scale ? { scale: graph.meta.scale } : {}),
     policy: prepared.policy,
+    ...(weightless ? { weightless } : {}),
   };
 }
 
@@ -58,24 +61,44 @@ export function interfaceGraph(meta: EngineMetadata): Graph {
 
 export class Engine {
   #disposed = false;
+  /** A weightless engine file loaded and not yet refitted: it must not run. */
+  #needsWeights: boolean;
 
-  private constructor(readonly backend: string, readonly metadata: EngineMetadata, private runner: EngineRunner) {}
+  private constructor(readonly backend: string, readonly metadata: EngineMetadata, private runner: EngineRunner, needsWeights = false) {
+    this.#needsWeights = needsWeights;
+  }
 
   static async build(prepared: PreparedModel, options: EngineBuildOptions = {}): Promise<Engine> {
     const backend = selectBackend(options.backend ?? DEFAULT_BACKEND);
     const batch = checkBatch(options.batch);
     const runner = await backend.build(prepared.graph, prepared.params, {
       batch, ...(options.threads !== undefined ? { threads: options.threads } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(options.tensorrt ? { tensorrt: options.tensorrt } : {}),
     });
-    return new Engine(backend.name, metadataOf(prepared, batch), runner);
+    return new Engine(backend.name, metadataOf(prepared, batch, runner.weightless === true), runner);
   }
 
-  static async load(path: string, options: { readonly threads?: number } = {}): Promise<Engine> {
+  /**
+   * Loads an engine file. A file saved without weights (TensorRT's stripped plans) is refitted from
+   * `weights` when given; without them it loads but refuses to run until refit() is called.
+   */
+  static async load(path: string, options: { readonly threads?: number; readonly weights?: string | WeightStore } = {}): Promise<Engine> {
     const head = await readEngineFile(path, { netdef: NETDEF_VERSION });
     const backend = selectBackend(head.backend);
     const file = await readEngineFile(path, { netdef: NETDEF_VERSION, backend: backend.name, target: backend.target() });
-    const runner = await backend.load(file.blob, interfaceGraph(file.metadata), { batch: file.metadata.batch, ...options });
-    return new Engine(backend.name, file.metadata, runner);
+    const runner = await backend.load(file.blob, interfaceGraph(file.metadata), {
+      batch: file.metadata.batch, ...(options.threads !== undefined ? { threads: options.threads } : {}),
+    });
+    const engine = new Engine(backend.name, file.metadata, runner, file.metadata.weightless === true);
+    if (options.weights !== undefined) {
+      try {
+        await engine.refit(options.weights);
+      } catch (e) {
+        await engine.dispose();
+        throw e;
+      }
+    }
+    return engine;
   }
 
   async save(path: string): Promise<void> {
@@ -87,6 +110,9 @@ export class Engine {
   /** Runs on named inputs; the batch (first dimension) must lie within the engine's range. */
   async run(inputs: TensorMap): Promise<Record<string, HostTensor>> {
     this.#check();
+    if (this.#needsWeights) {
+      fail(ErrorCode.InvalidArgument, `this ${this.metadata.model} engine was saved without its weights: refit it (Engine.load(path, { weights }) or engine.refit(weights)) before running`);
+    }
     for (const spec of this.metadata.inputs) {
       const t = inputs[spec.name];
       const batch = t?.shape[0];
@@ -126,12 +152,14 @@ export class Engine {
     }
     if (this.runner.refit) {
       await this.runner.refit(prepared.params);
+      this.#needsWeights = false;
       return;
     }
     const backend = selectBackend(this.backend);
     const rebuilt = await backend.build(prepared.graph, prepared.params, { batch: meta.batch });
     const old = this.runner;
     this.runner = rebuilt;
+    this.#needsWeights = false;
     await old.dispose();
   }
 

@@ -15,7 +15,8 @@
  * a message naming both sides, as is a truncated or corrupted file (checksum). Written atomically.
  */
 import { createHash } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { writeAtomically } from '../common/atomic-file.js';
 import { ErrorCode, NetdefError } from '../common/errors.js';
 import type { PrecisionPolicy } from '../dsl/precision/policy.js';
 
@@ -39,6 +40,8 @@ export interface EngineMetadata {
   /** What rebuilds the graph for refit: the scale and the precision policy it was typed with. */
   readonly scale?: string;
   readonly policy?: PrecisionPolicy;
+  /** The blob holds no weights (TensorRT kSTRIP_PLAN): refit from a weights file after loading. */
+  readonly weightless?: boolean;
 }
 
 export interface EngineFile {
@@ -103,15 +106,7 @@ export function decodeEngine(bytes: Uint8Array, path: string, expect: Expectatio
 }
 
 export async function writeEngineFile(path: string, file: EngineFile): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    await writeFile(tmp, encodeEngine(file));
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-    throw new NetdefError(ErrorCode.FileWrite, `cannot write engine file ${path}: ${why}`, { cause: e });
-  }
+  await writeAtomically(path, 'engine file', (tmp) => writeFile(tmp, encodeEngine(file)));
 }
 
 export async function readEngineFile(path: string, expect: Expectation): Promise<EngineFile> {

@@ -4,9 +4,9 @@
  * (Ultralytics' 20-colour palette, class id modulo 20). Drawn as an SVG overlay composited by
  * sharp; written atomically (temp file, then rename) in the format the extension names.
  */
-import { rename, rm } from 'node:fs/promises';
 import { extname } from 'node:path';
 import sharp from 'sharp';
+import { writeAtomically } from '../common/atomic-file.js';
 import { ErrorCode, NetdefError } from '../common/errors.js';
 import type { Detection } from './postprocess.js';
 
@@ -54,14 +54,7 @@ export async function drawDetections(image: string | Uint8Array, detections: rea
   if (!format) throw new NetdefError(ErrorCode.InvalidArgument, `cannot write ${outPath}: use .jpg, .png or .webp`);
   const base = sharp(image).rotate();
   const { width, height } = (await base.metadata()).autoOrient;
-  const tmp = `${outPath}.tmp-${process.pid}`;
-  try {
-    await base.composite([{ input: Buffer.from(overlaySvg(width, height, detections)), top: 0, left: 0 }])
-      .toFormat(format).toFile(tmp);
-    await rename(tmp, outPath);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-    throw new NetdefError(ErrorCode.FileWrite, `cannot write annotated image ${outPath}: ${why}`, { cause: e });
-  }
+  await writeAtomically(outPath, 'annotated image', (tmp) => base
+    .composite([{ input: Buffer.from(overlaySvg(width, height, detections)), top: 0, left: 0 }])
+    .toFormat(format).toFile(tmp));
 }

@@ -1,12 +1,35 @@
-/** `netdef build --weights FILE --backend cuda -o model.engine`: a saved engine, with progress while it tunes. */
+/** `netdef build --weights FILE --backend cuda|tensorrt -o model.engine`: a saved engine, with progress while it tunes. */
 import { performance } from 'node:perf_hooks';
 import { ErrorCode, fail } from '../../common/errors.js';
+import type { TensorrtOptions } from '../../engine/backend.js';
 import { Engine } from '../../engine/engine.js';
 import { prepareModel } from '../../engine/prepare.js';
 import { batch as batchArg, imgsz, policy, required, str, type Values } from '../args.js';
 import { Progress } from '../progress.js';
 
-export const buildUsage = 'netdef build --weights FILE [--backend cuda|onnxruntime] [--precision-policy P] [--imgsz 640] [--batch N | --batch MIN:OPT:MAX] -o OUT.engine';
+export const buildUsage = 'netdef build --weights FILE [--backend cuda|tensorrt|onnxruntime] [--precision-policy P] [--imgsz 640] [--batch N | --batch MIN:OPT:MAX] '
+  + '[--workspace MiB] [--timing-cache FILE] [--trt-weights refittable|fixed|identical|stripped] -o OUT.engine';
+
+const TRT_WEIGHTS = ['refittable', 'fixed', 'identical', 'stripped'] as const;
+const MIB = 2 ** 20;
+
+/** The TensorRT-only flags, refused with another backend rather than ignored. */
+function tensorrtOptions(values: Values, backend: string | undefined): TensorrtOptions | undefined {
+  const workspace = str(values, 'workspace');
+  const cache = str(values, 'timing-cache');
+  const weights = str(values, 'trt-weights');
+  if (workspace === undefined && cache === undefined && weights === undefined) return undefined;
+  if (backend !== 'tensorrt') fail(ErrorCode.InvalidArgument, '--workspace, --timing-cache and --trt-weights are TensorRT builder settings: use them with --backend tensorrt');
+  const mib = workspace === undefined ? undefined : Number(workspace);
+  if (mib !== undefined && !(Number.isInteger(mib) && mib > 0)) fail(ErrorCode.InvalidArgument, `--workspace takes a whole number of MiB, got '${workspace}'`);
+  if (weights !== undefined && !(TRT_WEIGHTS as readonly string[]).includes(weights)) {
+    fail(ErrorCode.InvalidArgument, `--trt-weights must be one of ${TRT_WEIGHTS.join(', ')}, got '${weights}'`);
+  }
+  return {
+    ...(mib !== undefined ? { workspaceBytes: mib * MIB } : {}), ...(cache !== undefined ? { timingCache: cache } : {}),
+    ...(weights !== undefined ? { weights: weights as (typeof TRT_WEIGHTS)[number] } : {}),
+  };
+}
 
 function batchRange(values: Values): { min: number; opt: number; max: number } | undefined {
   const v = str(values, 'batch');
@@ -28,11 +51,12 @@ export async function buildCommand(values: Values): Promise<number> {
   const size = imgsz(values);
   const prec = policy(values);
   const batch = batchRange(values);
+  const tensorrt = tensorrtOptions(values, backend);
   const started = performance.now();
   const prepared = await prepareModel({ weights, ...(size ? { imgsz: size } : {}), ...(prec ? { policy: prec } : {}) });
   let progress: Progress | undefined;
   const engine = await Engine.build(prepared, {
-    ...(backend ? { backend } : {}), ...(batch ? { batch } : {}),
+    ...(backend ? { backend } : {}), ...(batch ? { batch } : {}), ...(tensorrt ? { tensorrt } : {}),
     onProgress: (done, total) => {
       progress ??= Progress.forTerminal(total, 'layers tuned', false);
       progress.update(done);

@@ -3,8 +3,9 @@ import { ErrorCode, fail } from '../../common/errors.js';
 import type { Backend } from '../backend.js';
 import { cudaBackend } from './cuda.js';
 import { onnxruntimeBackend } from './onnxruntime.js';
+import { tensorrtBackend } from './tensorrt.js';
 
-export const BACKENDS: Readonly<Record<string, Backend>> = { onnxruntime: onnxruntimeBackend, cuda: cudaBackend };
+export const BACKENDS: Readonly<Record<string, Backend>> = { onnxruntime: onnxruntimeBackend, cuda: cudaBackend, tensorrt: tensorrtBackend };
 
 /** The default where no GPU backend is present. */
 export const DEFAULT_BACKEND = 'onnxruntime';

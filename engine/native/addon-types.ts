@@ -42,6 +42,15 @@ export interface NativeCapabilities {
   readonly cudaEngine: boolean;
   readonly cuda: { readonly ok: boolean; readonly reason?: string; readonly runtimeVersion: number; readonly driverVersion: number; readonly devices: readonly NativeDevice[] };
   readonly cudnn: { readonly ok: boolean; readonly reason?: string; readonly version?: number };
+  /**
+   * The TensorRT adapter (native/src/tensorrt): `compiled` when the addon was built with TensorRT's
+   * headers (NV_TENSORRT_VERSION in `headerVersion`), `ok` when libnvinfer of that major version
+   * was found at run time (its getInferLibVersion() and path).
+   */
+  readonly tensorrt: {
+    readonly compiled: boolean; readonly ok: boolean; readonly reason?: string;
+    readonly headerVersion?: number; readonly libraryVersion?: number; readonly libraryPath?: string;
+  };
 }
 
 export interface NativeBuildOptions {
@@ -49,6 +58,22 @@ export interface NativeBuildOptions {
   readonly device?: number;
   /** Time candidate kernels per layer and keep the fastest (default true). */
   readonly tune?: boolean;
+}
+
+/** TensorRT builder settings (trt_api.h TrtBuildOptions). */
+export interface NativeTensorrtBuildOptions {
+  readonly batch: { readonly min: number; readonly opt: number; readonly max: number };
+  readonly device?: number;
+  /** IBuilderConfig::setMemoryPoolLimit(kWORKSPACE) in bytes (default 1 GiB). */
+  readonly workspaceBytes?: number;
+  /** BuilderFlag::kREFIT: weights can be replaced by name later. */
+  readonly refit?: boolean;
+  /** BuilderFlag::kREFIT_IDENTICAL: refit only with the weights built with (lets TensorRT optimize as for fixed weights). */
+  readonly refitIdentical?: boolean;
+  /** BuilderFlag::kSTRIP_PLAN: a plan without its weights; refit before running. */
+  readonly stripPlan?: boolean;
+  /** A serialized timing cache to start from. */
+  readonly timingCache?: Uint8Array;
 }
 
 export interface NativeLayerInfo {
@@ -91,10 +116,22 @@ export interface NativeCudaEngine {
   dispose(): void;
 }
 
+/** A TensorRT engine: the same object, plus TensorRT's own description of it. */
+export interface NativeTensorrtEngine extends NativeCudaEngine {
+  /** IEngineInspector::getEngineInformation(kJSON) (engine/backends/trt-inspector.ts parses it). */
+  inspect(): string;
+  /** After buildTensorrtEngine: the timing cache to save, and TensorRT's warnings and errors. */
+  readonly timingCache?: Uint8Array;
+  readonly buildLog?: readonly string[];
+}
+
 export interface NativeAddon {
   capabilities(): NativeCapabilities;
   /** The replay into a recording network: one line per call (no GPU needed). */
   recordReplay(graph: NativeGraph): string[];
   buildCudaEngine(graph: NativeGraph, options: NativeBuildOptions, onProgress?: (done: number, total: number, layer: string) => void): Promise<NativeCudaEngine>;
   loadCudaEngine(blob: Uint8Array, options: { readonly device?: number }): Promise<NativeCudaEngine>;
+  /** Replays the graph into TensorRT's network definition, builds the plan and loads it (ERR_BACKEND without TensorRT). */
+  buildTensorrtEngine(graph: NativeGraph, options: NativeTensorrtBuildOptions): Promise<NativeTensorrtEngine>;
+  loadTensorrtEngine(plan: Uint8Array, options: { readonly device?: number }): Promise<NativeTensorrtEngine>;
 }

@@ -9,7 +9,11 @@
  * - buildCudaEngine / loadCudaEngine first check the addon's capabilities(): no driver or no GPU is
  *   ERR_NO_CUDA_DEVICE before native code is asked to build anything.
  *
- * `nativeAvailability()` combines all of this into the backend contract's {ok, reason}.
+ * - buildTensorrtEngine / loadTensorrtEngine first check that the addon holds the TensorRT adapter and
+ *   finds libnvinfer (ERR_BACKEND saying how to get it), then that there is a GPU.
+ *
+ * `nativeAvailability()` and `tensorrtAvailability()` combine all of this into the backend
+ * contract's {ok, reason}.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -19,7 +23,7 @@ import { ErrorCode, type ErrorCodeValue, NetdefError } from '../../common/errors
 import type { HostTensor } from '../../common/host-tensor.js';
 import type { Graph } from '../../dsl/ir/graph.js';
 import type { Availability } from '../backend.js';
-import type { NativeAddon, NativeBuildOptions, NativeCudaEngine, NativeGraph, NativeParam } from './addon-types.js';
+import type { NativeAddon, NativeBuildOptions, NativeCapabilities, NativeCudaEngine, NativeGraph, NativeParam, NativeTensorrtEngine } from './addon-types.js';
 
 const ADDON = join('native', 'build', 'Release', 'netdef_native.node');
 
@@ -74,6 +78,15 @@ async function typedAsync<T>(f: () => Promise<T>): Promise<T> {
   }
 }
 
+function wrapTensorrtEngine(raw: NativeTensorrtEngine): NativeTensorrtEngine {
+  return {
+    ...wrapEngine(raw),
+    inspect: () => typed(() => raw.inspect()),
+    ...(raw.timingCache ? { timingCache: raw.timingCache } : {}),
+    ...(raw.buildLog ? { buildLog: raw.buildLog } : {}),
+  };
+}
+
 function wrapEngine(raw: NativeCudaEngine): NativeCudaEngine {
   return {
     run: (inputs, batch) => typedAsync(() => raw.run(inputs, batch)),
@@ -91,6 +104,15 @@ function wrapEngine(raw: NativeCudaEngine): NativeCudaEngine {
     deviceMemoryBytes: () => typed(() => raw.deviceMemoryBytes()),
     dispose: () => typed(() => raw.dispose()),
   };
+}
+
+/** ERR_BACKEND unless the addon holds the TensorRT adapter and finds libnvinfer; then as requireCuda. */
+function requireTensorrt(raw: NativeAddon, what: string): void {
+  const caps = typed(() => raw.capabilities());
+  const trt = caps.tensorrt as NativeCapabilities['tensorrt'] | undefined;
+  if (!trt) throw new NetdefError(ErrorCode.Backend, `${what}: this build of the native addon predates the TensorRT backend: rebuild it with \`npm run build:native\``);
+  if (!trt.ok) throw new NetdefError(ErrorCode.Backend, `${what}: ${trt.reason ?? 'TensorRT is not available'}`);
+  requireCuda(raw, what);
 }
 
 /** ERR_NO_CUDA_DEVICE unless the addon sees a driver and a GPU. */
@@ -126,6 +148,14 @@ function wrapAddon(raw: NativeAddon): NativeAddon {
     loadCudaEngine: (blob, options) => typedAsync(async () => {
       requireCuda(raw, 'loading a CUDA engine');
       return wrapEngine(await raw.loadCudaEngine(blob, options));
+    }),
+    buildTensorrtEngine: (graph, options) => typedAsync(async () => {
+      requireTensorrt(raw, `building a TensorRT engine for graph '${graph.name}'`);
+      return wrapTensorrtEngine(await raw.buildTensorrtEngine(graph, options));
+    }),
+    loadTensorrtEngine: (plan, options) => typedAsync(async () => {
+      requireTensorrt(raw, 'loading a TensorRT engine');
+      return wrapTensorrtEngine(await raw.loadTensorrtEngine(plan, options));
     }),
   };
 }
@@ -164,6 +194,22 @@ export function nativeAvailability(): Availability {
 /** Parameters by name as the addon takes them (nothing is copied). */
 export function toNativeParams(params: ReadonlyMap<string, HostTensor>): Record<string, NativeParam> {
   return Object.fromEntries([...params].map(([name, t]) => [name, { dtype: t.dtype, shape: t.shape, data: t.data }]));
+}
+
+/** Whether the TensorRT backend can run here, and why not. */
+export function tensorrtAvailability(): Availability {
+  let addon: NativeAddon;
+  try {
+    addon = loadNativeAddon();
+  } catch (e) {
+    return { ok: false, reason: toNetdefError(e).message };
+  }
+  const caps = addon.capabilities();
+  const trt = caps.tensorrt as NativeCapabilities['tensorrt'] | undefined;
+  if (!trt) return { ok: false, reason: 'this build of the native addon predates the TensorRT backend: rebuild it with `npm run build:native`' };
+  if (!trt.ok) return { ok: false, reason: trt.reason ?? 'TensorRT is not available' };
+  if (!caps.cuda.ok) return { ok: false, reason: `no CUDA device: ${caps.cuda.reason ?? 'unknown reason'}`, code: ErrorCode.NoCudaDevice };
+  return { ok: true };
 }
 
 /** The addon's view of a typed graph and its materialized parameters (nothing is copied). */

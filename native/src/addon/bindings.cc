@@ -3,6 +3,8 @@
 //   recordReplay(graph)            the replay into a RecordingNetwork: one line per call
 //   buildCudaEngine(graph, options, onProgress?) -> Promise<engine>   (graph copied, built on a worker)
 //   loadCudaEngine(blob, options)  -> Promise<engine>                  (blob copied, loaded on a worker)
+//   buildTensorrtEngine(graph, options) -> Promise<engine>  (with .timingCache and .buildLog; TensorRT builds)
+//   loadTensorrtEngine(plan, options)   -> Promise<engine>
 // Errors are JS Errors with `code` (js_values.h); the asynchronous calls reject instead of throwing.
 #include <napi.h>
 
@@ -14,6 +16,7 @@
 #include "../cuda/engine_api.h"
 #include "../replay/recording_network.h"
 #include "../replay/replay.h"
+#include "../tensorrt/trt_api.h"
 #include "engine_wrap.h"
 #include "graph_from_js.h"
 #include "js_values.h"
@@ -49,11 +52,22 @@ Napi::Value capabilities(const Napi::CallbackInfo& info) {
     cudnn.Set("ok", caps.cudnnOk);
     if (!caps.cudnnOk) cudnn.Set("reason", caps.cudnnReason);
     if (caps.cudnnVersion > 0) cudnn.Set("version", caps.cudnnVersion);
+    const trt::TrtCapabilities trtCaps = trt::capabilities();
+    Napi::Object tensorrt = Napi::Object::New(env);
+    tensorrt.Set("compiled", trtCaps.compiled);
+    tensorrt.Set("ok", trtCaps.ok);
+    if (!trtCaps.ok) tensorrt.Set("reason", trtCaps.reason);
+    if (trtCaps.headerVersion > 0) tensorrt.Set("headerVersion", static_cast<double>(trtCaps.headerVersion));
+    if (trtCaps.ok) {
+      tensorrt.Set("libraryVersion", static_cast<double>(trtCaps.libraryVersion));
+      tensorrt.Set("libraryPath", trtCaps.libraryPath);
+    }
     Napi::Object out = Napi::Object::New(env);
     out.Set("version", NETDEF_VERSION);
     out.Set("cudaEngine", NETDEF_WITH_CUDA_ENGINE != 0);
     out.Set("cuda", cudaInfo);
     out.Set("cudnn", cudnn);
+    out.Set("tensorrt", tensorrt);
     return out;
   });
 }
@@ -180,12 +194,98 @@ Napi::Value loadCudaEngine(const Napi::CallbackInfo& info) {
   });
 }
 
+trt::TrtBuildOptions trtBuildOptions(const Napi::Value& value) {
+  FieldReader o(value, "buildTensorrtEngine options");
+  FieldReader batch = o.child("batch");
+  trt::TrtBuildOptions options;
+  options.minBatch = batch.integer("min", 1);
+  options.optBatch = batch.integer("opt", 1);
+  options.maxBatch = batch.integer("max", 1);
+  if (options.minBatch > options.optBatch || options.optBatch > options.maxBatch) batch.fail("batch must satisfy min <= opt <= max");
+  if (o.has("device")) options.device = static_cast<int>(o.integer("device", 0));
+  if (o.has("workspaceBytes")) options.workspaceBytes = static_cast<size_t>(o.integer("workspaceBytes", 1, INT64_MAX));
+  if (o.has("refit")) options.refit = o.boolean("refit");
+  if (o.has("refitIdentical")) options.refitIdentical = o.boolean("refitIdentical");
+  if (o.has("stripPlan")) options.stripPlan = o.boolean("stripPlan");
+  if (o.has("timingCache")) {
+    Napi::Uint8Array cache = o.bytes("timingCache");
+    options.timingCache.assign(cache.Data(), cache.Data() + cache.ByteLength());
+  }
+  return options;
+}
+
+class TrtBuildWorker final : public PromiseWorker {
+ public:
+  TrtBuildWorker(Napi::Env env, std::unique_ptr<OwnedGraph> graph, trt::TrtBuildOptions options)
+      : PromiseWorker(env), graph_(std::move(graph)), options_(std::move(options)) {}
+
+ private:
+  void work() override {
+    std::unique_ptr<OwnedGraph> graph = std::move(graph_);  // freed on this thread however the build ends
+    built_ = trt::buildEngine(graph->graph, options_);
+  }
+
+  Napi::Value result(Napi::Env env) override {
+    Napi::Object engine = EngineWrap::wrap(env, std::move(built_.engine));
+    engine.Set("timingCache", ownedBytes(env, std::move(built_.timingCache)));
+    Napi::Array log = Napi::Array::New(env, built_.log.size());
+    for (size_t i = 0; i < built_.log.size(); ++i) log.Set(static_cast<uint32_t>(i), built_.log[i]);
+    engine.Set("buildLog", log);
+    return engine;
+  }
+
+  std::unique_ptr<OwnedGraph> graph_;
+  trt::TrtBuildOptions options_;
+  trt::TrtBuilt built_;
+};
+
+Napi::Value buildTensorrtEngine(const Napi::CallbackInfo& info) {
+  return promiseGuard(info.Env(), [&]() -> Napi::Value {
+    auto graph = std::make_unique<OwnedGraph>(graphFromJs(info[0], ParamMemory::Copy));
+    return queue(std::make_unique<TrtBuildWorker>(info.Env(), std::move(graph), trtBuildOptions(info[1])));
+  });
+}
+
+class TrtLoadWorker final : public PromiseWorker {
+ public:
+  TrtLoadWorker(Napi::Env env, std::vector<uint8_t> plan, int device) : PromiseWorker(env), plan_(std::move(plan)), device_(device) {}
+
+ private:
+  void work() override {
+    engine_ = trt::loadEngine(plan_, device_);
+    plan_ = {};
+  }
+  Napi::Value result(Napi::Env env) override { return EngineWrap::wrap(env, std::move(engine_)); }
+
+  std::vector<uint8_t> plan_;
+  int device_;
+  std::unique_ptr<Engine> engine_;
+};
+
+Napi::Value loadTensorrtEngine(const Napi::CallbackInfo& info) {
+  return promiseGuard(info.Env(), [&]() -> Napi::Value {
+    Napi::Value plan = info[0];
+    if (!plan.IsTypedArray() || plan.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+      throw Error(kErrInvalidArgument, "loadTensorrtEngine: the plan must be a Uint8Array");
+    }
+    int device = 0;
+    if (!info[1].IsUndefined()) {
+      FieldReader options(info[1], "loadTensorrtEngine options");
+      if (options.has("device")) device = static_cast<int>(options.integer("device", 0));
+    }
+    Napi::Uint8Array bytes = plan.As<Napi::Uint8Array>();
+    return queue(std::make_unique<TrtLoadWorker>(info.Env(), std::vector<uint8_t>(bytes.Data(), bytes.Data() + bytes.ByteLength()), device));
+  });
+}
+
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   EngineWrap::define(env);
   exports.Set("capabilities", Napi::Function::New<capabilities>(env, "capabilities"));
   exports.Set("recordReplay", Napi::Function::New<recordReplay>(env, "recordReplay"));
   exports.Set("buildCudaEngine", Napi::Function::New<buildCudaEngine>(env, "buildCudaEngine"));
   exports.Set("loadCudaEngine", Napi::Function::New<loadCudaEngine>(env, "loadCudaEngine"));
+  exports.Set("buildTensorrtEngine", Napi::Function::New<buildTensorrtEngine>(env, "buildTensorrtEngine"));
+  exports.Set("loadTensorrtEngine", Napi::Function::New<loadTensorrtEngine>(env, "loadTensorrtEngine"));
   return exports;
 }
 

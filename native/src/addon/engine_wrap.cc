@@ -25,12 +25,12 @@ using Inputs = std::unordered_map<std::string, std::vector<uint8_t>>;
 // last reference after dispose() is dropped off the JS thread.
 class RunWorker final : public PromiseWorker {
  public:
-  RunWorker(Napi::Env env, std::shared_ptr<cuda::Engine> engine, Inputs inputs, int64_t batch)
+  RunWorker(Napi::Env env, std::shared_ptr<Engine> engine, Inputs inputs, int64_t batch)
       : PromiseWorker(env), engine_(std::move(engine)), inputs_(std::move(inputs)), batch_(batch) {}
 
  private:
   void work() override {
-    std::shared_ptr<cuda::Engine> engine = std::move(engine_);
+    std::shared_ptr<Engine> engine = std::move(engine_);
     outputs_ = engine->run(inputs_, batch_);
     inputs_.clear();
   }
@@ -49,42 +49,42 @@ class RunWorker final : public PromiseWorker {
     return out;
   }
 
-  std::shared_ptr<cuda::Engine> engine_;
+  std::shared_ptr<Engine> engine_;
   Inputs inputs_;
   int64_t batch_;
-  std::unordered_map<std::string, cuda::HostOutput> outputs_;
+  std::unordered_map<std::string, HostOutput> outputs_;
 };
 
 class ProfileWorker final : public PromiseWorker {
  public:
-  ProfileWorker(Napi::Env env, std::shared_ptr<cuda::Engine> engine, int64_t batch, int iterations)
+  ProfileWorker(Napi::Env env, std::shared_ptr<Engine> engine, int64_t batch, int iterations)
       : PromiseWorker(env), engine_(std::move(engine)), batch_(batch), iterations_(iterations) {}
 
  private:
   void work() override {
-    std::shared_ptr<cuda::Engine> engine = std::move(engine_);
+    std::shared_ptr<Engine> engine = std::move(engine_);
     engine->profile(batch_, iterations_);
   }
   Napi::Value result(Napi::Env env) override { return env.Undefined(); }
 
-  std::shared_ptr<cuda::Engine> engine_;
+  std::shared_ptr<Engine> engine_;
   int64_t batch_;
   int iterations_;
 };
 
 class TimeWorker final : public PromiseWorker {
  public:
-  TimeWorker(Napi::Env env, std::shared_ptr<cuda::Engine> engine, int64_t batch, int iterations, bool withCopies)
+  TimeWorker(Napi::Env env, std::shared_ptr<Engine> engine, int64_t batch, int iterations, bool withCopies)
       : PromiseWorker(env), engine_(std::move(engine)), batch_(batch), iterations_(iterations), withCopies_(withCopies) {}
 
  private:
   void work() override {
-    std::shared_ptr<cuda::Engine> engine = std::move(engine_);
+    std::shared_ptr<Engine> engine = std::move(engine_);
     ms_ = engine->timeForward(batch_, iterations_, withCopies_);
   }
   Napi::Value result(Napi::Env env) override { return Napi::Number::New(env, ms_); }
 
-  std::shared_ptr<cuda::Engine> engine_;
+  std::shared_ptr<Engine> engine_;
   int64_t batch_;
   int iterations_;
   bool withCopies_;
@@ -93,18 +93,18 @@ class TimeWorker final : public PromiseWorker {
 
 class RefitWorker final : public PromiseWorker {
  public:
-  RefitWorker(Napi::Env env, std::shared_ptr<cuda::Engine> engine, OwnedParams params)
+  RefitWorker(Napi::Env env, std::shared_ptr<Engine> engine, OwnedParams params)
       : PromiseWorker(env), engine_(std::move(engine)), params_(std::move(params)) {}
 
  private:
   void work() override {
-    std::shared_ptr<cuda::Engine> engine = std::move(engine_);
+    std::shared_ptr<Engine> engine = std::move(engine_);
     OwnedParams params = std::move(params_);  // freed on this thread, however the refit ends
     engine->refit(params.params);
   }
   Napi::Value result(Napi::Env env) override { return env.Undefined(); }
 
-  std::shared_ptr<cuda::Engine> engine_;
+  std::shared_ptr<Engine> engine_;
   OwnedParams params_;
 };
 
@@ -138,38 +138,39 @@ Napi::Uint8Array ownedBytes(Napi::Env env, std::vector<uint8_t>&& bytes) {
 }
 
 void EngineWrap::define(Napi::Env env) {
-  Napi::Function ctor = DefineClass(env, "NativeCudaEngine",
+  Napi::Function ctor = DefineClass(env, "NativeEngine",
                                     {InstanceMethod<&EngineWrap::run>("run"), InstanceMethod<&EngineWrap::profile>("profile"),
                                      InstanceMethod<&EngineWrap::timeForward>("timeForward"), InstanceMethod<&EngineWrap::refit>("refit"),
+                                     InstanceMethod<&EngineWrap::inspect>("inspect"),
                                      InstanceMethod<&EngineWrap::layers>("layers"), InstanceMethod<&EngineWrap::serialize>("serialize"),
                                      InstanceMethod<&EngineWrap::deviceMemoryBytes>("deviceMemoryBytes"),
                                      InstanceMethod<&EngineWrap::dispose>("dispose")});
   env.SetInstanceData(new AddonData{Napi::Persistent(ctor)});
 }
 
-Napi::Object EngineWrap::wrap(Napi::Env env, std::shared_ptr<cuda::Engine> engine) {
-  if (!engine) throw Error(kErrBackend, "the CUDA engine returned no engine");
-  Napi::External<std::shared_ptr<cuda::Engine>> handle = Napi::External<std::shared_ptr<cuda::Engine>>::New(env, &engine);
+Napi::Object EngineWrap::wrap(Napi::Env env, std::shared_ptr<Engine> engine) {
+  if (!engine) throw Error(kErrBackend, "the backend returned no engine");
+  Napi::External<std::shared_ptr<Engine>> handle = Napi::External<std::shared_ptr<Engine>>::New(env, &engine);
   return env.GetInstanceData<AddonData>()->engineConstructor.New({handle});
 }
 
 EngineWrap::EngineWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EngineWrap>(info) {
   guard(info.Env(), [&] {
     if (info.Length() != 1 || !info[0].IsExternal()) {
-      throw Error(kErrInvalidArgument, "CUDA engines are made by buildCudaEngine() or loadCudaEngine(), not with new");
+      throw Error(kErrInvalidArgument, "engines are made by the addon's build*/load* functions, not with new");
     }
-    engine_ = *info[0].As<Napi::External<std::shared_ptr<cuda::Engine>>>().Data();
+    engine_ = *info[0].As<Napi::External<std::shared_ptr<Engine>>>().Data();
   });
 }
 
-std::shared_ptr<cuda::Engine> EngineWrap::engine() const {
-  if (!engine_) throw Error(kErrBackend, "the CUDA engine has been disposed");
+std::shared_ptr<Engine> EngineWrap::engine() const {
+  if (!engine_) throw Error(kErrBackend, "the engine has been disposed");
   return engine_;
 }
 
 Napi::Value EngineWrap::run(const Napi::CallbackInfo& info) {
   return promiseGuard(info.Env(), [&]() -> Napi::Value {
-    std::shared_ptr<cuda::Engine> engine = this->engine();
+    std::shared_ptr<Engine> engine = this->engine();
     Inputs inputs = copyInputs(info[0]);
     int64_t batch = toInteger(info[1], "run: batch", 1, INT32_MAX);
     return queue(std::make_unique<RunWorker>(info.Env(), std::move(engine), std::move(inputs), batch));
@@ -178,7 +179,7 @@ Napi::Value EngineWrap::run(const Napi::CallbackInfo& info) {
 
 Napi::Value EngineWrap::profile(const Napi::CallbackInfo& info) {
   return promiseGuard(info.Env(), [&]() -> Napi::Value {
-    std::shared_ptr<cuda::Engine> engine = this->engine();
+    std::shared_ptr<Engine> engine = this->engine();
     int64_t batch = toInteger(info[0], "profile: batch", 1, INT32_MAX);
     int iterations = static_cast<int>(toInteger(info[1], "profile: iterations", 1, 1000000));
     return queue(std::make_unique<ProfileWorker>(info.Env(), std::move(engine), batch, iterations));
@@ -187,7 +188,7 @@ Napi::Value EngineWrap::profile(const Napi::CallbackInfo& info) {
 
 Napi::Value EngineWrap::timeForward(const Napi::CallbackInfo& info) {
   return promiseGuard(info.Env(), [&]() -> Napi::Value {
-    std::shared_ptr<cuda::Engine> engine = this->engine();
+    std::shared_ptr<Engine> engine = this->engine();
     int64_t batch = toInteger(info[0], "timeForward: batch", 1, INT32_MAX);
     int iterations = static_cast<int>(toInteger(info[1], "timeForward: iterations", 1, 1000000));
     bool withCopies = info[2].IsBoolean() && info[2].As<Napi::Boolean>().Value();
@@ -197,14 +198,14 @@ Napi::Value EngineWrap::timeForward(const Napi::CallbackInfo& info) {
 
 Napi::Value EngineWrap::refit(const Napi::CallbackInfo& info) {
   return promiseGuard(info.Env(), [&]() -> Napi::Value {
-    std::shared_ptr<cuda::Engine> engine = this->engine();
+    std::shared_ptr<Engine> engine = this->engine();
     return queue(std::make_unique<RefitWorker>(info.Env(), std::move(engine), paramsFromJs(info[0], "refit")));
   });
 }
 
 Napi::Value EngineWrap::layers(const Napi::CallbackInfo& info) {
   return guard(info.Env(), [&]() -> Napi::Value {
-    std::vector<cuda::LayerInfo> layers = engine()->layers();
+    std::vector<LayerInfo> layers = engine()->layers();
     Napi::Array out = Napi::Array::New(info.Env(), layers.size());
     for (size_t i = 0; i < layers.size(); ++i) {
       Napi::Object l = Napi::Object::New(info.Env());
@@ -217,6 +218,10 @@ Napi::Value EngineWrap::layers(const Napi::CallbackInfo& info) {
     }
     return out;
   });
+}
+
+Napi::Value EngineWrap::inspect(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&]() -> Napi::Value { return Napi::String::New(info.Env(), engine()->inspect()); });
 }
 
 Napi::Value EngineWrap::serialize(const Napi::CallbackInfo& info) {

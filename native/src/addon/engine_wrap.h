@@ -1,4 +1,5 @@
-// The JS object for a CUDA engine (NativeCudaEngine in engine/native/addon-types.ts).
+// The JS object for a built engine of either native backend, the CUDA engine or TensorRT
+// (NativeCudaEngine / NativeTensorrtEngine in engine/native/addon-types.ts).
 //
 // Ownership: the wrapper holds a shared_ptr to the engine and every run/profile worker holds
 // another for as long as it works, so the workers in flight are counted by the shared_ptr.
@@ -12,7 +13,7 @@
 
 #include <memory>
 
-#include "../cuda/engine_api.h"
+#include "../common/engine.h"
 
 namespace netdef::addon {
 
@@ -20,7 +21,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
  public:
   // Defines the class and keeps its constructor in the addon's instance data.
   static void define(Napi::Env env);
-  static Napi::Object wrap(Napi::Env env, std::shared_ptr<cuda::Engine> engine);
+  static Napi::Object wrap(Napi::Env env, std::shared_ptr<Engine> engine);
 
   explicit EngineWrap(const Napi::CallbackInfo& info);
 
@@ -29,14 +30,15 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   Napi::Value profile(const Napi::CallbackInfo& info);
   Napi::Value timeForward(const Napi::CallbackInfo& info);
   Napi::Value refit(const Napi::CallbackInfo& info);
+  Napi::Value inspect(const Napi::CallbackInfo& info);
   Napi::Value layers(const Napi::CallbackInfo& info);
   Napi::Value serialize(const Napi::CallbackInfo& info);
   Napi::Value deviceMemoryBytes(const Napi::CallbackInfo& info);
   Napi::Value dispose(const Napi::CallbackInfo& info);
 
-  std::shared_ptr<cuda::Engine> engine() const;  // throws after dispose
+  std::shared_ptr<Engine> engine() const;  // throws after dispose
 
-  std::shared_ptr<cuda::Engine> engine_;
+  std::shared_ptr<Engine> engine_;
 };
 
 // A Uint8Array that owns `bytes` (no copy; freed when JS collects it).

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "../common/engine.h"
 #include "../ir/graph.h"
 
 namespace netdef::cuda {
@@ -45,35 +46,10 @@ struct BuildOptions {
 // done, total, layer name
 using ProgressFn = std::function<void(int, int, const std::string&)>;
 
-struct LayerInfo {
-  std::string name, kind, dtype, kernel;
-  double timeMs = 0;
-};
-
-struct HostOutput {
-  ir::DType dtype;
-  std::vector<int64_t> shape;
-  std::vector<uint8_t> data;
-};
-
-class Engine {
- public:
-  virtual ~Engine() = default;
-  // inputs by graph input name: raw bytes of [batch, ...]; sizes are checked (ERR_INVALID_ARGUMENT).
-  virtual std::unordered_map<std::string, HostOutput> run(const std::unordered_map<std::string, std::vector<uint8_t>>& inputs, int64_t batch) = 0;
-  virtual void profile(int64_t batch, int iterations) = 0;
-  // Median milliseconds of the captured forward at `batch` over `iterations` replays (CUDA events),
-  // inputs already on the device, or with the host copies run() adds when `withCopies`.
-  virtual double timeForward(int64_t batch, int iterations, bool withCopies) = 0;
-  virtual std::vector<LayerInfo> layers() const = 0;
-  virtual std::vector<uint8_t> serialize() const = 0;
-  virtual uint64_t deviceMemoryBytes() const = 0;
-  // New values for weights by name (the names the graph's parameters had), each converted to the
-  // dtype the engine stores it in. Every given name must be a weight of the engine with the same
-  // number of values, else ERR_WEIGHTS_MISMATCH listing every mismatch and nothing is changed;
-  // weights not given keep their values. Waits for runs in flight. serialize() then saves the new values.
-  virtual void refit(const std::vector<ir::Param>& params) = 0;
-};
+// The engine interface the bindings use (shared with the TensorRT backend).
+using netdef::Engine;
+using netdef::HostOutput;
+using netdef::LayerInfo;
 
 // The graph's parameter views must stay valid during the call only (the engine copies weights).
 std::unique_ptr<Engine> buildEngine(const ir::Graph& graph, const BuildOptions& options, const ProgressFn& progress);

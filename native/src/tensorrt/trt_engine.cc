@@ -98,11 +98,67 @@ TrtBuildResult buildTrtPlan(const ir::Graph& graph, const TrtBuildOptions& optio
   return result;
 }
 
+namespace {
+
+// Keeps the memory the runner gave an output whose shape depends on the data, and the shape
+// TensorRT reports for it; refuses (nullptr) a size beyond that memory rather than allocating.
+class KeptOutput final : public nvinfer1::IOutputAllocator {
+ public:
+  KeptOutput(void* memory, uint64_t bytes) : memory_(memory), bytes_(bytes) {}
+  void* reallocateOutputAsync(char const* /*name*/, void* /*current*/, uint64_t size, uint64_t /*alignment*/, cudaStream_t /*stream*/) noexcept override {
+    return size <= bytes_ ? memory_ : nullptr;
+  }
+  void notifyShape(char const* /*name*/, nvinfer1::Dims const& dims) noexcept override { shape_ = dims; }
+  const nvinfer1::Dims& shape() const { return shape_; }
+
+ private:
+  void* memory_;
+  uint64_t bytes_;
+  nvinfer1::Dims shape_{};
+};
+
+// Sums reportLayerTime per layer name over the profiled enqueues.
+class LayerProfiler final : public nvinfer1::IProfiler {
+ public:
+  void reportLayerTime(char const* layerName, float ms) noexcept override {
+    try {
+      auto it = index_.find(layerName);
+      if (it == index_.end()) {
+        it = index_.emplace(layerName, totals_.size()).first;
+        totals_.emplace_back(layerName, 0.0);
+        counts_.push_back(0);
+      }
+      totals_[it->second].second += ms;
+      ++counts_[it->second];
+    } catch (...) {  // out of memory: drop the sample (noexcept interface)
+    }
+  }
+  std::vector<std::pair<std::string, double>> averages() const {
+    std::vector<std::pair<std::string, double>> out = totals_;
+    for (size_t i = 0; i < out.size(); ++i) out[i].second /= counts_[i] > 0 ? counts_[i] : 1;
+    return out;
+  }
+  void clear() {
+    index_.clear();
+    totals_.clear();
+    counts_.clear();
+  }
+
+ private:
+  std::map<std::string, size_t> index_;
+  std::vector<std::pair<std::string, double>> totals_;  // in first-reported (execution) order
+  std::vector<int64_t> counts_;
+};
+
+}  // namespace
+
 struct TrtEngine::State {
   Logger logger;  // first: outlives every TensorRT object below
   std::unique_ptr<nvinfer1::IRuntime> runtime;
   std::unique_ptr<nvinfer1::ICudaEngine> engine;
   std::unique_ptr<nvinfer1::IExecutionContext> context;
+  std::map<std::string, std::unique_ptr<KeptOutput>> dataDependent;  // by output name
+  LayerProfiler profiler;
 };
 
 TrtEngine::TrtEngine(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -131,24 +187,70 @@ std::vector<TrtTensorInfo> TrtEngine::tensors() const {
   return out;
 }
 
-std::map<std::string, Dims> TrtEngine::run(const std::map<std::string, void*>& buffers, int64_t batch, cudaStream_t stream) {
-  nvinfer1::IExecutionContext& context = *state_->context;
-  std::vector<TrtTensorInfo> io = tensors();
-  for (const TrtTensorInfo& t : io) {
-    auto it = buffers.find(t.name);
-    if (it == buffers.end() || !it->second) invalid("run: no device buffer for tensor '" + t.name + "'");
-    if (t.input && !context.setInputShape(t.name.c_str(), atBatch(t.dims, batch))) {
-      invalid("run: input '" + t.name + "' refused batch " + std::to_string(batch) + ": " + state_->logger.lastError());
-    }
-    if (!context.setTensorAddress(t.name.c_str(), it->second)) backend("setTensorAddress('" + t.name + "') failed", state_->logger);
+std::pair<int64_t, int64_t> TrtEngine::batchRange() const {
+  for (const TrtTensorInfo& t : tensors()) {
+    if (!t.input) continue;
+    const nvinfer1::ICudaEngine& engine = *state_->engine;
+    const nvinfer1::Dims lo = engine.getProfileShape(t.name.c_str(), 0, nvinfer1::OptProfileSelector::kMIN);
+    const nvinfer1::Dims hi = engine.getProfileShape(t.name.c_str(), 0, nvinfer1::OptProfileSelector::kMAX);
+    if (lo.nbDims < 1 || hi.nbDims < 1) throw Error(kErrEngineFormat, "the plan has no optimization profile for input '" + t.name + "'");
+    return {lo.d[0], hi.d[0]};
   }
-  if (!context.enqueueV3(stream)) backend("enqueueV3 failed", state_->logger);
-  std::map<std::string, Dims> shapes;
-  for (const TrtTensorInfo& t : io) {
-    if (!t.input) shapes.emplace(t.name, fromTrt(context.getTensorShape(t.name.c_str())));
-  }
-  return shapes;
+  throw Error(kErrEngineFormat, "the plan has no inputs");
 }
+
+std::map<std::string, Dims> TrtEngine::setBatch(int64_t batch) {
+  nvinfer1::IExecutionContext& context = *state_->context;
+  std::map<std::string, Dims> outputs;
+  const std::vector<TrtTensorInfo> io = tensors();
+  for (const TrtTensorInfo& t : io) {
+    if (t.input && !context.setInputShape(t.name.c_str(), atBatch(t.dims, batch))) {
+      invalid("input '" + t.name + "' refused batch " + std::to_string(batch) + ": " + state_->logger.lastError());
+    }
+  }
+  for (const TrtTensorInfo& t : io) {
+    if (!t.input) outputs.emplace(t.name, fromTrt(context.getTensorShape(t.name.c_str())));
+  }
+  return outputs;
+}
+
+int64_t TrtEngine::maxOutputBytes(const std::string& name) const {
+  const int64_t bytes = state_->context->getMaxOutputSize(name.c_str());
+  if (bytes < 0) backend("getMaxOutputSize('" + name + "') failed", state_->logger);
+  return bytes;
+}
+
+void TrtEngine::setAddress(const std::string& name, void* data, uint64_t bytes) {
+  nvinfer1::IExecutionContext& context = *state_->context;
+  if (!context.setTensorAddress(name.c_str(), data)) backend("setTensorAddress('" + name + "') failed", state_->logger);
+  const bool output = state_->engine->getTensorIOMode(name.c_str()) == nvinfer1::TensorIOMode::kOUTPUT;
+  const nvinfer1::Dims dims = context.getTensorShape(name.c_str());
+  bool dataDependent = false;
+  for (int32_t i = 0; i < dims.nbDims; ++i) dataDependent = dataDependent || dims.d[i] < 0;
+  if (!output || !dataDependent) return;
+  auto& kept = state_->dataDependent[name];
+  kept = std::make_unique<KeptOutput>(data, bytes);
+  if (!context.setOutputAllocator(name.c_str(), kept.get())) backend("setOutputAllocator('" + name + "') failed", state_->logger);
+}
+
+void TrtEngine::enqueue(cudaStream_t stream) {
+  if (!state_->context->enqueueV3(stream)) backend("enqueueV3 failed", state_->logger);
+}
+
+Dims TrtEngine::outputDims(const std::string& name) const {
+  auto it = state_->dataDependent.find(name);
+  if (it != state_->dataDependent.end()) return fromTrt(it->second->shape());
+  return fromTrt(state_->context->getTensorShape(name.c_str()));
+}
+
+void TrtEngine::setProfiling(bool on) {
+  state_->profiler.clear();
+  state_->context->setProfiler(on ? &state_->profiler : nullptr);
+}
+
+std::vector<std::pair<std::string, double>> TrtEngine::layerTimes() const { return state_->profiler.averages(); }
+
+int64_t TrtEngine::deviceMemoryBytes() const { return state_->engine->getDeviceMemorySizeV2(); }
 
 void TrtEngine::refit(const std::vector<Weights>& weights) {
   Logger& logger = state_->logger;
@@ -172,7 +274,7 @@ void TrtEngine::refit(const std::vector<Weights>& weights) {
   if (!mismatches.empty()) {
     std::string message = "refit refused, " + std::to_string(mismatches.size()) + " mismatch(es):";
     for (const std::string& m : mismatches) message += "\n  " + m;
-    invalid(message);
+    throw Error(kErrWeightsMismatch, message);
   }
   if (!refitter->refitCudaEngine()) backend("refitCudaEngine failed", logger);
 }

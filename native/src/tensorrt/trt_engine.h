@@ -4,11 +4,13 @@
 //
 // Implemented:  buildTrtPlan (workspace limit, one optimization profile over the batch range on
 //               every input, kREFIT / kREFIT_IDENTICAL / kSTRIP_PLAN as asked, kDETAILED profiling
-//               verbosity, timing cache in and out), TrtEngine::load (deserialize), run (device
-//               pointers by tensor name, setInputShape, setTensorAddress, enqueueV3), refit
-//               (setNamedWeights, getMissingWeights, refitCudaEngine), inspect (IEngineInspector JSON).
-// Not here:     host copies and device memory for run() (the caller passes device pointers), CUDA
-//               graph capture, the netdef engine file container (engine/ in TypeScript), JS bindings.
+//               verbosity, timing cache in and out), TrtEngine::load (deserialize), execution in
+//               steps (setBatch: setInputShape; setAddress: setTensorAddress, plus an
+//               IOutputAllocator for outputs whose shape depends on the data; enqueue: enqueueV3),
+//               per-layer times through IProfiler, refit (setNamedWeights, getMissingWeights,
+//               refitCudaEngine), inspect (IEngineInspector JSON).
+// Not here:     device memory, host copies and CUDA graphs (trt_runner.h), the netdef engine file
+//               container (engine/ in TypeScript), JS bindings (addon/).
 #pragma once
 
 #include <cuda_runtime_api.h>
@@ -21,17 +23,9 @@
 
 #include "../ir/graph.h"
 #include "../replay/network.h"
+#include "trt_api.h"
 
 namespace netdef::trt {
-
-struct TrtBuildOptions {
-  int64_t minBatch = 1, optBatch = 1, maxBatch = 1;
-  size_t workspaceBytes = size_t{1} << 30;
-  bool refit = false;           // BuilderFlag::kREFIT: every named weight can be refitted
-  bool refitIdentical = false;  // BuilderFlag::kREFIT_IDENTICAL: refit only with the same values (faster engine)
-  bool stripPlan = false;       // BuilderFlag::kSTRIP_PLAN: a weightless plan; refit before running
-  std::vector<uint8_t> timingCache;  // a serialized timing cache to start from (empty: a new one)
-};
 
 struct TrtBuildResult {
   std::vector<uint8_t> plan;         // the serialized engine
@@ -58,12 +52,33 @@ class TrtEngine {
 
   std::vector<TrtTensorInfo> tensors() const;
 
-  // Runs at `batch` on `stream`: `buffers` maps every input and output name to device memory of
-  // the size the tensor needs at that batch. Returns the output dims. Asynchronous on `stream`.
-  std::map<std::string, Dims> run(const std::map<std::string, void*>& buffers, int64_t batch, cudaStream_t stream);
+  // The batch range of the engine's optimization profile (dimension 0 of its first input).
+  std::pair<int64_t, int64_t> batchRange() const;
+
+  // Sets every input's shape at `batch` (setInputShape). Returns each output's dims at that batch;
+  // a -1 left in them marks a shape known only after the run (data-dependent, e.g. NMS).
+  std::map<std::string, Dims> setBatch(int64_t batch);
+  // Upper bound in bytes of an output at the current input shapes (getMaxOutputSize).
+  int64_t maxOutputBytes(const std::string& name) const;
+  // Device memory for one input or output (setTensorAddress). An output whose shape depends on the
+  // data also gets an IOutputAllocator that keeps this memory (of `bytes`, at least
+  // maxOutputBytes) and records the shape TensorRT reports.
+  void setAddress(const std::string& name, void* data, uint64_t bytes);
+  // enqueueV3 on `stream` (asynchronous); capturable into a CUDA graph when the engine allows it.
+  void enqueue(cudaStream_t stream);
+  // An output's dims after the last enqueue finished (the reported shape for data-dependent ones).
+  Dims outputDims(const std::string& name) const;
+
+  // While on, each enqueue adds every layer's time (IProfiler::reportLayerTime) to layerTimes().
+  void setProfiling(bool on);
+  // Milliseconds per layer name, averaged over the enqueues since profiling was turned on.
+  std::vector<std::pair<std::string, double>> layerTimes() const;
+
+  // Device memory the engine's context needs besides inputs and outputs (getDeviceMemorySizeV2).
+  int64_t deviceMemoryBytes() const;
 
   // Refits by weight name (the Ultralytics state_dict names given to setWeightsName). Unknown names,
-  // wrong counts or dtypes, and whatever getMissingWeights still asks for are ERR_INVALID_ARGUMENT
+  // wrong counts or dtypes, and whatever getMissingWeights still asks for are ERR_WEIGHTS_MISMATCH
   // listing every mismatch, before refitCudaEngine. The views need only live during the call. Needs
   // an engine built with refit, refitIdentical or stripPlan, and no run in flight (the caller's
   // duty, as for the CUDA engine's dispose).

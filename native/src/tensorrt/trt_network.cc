@@ -124,6 +124,9 @@ class TrtNetwork::Layer final : public ILayer {
     for (size_t i = 0; i < parts_.size(); ++i) {
       const std::string layerName = name + parts_[i].suffix;
       parts_[i].layer->setName(layerName.c_str());
+      // The graph layer it implements, whatever TensorRT fuses it into: IEngineInspector reports
+      // the metadata of every layer a fused engine layer holds (engine/backends/trt-inspector.ts).
+      parts_[i].layer->setMetadata(name.c_str());
       if (i + 1 < parts_.size()) {
         // An intermediate layer's outputs: never "<name>_output_<i>", which the call's outputs carry.
         const std::string base = parts_[i].suffix.empty() ? name + "/main" : layerName;

@@ -18,7 +18,9 @@
 //   addSoftmax      setAxes(1 << axis); addConcatenation setAxis; addPooling addPoolingNd
 //   addQuantize / addDequantize  the overload taking the output DataType, setAxis per channel
 //   markOutput      the tensor renamed to the output's name, then markOutput
-// Output tensors are named "<layer>_output_<i>" as the RecordingNetwork names them.
+// Output tensors are named "<layer>_output_<i>" as the RecordingNetwork names them. Every TensorRT
+// layer also gets the graph layer's name as its metadata (ILayer::setMetadata), which the engine
+// inspector reports for fused layers.
 //
 // Weights: every Weights handed in is copied into memory this object owns (STYLE.md point 5: one
 // owner for all weight memory until the engine is built) and named with setWeightsName after its

@@ -1,0 +1,167 @@
+/**
+ * The `tensorrt` backend: the typed graph replayed into TensorRT's INetworkDefinition by the native
+ * adapter (native/src/tensorrt), built into a plan (strongly typed: each layer's precision is the
+ * policy's), loaded and run with named tensors and a CUDA graph where TensorRT allows one; the plan
+ * is the engine file's blob. Weights are refittable by name unless asked otherwise, so `netdef
+ * refit` swaps them without a rebuild; `layers()` is TensorRT's own description of the engine
+ * (IEngineInspector), with the netdef layers each fused engine layer implements.
+ *
+ * Not run in this project: TensorRT cannot be installed on its machines, so this backend is only
+ * compiled against TensorRT's public headers (docs/tensorrt.md). Where the addon was built without
+ * them, or libnvinfer is not found, available() says so and nothing is attempted.
+ */
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { writeAtomically } from '../../common/atomic-file.js';
+import type { DType } from '../../common/dtype.js';
+import { ErrorCode, fail } from '../../common/errors.js';
+import type { HostTensor } from '../../common/host-tensor.js';
+import { type Graph, graphInputs } from '../../dsl/ir/graph.js';
+import type { InputNode } from '../../dsl/ir/node.js';
+import type { Backend, BuildOptions, EngineRunner, TensorMap, TensorrtOptions } from '../backend.js';
+import type { NativeTensorrtBuildOptions, NativeTensorrtEngine } from '../native/addon-types.js';
+import { loadNativeAddon, tensorrtAvailability, toNativeGraph, toNativeParams, toNetdefError } from '../native/load.js';
+import { checkInputs } from './check-inputs.js';
+import { parseInspectorJson, type TrtLayer } from './trt-inspector.js';
+
+const DEFAULT_BATCH = { min: 1, opt: 1, max: 1 } as const;
+
+/** The builder flags each weights mode asks for (docs/tensorrt.md, "Refit"). */
+const WEIGHT_FLAGS: Readonly<Record<NonNullable<TensorrtOptions['weights']>, Pick<NativeTensorrtBuildOptions, 'refit' | 'refitIdentical' | 'stripPlan'>>> = {
+  refittable: { refit: true },
+  fixed: {},
+  identical: { refitIdentical: true },
+  stripped: { refitIdentical: true, stripPlan: true },
+};
+
+class TensorrtRunner implements EngineRunner {
+  readonly backend = 'tensorrt';
+  readonly #inputs: readonly InputNode[];
+
+  constructor(private readonly native: NativeTensorrtEngine, io: Graph, readonly weightless = false) {
+    this.#inputs = graphInputs(io);
+  }
+
+  async run(inputs: TensorMap): Promise<Record<string, HostTensor>> {
+    checkInputs(this.#inputs, inputs);
+    const batch = inputs[this.#inputs[0]!.name]!.shape[0]!;
+    const raw = Object.fromEntries(this.#inputs.map((n) => [n.name, inputs[n.name]!.data]));
+    try {
+      const out = await this.native.run(raw, batch);
+      return Object.fromEntries(Object.entries(out).map(([name, o]) => [name, { dtype: o.dtype as DType, shape: [...o.shape], data: o.data }]));
+    } catch (e) {
+      throw toNetdefError(e);
+    }
+  }
+
+  serialize(): Uint8Array {
+    return this.native.serialize();
+  }
+
+  /** Engine layers as TensorRT built them, with the last profile's times (IProfiler) by layer name. */
+  layers(): TrtLayer[] {
+    const times = new Map(this.native.layers().map((l) => [l.name, l.timeMs]));
+    return parseInspectorJson(this.native.inspect()).map((l) => ({ ...l, timeMs: times.get(l.name) ?? 0 }));
+  }
+
+  async profile(batch: number, iterations: number): Promise<void> {
+    try {
+      await this.native.profile(batch, iterations);
+    } catch (e) {
+      throw toNetdefError(e);
+    }
+  }
+
+  async timeForward(batch: number, iterations: number, withCopies: boolean): Promise<number> {
+    try {
+      return await this.native.timeForward(batch, iterations, withCopies);
+    } catch (e) {
+      throw toNetdefError(e);
+    }
+  }
+
+  deviceMemoryBytes(): number {
+    return this.native.deviceMemoryBytes();
+  }
+
+  /** IRefitter by weight name; the engine must have been built refittable (or identical/stripped with the same weights). */
+  async refit(params: ReadonlyMap<string, HostTensor>): Promise<void> {
+    try {
+      await this.native.refit(toNativeParams(params));
+    } catch (e) {
+      throw toNetdefError(e);
+    }
+  }
+
+  async dispose(): Promise<void> {
+    this.native.dispose();
+  }
+}
+
+/** The native build options from the backend's: batch range, workspace, weight flags, timing cache. */
+export async function tensorrtBuildOptions(options: BuildOptions): Promise<NativeTensorrtBuildOptions> {
+  const trt = options.tensorrt ?? {};
+  const mode = trt.weights ?? 'refittable';
+  const flags = WEIGHT_FLAGS[mode];
+  if (!flags) fail(ErrorCode.InvalidArgument, `unknown TensorRT weights mode '${mode}' (${Object.keys(WEIGHT_FLAGS).join(', ')})`);
+  if (trt.workspaceBytes !== undefined && !(Number.isSafeInteger(trt.workspaceBytes) && trt.workspaceBytes > 0)) {
+    fail(ErrorCode.InvalidArgument, `the TensorRT workspace must be a positive number of bytes, got ${trt.workspaceBytes}`);
+  }
+  const cache = trt.timingCache && existsSync(trt.timingCache) ? new Uint8Array(await readFile(trt.timingCache)) : undefined;
+  return {
+    batch: options.batch ?? DEFAULT_BATCH, ...flags,
+    ...(trt.workspaceBytes !== undefined ? { workspaceBytes: trt.workspaceBytes } : {}),
+    ...(cache ? { timingCache: cache } : {}),
+  };
+}
+
+export const tensorrtBackend: Backend = {
+  name: 'tensorrt',
+  available: tensorrtAvailability,
+  async build(graph: Graph, params: ReadonlyMap<string, HostTensor>, options: BuildOptions = {}): Promise<EngineRunner> {
+    const native = await tensorrtBuildOptions(options);
+    let engine: NativeTensorrtEngine;
+    try {
+      engine = await loadNativeAddon().buildTensorrtEngine(toNativeGraph(graph, params), native);
+    } catch (e) {
+      throw toNetdefError(e);
+    }
+    const runner = new TensorrtRunner(engine, graph, native.stripPlan === true);
+    try {
+      // A stripped plan runs only once refitted: with the weights it was built from.
+      if (native.stripPlan) await runner.refit(params);
+      const cachePath = options.tensorrt?.timingCache;
+      if (cachePath && engine.timingCache && engine.timingCache.byteLength > 0) {
+        await writeAtomically(cachePath, 'TensorRT timing cache', (tmp) => writeFile(tmp, engine.timingCache!));
+      }
+    } catch (e) {
+      await runner.dispose();
+      throw e;
+    }
+    return runner;
+  },
+  async load(blob: Uint8Array, io: Graph): Promise<EngineRunner> {
+    try {
+      return new TensorrtRunner(await loadNativeAddon().loadTensorrtEngine(blob, {}), io);
+    } catch (e) {
+      throw toNetdefError(e);
+    }
+  },
+  /** The GPU architecture and TensorRT version plans are built for here ('sm_90+trt10.16.0'); plans are tied to both. */
+  target(): string {
+    try {
+      const caps = loadNativeAddon().capabilities();
+      const device = caps.cuda.devices[0];
+      const version = caps.tensorrt?.libraryVersion ?? caps.tensorrt?.headerVersion ?? 0;
+      return `${device ? `sm_${device.computeCapability[0]}${device.computeCapability[1]}` : 'none'}+trt${versionText(version)}`;
+    } catch {
+      return 'none';
+    }
+  },
+};
+
+/** getInferLibVersion()-style numbers (major·10000 + minor·100 + patch) as '10.16.0'. */
+export function versionText(version: number): string {
+  const MAJOR = 10000, MINOR = 100;
+  return `${Math.floor(version / MAJOR)}.${Math.floor((version % MAJOR) / MINOR)}.${version % MINOR}`;
+}
