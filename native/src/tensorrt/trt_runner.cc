@@ -77,7 +77,7 @@ TrtRunner::TrtRunner(const std::vector<uint8_t>& plan, int device) : device_(dev
 }
 
 TrtRunner::~TrtRunner() {
-  DeviceScope scope(device_);
+  cudaSetDevice(device_);  // not DeviceScope: a destructor must not throw
   cudaStreamSynchronize(stream_);
   dropGraph();
   io_.clear();
@@ -143,7 +143,9 @@ void TrtRunner::copyInputs(int64_t batch) {
 void TrtRunner::copyOutputs() {
   for (Io& io : io_) {
     if (io.info.input) continue;
-    check(cudaMemcpyAsync(io.host.get(), io.device.get(), io.bytes, cudaMemcpyDeviceToHost, stream_), "copy " + io.info.name + " out");
+    const Dims& dims = boundDims_.at(io.info.name);
+    const uint64_t bytes = known(dims) ? volumeAt(dims, boundBatch_) * ir::bytesOf(io.info.type) : io.bytes;
+    check(cudaMemcpyAsync(io.host.get(), io.device.get(), bytes, cudaMemcpyDeviceToHost, stream_), "copy " + io.info.name + " out");
   }
 }
 

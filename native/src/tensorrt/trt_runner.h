@@ -63,7 +63,7 @@ class TrtRunner final : public Engine {
   void bind(int64_t batch);  // input shapes at `batch` (a change drops the captured graph)
   void forward();            // the captured graph, or enqueueV3 (then a capture is tried once)
   void copyInputs(int64_t batch);
-  void copyOutputs();  // the whole staging size of each output (timing)
+  void copyOutputs();  // each output at the bound batch (its upper bound when data-dependent), for timing
   void dropGraph();
 
   int device_;
