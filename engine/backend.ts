@@ -25,6 +25,11 @@ export interface EngineRunner {
   serialize(): Uint8Array;
   /** The blob holds no weights (TensorRT stripped plans): a loaded engine is refitted before it runs. */
   readonly weightless?: boolean;
+  /**
+   * What refit() accepts: any weights of the graph's shapes (default), only the weights the engine
+   * was built from (TensorRT kREFIT_IDENTICAL, stripped plans), or none (TensorRT without refit flags).
+   */
+  readonly refitMode?: RefitMode;
   /** Per-layer facts, where the backend knows them. */
   layers?(): LayerInfo[];
   /** Times each layer over `iterations` runs at `batch` (updates layers().timeMs). */
@@ -52,6 +57,8 @@ export interface TensorrtOptions {
   /** A timing cache file: read when it exists, written (atomically) after the build. */
   readonly timingCache?: string;
 }
+
+export type RefitMode = 'any' | 'identical' | 'none';
 
 export interface BuildOptions {
   /** Threads for CPU backends (0 = the backend's default). */

@@ -13,6 +13,7 @@ import type { EngineRunner, LayerInfo, TensorMap, TensorrtOptions } from './back
 import { DEFAULT_BACKEND, selectBackend } from './backends/index.js';
 import { type EngineMetadata, readEngineFile, writeEngineFile } from './file-format.js';
 import { type PreparedModel, prepareFromStore } from './prepare.js';
+import { weightsDigest } from '../weights/digest.js';
 import { loadWeights } from '../weights/load.js';
 import type { WeightStore } from '../weights/store.js';
 
@@ -37,7 +38,8 @@ function checkBatch(b: EngineBuildOptions['batch']): { min: number; opt: number;
 
 const COMPUTING: ReadonlySet<string> = new Set(['Input', 'Output', 'Constant']);
 
-function metadataOf(prepared: PreparedModel, batch: EngineMetadata['batch'], weightless: boolean): EngineMetadata {
+function metadataOf(prepared: PreparedModel, batch: EngineMetadata['batch'], runner: EngineRunner): EngineMetadata {
+  const refit = runner.refitMode ?? 'any';
   const { graph } = prepared;
   const io = (nodes: readonly IrNode[]) => nodes.map((n) => ({ name: n.name, dtype: n.outputs[0]!.type.dtype, shape: [...n.outputs[0]!.type.shape] }));
   return {
@@ -47,7 +49,9 @@ function metadataOf(prepared: PreparedModel, batch: EngineMetadata['batch'], wei
     weights: [...prepared.params.keys()],
     ...(graph.meta.scale ? { scale: graph.meta.scale } : {}),
     policy: prepared.policy,
-    ...(weightless ? { weightless } : {}),
+    weightsDigest: weightsDigest(prepared.params),
+    ...(runner.weightless ? { weightless: true } : {}),
+    ...(refit !== 'any' ? { refit } : {}),
   };
 }
 
@@ -64,8 +68,16 @@ export class Engine {
   /** A weightless engine file loaded and not yet refitted: it must not run. */
   #needsWeights: boolean;
 
-  private constructor(readonly backend: string, readonly metadata: EngineMetadata, private runner: EngineRunner, needsWeights = false) {
+  #metadata: EngineMetadata;
+
+  private constructor(readonly backend: string, metadata: EngineMetadata, private runner: EngineRunner, needsWeights = false) {
+    this.#metadata = metadata;
     this.#needsWeights = needsWeights;
+  }
+
+  /** What the engine file records: model, classes, I/O, batch range, precision per layer, weights. */
+  get metadata(): EngineMetadata {
+    return this.#metadata;
   }
 
   static async build(prepared: PreparedModel, options: EngineBuildOptions = {}): Promise<Engine> {
@@ -75,7 +87,7 @@ export class Engine {
       batch, ...(options.threads !== undefined ? { threads: options.threads } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.tensorrt ? { tensorrt: options.tensorrt } : {}),
     });
-    return new Engine(backend.name, metadataOf(prepared, batch, runner.weightless === true), runner);
+    return new Engine(backend.name, metadataOf(prepared, batch, runner), runner);
   }
 
   /**
@@ -150,8 +162,16 @@ export class Engine {
     if (names.length !== meta.weights.length || names.some((n, i) => n !== meta.weights[i]) || (prepared.graph.meta.nc ?? 0) !== meta.names.length) {
       fail(ErrorCode.WeightsMismatch, `weights in '${store.source.path}' describe another graph than this ${meta.model} engine (${prepared.graph.meta.nc} classes, ${names.length} weights; the engine has ${meta.names.length} classes, ${meta.weights.length} weights)`);
     }
+    const digest = weightsDigest(prepared.params);
+    if (meta.refit === 'none') {
+      fail(ErrorCode.InvalidArgument, `this ${meta.model} engine was built with fixed weights (TensorRT without kREFIT): rebuild it from '${store.source.path}'`);
+    }
+    if (meta.refit === 'identical' && meta.weightsDigest !== undefined && digest !== meta.weightsDigest) {
+      fail(ErrorCode.WeightsMismatch, `this ${meta.model} engine can only be refitted with the weights it was built from (TensorRT kREFIT_IDENTICAL / stripped plan), and '${store.source.path}' holds other values: rebuild it, or build with --trt-weights refittable`);
+    }
     if (this.runner.refit) {
       await this.runner.refit(prepared.params);
+      this.#metadata = { ...meta, weightsDigest: digest };
       this.#needsWeights = false;
       return;
     }
@@ -159,6 +179,7 @@ export class Engine {
     const rebuilt = await backend.build(prepared.graph, prepared.params, { batch: meta.batch });
     const old = this.runner;
     this.runner = rebuilt;
+    this.#metadata = { ...meta, weightsDigest: digest };
     this.#needsWeights = false;
     await old.dispose();
   }

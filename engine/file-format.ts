@@ -42,6 +42,10 @@ export interface EngineMetadata {
   readonly policy?: PrecisionPolicy;
   /** The blob holds no weights (TensorRT kSTRIP_PLAN): refit from a weights file after loading. */
   readonly weightless?: boolean;
+  /** What refit accepts when not any weights: only the ones built with ('identical'), or none. */
+  readonly refit?: 'identical' | 'none';
+  /** sha256 of the effective parameters the engine holds (weights/digest.ts). */
+  readonly weightsDigest?: string;
 }
 
 export interface EngineFile {

@@ -18,7 +18,7 @@ import { ErrorCode, fail } from '../../common/errors.js';
 import type { HostTensor } from '../../common/host-tensor.js';
 import { type Graph, graphInputs } from '../../dsl/ir/graph.js';
 import type { InputNode } from '../../dsl/ir/node.js';
-import type { Backend, BuildOptions, EngineRunner, TensorMap, TensorrtOptions } from '../backend.js';
+import type { Backend, BuildOptions, EngineRunner, RefitMode, TensorMap, TensorrtOptions } from '../backend.js';
 import type { NativeTensorrtBuildOptions, NativeTensorrtEngine } from '../native/addon-types.js';
 import { loadNativeAddon, tensorrtAvailability, toNativeGraph, toNativeParams, toNetdefError } from '../native/load.js';
 import { checkInputs } from './check-inputs.js';
@@ -38,8 +38,14 @@ class TensorrtRunner implements EngineRunner {
   readonly backend = 'tensorrt';
   readonly #inputs: readonly InputNode[];
 
-  constructor(private readonly native: NativeTensorrtEngine, io: Graph, readonly weightless = false) {
+  /** From the build's flags; a loaded plan says nothing, and the engine file's metadata keeps the mode. */
+  readonly refitMode: RefitMode;
+  readonly weightless: boolean;
+
+  constructor(private readonly native: NativeTensorrtEngine, io: Graph, built?: NativeTensorrtBuildOptions) {
     this.#inputs = graphInputs(io);
+    this.weightless = built?.stripPlan === true;
+    this.refitMode = built === undefined || built.refit ? 'any' : built.refitIdentical ? 'identical' : 'none';
   }
 
   async run(inputs: TensorMap): Promise<Record<string, HostTensor>> {
@@ -126,7 +132,7 @@ export const tensorrtBackend: Backend = {
     } catch (e) {
       throw toNetdefError(e);
     }
-    const runner = new TensorrtRunner(engine, graph, native.stripPlan === true);
+    const runner = new TensorrtRunner(engine, graph, native);
     try {
       // A stripped plan runs only once refitted: with the weights it was built from.
       if (native.stripPlan) await runner.refit(params);

@@ -10,6 +10,7 @@ import { decodeEngine, encodeEngine } from '../../engine/file-format.js';
 import { prepareModel } from '../../engine/prepare.js';
 import { dataPath } from '../data.js';
 import { randomImage, stack } from '../images.js';
+import { tensorrtBackend } from '../../engine/backends/tensorrt.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'netdef-engine-'));
 const file = join(dir, 'yolov8n.engine');
@@ -75,8 +76,12 @@ describe('engine files (CPU backend)', () => {
       writeFileSync(join(dir, name), encodeEngine({ ...parsed, ...change }));
       await expectFormatError(join(dir, name), fragment);
     }
-    writeFileSync(join(dir, 'other.engine'), encodeEngine({ ...parsed, backend: 'tensorrt' }));
-    await expect(Engine.load(join(dir, 'other.engine'))).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    writeFileSync(join(dir, 'other.engine'), encodeEngine({ ...parsed, backend: 'tpu' }));
+    await expect(Engine.load(join(dir, 'other.engine'))).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringMatching(/unknown backend 'tpu'/) });
+    if (!tensorrtBackend.available().ok) {
+      writeFileSync(join(dir, 'trt.engine'), encodeEngine({ ...parsed, backend: 'tensorrt' }));
+      await expect(Engine.load(join(dir, 'trt.engine'))).rejects.toMatchObject({ code: 'ERR_BACKEND', message: expect.stringMatching(/backend 'tensorrt' cannot run here/) });
+    }
     writeFileSync(join(dir, 'weights.engine'), readFileSync(dataPath('weights', 'yolov8n.pt')).subarray(0, 4096));
     await expectFormatError(join(dir, 'weights.engine'), 'bad magic');
   });

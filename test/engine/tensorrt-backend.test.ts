@@ -21,6 +21,7 @@ import { NETDEF_VERSION } from '../../common/version.js';
 import { netdef } from '../cli/run.js';
 import { dataPath } from '../data.js';
 import { letterbox } from '../images.js';
+import { writePerturbed } from './perturb.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'netdef-trt-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -79,14 +80,34 @@ describe('tensorrt builder settings', () => {
   });
 });
 
-describe('engine files saved without weights', () => {
+describe('engine files saved without weights, or refittable only with their own', () => {
   const full = join(dir, 'full.engine');
   const weightless = join(dir, 'weightless.engine');
+  const identical = join(dir, 'identical.engine');
+  const fixed = join(dir, 'fixed.engine');
+  const perturbed = join(dir, 'perturbed.safetensors');
   beforeAll(async () => {
     await using engine = await Engine.build(await prepareModel({ weights: dataPath('weights', 'yolov8n.pt') }));
     await engine.save(full);
     const file = await readEngineFile(full, { netdef: NETDEF_VERSION });
-    await writeEngineFile(weightless, { ...file, metadata: { ...file.metadata, weightless: true } });
+    await writeEngineFile(weightless, { ...file, metadata: { ...file.metadata, weightless: true, refit: 'identical' } });
+    await writeEngineFile(identical, { ...file, metadata: { ...file.metadata, refit: 'identical' } });
+    await writeEngineFile(fixed, { ...file, metadata: { ...file.metadata, refit: 'none' } });
+    await writePerturbed(dataPath('weights', 'yolov8n.pt'), perturbed);
+  });
+
+  it('record a digest of the weights built with', async () => {
+    const { metadata } = await readEngineFile(full, { netdef: NETDEF_VERSION });
+    expect(metadata.weightsDigest).toMatch(/^[0-9a-f]{64}$/);
+    expect(metadata.refit).toBeUndefined();
+  });
+
+  it('refuse other weights where only identical ones may be refitted, and any where none may', async () => {
+    await using same = await Engine.load(identical);
+    await expect(same.refit(perturbed)).rejects.toMatchObject({ code: 'ERR_WEIGHTS_MISMATCH', message: expect.stringMatching(/only be refitted with the weights it was built from/) });
+    await same.refit(dataPath('weights', 'yolov8n.pt'));
+    await using none = await Engine.load(fixed);
+    await expect(none.refit(dataPath('weights', 'yolov8n.pt'))).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringMatching(/fixed weights/) });
   });
 
   it('refuse to run until refitted, then run as the full engine', async () => {

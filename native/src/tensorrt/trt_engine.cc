@@ -67,6 +67,8 @@ void configure(nvinfer1::IBuilder& builder, nvinfer1::IBuilderConfig& config, co
 TrtBuildResult buildTrtPlan(const ir::Graph& graph, const TrtBuildOptions& options) {
   const Library& library = Library::get();
   Logger logger;
+  // Declared before the builder: a timing cache must outlive every builder that uses it.
+  std::unique_ptr<nvinfer1::ITimingCache> cache;
   std::unique_ptr<nvinfer1::IBuilder> builder(library.createBuilder(logger));
   TrtNetwork network(*builder, logger);  // owns every weight until the build below returns
   replay(graph, network);
@@ -76,7 +78,7 @@ TrtBuildResult buildTrtPlan(const ir::Graph& graph, const TrtBuildOptions& optio
   configure(*builder, *config, network, options, logger);
 
   TrtBuildResult result;
-  std::unique_ptr<nvinfer1::ITimingCache> cache(config->createTimingCache(options.timingCache.data(), options.timingCache.size()));
+  cache.reset(config->createTimingCache(options.timingCache.data(), options.timingCache.size()));
   if (!cache && !options.timingCache.empty()) {
     result.log.push_back("warning: the timing cache given could not be read; starting a new one");
     cache.reset(config->createTimingCache(nullptr, 0));
@@ -154,11 +156,12 @@ class LayerProfiler final : public nvinfer1::IProfiler {
 
 struct TrtEngine::State {
   Logger logger;  // first: outlives every TensorRT object below
+  // Before the context, which keeps pointers to them (setOutputAllocator, setProfiler).
+  std::map<std::string, std::unique_ptr<KeptOutput>> dataDependent;  // by output name
+  LayerProfiler profiler;
   std::unique_ptr<nvinfer1::IRuntime> runtime;
   std::unique_ptr<nvinfer1::ICudaEngine> engine;
   std::unique_ptr<nvinfer1::IExecutionContext> context;
-  std::map<std::string, std::unique_ptr<KeptOutput>> dataDependent;  // by output name
-  LayerProfiler profiler;
 };
 
 TrtEngine::TrtEngine(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -200,6 +203,7 @@ std::pair<int64_t, int64_t> TrtEngine::batchRange() const {
 }
 
 std::map<std::string, Dims> TrtEngine::setBatch(int64_t batch) {
+  state_->logger.clearError();
   nvinfer1::IExecutionContext& context = *state_->context;
   std::map<std::string, Dims> outputs;
   const std::vector<TrtTensorInfo> io = tensors();
@@ -234,6 +238,7 @@ void TrtEngine::setAddress(const std::string& name, void* data, uint64_t bytes) 
 }
 
 void TrtEngine::enqueue(cudaStream_t stream) {
+  state_->logger.clearError();
   if (!state_->context->enqueueV3(stream)) backend("enqueueV3 failed", state_->logger);
 }
 
@@ -254,6 +259,7 @@ int64_t TrtEngine::deviceMemoryBytes() const { return state_->engine->getDeviceM
 
 void TrtEngine::refit(const std::vector<Weights>& weights) {
   Logger& logger = state_->logger;
+  logger.clearError();
   std::unique_ptr<nvinfer1::IRefitter> refitter(Library::get().createRefitter(*state_->engine, logger));
   std::vector<std::string> mismatches;
   for (const Weights& w : weights) {

@@ -45,6 +45,11 @@ void Logger::log(Severity severity, nvinfer1::AsciiChar const* message) noexcept
   }
 }
 
+void Logger::clearError() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  lastError_.clear();
+}
+
 std::string Logger::lastError() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return lastError_.empty() ? std::string("(TensorRT logged no error)") : lastError_;
@@ -84,9 +89,10 @@ const Library& Library::get() {
         dlclose(handle);
         continue;
       }
-      if (lib.version_ / 10000 != NV_TENSORRT_MAJOR) {
+      constexpr int32_t kMajorUnit = 10000, kMinorUnit = 100;  // NV_TENSORRT_VERSION's encoding
+      if (lib.version_ / kMajorUnit != NV_TENSORRT_MAJOR || lib.version_ / kMinorUnit < NV_TENSORRT_VERSION / kMinorUnit) {
         tried += "\n  " + name + ": is " + versionText(lib.version_) + ", this addon was compiled against " +
-                 versionText(NV_TENSORRT_VERSION);
+                 versionText(NV_TENSORRT_VERSION) + " (needs the same major version, and a minor version at least as new)";
         dlclose(handle);
         continue;
       }

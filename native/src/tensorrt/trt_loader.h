@@ -4,7 +4,8 @@
 // The addon never links libnvinfer, so it loads where TensorRT is absent; only this adapter needs
 // TensorRT, and only when it is used.
 //
-// Library search (first that opens and whose major version matches the headers compiled against):
+// Library search (first that opens, of the headers' major version and at least their minor version:
+// an older library may lack interface entries the headers call):
 //   $NETDEF_TENSORRT_LIBRARY (a path or a file name), libnvinfer.so.<NV_TENSORRT_MAJOR>, libnvinfer.so
 // The library stays open for the life of the process (TensorRT objects may outlive any one owner).
 #pragma once
@@ -27,6 +28,8 @@ class Logger final : public nvinfer1::ILogger {
   std::string lastError() const;
   // Every kept message, "<severity>: <text>", oldest first (at most kKept).
   std::vector<std::string> messages() const;
+  // Forgets the last error, so a failure quotes what went wrong in its own call.
+  void clearError();
 
   static constexpr size_t kKept = 256;
 

@@ -77,15 +77,20 @@ TrtRunner::TrtRunner(const std::vector<uint8_t>& plan, int device) : device_(dev
 }
 
 TrtRunner::~TrtRunner() {
-  cudaSetDevice(device_);  // not DeviceScope: a destructor must not throw
+  int previous = 0;  // not DeviceScope: a destructor must not throw
+  const bool restore = cudaGetDevice(&previous) == cudaSuccess;
+  cudaSetDevice(device_);
   cudaStreamSynchronize(stream_);
   dropGraph();
   io_.clear();
   engine_.reset();
   cudaStreamDestroy(stream_);
+  if (restore) cudaSetDevice(previous);
+  cudaGetLastError();
 }
 
 void TrtRunner::checkBatch(int64_t batch) const {
+  if (!weightsBroken_.empty()) throw Error(kErrBackend, weightsBroken_);
   if (batch < minBatch_ || batch > maxBatch_) {
     throw Error(kErrInvalidArgument, "batch " + std::to_string(batch) + " is outside the engine's range [" + std::to_string(minBatch_) +
                                          ", " + std::to_string(maxBatch_) + "]");
@@ -122,7 +127,7 @@ void TrtRunner::forward() {
   bool enqueued = true;
   try {
     engine_->enqueue(stream_);
-  } catch (const Error&) {
+  } catch (...) {
     enqueued = false;  // not capturable (e.g. data-dependent shapes): plain enqueues from now on
   }
   cudaGraph_t graph = nullptr;
@@ -194,6 +199,8 @@ void TrtRunner::profile(int64_t batch, int iterations) {
   std::lock_guard<std::mutex> lock(mutex_);
   DeviceScope scope(device_);
   bind(batch);
+  engine_->enqueue(stream_);  // unprofiled: the first enqueue at a shape does one-time work
+  check(cudaStreamSynchronize(stream_), "warm-up forward");
   engine_->setProfiling(true);  // plain enqueues: IProfiler does not report from graph replays
   try {
     for (int i = 0; i < iterations; ++i) {
@@ -204,7 +211,10 @@ void TrtRunner::profile(int64_t batch, int iterations) {
     engine_->setProfiling(false);
     throw;
   }
-  layerMs_ = engine_->layerTimes();
+  {
+    std::lock_guard<std::mutex> times(timesMutex_);
+    layerMs_ = engine_->layerTimes();
+  }
   engine_->setProfiling(false);
 }
 
@@ -241,7 +251,7 @@ double TrtRunner::timeForward(int64_t batch, int iterations, bool withCopies) {
 }
 
 std::vector<LayerInfo> TrtRunner::layers() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::mutex> lock(timesMutex_);  // not the run mutex: called on the JS thread
   std::vector<LayerInfo> out;
   for (const auto& [name, ms] : layerMs_) out.push_back(LayerInfo{name, "", "", "tensorrt", ms});
   return out;
@@ -268,8 +278,18 @@ void TrtRunner::refit(const std::vector<ir::Param>& params) {
   std::lock_guard<std::mutex> lock(mutex_);
   DeviceScope scope(device_);
   check(cudaStreamSynchronize(stream_), "refit: wait for runs in flight");
-  engine_->refit(weights);
   dropGraph();  // the refitted engine's kernels may read other weight memory: capture again
+  try {
+    engine_->refit(weights);  // refused weights (ERR_WEIGHTS_MISMATCH) leave the engine unchanged
+  } catch (const Error& e) {
+    if (e.code() == kErrBackend) {
+      // refitCudaEngine failed: "a subset of weights may have been refitted" (NvInferRuntime.h).
+      weightsBroken_ = std::string("this TensorRT engine's weights may be partly replaced by a failed refit (") + e.what() +
+                       "): refit it again before running";
+    }
+    throw;
+  }
+  weightsBroken_.clear();
 }
 
 std::string TrtRunner::inspect() const {

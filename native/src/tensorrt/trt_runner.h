@@ -10,7 +10,9 @@
 // their actual shapes. refit(): waits for runs, refits by name (TrtEngine::refit), drops captured
 // graphs (recaptured on the next run). profile(): plain enqueues with an IProfiler; layers() gives
 // TensorRT's layer names and times (precisions come from inspect(), parsed in TypeScript).
-// Every method takes the runner's mutex, so one runner may be used from several threads.
+// Every method but layers() takes the runner's mutex, so one runner may be used from several
+// threads (serialize and inspect wait for a run in flight). A refit that TensorRT fails half-way
+// (refitCudaEngine returns false) leaves the runner refusing to run until a refit succeeds.
 //
 // Compiled only with TensorRT's headers; never run in this project's CI (docs/tensorrt.md).
 #pragma once
@@ -76,8 +78,10 @@ class TrtRunner final : public Engine {
   // captureTried_: this batch runs with plain enqueues.
   cudaGraphExec_t graph_ = nullptr;
   bool captureTried_ = false;
-  std::vector<std::pair<std::string, double>> layerMs_;
-  mutable std::mutex mutex_;
+  std::string weightsBroken_;  // set by a refit that failed in refitCudaEngine: runs refuse until one succeeds
+  std::vector<std::pair<std::string, double>> layerMs_;  // under timesMutex_
+  mutable std::mutex mutex_;                             // runs, refit, serialize, inspect
+  mutable std::mutex timesMutex_;
 };
 
 }  // namespace netdef::trt
