@@ -16,7 +16,7 @@ import type { ElementWiseOp } from './ir/nodes/element-wise.js';
 import { paramRef, type ParamRef } from './ir/param.js';
 import type { Dim, TensorValue } from './ir/tensor-type.js';
 import { verifyGraph } from './ir/verify.js';
-import { normalizeConv, normalizePool, type ConvOptions, type PoolOptions } from './options.js';
+import { normalizeConv, normalizeNms, normalizePool, type ConvOptions, type NmsLayerOptions, type PoolOptions } from './options.js';
 
 /** A tensor handle: the name and inferred type of a value in the graph being built. */
 export type Tensor = TensorValue;
@@ -186,6 +186,15 @@ export class Module {
 
   cast(x: Tensor, to: DType): Tensor {
     return this.one({ kind: 'Cast', name: this.layer('Cast'), to }, [x]);
+  }
+
+  /**
+   * Non-maximum suppression as TensorRT's INMSLayer (dsl/ir/nodes/nms.ts): boxes [B, N, 4], scores
+   * [B, N, C] -> the selected (batch, class, box) indices, int32 [K, 3], and K as an int32 scalar.
+   */
+  nms(boxes: Tensor, scores: Tensor, options: NmsLayerOptions): { indices: Tensor; count: Tensor } {
+    const [indices, count] = this.b.add({ kind: 'NMS', name: this.layer('NonMaxSuppression'), ...normalizeNms(options) }, [boxes, scores]);
+    return { indices: indices!, count: count! };
   }
 
   private one(fields: NodeSpec, inputs: readonly Tensor[]): Tensor {

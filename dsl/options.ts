@@ -4,7 +4,8 @@
  */
 import type { HostTensor } from '../common/host-tensor.js';
 import { layerError } from './ir/node-base.js';
-import type { ConvolutionNode } from './ir/node.js';
+import type { ConvolutionNode, NmsNode } from './ir/node.js';
+import { NMS_TOPK_LIMIT } from './ir/nodes/nms.js';
 import type { TensorValue } from './ir/tensor-type.js';
 
 export type Pair = number | readonly [number, number];
@@ -28,6 +29,18 @@ export interface PoolOptions {
   readonly kernel: Pair;
   readonly stride?: Pair;
   readonly padding?: Padding;
+}
+
+/** An NMS layer's settings (dsl/ir/nodes/nms.ts); `topK` defaults to TensorRT's limit, NMS_TOPK_LIMIT. */
+export type NmsLayerOptions = Pick<NmsNode, 'boxCoding' | 'maxOutputBoxesPerClass' | 'iouThreshold' | 'scoreThreshold'> & {
+  readonly topK?: number;
+};
+
+export function normalizeNms(o: NmsLayerOptions): Pick<NmsNode, 'boxCoding' | 'maxOutputBoxesPerClass' | 'iouThreshold' | 'scoreThreshold' | 'topK'> {
+  return {
+    boxCoding: o.boxCoding, maxOutputBoxesPerClass: o.maxOutputBoxesPerClass, iouThreshold: o.iouThreshold,
+    scoreThreshold: o.scoreThreshold, topK: o.topK ?? NMS_TOPK_LIMIT,
+  };
 }
 
 export function pair(v: Pair): [number, number] {

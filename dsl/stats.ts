@@ -20,7 +20,7 @@ function fixed(shape: readonly Dim[], batch: number): number[] {
 export function nodeParams(node: IrNode): number {
   const table: KindTable<number> = {
     Input: zero, Output: zero, Constant: zero, Activation: zero, ElementWise: zero, Concat: zero, Split: zero,
-    Pooling: zero, Resize: zero, Shuffle: zero, Softmax: zero, MatMul: zero, Cast: zero, Quantize: zero, Dequantize: zero,
+    Pooling: zero, Resize: zero, Shuffle: zero, Softmax: zero, MatMul: zero, Cast: zero, Quantize: zero, Dequantize: zero, NMS: zero,
     Convolution: (n) => numel(n.weight.shape) + (n.bias ? n.outChannels : 0),
     BatchNorm: (n) => 2 * n.gamma.shape[0]!,
   };
@@ -31,7 +31,7 @@ export function nodeParams(node: IrNode): number {
 export function nodeMacs(node: IrNode, input: (name: string) => TensorValue, batch = 1): number {
   const table: KindTable<number> = {
     Input: zero, Output: zero, Constant: zero, Activation: zero, ElementWise: zero, Concat: zero, Split: zero,
-    Pooling: zero, Shuffle: zero, Softmax: zero, Cast: zero, Quantize: zero, Dequantize: zero, BatchNorm: zero,
+    Pooling: zero, Shuffle: zero, Softmax: zero, Cast: zero, Quantize: zero, Dequantize: zero, NMS: zero, BatchNorm: zero,
     Resize: (n) => numel(fixed(n.outputs[0]!.type.shape, batch)),
     Convolution: (n) => numel(fixed(n.outputs[0]!.type.shape, batch)) * numel(n.weight.shape.slice(1)),
     MatMul: (n) => {

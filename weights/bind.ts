@@ -18,7 +18,7 @@ const none = (): ParamRef[] => [];
 /** The stored parameters each node reads. */
 const STORED: KindTable<ParamRef[]> = {
   Input: none, Output: none, Constant: none, Activation: none, ElementWise: none, Concat: none, Split: none,
-  Pooling: none, Resize: none, Shuffle: none, Softmax: none, MatMul: none, Cast: none, Quantize: none, Dequantize: none,
+  Pooling: none, Resize: none, Shuffle: none, Softmax: none, MatMul: none, Cast: none, Quantize: none, Dequantize: none, NMS: none,
   Convolution: (n) => n.fold
     ? [n.weight, n.fold.gamma, n.fold.beta, n.fold.mean, n.fold.var, ...(n.fold.convBias ? [n.fold.convBias] : [])]
     : [n.weight, ...(n.bias ? [n.bias] : [])],

@@ -13,7 +13,7 @@ const noWeights = (): string[] => [];
 const WEIGHT_NAMES: KindTable<string[]> = {
   Input: noWeights, Output: noWeights, Constant: noWeights, Activation: noWeights, ElementWise: noWeights, Concat: noWeights,
   Split: noWeights, Pooling: noWeights, Resize: noWeights, Shuffle: noWeights, Softmax: noWeights, MatMul: noWeights,
-  Cast: noWeights, Quantize: noWeights, Dequantize: noWeights,
+  Cast: noWeights, Quantize: noWeights, Dequantize: noWeights, NMS: noWeights,
   Convolution: (n) => [n.weight.name, ...(n.bias ? [n.bias.name] : [])],
   BatchNorm: (n) => [n.gamma.name, n.beta.name, n.mean.name, n.var.name],
 };

@@ -9,6 +9,7 @@ import { inferConvolution } from './nodes/convolution.js';
 import { inferElementWise } from './nodes/element-wise.js';
 import { inferInput } from './nodes/input.js';
 import { inferMatMul } from './nodes/mat-mul.js';
+import { inferNms } from './nodes/nms.js';
 import { inferOutput } from './nodes/output.js';
 import { inferPooling } from './nodes/pooling.js';
 import { inferDequantize, inferQuantize } from './nodes/quantization.js';
@@ -36,6 +37,7 @@ const INFER: { readonly [K in NodeKind]: InferFn<NodeOfKind<K>> } = {
   Cast: inferCast,
   Quantize: inferQuantize,
   Dequantize: inferDequantize,
+  NMS: inferNms,
 };
 
 export function inferTypes(fields: NodeFields<IrNode>, inputs: readonly TensorType[]): TensorType[] {

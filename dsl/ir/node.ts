@@ -7,6 +7,7 @@ import type { ConvolutionNode } from './nodes/convolution.js';
 import type { ElementWiseNode } from './nodes/element-wise.js';
 import type { InputNode } from './nodes/input.js';
 import type { MatMulNode } from './nodes/mat-mul.js';
+import type { NmsNode } from './nodes/nms.js';
 import type { OutputNode } from './nodes/output.js';
 import type { PoolingNode } from './nodes/pooling.js';
 import type { DequantizeNode, QuantizeNode } from './nodes/quantization.js';
@@ -33,7 +34,8 @@ export type IrNode =
   | MatMulNode
   | CastNode
   | QuantizeNode
-  | DequantizeNode;
+  | DequantizeNode
+  | NmsNode;
 
 export type NodeKind = IrNode['kind'];
 
@@ -48,4 +50,4 @@ export function dispatch<R>(table: KindTable<R>, node: IrNode): R {
   return (table[node.kind] as (n: IrNode) => R)(node);
 }
 
-export type { ActivationNode, BatchNormNode, CastNode, ConcatNode, ConstantNode, ConvolutionNode, DequantizeNode, ElementWiseNode, InputNode, MatMulNode, OutputNode, PoolingNode, QuantizeNode, ResizeNode, ShuffleNode, SoftmaxNode, SplitNode };
+export type { ActivationNode, BatchNormNode, CastNode, ConcatNode, ConstantNode, ConvolutionNode, DequantizeNode, ElementWiseNode, InputNode, MatMulNode, NmsNode, OutputNode, PoolingNode, QuantizeNode, ResizeNode, ShuffleNode, SoftmaxNode, SplitNode };

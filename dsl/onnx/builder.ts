@@ -97,10 +97,11 @@ export class OnnxGraphBuilder {
     return name;
   }
 
-  int64Initializer(layer: LayerRef, name: string, values: readonly number[]): string {
+  /** An int64 initializer, a vector unless `shape` says otherwise ([] makes a scalar). */
+  int64Initializer(layer: LayerRef, name: string, values: readonly number[], shape: readonly number[] = [values.length]): string {
     const view = new DataView(new ArrayBuffer(values.length * 8));
     values.forEach((v, i) => view.setBigInt64(i * 8, BigInt(v), true));
-    return this.initializer(layer, name, hostTensor('int64', [values.length], new Uint8Array(view.buffer)));
+    return this.initializer(layer, name, hostTensor('int64', shape, new Uint8Array(view.buffer)));
   }
 
   /** A float32 initializer; `shape` [] makes a scalar. */

@@ -13,6 +13,7 @@ import { dispatch, type KindTable } from '../ir/node.js';
 import { verifyGraph } from '../ir/verify.js';
 import { OnnxGraphBuilder } from './builder.js';
 import { convHandlers } from './handlers/conv.js';
+import { detectionHandlers } from './handlers/detection.js';
 import { ioHandlers } from './handlers/io.js';
 import { layoutHandlers } from './handlers/layout.js';
 import { mathHandlers } from './handlers/math.js';
@@ -44,7 +45,7 @@ function irVersionFor(opset: number): number {
 }
 
 function handlerTable(b: OnnxGraphBuilder): KindTable<void> {
-  return { ...ioHandlers(b), ...convHandlers(b), ...layoutHandlers(b), ...mathHandlers(b), ...precisionHandlers(b) };
+  return { ...ioHandlers(b), ...convHandlers(b), ...layoutHandlers(b), ...mathHandlers(b), ...precisionHandlers(b), ...detectionHandlers(b) };
 }
 
 function metadataProps(metadata: Readonly<Record<string, string>> | undefined): { key: string; value: string }[] {

@@ -22,6 +22,7 @@ const ROLE: { readonly [K in NodeKind]: 'compute' | 'keep' | 'output' | 'constan
   Input: 'keep', Output: 'output', Constant: 'constant', Cast: 'keep', Quantize: 'keep', Dequantize: 'keep',
   Convolution: 'compute', BatchNorm: 'compute', Activation: 'compute', ElementWise: 'compute', Concat: 'compute',
   Split: 'compute', Pooling: 'compute', Resize: 'compute', Shuffle: 'compute', Softmax: 'compute', MatMul: 'compute',
+  NMS: 'compute',
 };
 
 const FLOAT_OF: Readonly<Record<Exclude<Precision, 'int8'>, 'float32' | 'float16'>> = { fp32: 'float32', fp16: 'float16' };

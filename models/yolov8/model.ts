@@ -7,6 +7,7 @@ import type { Graph } from '../../dsl/ir/graph.js';
 import { YOLOV8_LAYERS, type LayerRow } from './architecture.js';
 import { C2f, Conv, SPPF } from './blocks.js';
 import { Detect } from './detect.js';
+import { detectNms, NMS_OUTPUTS, type Yolov8NmsOptions } from './nms.js';
 import { parseScale, scaledChannels, scaledRepeats, YOLOV8_SCALES, type Yolov8ScaleName } from './scales.js';
 
 export interface Yolov8Options {
@@ -20,6 +21,8 @@ export interface Yolov8Options {
   readonly imgsz?: readonly [number, number];
   /** The batch dimension: a symbol (default 'batch') or a fixed size. */
   readonly batch?: string | number;
+  /** NMS in the graph (models/yolov8/nms.ts): adds the outputs NMS_OUTPUTS. Default none. */
+  readonly nms?: Yolov8NmsOptions;
 }
 
 const MAX_STRIDE = 32;
@@ -66,6 +69,12 @@ export function buildYolov8(options: Yolov8Options): Graph {
       }
     }
   });
-  b.output('output0', outputs[outputs.length - 1]!);
+  const output0 = outputs[outputs.length - 1]!; // the Detect head, the table's last row
+  b.output('output0', output0);
+  if (options.nms) {
+    const selected = detectNms(model.at(YOLOV8_LAYERS.length - 1).child('nms'), output0, nc, options.nms);
+    b.output(NMS_OUTPUTS.indices, selected.indices);
+    b.output(NMS_OUTPUTS.count, selected.count);
+  }
   return b.build({ model: `yolov8${scaleName}`, task: 'detect', scale: scaleName, nc, names, strides, imgsz: [imgsz[0], imgsz[1]] });
 }

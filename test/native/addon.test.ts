@@ -2,7 +2,8 @@
  * The native addon's boundary without a GPU: capabilities() says what is missing, building or
  * loading a CUDA engine is a typed error (no crash), and graphs the addon cannot take are typed
  * errors naming the layer. Also the recording of kinds yolov8n does not use (MatMul, Q/DQ, pooling,
- * resize). Needs `npm run build:native` first; a missing addon fails these tests.
+ * resize, NMS), and the CUDA engine's refusal of NMS. Needs `npm run build:native` first; a missing
+ * addon fails these tests.
  */
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, NetdefError } from '../../common/errors.js';
 import { type HostTensor, hostTensor } from '../../common/host-tensor.js';
 import type { Graph } from '../../dsl/ir/graph.js';
+import type { NmsNode } from '../../dsl/ir/node.js';
 import { paramRef } from '../../dsl/ir/param.js';
 import type { NativeAddon, NativeGraph } from '../../engine/native/addon-types.js';
 import { loadNativeAddon, nativeAddonPath, nativeAvailability, toNativeGraph } from '../../engine/native/load.js';
@@ -19,6 +21,19 @@ import { GraphAssembler, randomTensor, rng } from '../onnx/helpers.js';
 
 const rand = rng(5);
 const conv = { outChannels: 4, kernel: [1, 1], stride: [1, 1], padding: [0, 0, 0, 0], dilation: [1, 1], groups: 1, bias: null, fold: null, activation: 'silu' } as const;
+
+const nmsFields = { boxCoding: 'corners', maxOutputBoxesPerClass: 5, iouThreshold: 0.45, scoreThreshold: 0.3, topK: 1000 } as const;
+
+/** boxes[batch,6,4], scores[batch,6,3] (float16) -> NMS -> selected, count; `change` edits the NMS node as plain JS. */
+function nmsGraph(change: (node: NmsNode) => object = (n) => n): Graph {
+  const g = new GraphAssembler();
+  const boxes = g.input('boxes', 'float16', ['batch', 6, 4]);
+  const scores = g.input('scores', 'float16', ['batch', 6, 3]);
+  const node = g.add('NMS', '/nms', nmsFields, [boxes, scores]);
+  g.output('selected', node.outputs[0]!);
+  g.output('count', node.outputs[1]!);
+  return { ...g.graph('nms'), nodes: g.nodes.map((n) => (n === node ? change(node) as NmsNode : n)) };
+}
 
 /** images[batch,2,4,4] -> conv 1x1 (+silu) -> output0 */
 function convGraph(weight = paramRef('w', [4, 2, 1, 1], 'conv.weight')): Graph {
@@ -110,6 +125,27 @@ describe('native addon', () => {
     ]);
   });
 
+  it('records NMS with corner-pair boxes in float16: one addNMS call, int32 indices with a data-dependent row count', () => {
+    expect(addon.recordReplay(toNativeGraph(nmsGraph(), new Map()))).toEqual([
+      'addInput boxes -> float16[-1,6,4]',
+      'addInput scores -> float16[-1,6,3]',
+      'addNMS /nms in=boxes,scores box=corner_pairs max_per_class=5 iou=0.45 score=0.3 top_k=1000 -> int32[-1,3], int32[]',
+      'markOutput selected in=/nms_output_0 -> int32[-1,3]',
+      'markOutput count in=/nms_output_1 -> int32[]',
+    ]);
+  });
+
+  // The raw addon, so the refusal comes from the replay into the CUDA engine's network, which runs
+  // before any device is touched (the wrapper would first check for a CUDA device). An addon built
+  // without the engine has no such network to ask.
+  it.runIf(loadCaps()?.cudaEngine !== false)('has the CUDA engine refuse NMS with ERR_INVALID_ARGUMENT naming the layer and saying what to use instead', async () => {
+    const raw = createRequire(import.meta.url)(nativeAddonPath()) as NativeAddon;
+    const e = await raw.buildCudaEngine(toNativeGraph(nmsGraph(), new Map()), { batch: { min: 1, opt: 1, max: 1 } }).then(() => null, (err: unknown) => err);
+    expect(e).toBeInstanceOf(Error);
+    expect((e as { code: string }).code).toBe(ErrorCode.InvalidArgument);
+    expect((e as Error).message).toMatch(/^NMS layer '\/nms': the CUDA engine does not implement NMS: .*host \(vision\/nms\.ts.*TensorRT backend/);
+  });
+
   describe('refuses graphs it cannot take, with ERR_INVALID_ARGUMENT naming the layer', () => {
     const cases: [string, () => NativeGraph, RegExp][] = [
       ['an unknown kind', () => ({ name: 'g', params: {}, nodes: [{ kind: 'Frobnicate', name: '/f', inputs: [], outputs: [] } as never] }),
@@ -138,6 +174,25 @@ describe('native addon', () => {
         return toNativeGraph(g.graph(), p);
       }, /^BatchNorm layer '\/bn': fold batch norms before replay/],
       ['something that is not a graph', () => null as never, /^graph: expected an object$/],
+      ['NMS with an unknown box coding', () => toNativeGraph(nmsGraph((n) => ({ ...n, boxCoding: 'xyxy' })), new Map()),
+        /^NMS layer '\/nms': unknown boxCoding 'xyxy' \(corners or centerSizes\)$/],
+      ['NMS with a topK beyond TensorRT\'s limit', () => toNativeGraph(nmsGraph((n) => ({ ...n, topK: 5001 })), new Map()),
+        /^NMS layer '\/nms': 'topK' must be an integer in \[1, 5000\]/],
+      ['NMS with an IoU threshold above 1', () => toNativeGraph(nmsGraph((n) => ({ ...n, iouThreshold: 1.5 })), new Map()),
+        /^NMS layer '\/nms': 'iouThreshold' must be in \[0, 1\]$/],
+      ['NMS with no boxes per class', () => toNativeGraph(nmsGraph((n) => ({ ...n, maxOutputBoxesPerClass: 0 })), new Map()),
+        /^NMS layer '\/nms': 'maxOutputBoxesPerClass' must be an integer in \[1, 2147483647\]/],
+      ['NMS with one output', () => toNativeGraph(nmsGraph((n) => ({ ...n, outputs: n.outputs.slice(0, 1) })), new Map()),
+        /^NMS layer '\/nms': must have 2 output\(s\), found 1$/],
+      ['NMS with int64 indices', () => toNativeGraph(nmsGraph((n) => ({ ...n, outputs: [{ ...n.outputs[0]!, type: { ...n.outputs[0]!.type, dtype: 'int64' } }, n.outputs[1]] })), new Map()),
+        /^NMS layer '\/nms': outputs must be int32 \[selected, 3\] and int32 \[\], found int64\[-1,3\] and int32\[\]$/],
+      ['NMS reading scores in ONNX\'s [batch, classes, boxes] layout', () => {
+        const g = new GraphAssembler();
+        const boxes = g.input('boxes', 'float32', ['batch', 6, 4]);
+        const scores = g.input('scores', 'float32', ['batch', 3, 6]);
+        const valid = nmsGraph().nodes.find((n) => n.kind === 'NMS')!;
+        return toNativeGraph({ name: 'g', meta: { model: 'g' }, nodes: [...g.nodes, { ...valid, inputs: [boxes.name, scores.name] }] }, new Map());
+      }, /^NMS layer '\/nms': boxes \[-1,6,4\] and scores \[-1,3,6\] must agree on \[batch, boxes\]$/],
     ];
     for (const [what, graph, message] of cases) {
       it(what, () => {

@@ -1,7 +1,7 @@
 /**
  * The C++ replay of yolov8n (official weights, policy "*:fp16,/model.22/:fp32") into the addon's
  * recording network: the calls a TensorRT-shaped network receives, with layer names, tensor types,
- * casts and weight names. Needs the addon: `npm run build:native` first (CI builds it); without it
+ * casts and weight names; and of yolov8n with NMS in the graph (models/yolov8/nms.ts). Needs the addon: `npm run build:native` first (CI builds it); without it
  * these tests fail with that instruction, they never skip.
  *
  * The replay itself compares every layer's output type with the graph's, so a recording that
@@ -11,7 +11,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parsePolicy } from '../../dsl/precision/policy.js';
 import { loadNativeAddon, toNativeGraph } from '../../engine/native/load.js';
 import { prepareModel } from '../../engine/prepare.js';
+import { NMS_TOPK_LIMIT } from '../../dsl/ir/nodes/nms.js';
+import { NMS_OUTPUTS } from '../../models/yolov8/nms.js';
 import { dataPath } from '../data.js';
+import { yolov8nWithNms } from '../nms-model.js';
 
 /** One recorded call: `<call> <name> [in=a,b] [key=value ...] -> <type>[, <type>]`. */
 interface Call {
@@ -35,7 +38,7 @@ function parse(line: string): Call {
 }
 
 const LAYER_CALLS = new Set(['addConstant', 'addConvolution', 'addActivation', 'addElementWise', 'addConcatenation', 'addSlice', 'addPooling',
-  'addResize', 'addShuffle', 'addSoftmax', 'addMatrixMultiply', 'addCast', 'addQuantize', 'addDequantize']);
+  'addResize', 'addShuffle', 'addSoftmax', 'addMatrixMultiply', 'addCast', 'addQuantize', 'addDequantize', 'addNMS']);
 
 describe('replay of yolov8n under "*:fp16,/model.22/:fp32" into the recording network', () => {
   let lines: string[];
@@ -121,5 +124,53 @@ describe('replay of yolov8n under "*:fp16,/model.22/:fp32" into the recording ne
       made.add(c.call === 'addInput' ? c.name : `${c.name}_output_0`);
     }
     expect(lines.some((l) => /BatchNorm|\.bn\./.test(l))).toBe(false);
+  });
+});
+
+describe('replay of yolov8n with NMS in the graph (same policy) into the recording network', () => {
+  const NMS = '/model.22/nms/NonMaxSuppression';
+  let plain: string[];
+  let lines: string[];
+  let calls: Call[];
+
+  beforeAll(async () => {
+    const addon = loadNativeAddon();
+    const policy = parsePolicy('*:fp16,/model.22/:fp32');
+    const prepared = await prepareModel({ weights: dataPath('weights', 'yolov8n.pt'), policy });
+    plain = addon.recordReplay(toNativeGraph(prepared.graph, prepared.params));
+    const model = await yolov8nWithNms({ iouThreshold: 0.6, scoreThreshold: 0.05, maxPerClass: 100 }, policy);
+    lines = addon.recordReplay(toNativeGraph(model.graph, model.params));
+    calls = lines.map(parse);
+  });
+
+  it('replays the default graph first, call for call, then the NMS tail', () => {
+    expect(lines.slice(0, plain.length)).toEqual(plain);
+    expect(lines.slice(plain.length).map((l) => parse(l).name)).toEqual([
+      '/model.22/nms/Split/slice_0', '/model.22/nms/Split/slice_1', '/model.22/nms/Transpose', '/model.22/nms/Transpose_1',
+      NMS, NMS_OUTPUTS.indices, NMS_OUTPUTS.count,
+    ]);
+  });
+
+  it('transposes boxes and scores to INMSLayer\'s [batch, anchors, 4] and [batch, anchors, 80], in fp32 as the policy says for /model.22/', () => {
+    const byName = new Map(calls.map((c) => [c.name, c]));
+    expect(byName.get('/model.22/nms/Transpose')).toMatchObject({ call: 'addShuffle', args: { perm: '0,2,1' }, out: 'float32[-1,8400,4]' });
+    expect(byName.get('/model.22/nms/Transpose_1')).toMatchObject({ call: 'addShuffle', args: { perm: '0,2,1' }, out: 'float32[-1,8400,80]' });
+  });
+
+  it('records one addNMS call with its settings, int32 [-1, 3] indices and an int32 count', () => {
+    const nms = calls.filter((c) => c.call === 'addNMS');
+    expect(nms).toEqual([{
+      call: 'addNMS', name: NMS, inputs: ['/model.22/nms/Transpose_output_0', '/model.22/nms/Transpose_1_output_0'],
+      args: { box: 'center_sizes', max_per_class: '100', iou: '0.6', score: '0.05', top_k: String(NMS_TOPK_LIMIT) },
+      out: 'int32[-1,3], int32[]',
+    }]);
+  });
+
+  it('marks output0, the indices and their count as outputs', () => {
+    expect(lines.filter((l) => l.startsWith('markOutput '))).toEqual([
+      'markOutput output0 in=/model.22/Concat_5_output_0 -> float32[-1,84,8400]',
+      `markOutput ${NMS_OUTPUTS.indices} in=${NMS}_output_0 -> int32[-1,3]`,
+      `markOutput ${NMS_OUTPUTS.count} in=${NMS}_output_1 -> int32[]`,
+    ]);
   });
 });

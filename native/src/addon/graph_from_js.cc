@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "../common/error.h"
 #include "js_values.h"
@@ -13,6 +14,8 @@ namespace netdef::addon {
 namespace {
 
 constexpr int64_t kMaxElements = int64_t{1} << 40;
+constexpr size_t kNmsInputs = 2;   // boxes, scores
+constexpr size_t kNmsOutputs = 2;  // selected indices, their count
 
 std::string shapeText(const std::vector<int64_t>& shape) {
   std::string s = "[";
@@ -40,11 +43,15 @@ class Converter {
     for (uint32_t i = 0; i < outputs.Length(); ++i) {
       FieldReader o(outputs.Get(i), f.where() + " output " + std::to_string(i));
       FieldReader t = o.child("type");
-      n.outputs.push_back(ir::Value{o.string("name"), ir::TensorType{parseDType(t.string("dtype"), f.where()), shape(t, "shape")}});
+      const bool selectedRows = n.kind == "NMS" && i == 0;
+      n.outputs.push_back(ir::Value{o.string("name"), ir::TensorType{parseDType(t.string("dtype"), f.where()), shape(t, "shape", selectedRows)}});
     }
     auto kind = kKinds.find(n.kind);
     if (kind == kKinds.end()) f.fail("unknown node kind '" + n.kind + "'");
-    if (n.kind != "Split" && n.outputs.size() != 1) f.fail("must have one output, found " + std::to_string(n.outputs.size()));
+    const size_t outputCount = n.kind == "NMS" ? kNmsOutputs : 1;
+    if (n.kind != "Split" && n.outputs.size() != outputCount) {
+      f.fail("must have " + std::to_string(outputCount) + " output(s), found " + std::to_string(n.outputs.size()));
+    }
     n.data = (this->*kind->second)(f, n);
     return n;
   }
@@ -53,7 +60,10 @@ class Converter {
   using KindFn = ir::NodeData (Converter::*)(const FieldReader&, const ir::Node&);
   static const std::unordered_map<std::string, KindFn> kKinds;
 
-  std::vector<int64_t> shape(const FieldReader& f, const char* key) {
+  // `selectedRows`: the shape of NMS's selected indices, whose first dimension is a symbol of its own
+  // for the data-dependent row count (selectedCountDim in TypeScript); that symbol is
+  // ir::kDataDependent wherever it appears and is not the batch.
+  std::vector<int64_t> shape(const FieldReader& f, const char* key, bool selectedRows = false) {
     Napi::Array dims = f.array(key);
     std::vector<int64_t> out;
     for (uint32_t i = 0; i < dims.Length(); ++i) {
@@ -63,6 +73,11 @@ class Converter {
         continue;
       }
       std::string s = d.As<Napi::String>().Utf8Value();
+      if (selectedRows && i == 0) dataDependent_.insert(s);
+      if (dataDependent_.count(s) > 0) {
+        out.push_back(ir::kDataDependent);
+        continue;
+      }
       if (symbol_.empty()) symbol_ = s;
       if (s != symbol_) f.fail("symbolic dimension '" + s + "' besides '" + symbol_ + "': the native backends support one (the batch)");
       out.push_back(ir::kBatch);
@@ -222,10 +237,33 @@ class Converter {
     return ir::DequantizeNode{scales(f), qAxis(f, n), parseDType(f.string("to"), f.where())};
   }
 
+  // Boxes, scores -> selected indices int32 [kDataDependent, 3], count int32 []; the attributes in
+  // the ranges dsl/ir/nodes/nms.ts checks. The inputs' shapes are the network's to check (addNMS).
+  ir::NodeData nms(const FieldReader& f, const ir::Node& n) {
+    static const std::unordered_map<std::string, ir::BoxCoding> kCodings = {
+        {"corners", ir::BoxCoding::Corners}, {"centerSizes", ir::BoxCoding::CenterSizes}};
+    const std::string coding = f.string("boxCoding");
+    auto it = kCodings.find(coding);
+    if (it == kCodings.end()) f.fail("unknown boxCoding '" + coding + "' (corners or centerSizes)");
+    if (n.inputs.size() != kNmsInputs) f.fail("expects " + std::to_string(kNmsInputs) + " inputs (boxes, scores), found " + std::to_string(n.inputs.size()));
+    const ir::TensorType& indices = n.outputs[0].type;
+    const ir::TensorType& count = n.outputs[1].type;
+    const std::vector<int64_t> selected{ir::kDataDependent, ir::kNmsIndexFields};
+    if (indices.dtype != ir::DType::Int32 || indices.shape != selected || count.dtype != ir::DType::Int32 || !count.shape.empty()) {
+      f.fail("outputs must be int32 [selected, 3] and int32 [], found " + std::string(ir::dtypeName(indices.dtype)) + shapeText(indices.shape) +
+             " and " + ir::dtypeName(count.dtype) + shapeText(count.shape));
+    }
+    const double iou = f.number("iouThreshold");
+    if (iou < 0 || iou > 1) f.fail("'iouThreshold' must be in [0, 1]");
+    return ir::NmsNode{it->second, static_cast<int32_t>(f.integer("maxOutputBoxesPerClass", 1, INT32_MAX)), static_cast<float>(iou),
+                       static_cast<float>(f.number("scoreThreshold")), static_cast<int32_t>(f.integer("topK", 1, ir::kNmsTopKLimit))};
+  }
+
   Napi::Object params_;
   ParamMemory memory_;
   OwnedGraph& out_;
   std::string symbol_;
+  std::unordered_set<std::string> dataDependent_;
   std::unordered_map<std::string, ir::Param> params_cache_;
 };
 
@@ -235,7 +273,7 @@ const std::unordered_map<std::string, Converter::KindFn> Converter::kKinds = {
     {"ElementWise", &Converter::elementWise}, {"Concat", &Converter::concat},       {"Split", &Converter::split},
     {"Pooling", &Converter::pooling},       {"Resize", &Converter::resize},         {"Shuffle", &Converter::shuffle},
     {"Softmax", &Converter::softmax},       {"MatMul", &Converter::matMul},         {"Cast", &Converter::cast},
-    {"Quantize", &Converter::quantize},     {"Dequantize", &Converter::dequantize},
+    {"Quantize", &Converter::quantize},     {"Dequantize", &Converter::dequantize}, {"NMS", &Converter::nms},
 };
 
 }  // namespace

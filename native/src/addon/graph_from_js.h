@@ -4,7 +4,8 @@
 // parameter 'model.0.conv.weight' is missing (not in graph.params and no init)".
 //
 // Conversions beyond a field-by-field copy:
-//   - a string dimension ('batch') is ir::kBatch; the graph may use one symbol only;
+//   - a string dimension ('batch') is ir::kBatch; the graph may use one symbol only, besides the
+//     symbol each NMS layer has for its data-dependent row count, which is ir::kDataDependent;
 //   - Shuffle.reshape (which may hold 'batch' and -1) is taken from the node's output type (undoing
 //     the permutation when there is one), so the C++ side never resolves a -1;
 //   - negative axes (Concat, Split, Softmax, Quantize) are normalised against the output rank;

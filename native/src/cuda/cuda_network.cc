@@ -324,6 +324,12 @@ ILayer* CudaNetwork::addDequantize(ITensor& input, ITensor& scale, int axis, DTy
   return record(a, {&x, &s}, {x.dims_.d}, to);
 }
 
+ILayer* CudaNetwork::addNMS(ITensor&, ITensor&, const NmsParams&) {
+  throw Error(kErrInvalidArgument,
+              "the CUDA engine does not implement NMS: build the graph without it and run NMS on the host (vision/nms.ts, as "
+              "detect does), or use the TensorRT backend (INMSLayer)");
+}
+
 void CudaNetwork::markOutput(ITensor& tensor, const std::string& name) {
   Tensor& t = own(tensor, "output");
   if (program_.tensors[t.id_].constant >= 0) invalid(name, "a constant cannot be a network output");

@@ -36,6 +36,8 @@ class CudaNetwork final : public INetwork {
   ILayer* addCast(ITensor& input, DType to) override;
   ILayer* addQuantize(ITensor& input, ITensor& scale, int axis, DType to) override;
   ILayer* addDequantize(ITensor& input, ITensor& scale, int axis, DType to) override;
+  // Not implemented: always ERR_INVALID_ARGUMENT saying to run NMS on the host or use TensorRT.
+  ILayer* addNMS(ITensor& boxes, ITensor& scores, const NmsParams& params) override;
   void markOutput(ITensor& tensor, const std::string& name) override;
 
   // The recorded program (the network is empty afterwards). Throws when nothing is marked as output.

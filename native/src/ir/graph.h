@@ -18,8 +18,11 @@ enum class DType { Float32, Float16, Int8, Int32, Int64, UInt8, Bool };
 size_t bytesOf(DType t);
 const char* dtypeName(DType t);  // "float32", "float16", ... as in TypeScript
 
-// A dimension is fixed (>= 0) or the symbolic batch (kBatch).
+// A dimension is fixed (>= 0), the symbolic batch (kBatch), or a size the data decides
+// (kDataDependent: the row count of NMS's selected indices). Both are -1, as TensorRT writes every
+// dimension it does not know while the network is defined.
 constexpr int64_t kBatch = -1;
+constexpr int64_t kDataDependent = -1;
 
 struct TensorType {
   DType dtype;
@@ -44,6 +47,13 @@ struct Param {
 enum class Activation { Silu, Sigmoid, Relu };
 enum class ElementWiseOp { Add, Sub, Mul, Div, Max, Min };
 enum class PoolingOp { Max, Average };
+enum class BoxCoding { Corners, CenterSizes };  // (x1, y1, x2, y2); (x_center, y_center, width, height)
+
+// NMS as TensorRT's INMSLayer (dsl/ir/nodes/nms.ts): boxes [B, N, kNmsBoxValues], scores [B, N, C]
+// -> selected indices int32 [kDataDependent, kNmsIndexFields] (batch, class, box), count int32 [].
+constexpr int64_t kNmsBoxValues = 4;
+constexpr int64_t kNmsIndexFields = 3;
+constexpr int64_t kNmsTopKLimit = 5000;  // NMS_TOPK_LIMIT: INMSLayer::setTopKBoxLimit's maximum
 
 struct InputNode {};
 struct OutputNode {};
@@ -70,10 +80,17 @@ struct MatMulNode {};
 struct CastNode { DType to; };
 struct QuantizeNode { std::vector<float> scales; std::optional<int64_t> axis; };
 struct DequantizeNode { std::vector<float> scales; std::optional<int64_t> axis; DType to; };
+struct NmsNode {
+  BoxCoding boxCoding;
+  int32_t maxOutputBoxesPerClass;
+  float iouThreshold;
+  float scoreThreshold;
+  int32_t topK;
+};
 
 using NodeData = std::variant<InputNode, OutputNode, ConstantNode, ConvolutionNode, BatchNormNode, ActivationNode,
                               ElementWiseNode, ConcatNode, SplitNode, PoolingNode, ResizeNode, ShuffleNode, SoftmaxNode,
-                              MatMulNode, CastNode, QuantizeNode, DequantizeNode>;
+                              MatMulNode, CastNode, QuantizeNode, DequantizeNode, NmsNode>;
 
 struct Node {
   std::string kind;  // the TypeScript kind, for messages

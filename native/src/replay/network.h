@@ -1,6 +1,6 @@
 // The network-definition interface the replay calls, shaped after TensorRT's INetworkDefinition
 // (addInput, addConvolution, addActivation, addElementWise, addConcatenation, addSlice, addPooling,
-// addResize, addShuffle, addSoftmax, addMatrixMultiply, addCast, addQuantize, addDequantize,
+// addResize, addShuffle, addSoftmax, addMatrixMultiply, addCast, addQuantize, addDequantize, addNMS,
 // addConstant, markOutput, layer names). Implemented by the CUDA engine's builder, the TensorRT
 // adapter, and a recording double for tests. All methods report failure by throwing
 // netdef::Error (never abort); tensors and layers are owned by the network.
@@ -16,7 +16,8 @@ namespace netdef {
 
 using ir::DType;
 
-// Dimensions as TensorRT has them: -1 for the dynamic batch.
+// Dimensions as TensorRT has them: -1 for the dynamic batch, and for a size the data decides (the
+// rows of NMS's selected indices).
 struct Dims {
   std::vector<int64_t> d;
 };
@@ -59,6 +60,18 @@ struct ConvolutionParams {
   int64_t groups;
 };
 
+enum class BoxFormat { CornerPairs, CenterSizes };  // TensorRT's BoundingBoxFormat
+
+// INMSLayer's settings and scalar inputs (TensorRT takes the three scalars as 0-D tensors; a network
+// that needs them as tensors makes the constants itself).
+struct NmsParams {
+  BoxFormat format;
+  int32_t maxOutputBoxesPerClass;
+  float iouThreshold;
+  float scoreThreshold;
+  int32_t topKBoxLimit;
+};
+
 struct PoolingParams {
   int64_t window[2];
   int64_t stride[2];
@@ -90,6 +103,9 @@ class INetwork {
   // scale: a constant's output (per-tensor: one element; per-channel: one per channel along axis).
   virtual ILayer* addQuantize(ITensor& input, ITensor& scale, int axis, DType to) = 0;
   virtual ILayer* addDequantize(ITensor& input, ITensor& scale, int axis, DType to) = 0;
+  // Boxes [B, N, 4] and scores [B, N, C] of one float dtype -> output 0: selected indices int32
+  // [-1, 3] (batch, class, box), output 1: their count, int32 [].
+  virtual ILayer* addNMS(ITensor& boxes, ITensor& scores, const NmsParams& params) = 0;
   virtual void markOutput(ITensor& tensor, const std::string& name) = 0;
 };
 

@@ -3,6 +3,9 @@
 // with shape_rules.h and appends one Call, rendered to text by lines().
 #include "recording_network.h"
 
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
 #include <utility>
 
 #include "../common/error.h"
@@ -71,6 +74,16 @@ std::string weightsText(const Weights& w, const Dims& shape) {
   return (w.name.empty() ? std::string("(unnamed)") : w.name) + ":" + formatType(w.type, shape);
 }
 
+// The shortest decimal text that reads back as the same float (0.7f prints as "0.7").
+std::string shortest(float v) {
+  char text[32];
+  for (int digits = 1; digits <= std::numeric_limits<float>::max_digits10; ++digits) {
+    std::snprintf(text, sizeof text, "%.*g", digits, static_cast<double>(v));
+    if (std::strtof(text, nullptr) == v) break;
+  }
+  return text;
+}
+
 const char* activationName(ActivationType t) {
   switch (t) {
     case ActivationType::Sigmoid: return "sigmoid";
@@ -97,7 +110,7 @@ const char* elementWiseName(ElementWiseOperation op) {
 RecordingNetwork::RecordingNetwork() = default;
 RecordingNetwork::~RecordingNetwork() = default;
 
-ILayer* RecordingNetwork::record(const std::string& op, std::vector<ITensor*> inputs, std::string args, DType type, const Dims& dims) {
+ILayer* RecordingNetwork::record(const std::string& op, std::vector<ITensor*> inputs, std::string args, const std::vector<Output>& outputs) {
   Call call{op, nullptr, {}, {}, std::move(args), {}};
   for (ITensor* t : inputs) {
     auto* own = dynamic_cast<Tensor*>(t);
@@ -105,10 +118,12 @@ ILayer* RecordingNetwork::record(const std::string& op, std::vector<ITensor*> in
     call.inputs.push_back(own);
   }
   auto layer = std::make_unique<Layer>("(layer " + std::to_string(layers_.size()) + ")");
-  tensors_.push_back(std::make_unique<Tensor>(layer->name_ + "_output_0", type, dims));
-  layer->outputs_.push_back(tensors_.back().get());
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    tensors_.push_back(std::make_unique<Tensor>(layer->name_ + "_output_" + std::to_string(i), outputs[i].type, outputs[i].dims));
+    layer->outputs_.push_back(tensors_.back().get());
+    call.outputs.push_back(tensors_.back().get());
+  }
   call.layer = layer.get();
-  call.outputs.push_back(tensors_.back().get());
   layers_.push_back(std::move(layer));
   calls_.push_back(std::move(call));
   return layers_.back().get();
@@ -225,6 +240,15 @@ ILayer* RecordingNetwork::addDequantize(ITensor& input, ITensor& scale, int axis
   if (scale.dims().d.size() == 1) normalizeAxis(axis, input.dims().d.size());
   std::string args = (scale.dims().d.empty() ? std::string() : "axis=" + std::to_string(axis) + " ") + "to=" + ir::dtypeName(to);
   return record("addDequantize", {&input, &scale}, args, to, input.dims());
+}
+
+ILayer* RecordingNetwork::addNMS(ITensor& boxes, ITensor& scores, const NmsParams& p) {
+  if (!isFloat(boxes.type()) || scores.type() != boxes.type()) invalid("addNMS: boxes and scores must share a float dtype");
+  std::vector<Dims> out = nmsDims(boxes.dims(), scores.dims(), p);
+  std::string args = std::string("box=") + (p.format == BoxFormat::CornerPairs ? "corner_pairs" : "center_sizes") +
+                     " max_per_class=" + std::to_string(p.maxOutputBoxesPerClass) + " iou=" + shortest(p.iouThreshold) +
+                     " score=" + shortest(p.scoreThreshold) + " top_k=" + std::to_string(p.topKBoxLimit);
+  return record("addNMS", {&boxes, &scores}, args, {Output{DType::Int32, out[0]}, Output{DType::Int32, out[1]}});
 }
 
 void RecordingNetwork::markOutput(ITensor& tensor, const std::string& name) {

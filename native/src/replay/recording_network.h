@@ -12,10 +12,13 @@
 //   addConvolution /model.0/conv/Conv in=images/Cast_float16_output_0 out=16 k=3x3 s=2x2 d=1x1 p=1,1,1,1 g=1
 //       w=model.0.conv.weight:float16[16,3,3,3] b=model.0.conv.bias:float16[16] -> float16[-1,16,320,320]
 //   markOutput output0 in=/model.22/Concat_5_output_0 -> float32[-1,84,8400]
+//   addNMS /model.22/nms/NonMaxSuppression in=/model.22/nms/Transpose_output_0,/model.22/nms/Transpose_1_output_0
+//       box=center_sizes max_per_class=300 iou=0.7 score=0.25 top_k=5000 -> int32[-1,3], int32[]
 #pragma once
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "network.h"
@@ -43,6 +46,7 @@ class RecordingNetwork final : public INetwork {
   ILayer* addCast(ITensor& input, DType to) override;
   ILayer* addQuantize(ITensor& input, ITensor& scale, int axis, DType to) override;
   ILayer* addDequantize(ITensor& input, ITensor& scale, int axis, DType to) override;
+  ILayer* addNMS(ITensor& boxes, ITensor& scores, const NmsParams& params) override;
   void markOutput(ITensor& tensor, const std::string& name) override;
 
   // The calls so far, one line each, in order.
@@ -52,7 +56,14 @@ class RecordingNetwork final : public INetwork {
   class Tensor;
   class Layer;
   struct Call;
-  ILayer* record(const std::string& op, std::vector<ITensor*> inputs, std::string args, DType type, const Dims& dims);
+  struct Output {
+    DType type;
+    Dims dims;
+  };
+  ILayer* record(const std::string& op, std::vector<ITensor*> inputs, std::string args, const std::vector<Output>& outputs);
+  ILayer* record(const std::string& op, std::vector<ITensor*> inputs, std::string args, DType type, const Dims& dims) {
+    return record(op, std::move(inputs), std::move(args), {Output{type, dims}});
+  }
 
   std::vector<std::unique_ptr<Tensor>> tensors_;
   std::vector<std::unique_ptr<Layer>> layers_;

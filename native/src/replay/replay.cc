@@ -37,6 +37,14 @@ ElementWiseOperation elementWiseOf(ir::ElementWiseOp op) {
   throw Error(kErrInvalidArgument, "unknown element-wise operation");
 }
 
+BoxFormat boxFormatOf(ir::BoxCoding c) {
+  switch (c) {
+    case ir::BoxCoding::Corners: return BoxFormat::CornerPairs;
+    case ir::BoxCoding::CenterSizes: return BoxFormat::CenterSizes;
+  }
+  throw Error(kErrInvalidArgument, "unknown box coding");
+}
+
 Weights weightsOf(const ir::Param& p) {
   return Weights{p.name, p.dtype, p.data, static_cast<int64_t>(p.bytes / ir::bytesOf(p.dtype))};
 }
@@ -149,6 +157,11 @@ class Importer {
   void operator()(const ir::DequantizeNode& n) {
     ITensor& scale = scales(n.scales, n.axis);
     finish(net_.addDequantize(in(0), scale, static_cast<int>(n.axis.value_or(0)), n.to));
+  }
+
+  void operator()(const ir::NmsNode& n) {
+    NmsParams p{boxFormatOf(n.boxCoding), n.maxOutputBoxesPerClass, n.iouThreshold, n.scoreThreshold, n.topK};
+    finish(net_.addNMS(in(0), in(1), p));
   }
 
  private:

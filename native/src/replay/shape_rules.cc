@@ -142,4 +142,19 @@ Dims matMulDims(const Dims& a, const Dims& b) {
   return lead;
 }
 
+std::vector<Dims> nmsDims(const Dims& boxes, const Dims& scores, const NmsParams& p) {
+  const size_t rank = 3;
+  if (boxes.d.size() != rank || scores.d.size() != rank || boxes.d[2] != ir::kNmsBoxValues) {
+    invalid("NMS takes boxes [batch, boxes, 4] and scores [batch, boxes, classes], found " + formatDims(boxes) + " and " + formatDims(scores));
+  }
+  if (boxes.d[0] != scores.d[0] || boxes.d[1] != scores.d[1]) {
+    invalid("boxes " + formatDims(boxes) + " and scores " + formatDims(scores) + " must agree on [batch, boxes]");
+  }
+  if (p.maxOutputBoxesPerClass < 1) invalid("maxOutputBoxesPerClass must be at least 1");
+  if (!(p.iouThreshold >= 0 && p.iouThreshold <= 1)) invalid("the IoU threshold must be in [0, 1]");
+  if (!std::isfinite(p.scoreThreshold)) invalid("the score threshold must be finite");
+  if (p.topKBoxLimit < 1 || p.topKBoxLimit > ir::kNmsTopKLimit) invalid("the TopK box limit must be in [1, " + std::to_string(ir::kNmsTopKLimit) + "]");
+  return {Dims{{ir::kDataDependent, ir::kNmsIndexFields}}, Dims{}};
+}
+
 }  // namespace netdef

@@ -38,6 +38,10 @@ Dims resizeDims(const Dims& input, const std::vector<float>& scales);
 // [..., m, k] x [..., k, n] -> [..., m, n], leading axes broadcast.
 Dims matMulDims(const Dims& a, const Dims& b);
 
+// INMSLayer: boxes [B, N, 4] and scores [B, N, C] -> {selected indices [-1, 3], their count []};
+// also checks the settings (thresholds, counts, TopK limit) as dsl/ir/nodes/nms.ts does.
+std::vector<Dims> nmsDims(const Dims& boxes, const Dims& scores, const NmsParams& params);
+
 // Normalises an axis against a rank (negative counts from the end).
 int normalizeAxis(int axis, size_t rank);
 

@@ -14,6 +14,10 @@ namespace {
 
 [[noreturn]] void invalid(const std::string& message) { throw Error(kErrInvalidArgument, message); }
 
+// INMSLayer's optional inputs, by index (NvInfer.h, INMSLayer::setInput).
+constexpr int32_t kNmsIouThresholdInput = 3;
+constexpr int32_t kNmsScoreThresholdInput = 4;
+
 bool isFloat(DType t) { return t == DType::Float32 || t == DType::Float16; }
 
 nvinfer1::Dims dims2(const int64_t (&v)[2]) {
@@ -220,6 +224,15 @@ void TrtNetwork::nameWeights(const nvinfer1::Weights& weights, const std::string
   if (!network_->setWeightsName(weights, name.c_str())) {
     throw Error(kErrBackend, std::string(call) + ": setWeightsName('" + name + "') failed: " + logger_.lastError());
   }
+}
+
+nvinfer1::ITensor& TrtNetwork::scalarConstant(std::vector<Part>& parts, const std::string& suffix, nvinfer1::DataType type, const void* value,
+                                              size_t bytes) {
+  const int64_t one = 1;
+  nvinfer1::Weights w = keepBytes(type, value, bytes, one);
+  nvinfer1::ILayer* layer = check(network_->addConstant(toTrt(Dims{}), w), "addConstant");
+  parts.push_back(Part{layer, suffix});
+  return *layer->getOutput(0);
 }
 
 nvinfer1::ITensor& TrtNetwork::shapeConstant(std::vector<Part>& parts, const std::string& suffix, const std::vector<int64_t>& values) {
@@ -447,6 +460,32 @@ ILayer* TrtNetwork::addDequantize(ITensor& input, ITensor& scale, int axis, DTyp
   auto* dq = static_cast<nvinfer1::IDequantizeLayer*>(check(network_->addDequantize(x.trt(), s.trt(), toTrt(to)), "addDequantize"));
   if (s.dims().d.size() == 1) dq->setAxis(normalizeAxis(axis, x.dims().d.size()));
   return finish("addDequantize", {{dq, ""}}, {x.dims()});
+}
+
+ILayer* TrtNetwork::addNMS(ITensor& boxesIn, ITensor& scoresIn, const NmsParams& p) {
+  Tensor& boxes = own(boxesIn, "addNMS");
+  Tensor& scores = own(scoresIn, "addNMS");
+  if (!isFloat(boxes.type()) || scores.type() != boxes.type()) invalid("addNMS: boxes and scores must share a float dtype");
+  std::vector<Dims> out = nmsDims(boxes.dims(), scores.dims(), p);
+  std::vector<Part> parts;
+  nvinfer1::ITensor& maxPerClass = scalarConstant(parts, "/max_output_boxes_per_class", nvinfer1::DataType::kINT32, &p.maxOutputBoxesPerClass,
+                                                  sizeof p.maxOutputBoxesPerClass);
+  nvinfer1::ITensor& iou = scalarConstant(parts, "/iou_threshold", nvinfer1::DataType::kFLOAT, &p.iouThreshold, sizeof p.iouThreshold);
+  nvinfer1::ITensor& score = scalarConstant(parts, "/score_threshold", nvinfer1::DataType::kFLOAT, &p.scoreThreshold, sizeof p.scoreThreshold);
+#if NV_TENSORRT_MAJOR > 10 || (NV_TENSORRT_MAJOR == 10 && NV_TENSORRT_MINOR >= 14)
+  // 10.14 deprecated the three-argument overload in favour of one naming the indices' type.
+  nvinfer1::INMSLayer* nms = network_->addNMS(boxes.trt(), scores.trt(), maxPerClass, nvinfer1::DataType::kINT32);
+#else
+  nvinfer1::INMSLayer* nms = network_->addNMS(boxes.trt(), scores.trt(), maxPerClass);  // int32 indices
+#endif
+  check(nms, "addNMS");
+  nms->setInput(kNmsIouThresholdInput, iou);
+  nms->setInput(kNmsScoreThresholdInput, score);
+  nms->setBoundingBoxFormat(p.format == BoxFormat::CornerPairs ? nvinfer1::BoundingBoxFormat::kCORNER_PAIRS
+                                                               : nvinfer1::BoundingBoxFormat::kCENTER_SIZES);
+  nms->setTopKBoxLimit(p.topKBoxLimit);
+  parts.push_back(Part{nms, ""});
+  return finish("addNMS", std::move(parts), out);
 }
 
 void TrtNetwork::markOutput(ITensor& tensor, const std::string& name) {

@@ -1,8 +1,8 @@
 // netdef::INetwork implemented with TensorRT: every call of the replay becomes the matching
 // nvinfer1::INetworkDefinition call on a strongly typed network (createNetworkV2 with
 // kSTRONGLY_TYPED on TensorRT 10.x; on 11.x strongly typed is the only mode and the flag is
-// deprecated, so none is passed). One source for 10.x and 11.x: NV_TENSORRT_MAJOR is checked only
-// where the APIs differ, and no enum value is written as a number.
+// deprecated, so none is passed). One source for 10.x and 11.x: the version macros are checked only
+// where the APIs differ (the creation flag; addNMS's overloads), and no enum value is written as a number.
 //
 // Mapping (layer names are set by the replay through ILayer::setName; a call that needs several
 // TensorRT layers names the extra ones "<layer>/<suffix>"):
@@ -17,6 +17,11 @@
 //   addResize       kNEAREST, setScales, setCoordinateTransformation(kASYMMETRIC), setNearestRounding(kFLOOR) (as ONNX Resize with Ultralytics' Upsample)
 //   addSoftmax      setAxes(1 << axis); addConcatenation setAxis; addPooling addPoolingNd
 //   addQuantize / addDequantize  the overload taking the output DataType, setAxis per channel
+//   addNMS          INMSLayer (int32 indices: addNMS with DataType::kINT32 from 10.14, where the
+//                   three-argument overload is deprecated; before, the three-argument one, whose
+//                   indices are int32), setBoundingBoxFormat, setTopKBoxLimit; its scalar inputs are
+//                   0-D constants "<layer>/max_output_boxes_per_class" (int32, input 2),
+//                   "<layer>/iou_threshold" and "<layer>/score_threshold" (float32, setInput 3 and 4)
 //   markOutput      the tensor renamed to the output's name, then markOutput
 // Output tensors are named "<layer>_output_<i>" as the RecordingNetwork names them. Every TensorRT
 // layer also gets the graph layer's name as its metadata (ILayer::setMetadata), which the engine
@@ -73,6 +78,7 @@ class TrtNetwork final : public INetwork {
   ILayer* addCast(ITensor& input, DType to) override;
   ILayer* addQuantize(ITensor& input, ITensor& scale, int axis, DType to) override;
   ILayer* addDequantize(ITensor& input, ITensor& scale, int axis, DType to) override;
+  ILayer* addNMS(ITensor& boxes, ITensor& scores, const NmsParams& params) override;
   void markOutput(ITensor& tensor, const std::string& name) override;
 
   nvinfer1::INetworkDefinition& definition() { return *network_; }
@@ -102,6 +108,8 @@ class TrtNetwork final : public INetwork {
   nvinfer1::Weights keepBytes(nvinfer1::DataType type, const void* data, size_t bytes, int64_t count);
   void nameWeights(const nvinfer1::Weights& weights, const std::string& name, const char* call);
   nvinfer1::ITensor& shapeConstant(std::vector<Part>& parts, const std::string& suffix, const std::vector<int64_t>& values);
+  // A 0-D constant (a scalar input such as NMS's thresholds), appended to `parts` as "<layer><suffix>".
+  nvinfer1::ITensor& scalarConstant(std::vector<Part>& parts, const std::string& suffix, nvinfer1::DataType type, const void* value, size_t bytes);
 
   Logger& logger_;
   std::unique_ptr<nvinfer1::INetworkDefinition> network_;
