@@ -30,6 +30,15 @@ export function positiveInt(values: Values, name: string): number | undefined {
 }
 
 /** `--imgsz 640` or `--imgsz 480,640` (h,w). */
+/** A number in [0, 1] (--conf, --iou). */
+export function unitInterval(values: Values, name: string): number | undefined {
+  const v = str(values, name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!(n >= 0 && n <= 1)) fail(ErrorCode.InvalidArgument, `--${name} must be a number in [0, 1], got '${v}'`);
+  return n;
+}
+
 export function imgsz(values: Values): [number, number] | undefined {
   const v = str(values, 'imgsz');
   if (v === undefined) return undefined;

@@ -33,6 +33,7 @@ const OPTIONS = {
   workspace: { type: 'string' },
   'timing-cache': { type: 'string' },
   'trt-weights': { type: 'string' },
+  nms: { type: 'boolean' },
   engine: { type: 'string' },
   data: { type: 'string' },
   format: { type: 'string' },

@@ -50,6 +50,7 @@ function metadataOf(prepared: PreparedModel, batch: EngineMetadata['batch'], run
     ...(graph.meta.scale ? { scale: graph.meta.scale } : {}),
     policy: prepared.policy,
     weightsDigest: weightsDigest(prepared.params),
+    ...(prepared.nms ? { nms: prepared.nms } : {}),
     ...(runner.weightless ? { weightless: true } : {}),
     ...(refit !== 'any' ? { refit } : {}),
   };
@@ -157,7 +158,9 @@ export class Engine {
     this.#check();
     const store = typeof weights === 'string' ? await loadWeights(weights) : weights;
     const meta = this.metadata;
-    const prepared = prepareFromStore(store, { model: meta.scale ?? meta.model, imgsz: meta.imgsz, ...(meta.policy ? { policy: meta.policy } : {}) });
+    const prepared = prepareFromStore(store, {
+      model: meta.scale ?? meta.model, imgsz: meta.imgsz, ...(meta.policy ? { policy: meta.policy } : {}), ...(meta.nms ? { nms: meta.nms } : {}),
+    });
     const names = [...prepared.params.keys()];
     if (names.length !== meta.weights.length || names.some((n, i) => n !== meta.weights[i]) || (prepared.graph.meta.nc ?? 0) !== meta.names.length) {
       fail(ErrorCode.WeightsMismatch, `weights in '${store.source.path}' describe another graph than this ${meta.model} engine (${prepared.graph.meta.nc} classes, ${names.length} weights; the engine has ${meta.names.length} classes, ${meta.weights.length} weights)`);

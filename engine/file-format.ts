@@ -19,6 +19,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { writeAtomically } from '../common/atomic-file.js';
 import { ErrorCode, NetdefError } from '../common/errors.js';
 import type { PrecisionPolicy } from '../dsl/precision/policy.js';
+import type { Yolov8NmsOptions } from '../models/yolov8/nms.js';
 
 export const ENGINE_MAGIC = 'NETDEFE\0';
 export const ENGINE_FORMAT_VERSION = 1;
@@ -44,6 +45,8 @@ export interface EngineMetadata {
   readonly weightless?: boolean;
   /** What refit accepts when not any weights: only the ones built with ('identical'), or none. */
   readonly refit?: 'identical' | 'none';
+  /** The NMS the graph ends with (so a rebuild for refit makes the same graph). */
+  readonly nms?: Yolov8NmsOptions;
   /** sha256 of the effective parameters the engine holds (weights/digest.ts). */
   readonly weightsDigest?: string;
 }

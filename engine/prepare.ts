@@ -11,6 +11,7 @@ import { applyPrecision } from '../dsl/passes/apply-precision.js';
 import { foldBatchNorm } from '../dsl/passes/fold-batch-norm.js';
 import { FP32_POLICY, type PrecisionPolicy } from '../dsl/precision/policy.js';
 import { buildYolov8 } from '../models/yolov8/model.js';
+import type { Yolov8NmsOptions } from '../models/yolov8/nms.js';
 import { parseScale } from '../models/yolov8/scales.js';
 import { checkWeights, materializeParams } from '../weights/bind.js';
 import { loadWeights } from '../weights/load.js';
@@ -34,6 +35,8 @@ export interface PrepareOptions {
   readonly policy?: PrecisionPolicy;
   /** Seed for random weights. */
   readonly seed?: number;
+  /** NMS inside the graph (models/yolov8/nms.ts; TensorRT's INMSLayer, ONNX NonMaxSuppression). */
+  readonly nms?: Yolov8NmsOptions;
 }
 
 export interface PreparedModel extends PreparedGraph {
@@ -52,6 +55,7 @@ function graphFor(store: WeightStore, options: PrepareOptions): Graph {
   return buildYolov8({
     scale, nc, ...(store.info.names?.length === nc ? { names: store.info.names } : {}),
     ...(options.imgsz ? { imgsz: options.imgsz } : {}), ...(options.batch !== undefined ? { batch: options.batch } : {}),
+    ...(options.nms ? { nms: options.nms } : {}),
   });
 }
 
@@ -64,12 +68,15 @@ export interface PreparedGraph {
   readonly store: WeightStore | null;
   /** The precision policy the graph was typed with. */
   readonly policy: PrecisionPolicy;
+  /** The NMS the graph ends with, if any. */
+  readonly nms?: Yolov8NmsOptions;
 }
 
 /** The typed graph (and the checked weights when a file is given); no parameters materialized. */
 export async function prepareGraph(options: PrepareOptions): Promise<PreparedGraph> {
   const shape = {
     ...(options.imgsz ? { imgsz: options.imgsz } : {}), ...(options.batch !== undefined ? { batch: options.batch } : {}),
+    ...(options.nms ? { nms: options.nms } : {}),
   };
   let store: WeightStore | null = null;
   let source: Graph;
@@ -83,7 +90,7 @@ export async function prepareGraph(options: PrepareOptions): Promise<PreparedGra
   }
   const policy = options.policy ?? FP32_POLICY;
   const graph = verifyGraph(applyPrecision(foldBatchNorm(source), policy));
-  return { source, graph, store, policy };
+  return { source, graph, store, policy, ...(options.nms ? { nms: options.nms } : {}) };
 }
 
 /** The typed graph with its effective parameters (random ones, seeded, without a weights file). */
@@ -99,5 +106,5 @@ export function prepareFromStore(store: WeightStore, options: Omit<PrepareOption
   checkWeights(source, store);
   const policy = options.policy ?? FP32_POLICY;
   const graph = verifyGraph(applyPrecision(foldBatchNorm(source), policy));
-  return { source, graph, store, policy, params: materializeParams(graph, store) };
+  return { source, graph, store, policy, ...(options.nms ? { nms: options.nms } : {}), params: materializeParams(graph, store) };
 }

@@ -4,11 +4,25 @@ import { ErrorCode, fail } from '../../common/errors.js';
 import type { TensorrtOptions } from '../../engine/backend.js';
 import { Engine } from '../../engine/engine.js';
 import { prepareModel } from '../../engine/prepare.js';
-import { batch as batchArg, imgsz, policy, required, str, type Values } from '../args.js';
+import type { Yolov8NmsOptions } from '../../models/yolov8/nms.js';
+import { predictDefaults } from '../../vision/postprocess.js';
+import { batch as batchArg, imgsz, policy, positiveInt, required, str, unitInterval, type Values } from '../args.js';
 import { Progress } from '../progress.js';
 
 export const buildUsage = 'netdef build --weights FILE [--backend cuda|tensorrt|onnxruntime] [--precision-policy P] [--imgsz 640] [--batch N | --batch MIN:OPT:MAX] '
-  + '[--workspace MiB] [--timing-cache FILE] [--trt-weights refittable|fixed|identical|stripped] -o OUT.engine';
+  + '[--workspace MiB] [--timing-cache FILE] [--trt-weights refittable|fixed|identical|stripped] [--nms [--conf 0.25] [--iou 0.7] [--max-det 300]] -o OUT.engine';
+
+/** NMS in the engine (--nms): Ultralytics predict's thresholds unless given; --max-det bounds each class. */
+function nmsOptions(values: Values): Yolov8NmsOptions | undefined {
+  if (values['nms'] !== true) {
+    if (['conf', 'iou', 'max-det'].some((k) => values[k] !== undefined)) fail(ErrorCode.InvalidArgument, '--conf, --iou and --max-det set the in-engine NMS of `build`: add --nms');
+    return undefined;
+  }
+  return {
+    scoreThreshold: unitInterval(values, 'conf') ?? predictDefaults.conf!, iouThreshold: unitInterval(values, 'iou') ?? predictDefaults.iou!,
+    maxPerClass: positiveInt(values, 'max-det') ?? predictDefaults.maxDet!,
+  };
+}
 
 const TRT_WEIGHTS = ['refittable', 'fixed', 'identical', 'stripped'] as const;
 const MIB = 2 ** 20;
@@ -52,8 +66,9 @@ export async function buildCommand(values: Values): Promise<number> {
   const prec = policy(values);
   const batch = batchRange(values);
   const tensorrt = tensorrtOptions(values, backend);
+  const nms = nmsOptions(values);
   const started = performance.now();
-  const prepared = await prepareModel({ weights, ...(size ? { imgsz: size } : {}), ...(prec ? { policy: prec } : {}) });
+  const prepared = await prepareModel({ weights, ...(size ? { imgsz: size } : {}), ...(prec ? { policy: prec } : {}), ...(nms ? { nms } : {}) });
   let progress: Progress | undefined;
   const engine = await Engine.build(prepared, {
     ...(backend ? { backend } : {}), ...(batch ? { batch } : {}), ...(tensorrt ? { tensorrt } : {}),

@@ -9,18 +9,10 @@ import { ErrorCode, fail } from '../../common/errors.js';
 import { Detector, type DetectOptions, type ImageResult } from '../../engine/detector.js';
 import { drawDetections } from '../../vision/draw.js';
 import { listImages } from '../../vision/files.js';
-import { imgsz, policy, positiveInt, required, str, type Values } from '../args.js';
+import { imgsz, policy, positiveInt, required, str, unitInterval, type Values } from '../args.js';
 import { Progress } from '../progress.js';
 
 export const detectUsage = 'netdef detect IMAGES_OR_FOLDERS... (--weights FILE | --engine FILE) [--backend NAME] [--imgsz 640] [--rect] [--conf 0.25] [--iou 0.7] [--max-det 300] [--classes 0,2] [--agnostic] [--save-dir DIR] [--json]';
-
-function unitInterval(values: Values, name: string): number | undefined {
-  const v = str(values, name);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!(n >= 0 && n <= 1)) fail(ErrorCode.InvalidArgument, `--${name} must be a number in [0, 1], got '${v}'`);
-  return n;
-}
 
 function classes(values: Values): number[] | undefined {
   const v = str(values, 'classes');

@@ -3,6 +3,7 @@
  * through the replay of the typed graph. Inputs are validated here before native code sees them;
  * native errors become NetdefErrors (no CUDA device, cuDNN missing, out of memory, bad engine blob).
  */
+import { ErrorCode, fail } from '../../common/errors.js';
 import type { HostTensor } from '../../common/host-tensor.js';
 import type { DType } from '../../common/dtype.js';
 import { type Graph, graphInputs } from '../../dsl/ir/graph.js';
@@ -90,6 +91,10 @@ export const cudaBackend: Backend = {
   name: 'cuda',
   available: nativeAvailability,
   async build(graph: Graph, params: ReadonlyMap<string, HostTensor>, options: BuildOptions = {}): Promise<EngineRunner> {
+    const nms = graph.nodes.find((n) => n.kind === 'NMS');
+    if (nms) {
+      fail(ErrorCode.InvalidArgument, `NMS layer '${nms.name}': the CUDA engine does not run NMS inside the graph; build without NMS (the Detector runs it on the host) or use the tensorrt or onnxruntime backend`);
+    }
     try {
       const native = await loadNativeAddon().buildCudaEngine(toNativeGraph(graph, params), { batch: options.batch ?? DEFAULT_BATCH, tune: true }, options.onProgress);
       return new CudaRunner(native, graph);
