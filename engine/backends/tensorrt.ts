@@ -13,15 +13,13 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { writeAtomically } from '../../common/atomic-file.js';
-import type { DType } from '../../common/dtype.js';
 import { ErrorCode, fail } from '../../common/errors.js';
 import type { HostTensor } from '../../common/host-tensor.js';
-import { type Graph, graphInputs } from '../../dsl/ir/graph.js';
-import type { InputNode } from '../../dsl/ir/node.js';
-import type { Backend, BuildOptions, EngineRunner, RefitMode, TensorMap, TensorrtOptions } from '../backend.js';
+import type { Graph } from '../../dsl/ir/graph.js';
+import type { Backend, BuildOptions, EngineRunner, RefitMode, TensorrtOptions } from '../backend.js';
 import type { NativeTensorrtBuildOptions, NativeTensorrtEngine } from '../native/addon-types.js';
-import { loadNativeAddon, tensorrtAvailability, toNativeGraph, toNativeParams, toNetdefError } from '../native/load.js';
-import { checkInputs } from './check-inputs.js';
+import { deviceArchitecture, loadNativeAddon, tensorrtAvailability, toNativeGraph, toNetdefError } from '../native/load.js';
+import { NativeRunner } from './native-runner.js';
 import { parseInspectorJson, type TrtLayer } from './trt-inspector.js';
 
 const DEFAULT_BATCH = { min: 1, opt: 1, max: 1 } as const;
@@ -34,73 +32,21 @@ const WEIGHT_FLAGS: Readonly<Record<NonNullable<TensorrtOptions['weights']>, Pic
   stripped: { refitIdentical: true, stripPlan: true },
 };
 
-class TensorrtRunner implements EngineRunner {
-  readonly backend = 'tensorrt';
-  readonly #inputs: readonly InputNode[];
-
+class TensorrtRunner extends NativeRunner<NativeTensorrtEngine> {
   /** From the build's flags; a loaded plan says nothing, and the engine file's metadata keeps the mode. */
   readonly refitMode: RefitMode;
   readonly weightless: boolean;
 
-  constructor(private readonly native: NativeTensorrtEngine, io: Graph, built?: NativeTensorrtBuildOptions) {
-    this.#inputs = graphInputs(io);
+  constructor(native: NativeTensorrtEngine, io: Graph, built?: NativeTensorrtBuildOptions) {
+    super('tensorrt', native, io);
     this.weightless = built?.stripPlan === true;
     this.refitMode = built === undefined || built.refit ? 'any' : built.refitIdentical ? 'identical' : 'none';
   }
 
-  async run(inputs: TensorMap): Promise<Record<string, HostTensor>> {
-    checkInputs(this.#inputs, inputs);
-    const batch = inputs[this.#inputs[0]!.name]!.shape[0]!;
-    const raw = Object.fromEntries(this.#inputs.map((n) => [n.name, inputs[n.name]!.data]));
-    try {
-      const out = await this.native.run(raw, batch);
-      return Object.fromEntries(Object.entries(out).map(([name, o]) => [name, { dtype: o.dtype as DType, shape: [...o.shape], data: o.data }]));
-    } catch (e) {
-      throw toNetdefError(e);
-    }
-  }
-
-  serialize(): Uint8Array {
-    return this.native.serialize();
-  }
-
   /** Engine layers as TensorRT built them, with the last profile's times (IProfiler) by layer name. */
-  layers(): TrtLayer[] {
+  override layers(): TrtLayer[] {
     const times = new Map(this.native.layers().map((l) => [l.name, l.timeMs]));
     return parseInspectorJson(this.native.inspect()).map((l) => ({ ...l, timeMs: times.get(l.name) ?? 0 }));
-  }
-
-  async profile(batch: number, iterations: number): Promise<void> {
-    try {
-      await this.native.profile(batch, iterations);
-    } catch (e) {
-      throw toNetdefError(e);
-    }
-  }
-
-  async timeForward(batch: number, iterations: number, withCopies: boolean): Promise<number> {
-    try {
-      return await this.native.timeForward(batch, iterations, withCopies);
-    } catch (e) {
-      throw toNetdefError(e);
-    }
-  }
-
-  deviceMemoryBytes(): number {
-    return this.native.deviceMemoryBytes();
-  }
-
-  /** IRefitter by weight name; the engine must have been built refittable (or identical/stripped with the same weights). */
-  async refit(params: ReadonlyMap<string, HostTensor>): Promise<void> {
-    try {
-      await this.native.refit(toNativeParams(params));
-    } catch (e) {
-      throw toNetdefError(e);
-    }
-  }
-
-  async dispose(): Promise<void> {
-    this.native.dispose();
   }
 }
 
@@ -156,10 +102,8 @@ export const tensorrtBackend: Backend = {
   /** The GPU architecture and TensorRT version plans are built for here ('sm_90+trt10.16.0'); plans are tied to both. */
   target(): string {
     try {
-      const caps = loadNativeAddon().capabilities();
-      const device = caps.cuda.devices[0];
-      const version = caps.tensorrt?.libraryVersion ?? caps.tensorrt?.headerVersion ?? 0;
-      return `${device ? `sm_${device.computeCapability[0]}${device.computeCapability[1]}` : 'none'}+trt${versionText(version)}`;
+      const trt = loadNativeAddon().capabilities().tensorrt;
+      return `${deviceArchitecture()}+trt${versionText(trt.libraryVersion ?? trt.headerVersion ?? 0)}`;
     } catch {
       return 'none';
     }

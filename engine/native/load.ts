@@ -196,6 +196,16 @@ export function toNativeParams(params: ReadonlyMap<string, HostTensor>): Record<
   return Object.fromEntries([...params].map(([name, t]) => [name, { dtype: t.dtype, shape: t.shape, data: t.data }]));
 }
 
+/** The GPU architecture this machine's first device builds for ('sm_90'), or 'none'. */
+export function deviceArchitecture(): string {
+  try {
+    const device = loadNativeAddon().capabilities().cuda.devices[0];
+    return device ? `sm_${device.computeCapability[0]}${device.computeCapability[1]}` : 'none';
+  } catch {
+    return 'none';
+  }
+}
+
 /** Whether the TensorRT backend can run here, and why not. */
 export function tensorrtAvailability(): Availability {
   let addon: NativeAddon;
