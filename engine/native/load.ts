@@ -108,11 +108,8 @@ function wrapEngine(raw: NativeCudaEngine): NativeCudaEngine {
 
 /** ERR_BACKEND unless the addon holds the TensorRT adapter and finds libnvinfer; then as requireCuda. */
 function requireTensorrt(raw: NativeAddon, what: string): void {
-  const caps = typed(() => raw.capabilities());
-  const trt = caps.tensorrt as NativeCapabilities['tensorrt'] | undefined;
-  if (!trt) throw new NetdefError(ErrorCode.Backend, `${what}: this build of the native addon predates the TensorRT backend: rebuild it with \`npm run build:native\``);
-  if (!trt.ok) throw new NetdefError(ErrorCode.Backend, `${what}: ${trt.reason ?? 'TensorRT is not available'}`);
-  requireCuda(raw, what);
+  const status = tensorrtStatus(typed(() => raw.capabilities()));
+  if (!status.ok) throw new NetdefError(status.code ?? ErrorCode.Backend, `${what}: ${status.reason}`);
 }
 
 /** ERR_NO_CUDA_DEVICE unless the addon sees a driver and a GPU. */
@@ -177,16 +174,32 @@ export function loadNativeAddon(): NativeAddon {
   return loaded;
 }
 
-/** Whether the CUDA engine can run here, and why not. */
-export function nativeAvailability(): Availability {
-  let addon: NativeAddon;
+/** The addon's capabilities, or why the addon cannot be had. */
+function capabilitiesOr(): NativeCapabilities | Availability {
   try {
-    addon = loadNativeAddon();
+    return loadNativeAddon().capabilities();
   } catch (e) {
     return { ok: false, reason: toNetdefError(e).message };
   }
-  const caps = addon.capabilities();
+}
+
+function cudaStatus(caps: NativeCapabilities): Availability {
   if (!caps.cuda.ok) return { ok: false, reason: `no CUDA device: ${caps.cuda.reason ?? 'unknown reason'}`, code: ErrorCode.NoCudaDevice };
+  return { ok: true };
+}
+
+function tensorrtStatus(caps: NativeCapabilities): Availability {
+  const trt = caps.tensorrt as NativeCapabilities['tensorrt'] | undefined;
+  if (!trt) return { ok: false, reason: 'this build of the native addon predates the TensorRT backend: rebuild it with `npm run build:native`' };
+  if (!trt.ok) return { ok: false, reason: trt.reason ?? 'TensorRT is not available' };
+  return cudaStatus(caps);
+}
+
+/** Whether the CUDA engine can run here, and why not. */
+export function nativeAvailability(): Availability {
+  const caps = capabilitiesOr();
+  if ('ok' in caps) return caps;
+  if (!caps.cuda.ok) return cudaStatus(caps);
   if (!caps.cudaEngine) return { ok: false, reason: 'the native addon was built without the CUDA engine (native/src/cuda/engine.cc missing or NETDEF_WITH_CUDA_ENGINE=OFF)' };
   return { ok: true };
 }
@@ -208,18 +221,8 @@ export function deviceArchitecture(): string {
 
 /** Whether the TensorRT backend can run here, and why not. */
 export function tensorrtAvailability(): Availability {
-  let addon: NativeAddon;
-  try {
-    addon = loadNativeAddon();
-  } catch (e) {
-    return { ok: false, reason: toNetdefError(e).message };
-  }
-  const caps = addon.capabilities();
-  const trt = caps.tensorrt as NativeCapabilities['tensorrt'] | undefined;
-  if (!trt) return { ok: false, reason: 'this build of the native addon predates the TensorRT backend: rebuild it with `npm run build:native`' };
-  if (!trt.ok) return { ok: false, reason: trt.reason ?? 'TensorRT is not available' };
-  if (!caps.cuda.ok) return { ok: false, reason: `no CUDA device: ${caps.cuda.reason ?? 'unknown reason'}`, code: ErrorCode.NoCudaDevice };
-  return { ok: true };
+  const caps = capabilitiesOr();
+  return 'ok' in caps ? caps : tensorrtStatus(caps);
 }
 
 /** The addon's view of a typed graph and its materialized parameters (nothing is copied). */

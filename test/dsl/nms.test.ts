@@ -4,13 +4,14 @@
  * input or attribute refused with ERR_DSL_SHAPE naming the layer.
  */
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, NetdefError } from '../../common/errors.js';
+import { ErrorCode } from '../../common/errors.js';
 import { GraphBuilder, type Tensor } from '../../dsl/builder.js';
 import type { Dim } from '../../dsl/ir/tensor-type.js';
 import { type NmsLayerOptions } from '../../dsl/options.js';
 import { NMS_TOPK_LIMIT, selectedCountDim } from '../../dsl/ir/nodes/nms.js';
 import { applyPrecision } from '../../dsl/passes/apply-precision.js';
 import { parsePolicy } from '../../dsl/precision/policy.js';
+import { thrownNetdefError } from '../thrown.js';
 
 const LAYER = '/head/nms/NonMaxSuppression';
 const OPTIONS: NmsLayerOptions = { boxCoding: 'centerSizes', maxOutputBoxesPerClass: 10, iouThreshold: 0.5, scoreThreshold: 0.25 };
@@ -21,16 +22,6 @@ function nms(boxShape: readonly Dim[], scoreShape: readonly Dim[], options: Part
   const scores = b.input('scores', scoreDtype, scoreShape);
   const selected = b.root().child('head').child('nms').nms(boxes, scores, { ...OPTIONS, ...options });
   return { b, ...selected };
-}
-
-function dslError(f: () => unknown): NetdefError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(NetdefError);
-    return e as NetdefError;
-  }
-  throw new Error('expected an error');
 }
 
 describe('NMS node', () => {
@@ -77,7 +68,7 @@ describe('NMS node', () => {
   ];
   for (const [what, f, message] of bad) {
     it(`refuses ${what} with ERR_DSL_SHAPE naming the layer`, () => {
-      const e = dslError(f);
+      const e = thrownNetdefError(f);
       expect(e.code).toBe(ErrorCode.DslShape);
       expect(e.message).toContain(`NMS layer '${LAYER}': `);
       expect(e.message).toContain(message);
@@ -89,6 +80,6 @@ describe('NMS node', () => {
     const b = new GraphBuilder('t');
     const boxes: Tensor = b.input('boxes', 'int32', [1, 10, 4]);
     const scores: Tensor = b.input('scores', 'int32', [1, 10, 2]);
-    expect(dslError(() => b.root().nms(boxes, scores, OPTIONS)).message).toMatch(/^NMS layer '\/NonMaxSuppression': boxes and scores must both be float32 or both float16/);
+    expect(thrownNetdefError(() => b.root().nms(boxes, scores, OPTIONS)).message).toMatch(/^NMS layer '\/NonMaxSuppression': boxes and scores must both be float32 or both float16/);
   });
 });

@@ -21,7 +21,7 @@ import { prepareModel } from '../../engine/prepare.js';
 import { buildYolov8 } from '../../models/yolov8/model.js';
 import { randomWeights } from '../../weights/random.js';
 import { writePerturbed } from '../engine/perturb.js';
-import { assertSameDetections, gpuData, letterboxed } from './support.js';
+import { assertSameDetections, gpuData, letterboxed, maxDifference } from './support.js';
 
 const MODEL = 'yolov8n';
 /** fp32 engines built apart may pick other cuDNN algorithms: relative to max(|b|, 1), as the CPU comparison. */
@@ -34,13 +34,6 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 async function build(weights: string, policy: string): Promise<Engine> {
   const prepared = await prepareModel({ weights, policy: parsePolicy(policy) });
   return Engine.build(prepared, { backend: 'cuda', batch: { min: 1, opt: 1, max: 2 } });
-}
-
-function maxDifference(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(Math.abs(b[i]!), 1));
-  return worst;
 }
 
 async function output(engine: Engine, input: HostTensor): Promise<Float32Array> {

@@ -52,6 +52,14 @@ export function maxRelativeError(out: Float32Array, ref: Reference): number {
   return worst;
 }
 
+/** Largest |a − b| / max(|b|, 1) over two whole outputs of the same shape. */
+export function maxDifference(a: Float32Array, b: Float32Array): number {
+  assert.equal(a.length, b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(Math.abs(b[i]!), 1));
+  return worst;
+}
+
 const MIN_IOU = 0.98;
 const SCORE_TOLERANCE = 0.01;
 

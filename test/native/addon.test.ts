@@ -18,6 +18,7 @@ import type { NativeAddon, NativeGraph } from '../../engine/native/addon-types.j
 import { loadNativeAddon, nativeAddonPath, nativeAvailability, toNativeGraph } from '../../engine/native/load.js';
 import { REPO_ROOT } from '../data.js';
 import { GraphAssembler, randomTensor, rng } from '../onnx/helpers.js';
+import { thrownNetdefError } from '../thrown.js';
 
 const rand = rng(5);
 const conv = { outChannels: 4, kernel: [1, 1], stride: [1, 1], padding: [0, 0, 0, 0], dilation: [1, 1], groups: 1, bias: null, fold: null, activation: 'silu' } as const;
@@ -49,16 +50,6 @@ async function rejection(p: Promise<unknown>): Promise<NetdefError> {
   const e = await p.then(() => null, (err: unknown) => err);
   expect(e).toBeInstanceOf(NetdefError);
   return e as NetdefError;
-}
-
-function thrown(f: () => unknown): NetdefError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(NetdefError);
-    return e as NetdefError;
-  }
-  throw new Error('expected a throw');
 }
 
 describe('native addon', () => {
@@ -196,7 +187,7 @@ describe('native addon', () => {
     ];
     for (const [what, graph, message] of cases) {
       it(what, () => {
-        const e = thrown(() => addon.recordReplay(graph()));
+        const e = thrownNetdefError(() => addon.recordReplay(graph()));
         expect(e.code).toBe(ErrorCode.InvalidArgument);
         expect(e.message).toMatch(message);
       });

@@ -4,13 +4,14 @@
  * parameter problems are typed errors naming the layer and the parameter.
  */
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, NetdefError } from '../../common/errors.js';
+import { ErrorCode } from '../../common/errors.js';
 import { fromFloat32, type HostTensor } from '../../common/host-tensor.js';
 import { paramRef } from '../../dsl/ir/param.js';
 import type { TensorValue } from '../../dsl/ir/tensor-type.js';
 import { buildOnnxModel, exportOnnx } from '../../dsl/onnx/export.js';
 import { decodeModel, type NodeProtoObject } from '../../dsl/onnx/proto.js';
 import { GraphAssembler, randomTensor, rng } from './helpers.js';
+import { thrownNetdefError } from '../thrown.js';
 
 const rand = rng(1);
 
@@ -39,16 +40,6 @@ function convParams(dtype: 'float32' | 'float16' = 'float32'): Map<string, HostT
 
 function attrInts(node: NodeProtoObject, name: string): number[] | undefined {
   return node.attribute?.find((a) => a.name === name)?.ints;
-}
-
-function catchError(f: () => unknown): NetdefError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(NetdefError);
-    return e as NetdefError;
-  }
-  throw new Error('expected an error');
 }
 
 describe('exportOnnx', () => {
@@ -105,7 +96,7 @@ describe('exportOnnx', () => {
   it('reports a missing parameter naming the layer and the parameter', () => {
     const params = convParams();
     params.delete('model.0.conv.bias');
-    const e = catchError(() => exportOnnx(convGraph(), params));
+    const e = thrownNetdefError(() => exportOnnx(convGraph(), params));
     expect(e.code).toBe(ErrorCode.Backend);
     expect(e.message).toContain("'/model.0/conv/Conv'");
     expect(e.message).toContain("'model.0.conv.bias' is missing");
@@ -114,18 +105,18 @@ describe('exportOnnx', () => {
   it('reports a parameter of the wrong shape or dtype naming both', () => {
     const wrongShape = convParams();
     wrongShape.set('model.0.conv.weight', randomTensor([4, 3, 1, 1], rand));
-    const e1 = catchError(() => exportOnnx(convGraph(), wrongShape));
+    const e1 = thrownNetdefError(() => exportOnnx(convGraph(), wrongShape));
     expect(e1.code).toBe(ErrorCode.Backend);
     expect(e1.message).toContain('must be float32[4, 3, 3, 3], found float32[4, 3, 1, 1]');
-    const e2 = catchError(() => exportOnnx(convGraph(), convParams('float16')));
+    const e2 = thrownNetdefError(() => exportOnnx(convGraph(), convParams('float16')));
     expect(e2.message).toContain("'model.0.conv.weight' must be float32[4, 3, 3, 3], found float16[4, 3, 3, 3]");
   });
 
   it('refuses an unsupported opset and a graph that fails verification', () => {
-    expect(catchError(() => exportOnnx(convGraph(), convParams(), { opset: 11 })).code).toBe(ErrorCode.InvalidArgument);
+    expect(thrownNetdefError(() => exportOnnx(convGraph(), convParams(), { opset: 11 })).code).toBe(ErrorCode.InvalidArgument);
     const g = new GraphAssembler();
     g.input('images', 'float32', [1, 3, 8, 8]);
-    expect(catchError(() => exportOnnx(g.graph(), new Map())).code).toBe(ErrorCode.GraphInvalid);
+    expect(thrownNetdefError(() => exportOnnx(g.graph(), new Map())).code).toBe(ErrorCode.GraphInvalid);
     expect(decodeModel(exportOnnx(convGraph(), convParams(), { opset: 13 })).ir_version).toBe(7);
   });
 
@@ -148,7 +139,7 @@ describe('exportOnnx', () => {
     const g = new GraphAssembler();
     const x = g.input('x', 'float32', ['a', 'b', 4]);
     g.output('y', g.value('Shuffle', '/swap', { reshape: ['b', 'a', 4], perm: null }, [x]));
-    const e = catchError(() => exportOnnx(g.graph(), new Map()));
+    const e = thrownNetdefError(() => exportOnnx(g.graph(), new Map()));
     expect(e.code).toBe(ErrorCode.Backend);
     expect(e.message).toContain("Shuffle layer '/swap'");
   });

@@ -85,14 +85,20 @@ Napi::Value recordReplay(const Napi::CallbackInfo& info) {
   });
 }
 
-cuda::BuildOptions buildOptions(const Napi::Value& value) {
-  FieldReader o(value, "buildCudaEngine options");
+// options.batch ({min, opt, max}) into the three fields both backends' build options have.
+template <typename Options>
+void readBatch(const FieldReader& o, Options& options) {
   FieldReader batch = o.child("batch");
-  cuda::BuildOptions options;
   options.minBatch = batch.integer("min", 1);
   options.optBatch = batch.integer("opt", 1);
   options.maxBatch = batch.integer("max", 1);
   if (options.minBatch > options.optBatch || options.optBatch > options.maxBatch) batch.fail("batch must satisfy min <= opt <= max");
+}
+
+cuda::BuildOptions buildOptions(const Napi::Value& value) {
+  FieldReader o(value, "buildCudaEngine options");
+  cuda::BuildOptions options;
+  readBatch(o, options);
   if (o.has("device")) options.device = static_cast<int>(o.integer("device", 0));
   if (o.has("tune")) options.tune = o.boolean("tune");
   return options;
@@ -162,46 +168,50 @@ Napi::Value buildCudaEngine(const Napi::CallbackInfo& info) {
   });
 }
 
+// Loads a serialized engine with either backend's loader on a worker thread.
+using LoadFn = std::unique_ptr<Engine> (*)(const std::vector<uint8_t>&, int);
+
 class LoadWorker final : public PromiseWorker {
  public:
-  LoadWorker(Napi::Env env, std::vector<uint8_t> blob, int device) : PromiseWorker(env), blob_(std::move(blob)), device_(device) {}
+  LoadWorker(Napi::Env env, LoadFn load, std::vector<uint8_t> blob, int device)
+      : PromiseWorker(env), load_(load), blob_(std::move(blob)), device_(device) {}
 
  private:
   void work() override {
-    engine_ = cuda::loadEngine(blob_, device_);
+    engine_ = load_(blob_, device_);
     blob_ = {};
   }
   Napi::Value result(Napi::Env env) override { return EngineWrap::wrap(env, std::move(engine_)); }
 
+  LoadFn load_;
   std::vector<uint8_t> blob_;
   int device_;
-  std::unique_ptr<cuda::Engine> engine_;
+  std::unique_ptr<Engine> engine_;
 };
 
-Napi::Value loadCudaEngine(const Napi::CallbackInfo& info) {
+// `call`(blob: Uint8Array, options?: {device}) -> Promise<engine>, the blob copied first.
+Napi::Value loadWith(const Napi::CallbackInfo& info, const std::string& call, LoadFn load) {
   return promiseGuard(info.Env(), [&]() -> Napi::Value {
     Napi::Value blob = info[0];
     if (!blob.IsTypedArray() || blob.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-      throw Error(kErrInvalidArgument, "loadCudaEngine: the engine blob must be a Uint8Array");
+      throw Error(kErrInvalidArgument, call + ": the serialized engine must be a Uint8Array");
     }
     int device = 0;
     if (!info[1].IsUndefined()) {
-      FieldReader options(info[1], "loadCudaEngine options");
+      FieldReader options(info[1], call + " options");
       if (options.has("device")) device = static_cast<int>(options.integer("device", 0));
     }
     Napi::Uint8Array bytes = blob.As<Napi::Uint8Array>();
-    return queue(std::make_unique<LoadWorker>(info.Env(), std::vector<uint8_t>(bytes.Data(), bytes.Data() + bytes.ByteLength()), device));
+    return queue(std::make_unique<LoadWorker>(info.Env(), load, std::vector<uint8_t>(bytes.Data(), bytes.Data() + bytes.ByteLength()), device));
   });
 }
 
+Napi::Value loadCudaEngine(const Napi::CallbackInfo& info) { return loadWith(info, "loadCudaEngine", &cuda::loadEngine); }
+
 trt::TrtBuildOptions trtBuildOptions(const Napi::Value& value) {
   FieldReader o(value, "buildTensorrtEngine options");
-  FieldReader batch = o.child("batch");
   trt::TrtBuildOptions options;
-  options.minBatch = batch.integer("min", 1);
-  options.optBatch = batch.integer("opt", 1);
-  options.maxBatch = batch.integer("max", 1);
-  if (options.minBatch > options.optBatch || options.optBatch > options.maxBatch) batch.fail("batch must satisfy min <= opt <= max");
+  readBatch(o, options);
   if (o.has("device")) options.device = static_cast<int>(o.integer("device", 0));
   if (o.has("workspaceBytes")) options.workspaceBytes = static_cast<size_t>(o.integer("workspaceBytes", 1, INT64_MAX));
   if (o.has("refit")) options.refit = o.boolean("refit");
@@ -246,37 +256,7 @@ Napi::Value buildTensorrtEngine(const Napi::CallbackInfo& info) {
   });
 }
 
-class TrtLoadWorker final : public PromiseWorker {
- public:
-  TrtLoadWorker(Napi::Env env, std::vector<uint8_t> plan, int device) : PromiseWorker(env), plan_(std::move(plan)), device_(device) {}
-
- private:
-  void work() override {
-    engine_ = trt::loadEngine(plan_, device_);
-    plan_ = {};
-  }
-  Napi::Value result(Napi::Env env) override { return EngineWrap::wrap(env, std::move(engine_)); }
-
-  std::vector<uint8_t> plan_;
-  int device_;
-  std::unique_ptr<Engine> engine_;
-};
-
-Napi::Value loadTensorrtEngine(const Napi::CallbackInfo& info) {
-  return promiseGuard(info.Env(), [&]() -> Napi::Value {
-    Napi::Value plan = info[0];
-    if (!plan.IsTypedArray() || plan.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-      throw Error(kErrInvalidArgument, "loadTensorrtEngine: the plan must be a Uint8Array");
-    }
-    int device = 0;
-    if (!info[1].IsUndefined()) {
-      FieldReader options(info[1], "loadTensorrtEngine options");
-      if (options.has("device")) device = static_cast<int>(options.integer("device", 0));
-    }
-    Napi::Uint8Array bytes = plan.As<Napi::Uint8Array>();
-    return queue(std::make_unique<TrtLoadWorker>(info.Env(), std::vector<uint8_t>(bytes.Data(), bytes.Data() + bytes.ByteLength()), device));
-  });
-}
+Napi::Value loadTensorrtEngine(const Napi::CallbackInfo& info) { return loadWith(info, "loadTensorrtEngine", &trt::loadEngine); }
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   EngineWrap::define(env);
