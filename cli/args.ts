@@ -1,9 +1,9 @@
 /**
  * Argument helpers shared by the commands: typed errors for bad values, naming the option.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { ErrorCode, fail } from '../common/errors.js';
-import { parsePolicy, type PrecisionPolicy } from '../dsl/precision/policy.js';
+import { parsePolicy, parsePrecision, type PrecisionPolicy } from '../dsl/precision/policy.js';
 import type { PrepareOptions } from '../engine/prepare.js';
 
 export type Values = Record<string, string | boolean | string[] | boolean[] | undefined>;
@@ -25,11 +25,10 @@ export function positiveInt(values: Values, name: string): number | undefined {
   const v = str(values, name);
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) fail(ErrorCode.InvalidArgument, `--${name} must be a positive integer, got '${v}'`);
+  if (!Number.isSafeInteger(n) || n < 1) fail(ErrorCode.InvalidArgument, `--${name} must be a positive integer, got '${v}'`);
   return n;
 }
 
-/** `--imgsz 640` or `--imgsz 480,640` (h,w). */
 /** A number in [0, 1] (--conf, --iou). */
 export function unitInterval(values: Values, name: string): number | undefined {
   const v = str(values, name);
@@ -39,22 +38,56 @@ export function unitInterval(values: Values, name: string): number | undefined {
   return n;
 }
 
+/** `--imgsz 640` or `--imgsz 480,640` (h,w). */
 export function imgsz(values: Values): [number, number] | undefined {
   const v = str(values, 'imgsz');
   if (v === undefined) return undefined;
   const parts = v.split(/[,x]/).map(Number);
   const [h, w] = parts.length === 1 ? [parts[0], parts[0]] : parts;
-  if (parts.length > 2 || !Number.isInteger(h) || !Number.isInteger(w) || h! < 1 || w! < 1) {
+  if (parts.length > 2 || !Number.isSafeInteger(h) || !Number.isSafeInteger(w) || h! < 1 || w! < 1) {
     fail(ErrorCode.InvalidArgument, `--imgsz must be N or H,W, got '${v}'`);
   }
   return [h!, w!];
 }
 
-/** `--precision-policy` as a file path, a JSON object or trtexec `--layerPrecisions` text. */
+/** A policy file larger than this is not a policy (and /dev/zero is not read forever). */
+export const MAX_POLICY_FILE_BYTES = 1 << 20;
+
+function isPrecisionName(text: string): boolean {
+  try {
+    parsePrecision(text, '--precision-policy');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The text of `--precision-policy`: a regular file's contents (bounded), an inline policy (JSON,
+ * `pattern:precision` entries, or one precision name meaning `*:<precision>`), or, when it is none
+ * of these, a file that does not exist: ERR_FILE_NOT_FOUND naming it, not a syntax error.
+ */
+export function policyText(value: string): string {
+  const st = statSync(value, { throwIfNoEntry: false });
+  if (st) {
+    if (!st.isFile()) fail(ErrorCode.InvalidArgument, `--precision-policy ${value} is not a regular file`);
+    if (st.size > MAX_POLICY_FILE_BYTES) fail(ErrorCode.InvalidArgument, `--precision-policy ${value} is ${st.size} bytes; a policy file is at most ${MAX_POLICY_FILE_BYTES}`);
+    return readFileSync(value, 'utf8');
+  }
+  const t = value.trim();
+  if (isPrecisionName(t)) return `*:${t}`;
+  if (t.startsWith('{') || t.includes(':')) return t;
+  fail(ErrorCode.FileNotFound, `precision policy file ${value} not found (an inline policy is JSON, pattern:precision entries, or one precision such as fp16)`);
+}
+
+/** `--precision-policy`, `--half` (fp16 everywhere) or `--int8` (int8 everywhere): at most one. */
 export function policy(values: Values): PrecisionPolicy | undefined {
+  const given = (['precision-policy', 'half', 'int8'] as const).filter((k) => values[k] !== undefined);
+  if (given.length > 1) fail(ErrorCode.InvalidArgument, `--${given[0]} and --${given[1]} both set the precision: give one`);
+  if (values.half === true) return parsePolicy('*:fp16');
+  if (values.int8 === true) return parsePolicy('*:int8');
   const v = str(values, 'precision-policy');
-  if (v === undefined) return undefined;
-  return parsePolicy(existsSync(v) ? readFileSync(v, 'utf8') : v);
+  return v === undefined ? undefined : parsePolicy(policyText(v));
 }
 
 /** `--batch N` or `--batch dynamic` (a symbolic batch dimension, the default). */

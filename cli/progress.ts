@@ -4,6 +4,8 @@
  */
 const BAR_WIDTH = 30;
 const REDRAW_MS = 100;
+/** No rate is shown before this much time has passed (one image in 1 ms is not 1000/s). */
+const MIN_RATE_MS = 1000;
 
 export class Progress {
   private done = 0;
@@ -28,8 +30,13 @@ export class Progress {
     this.last = now;
     const fraction = this.total > 0 ? this.done / this.total : 1;
     const filled = Math.round(fraction * BAR_WIDTH);
-    const rate = this.done / Math.max((now - this.started) / 1000, 1e-3);
-    process.stderr.write(`\r${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)} ${this.done}/${this.total} ${this.what} ${rate.toFixed(1)}/s`);
+    process.stderr.write(`\r${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)} ${this.done}/${this.total} ${this.what}${this.rate(now)}`);
+  }
+
+  /** ' 12.3/s' once enough time has passed to say, else ''. */
+  rate(now: number): string {
+    const elapsed = now - this.started;
+    return elapsed < MIN_RATE_MS ? '' : ` ${((this.done * 1000) / elapsed).toFixed(1)}/s`;
   }
 
   /** Clears the bar line. */

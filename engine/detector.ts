@@ -1,9 +1,11 @@
 /**
  * The detection pipeline as a user calls it: images in, boxes out. Ultralytics' predict semantics:
- * decode (EXIF applied, RGB), letterbox to the square input size or, with `rect`, to the minimal
- * rectangle (multiples of 32; Ultralytics' `auto` for PyTorch models), run the engine, NMS
- * (conf 0.25, iou 0.7, max_det 300 by default), boxes mapped back to the original image.
- * Engines are built per input shape from one loaded checkpoint and kept.
+ * decode (EXIF applied, RGB), letterbox to the minimal rectangle (multiples of 32; Ultralytics'
+ * `auto`, its default for PyTorch models, so the default here for weights) or to the full square
+ * (engine files, which have a fixed size, as Ultralytics does for exported models), run the engine,
+ * NMS (conf 0.25, iou 0.7, max_det 300 by default; the engine's own selection when it was built with
+ * NMS), boxes mapped back to the original image. Engines are built per input shape from one loaded
+ * checkpoint and kept; the time spent building is reported apart from inference.
  */
 import { performance } from 'node:perf_hooks';
 import { ErrorCode, NetdefError, fail } from '../common/errors.js';
@@ -11,7 +13,9 @@ import type { PrecisionPolicy } from '../dsl/precision/policy.js';
 import { decodeImage, type RgbImage } from '../vision/image.js';
 import { letterbox } from '../vision/letterbox.js';
 import type { NmsOptions } from '../vision/nms.js';
+import { checkEngineNmsOptions, detectionsFromEngineNms } from '../vision/engine-nms.js';
 import { type Detection, postprocess, predictDefaults } from '../vision/postprocess.js';
+import type { Yolov8NmsOptions } from '../models/yolov8/nms.js';
 import { imageToTensor } from '../vision/tensor.js';
 import { loadWeights } from '../weights/load.js';
 import type { WeightStore } from '../weights/store.js';
@@ -27,7 +31,11 @@ export interface DetectorOptions {
   readonly backend?: string;
   /** Input size: a square side or [height, width] (default 640). */
   readonly imgsz?: number | readonly [number, number];
-  /** Letterbox to the minimal rectangle instead of the full square. */
+  /**
+   * Letterbox to the minimal rectangle (multiples of 32) instead of the full square. Default: true
+   * for weights (Ultralytics' predict on a .pt model), false for engine files (fixed input size, as
+   * Ultralytics does for exported models).
+   */
   readonly rect?: boolean;
   readonly policy?: PrecisionPolicy;
   readonly threads?: number;
@@ -42,6 +50,8 @@ export interface StageTimes {
   readonly letterbox: number;
   readonly inference: number;
   readonly nms: number;
+  /** Building an engine for this image's input shape (0 when one was ready); not part of the others. */
+  readonly build: number;
 }
 
 export interface ImageResult {
@@ -50,6 +60,8 @@ export interface ImageResult {
   readonly height: number;
   readonly detections: Detection[];
   readonly times: StageTimes;
+  /** [height, width] of the network input the image was letterboxed to. */
+  readonly inputShape: readonly [number, number];
 }
 
 export interface ImageFailure {
@@ -75,6 +87,22 @@ async function startsLikeEngine(path: string): Promise<boolean> {
   }
 }
 
+/** What a caller asked for that a saved engine cannot do (its backend, size and precision are fixed). */
+function engineConflict(path: string, engine: Engine, options: DetectorOptions): string | undefined {
+  const [h, w] = engine.metadata.imgsz;
+  if (options.rect) return `${path} is an engine built for ${h}x${w}; rect mode needs weights (engines have a fixed input size)`;
+  if (options.backend !== undefined && options.backend !== engine.backend) {
+    return `${path} is a ${engine.backend} engine; it cannot run on backend '${options.backend}' (build one with netdef build --backend ${options.backend})`;
+  }
+  if (options.imgsz !== undefined) {
+    const [ih, iw] = squareShape(options.imgsz);
+    if (ih !== h || iw !== w) return `${path} is an engine built for ${h}x${w}; it cannot run at imgsz ${ih}x${iw}`;
+  }
+  if (options.threads !== undefined && engine.backend !== DEFAULT_BACKEND) return `${path} is a ${engine.backend} engine; threads set the ${DEFAULT_BACKEND} backend only`;
+  if (options.policy !== undefined) return `${path} is an engine whose layer precisions are fixed at build time; a precision policy applies to netdef build`;
+  return undefined;
+}
+
 export class Detector {
   private readonly engines = new Map<string, Promise<Engine>>();
   private disposed = false;
@@ -90,11 +118,12 @@ export class Detector {
     if (await startsLikeEngine(weightsOrEngine)) {
       const engine = await Engine.load(weightsOrEngine, options.threads === undefined ? {} : { threads: options.threads });
       const [h, w] = engine.metadata.imgsz;
-      if (options.rect) {
+      const conflict = engineConflict(weightsOrEngine, engine, options);
+      if (conflict) {
         await engine.dispose();
-        fail(ErrorCode.InvalidArgument, `${weightsOrEngine} is an engine built for ${h}x${w}; rect mode needs weights (engines have a fixed input size)`);
+        fail(ErrorCode.InvalidArgument, conflict);
       }
-      const detector = new Detector(null, { ...options, imgsz: [h, w], backend: engine.backend }, engine.metadata.names);
+      const detector = new Detector(null, { ...options, imgsz: [h, w], backend: engine.backend, rect: false }, engine.metadata.names);
       detector.engines.set(`${h}x${w}`, Promise.resolve(engine));
       return detector;
     }
@@ -103,6 +132,18 @@ export class Detector {
     const nc = store.info.nc ?? store.info.names?.length ?? 0;
     const names = store.info.names ?? Array.from({ length: nc }, (_, i) => String(i));
     return new Detector(store, options, names);
+  }
+
+  /** Whether images are letterboxed to the minimal rectangle (see DetectorOptions.rect). */
+  get rect(): boolean {
+    return this.options.rect ?? this.store !== null;
+  }
+
+  /** The engine's own NMS settings when it was built with NMS (detect then takes its selected rows). */
+  async engineNms(): Promise<Yolov8NmsOptions | undefined> {
+    if (this.store) return undefined;
+    const [engine] = [...this.engines.values()];
+    return (await engine!).metadata.nms;
   }
 
   /** Detections for each image, in order. Images are processed one after another. */
@@ -130,18 +171,23 @@ export class Detector {
     const t0 = performance.now();
     const image = typeof input === 'string' || input instanceof Uint8Array ? await decodeImage(input) : input;
     const t1 = performance.now();
-    const boxed = letterbox(image, { shape: squareShape(this.options.imgsz), auto: this.options.rect ?? false });
+    const boxed = letterbox(image, { shape: squareShape(this.options.imgsz), auto: this.rect });
     const tensor = imageToTensor(boxed.image);
     const t2 = performance.now();
     const engine = await this.engineFor(boxed.image.height, boxed.image.width);
-    const { output0 } = await engine.run({ images: tensor });
+    const tBuilt = performance.now();
+    const outputs = await engine.run({ images: tensor });
     const t3 = performance.now();
-    const [detections] = postprocess(output0!, { input: [boxed.image.height, boxed.image.width], original: [image.height, image.width] },
-      { ...predictDefaults, ...options }, this.names);
+    const shapes = { input: [boxed.image.height, boxed.image.width] as const, original: [image.height, image.width] as const };
+    const inEngine = engine.metadata.nms;
+    if (inEngine) checkEngineNmsOptions(inEngine, options);
+    const [detections] = inEngine
+      ? detectionsFromEngineNms(outputs, inEngine, shapes, { maxDet: predictDefaults.maxDet!, ...options }, this.names)
+      : postprocess(outputs['output0']!, shapes, { ...predictDefaults, ...options }, this.names);
     const t4 = performance.now();
     return {
-      image: image.path, width: image.width, height: image.height, detections: detections!,
-      times: { decode: t1 - t0, letterbox: t2 - t1, inference: t3 - t2, nms: t4 - t3 },
+      image: image.path, width: image.width, height: image.height, detections: detections!, inputShape: shapes.input,
+      times: { decode: t1 - t0, letterbox: t2 - t1, build: tBuilt - t2, inference: t3 - tBuilt, nms: t4 - t3 },
     };
   }
 

@@ -7,6 +7,7 @@
  * padded by half a stride). NMS with val's defaults (conf 0.001, iou 0.7, multi-label, 300 per
  * image); boxes mapped back with the dataset's ratio_pad (load ratio, letterbox padding).
  */
+import { performance } from 'node:perf_hooks';
 import { ErrorCode, NetdefError } from '../common/errors.js';
 import { decodeImage } from '../vision/image.js';
 import { letterbox } from '../vision/letterbox.js';
@@ -25,6 +26,8 @@ export interface EvaluateOptions extends Omit<DetectorOptions, 'imgsz'> {
   /** 'coco' (annotations JSON) or 'yolo' (labels/); default: COCO when the folder has annotations. */
   readonly format?: 'coco' | 'yolo';
   readonly annotations?: string;
+  /** The split of a split folder or data.yaml (default val, or the only one). */
+  readonly split?: string;
   readonly batch?: number;
   readonly nms?: NmsOptions;
   readonly onProgress?: (done: number, total: number) => void;
@@ -37,6 +40,32 @@ export interface EvaluationReport extends CocoEvalResult {
   readonly detections: number;
   readonly mode: 'square' | 'rect';
   readonly imgsz: number;
+  /** The split evaluated (split folders and data.yaml files). */
+  readonly split?: string;
+  /** Milliseconds per image, averaged: decode, preprocess (load-resize + letterbox + tensor), inference, postprocess; build in total. */
+  readonly times: EvalTimes;
+}
+
+export interface EvalTimes {
+  readonly decode: number;
+  readonly preprocess: number;
+  readonly inference: number;
+  readonly postprocess: number;
+  /** Engine builds, in total (not per image). */
+  readonly build: number;
+}
+
+class TimeSums {
+  decode = 0;
+  preprocess = 0;
+  inference = 0;
+  postprocess = 0;
+  build = 0;
+
+  perImage(images: number): EvalTimes {
+    const n = Math.max(images, 1);
+    return { decode: this.decode / n, preprocess: this.preprocess / n, inference: this.inference / n, postprocess: this.postprocess / n, build: this.build };
+  }
 }
 
 interface Job {
@@ -54,36 +83,49 @@ function jobs(dataset: EvalDataset, imgsz: number, rect: boolean, batch: number)
   }));
 }
 
-async function runJob(detector: Detector, job: Job, imgsz: number, maxBatch: number, nms: NmsOptions): Promise<Detection[][]> {
+async function runJob(detector: Detector, job: Job, imgsz: number, maxBatch: number, nms: NmsOptions, times: TimeSums): Promise<Detection[][]> {
+  const t0 = performance.now();
   const decoded = await Promise.all(job.images.map((i) => decodeImage(i.path)));
+  const t1 = performance.now();
   const prepared = decoded.map((image) => {
     const loaded = valLoadResize(image, imgsz);
     return { image, loaded, boxed: letterbox(loaded, { shape: job.shape, scaleup: false }) };
   });
+  const tensor = imagesToTensor(prepared.map((p) => p.boxed.image));
+  const t2 = performance.now();
   const engine = await detector.engineFor(job.shape[0], job.shape[1], maxBatch);
-  const { output0 } = await engine.run({ images: imagesToTensor(prepared.map((p) => p.boxed.image)) });
-  return postprocess(output0!, prepared.map(({ image, loaded, boxed }) => ({
+  const t3 = performance.now();
+  const { output0 } = await engine.run({ images: tensor });
+  const t4 = performance.now();
+  times.decode += t1 - t0;
+  times.preprocess += t2 - t1;
+  times.build += t3 - t2;
+  times.inference += t4 - t3;
+  const detections = postprocess(output0!, prepared.map(({ image, loaded, boxed }) => ({
     input: job.shape,
     original: [image.height, image.width] as const,
     ratioPad: { ratio: [loaded.height / image.height, loaded.width / image.width] as const, pad: [boxed.geometry.padLeft, boxed.geometry.padTop] as const },
   })), nms, detector.names);
+  times.postprocess += performance.now() - t4;
+  return detections;
 }
 
 export async function evaluate(weights: string, data: string, options: EvaluateOptions = {}): Promise<EvaluationReport> {
   const imgsz = options.imgsz ?? DEFAULT_IMGSZ;
-  const rect = options.rect ?? false;
-  await using detector = await Detector.load(weights, { ...options, imgsz, rect });
+  await using detector = await Detector.load(weights, { ...options, imgsz });
+  const rect = detector.rect;
   const dataset = await loadEvalDataset(data, {
     ...(options.format ? { format: options.format } : {}), ...(options.annotations ? { annotations: options.annotations } : {}),
-    names: detector.names,
+    ...(options.split !== undefined ? { split: options.split } : {}), names: detector.names,
   });
+  const times = new TimeSums();
   const results: CocoDetection[] = [];
   let done = 0;
   const batch = options.batch ?? VAL_BATCH;
   for (const job of jobs(dataset, imgsz, rect, batch)) {
     let perImage: Detection[][];
     try {
-      perImage = await runJob(detector, job, imgsz, rect ? batch : 1, { ...valDefaults, ...options.nms });
+      perImage = await runJob(detector, job, imgsz, rect ? batch : 1, { ...valDefaults, ...options.nms }, times);
     } catch (e) {
       if (e instanceof NetdefError) throw e;
       throw new NetdefError(ErrorCode.Backend, `evaluation failed on ${job.images.map((i) => i.path).join(', ')}: ${(e as Error).message}`, { cause: e });
@@ -95,5 +137,8 @@ export async function evaluate(weights: string, data: string, options: EvaluateO
     options.onProgress?.(done, dataset.images.length);
   }
   const scores = evaluateCoco(dataset.groundTruth, results);
-  return { ...scores, dataset: data, format: dataset.format, images: dataset.images.length, detections: results.length, mode: rect ? 'rect' : 'square', imgsz };
+  return {
+    ...scores, dataset: data, format: dataset.format, images: dataset.images.length, detections: results.length, mode: rect ? 'rect' : 'square', imgsz,
+    ...(dataset.split ? { split: dataset.split } : {}), times: times.perImage(dataset.images.length),
+  };
 }

@@ -9,7 +9,7 @@ import type { Graph } from '../dsl/ir/graph.js';
 import { verifyGraph } from '../dsl/ir/verify.js';
 import { applyPrecision } from '../dsl/passes/apply-precision.js';
 import { foldBatchNorm } from '../dsl/passes/fold-batch-norm.js';
-import { FP32_POLICY, type PrecisionPolicy } from '../dsl/precision/policy.js';
+import { FP32_POLICY, matches, type PrecisionPolicy } from '../dsl/precision/policy.js';
 import { buildYolov8 } from '../models/yolov8/model.js';
 import type { Yolov8NmsOptions } from '../models/yolov8/nms.js';
 import { parseScale } from '../models/yolov8/scales.js';
@@ -72,6 +72,19 @@ export interface PreparedGraph {
   readonly nms?: Yolov8NmsOptions;
 }
 
+/**
+ * Folds batch norms and applies the policy, after refusing a policy rule that matches no layer of
+ * the graph (a misspelt pattern would otherwise change nothing without a word).
+ */
+function typedGraph(source: Graph, policy: PrecisionPolicy): Graph {
+  const names = source.nodes.map((n) => n.name);
+  const unmatched = policy.rules.filter((r) => !names.some((name) => matches(r.pattern, name))).map((r) => r.pattern);
+  if (unmatched.length > 0) {
+    fail(ErrorCode.PolicySyntax, `precision policy pattern(s) ${unmatched.map((p) => `'${p}'`).join(', ')} match no layer of ${source.name} (layer names look like /model.22/dfl/conv/Conv; netdef inspect lists them)`);
+  }
+  return verifyGraph(applyPrecision(foldBatchNorm(source), policy));
+}
+
 /** The typed graph (and the checked weights when a file is given); no parameters materialized. */
 export async function prepareGraph(options: PrepareOptions): Promise<PreparedGraph> {
   const shape = {
@@ -89,7 +102,7 @@ export async function prepareGraph(options: PrepareOptions): Promise<PreparedGra
     source = buildYolov8({ scale: parseScale(options.model), nc: options.nc ?? DEFAULT_CLASSES, ...shape });
   }
   const policy = options.policy ?? FP32_POLICY;
-  const graph = verifyGraph(applyPrecision(foldBatchNorm(source), policy));
+  const graph = typedGraph(source, policy);
   return { source, graph, store, policy, ...(options.nms ? { nms: options.nms } : {}) };
 }
 
@@ -105,6 +118,6 @@ export function prepareFromStore(store: WeightStore, options: Omit<PrepareOption
   const source = graphFor(store, options);
   checkWeights(source, store);
   const policy = options.policy ?? FP32_POLICY;
-  const graph = verifyGraph(applyPrecision(foldBatchNorm(source), policy));
+  const graph = typedGraph(source, policy);
   return { source, graph, store, policy, ...(options.nms ? { nms: options.nms } : {}), params: materializeParams(graph, store) };
 }

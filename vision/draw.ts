@@ -20,41 +20,75 @@ export function classColour(classId: number): string {
 
 const FONT_FRACTION = 0.022;
 const MIN_FONT = 11;
+/** Ultralytics' Annotator: line width = max(round((h + w + channels) / 2 * 0.003), 2). */
 const LINE_FRACTION = 0.003;
+const MIN_LINE = 2;
+const RGB_CHANNELS = 3;
 /** Approximate advance of a sans-serif glyph, in font sizes (for the label background). */
 const GLYPH_WIDTH = 0.6;
+/** Space around the label text, in pixels. */
+const LABEL_PAD = 2;
+
+/** How boxes are drawn (Ultralytics' `line_width`, `show_labels`, `show_conf`). */
+export interface DrawOptions {
+  /** Box line width in pixels; default from the image size as Ultralytics computes it. */
+  readonly lineWidth?: number;
+  /** Draw boxes only, no class names. */
+  readonly hideLabels?: boolean;
+  /** Class names without scores. */
+  readonly hideConf?: boolean;
+}
 
 function escapeXml(s: string): string {
   return s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
 }
 
+/** The label box: above the box when it fits, else inside; moved left so it never leaves the image. */
+function labelPlace(box: readonly number[], labelW: number, labelH: number, width: number): [number, number] {
+  const [x1, y1] = box as [number, number];
+  const x = Math.max(0, Math.min(x1, width - labelW));
+  const y = y1 - labelH >= 0 ? y1 - labelH : y1;
+  return [x, y];
+}
+
 /** The SVG overlay for an image of the given size. */
-export function overlaySvg(width: number, height: number, detections: readonly Detection[]): string {
+export function overlaySvg(width: number, height: number, detections: readonly Detection[], options: DrawOptions = {}): string {
   const font = Math.max(MIN_FONT, Math.round(Math.max(width, height) * FONT_FRACTION));
-  const line = Math.max(2, Math.round((width + height) * LINE_FRACTION));
+  const line = options.lineWidth ?? Math.max(MIN_LINE, Math.round(((width + height + RGB_CHANNELS) / 2) * LINE_FRACTION));
   const parts = detections.map((d) => {
     const [x1, y1, x2, y2] = d.box;
     const colour = classColour(d.classId);
-    const text = `${d.label} ${d.score.toFixed(2)}`;
-    const labelW = Math.ceil(text.length * font * GLYPH_WIDTH) + 4;
-    const labelH = font + 4;
-    const ly = y1 - labelH >= 0 ? y1 - labelH : y1;
-    return `<rect x="${x1}" y="${y1}" width="${x2 - x1}" height="${y2 - y1}" fill="none" stroke="${colour}" stroke-width="${line}"/>`
-      + `<rect x="${x1}" y="${ly}" width="${labelW}" height="${labelH}" fill="${colour}"/>`
-      + `<text x="${x1 + 2}" y="${ly + font}" font-family="sans-serif" font-size="${font}" fill="#FFFFFF">${escapeXml(text)}</text>`;
+    const frame = `<rect x="${x1}" y="${y1}" width="${x2 - x1}" height="${y2 - y1}" fill="none" stroke="${colour}" stroke-width="${line}"/>`;
+    if (options.hideLabels) return frame;
+    const text = options.hideConf ? d.label : `${d.label} ${d.score.toFixed(2)}`;
+    const labelW = Math.ceil(text.length * font * GLYPH_WIDTH) + 2 * LABEL_PAD;
+    const labelH = font + 2 * LABEL_PAD;
+    const [lx, ly] = labelPlace(d.box, labelW, labelH, width);
+    return frame
+      + `<rect x="${lx}" y="${ly}" width="${labelW}" height="${labelH}" fill="${colour}"/>`
+      + `<text x="${lx + LABEL_PAD}" y="${ly + font}" font-family="sans-serif" font-size="${font}" fill="#FFFFFF">${escapeXml(text)}</text>`;
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${parts.join('')}</svg>`;
 }
 
-const FORMATS: Readonly<Record<string, 'jpeg' | 'png' | 'webp'>> = { '.jpg': 'jpeg', '.jpeg': 'jpeg', '.png': 'png', '.webp': 'webp' };
+type OutputFormat = 'jpeg' | 'png' | 'webp' | 'tiff' | 'avif' | 'gif';
+const FORMATS: Readonly<Record<string, OutputFormat>> = {
+  '.jpg': 'jpeg', '.jpeg': 'jpeg', '.png': 'png', '.webp': 'webp', '.tif': 'tiff', '.tiff': 'tiff', '.avif': 'avif', '.gif': 'gif',
+};
 
-/** Draws `detections` over `image` (a file or encoded bytes) and writes `outPath` (.jpg, .png or .webp). */
-export async function drawDetections(image: string | Uint8Array, detections: readonly Detection[], outPath: string): Promise<void> {
-  const format = FORMATS[extname(outPath).toLowerCase()];
-  if (!format) throw new NetdefError(ErrorCode.InvalidArgument, `cannot write ${outPath}: use .jpg, .png or .webp`);
+/** Whether annotated pictures can be written with this extension (else callers pick .png). */
+export function canWriteFormat(extension: string): boolean {
+  return Object.hasOwn(FORMATS, extension.toLowerCase());
+}
+
+/** Draws `detections` over `image` (a file or encoded bytes) and writes `outPath` in the format its extension names. */
+export async function drawDetections(image: string | Uint8Array, detections: readonly Detection[], outPath: string, options: DrawOptions = {}): Promise<void> {
+  const extension = extname(outPath).toLowerCase();
+  if (!canWriteFormat(extension)) throw new NetdefError(ErrorCode.InvalidArgument, `cannot write ${outPath}: use ${Object.keys(FORMATS).join(', ')}`);
+  const format = FORMATS[extension]!;
   const base = sharp(image).rotate();
   const { width, height } = (await base.metadata()).autoOrient;
   await writeAtomically(outPath, 'annotated image', (tmp) => base
-    .composite([{ input: Buffer.from(overlaySvg(width, height, detections)), top: 0, left: 0 }])
+    .composite([{ input: Buffer.from(overlaySvg(width, height, detections, options)), top: 0, left: 0 }])
     .toFormat(format).toFile(tmp));
 }

@@ -1,11 +1,14 @@
 /**
- * Expands the images and folders a user names into image files: a folder gives its image files
- * (by extension, not recursive, sorted by name, as Ultralytics' loader globs a folder); a file is
- * taken as it is (its content is checked when decoded).
+ * Expands the images, folders and glob patterns a user names into image files: a folder gives its
+ * image files (by extension, not recursive, sorted by name, as Ultralytics' loader globs a folder);
+ * a pattern with `*` or `?` (quoted, so the shell leaves it alone: `'imgs/*.jpg'`) gives the image
+ * files it matches, sorted, wildcards allowed in any path segment; a file is taken as it is (its
+ * content is checked when decoded).
  */
 import { readdir, stat } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { extname, isAbsolute, join, sep } from 'node:path';
 import { ErrorCode, NetdefError } from '../common/errors.js';
+import { hasWildcards, wildcardMatch } from '../common/wildcard.js';
 
 export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['.jpg', '.jpeg', '.png', '.webp', '.bmp', '.tif', '.tiff', '.gif', '.avif']);
 
@@ -21,11 +24,39 @@ export async function imagesInFolder(dir: string): Promise<string[]> {
   return files;
 }
 
-/** Files and folders → image files, in the order given. */
+/** The paths a pattern matches: each segment with wildcards matched against a folder's entries. */
+async function expandPattern(pattern: string): Promise<string[]> {
+  const segments = pattern.split(/[\\/]/);
+  let paths = [isAbsolute(pattern) ? sep : '.'];
+  for (const [i, segment] of segments.entries()) {
+    if (segment === '' || segment === '.') continue;
+    const last = i === segments.length - 1;
+    const next: string[] = [];
+    for (const dir of paths) {
+      if (!hasWildcards(segment)) {
+        next.push(join(dir, segment));
+        continue;
+      }
+      const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+      for (const e of entries) if ((last || e.isDirectory()) && wildcardMatch(segment, e.name)) next.push(join(dir, e.name));
+    }
+    paths = next;
+  }
+  const files = await Promise.all(paths.map(async (p) => ((await stat(p).catch(() => null))?.isFile() && isImageFile(p) ? p : null)));
+  return files.filter((p): p is string => p !== null).sort();
+}
+
+/** Files, folders and patterns → image files, in the order given. */
 export async function listImages(inputs: readonly string[]): Promise<string[]> {
   if (inputs.length === 0) throw new NetdefError(ErrorCode.InvalidArgument, 'no images or folders given');
   const out: string[] = [];
   for (const input of inputs) {
+    if (hasWildcards(input) && !(await stat(input).catch(() => null))) {
+      const matched = await expandPattern(input);
+      if (matched.length === 0) throw new NetdefError(ErrorCode.FileNotFound, `no image files match ${input}`);
+      out.push(...matched);
+      continue;
+    }
     let isDir: boolean;
     try {
       isDir = (await stat(input)).isDirectory();

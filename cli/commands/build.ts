@@ -7,10 +7,9 @@ import { prepareModel } from '../../engine/prepare.js';
 import type { Yolov8NmsOptions } from '../../models/yolov8/nms.js';
 import { predictDefaults } from '../../vision/postprocess.js';
 import { batch as batchArg, imgsz, policy, positiveInt, required, str, unitInterval, type Values } from '../args.js';
+import type { CommandSpec } from '../command.js';
+import { placement } from '../device.js';
 import { Progress } from '../progress.js';
-
-export const buildUsage = 'netdef build --weights FILE [--backend cuda|tensorrt|onnxruntime] [--precision-policy P] [--imgsz 640] [--batch N | --batch MIN:OPT:MAX] '
-  + '[--workspace MiB] [--timing-cache FILE] [--trt-weights refittable|fixed|identical|stripped] [--nms [--conf 0.25] [--iou 0.7] [--max-det 300]] -o OUT.engine';
 
 /** NMS in the engine (--nms): Ultralytics predict's thresholds unless given; --max-det bounds each class. */
 function nmsOptions(values: Values): Yolov8NmsOptions | undefined {
@@ -58,10 +57,10 @@ function batchRange(values: Values): { min: number; opt: number; max: number } |
   return { min: min!, opt: opt!, max: max! };
 }
 
-export async function buildCommand(values: Values): Promise<number> {
+async function build(values: Values): Promise<number> {
   const out = required(values, 'output', 'the engine file to write');
   const weights = required(values, 'weights', 'the .pt or .safetensors file');
-  const backend = str(values, 'backend');
+  const { backend } = placement(values);
   const size = imgsz(values);
   const prec = policy(values);
   const batch = batchRange(values);
@@ -87,3 +86,15 @@ export async function buildCommand(values: Values): Promise<number> {
     + `built in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
   return 0;
 }
+
+export const buildCommand: CommandSpec = {
+  name: 'build',
+  summary: 'Build an engine from weights and save it (kernels tuned per layer on GPU backends), as trtexec --saveEngine.',
+  positionals: '',
+  options: [
+    'weights', 'backend', 'device', 'imgsz', 'batch', 'half', 'int8', 'precision-policy', 'nms', 'conf', 'iou', 'max-det',
+    'workspace', 'timing-cache', 'trt-weights', 'output',
+  ],
+  required: { weights: 'the .pt or .safetensors file', output: 'the engine file to write' },
+  run: build,
+};

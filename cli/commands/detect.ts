@@ -1,18 +1,25 @@
 /**
- * `netdef detect <images or folders...> --weights FILE`: detections per image, as a summary per
- * line, or with --json one JSON array on stdout and nothing else; annotated pictures with
- * --save-dir. A bad image is reported on stderr and the others are processed (exit code 1).
+ * `netdef detect SOURCES... --weights FILE`: Ultralytics' predict. Prints a line per image and the
+ * speed summary (or, with --json, one JSON array on stdout and nothing else there: one entry per
+ * image, failed images included with their error), saves annotated pictures to runs/detect/predictN
+ * (or --save-dir) unless --no-save, and YOLO labels with --save-txt. A bad image is reported and the
+ * others are processed (exit code 1).
  */
-import { mkdir } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { ErrorCode, fail } from '../../common/errors.js';
-import { Detector, type DetectOptions, type ImageResult } from '../../engine/detector.js';
-import { drawDetections } from '../../vision/draw.js';
+import { Detector, type DetectOptions, type ImageFailure, type ImageResult } from '../../engine/detector.js';
+import { drawDetections, type DrawOptions } from '../../vision/draw.js';
+import { checkEngineNmsOptions } from '../../vision/engine-nms.js';
 import { listImages } from '../../vision/files.js';
-import { imgsz, policy, positiveInt, required, str, unitInterval, type Values } from '../args.js';
+import { yoloLabelLines } from '../../vision/yolo-txt.js';
+import { imgsz, policy, positiveInt, str, unitInterval, type Values } from '../args.js';
+import { exclusive, type CommandSpec } from '../command.js';
+import { imageLine, SpeedTotals } from '../detect-report.js';
+import { placement } from '../device.js';
 import { Progress } from '../progress.js';
-
-export const detectUsage = 'netdef detect IMAGES_OR_FOLDERS... (--weights FILE | --engine FILE) [--backend NAME] [--imgsz 640] [--rect] [--conf 0.25] [--iou 0.7] [--max-det 300] [--classes 0,2] [--agnostic] [--save-dir DIR] [--json]';
+import { nextRunDir, OutputNames } from '../save-dir.js';
 
 function classes(values: Values): number[] | undefined {
   const v = str(values, 'classes');
@@ -33,48 +40,118 @@ export function detectOptions(values: Values): DetectOptions {
   };
 }
 
-function summary(r: ImageResult): string {
-  const counts = new Map<string, number>();
-  for (const d of r.detections) counts.set(d.label, (counts.get(d.label) ?? 0) + 1);
-  const what = [...counts].map(([label, n]) => `${n} ${label}`).join(', ') || 'no detections';
-  const ms = r.times.decode + r.times.letterbox + r.times.inference + r.times.nms;
-  return `${r.image}: ${r.width}x${r.height} ${what} (${ms.toFixed(0)} ms)`;
+function drawOptions(values: Values): DrawOptions {
+  const lineWidth = positiveInt(values, 'line-width');
+  return { ...(lineWidth !== undefined ? { lineWidth } : {}), hideLabels: values['hide-labels'] === true, hideConf: values['hide-conf'] === true };
 }
 
-export async function detect(values: Values, positionals: readonly string[]): Promise<number> {
+/** Where results go, and what is written there. */
+interface SaveSettings {
+  readonly dir: string | undefined;
+  readonly pictures: boolean;
+  readonly labels: boolean;
+  readonly withScore: boolean;
+}
+
+function saveSettings(values: Values): SaveSettings {
+  exclusive(values, 'no-save', 'save-dir', '--no-save writes no pictures; --save-dir says where to write them');
+  if (values['save-conf'] && !values['save-txt']) fail(ErrorCode.InvalidArgument, '--save-conf adds scores to the --save-txt labels: add --save-txt');
+  const pictures = values['no-save'] !== true;
+  const labels = values['save-txt'] === true;
+  const dir = pictures || labels ? (str(values, 'save-dir') ?? nextRunDir()) : undefined;
+  return { dir, pictures, labels, withScore: values['save-conf'] === true };
+}
+
+async function loadDetector(values: Values): Promise<Detector> {
   const engine = str(values, 'engine');
-  const weights = engine ?? required(values, 'weights', 'the .pt or .safetensors file, or --engine');
-  const options = detectOptions(values);
+  const weights = str(values, 'weights');
+  exclusive(values, 'engine', 'weights', 'an engine file holds its weights (new weights: netdef refit)');
+  if (!engine && !weights) fail(ErrorCode.InvalidArgument, '--weights is required (the .pt or .safetensors file), or --engine FILE');
+  exclusive(values, 'rect', 'square', 'choose one letterbox');
   const size = imgsz(values);
   const prec = policy(values);
-  const backend = str(values, 'backend');
-  const saveDir = str(values, 'save-dir');
+  const { backend, threads } = placement(values);
+  const rect = values.rect === true ? true : values.square === true ? false : undefined;
+  return Detector.load((engine ?? weights)!, {
+    ...(backend ? { backend } : {}), ...(threads !== undefined ? { threads } : {}), ...(size ? { imgsz: size } : {}),
+    ...(prec ? { policy: prec } : {}), ...(rect !== undefined ? { rect } : {}),
+  });
+}
+
+async function saveResult(r: ImageResult, save: SaveSettings, names: OutputNames, draw: DrawOptions): Promise<void> {
+  if (!save.dir) return;
+  const { stem, extension } = names.next(r.image);
+  if (save.pictures) await drawDetections(r.image, r.detections, join(save.dir, `${stem}${extension}`), draw);
+  if (save.labels && r.detections.length > 0) {
+    await writeFile(join(save.dir, 'labels', `${stem}.txt`), `${yoloLabelLines(r.detections, r.width, r.height, save.withScore).join('\n')}\n`);
+  }
+}
+
+function jsonEntry(r: ImageResult | ImageFailure): unknown {
+  if ('error' in r) return { image: r.image, error: { code: r.error.code, message: r.error.message } };
+  return {
+    image: r.image, width: r.width, height: r.height, times: r.times,
+    detections: r.detections.map((d) => ({ box: d.box, score: d.score, classId: d.classId, label: d.label })),
+  };
+}
+
+async function detect(values: Values, positionals: readonly string[]): Promise<number> {
+  exclusive(values, 'verbose', 'quiet', 'choose how much to print');
+  const options = detectOptions(values);
+  const draw = drawOptions(values);
+  const save = saveSettings(values);
   const json = values.json === true;
   const files = await listImages(positionals);
-  if (saveDir) await mkdir(saveDir, { recursive: true });
-  await using detector = await Detector.load(weights, {
-    ...(backend ? { backend } : {}), ...(size ? { imgsz: size } : {}), ...(prec ? { policy: prec } : {}), rect: values.rect === true,
-  });
-  const results: unknown[] = [];
+  await using detector = await loadDetector(values);
+  const inEngine = await detector.engineNms();
+  if (inEngine) {
+    checkEngineNmsOptions(inEngine, options);
+    if (!json) process.stderr.write(`note: the engine runs NMS itself (per class, iou ${inEngine.iouThreshold}, conf > ${inEngine.scoreThreshold}); its selected rows are used as they are\n`);
+  }
+  if (save.dir) await mkdir(save.labels ? join(save.dir, 'labels') : save.dir, { recursive: true });
+  const started = performance.now();
+  const totals = new SpeedTotals();
+  const names = new OutputNames();
+  const entries: unknown[] = [];
   let failed = 0;
-  const progress = Progress.forTerminal(files.length, 'images', json);
+  let index = 0;
+  // Per-image lines already show progress; the bar is for --json and --quiet runs on a terminal.
+  const progress = Progress.forTerminal(files.length, 'images', !(json || values.quiet === true));
   for await (const r of detector.detectEach(files, options)) {
+    index++;
     progress.tick();
+    if (json) entries.push(jsonEntry(r));
     if ('error' in r) {
       failed++;
       progress.end();
       process.stderr.write(`netdef: ${r.error.code}: ${r.error.message}\n`);
       continue;
     }
-    if (saveDir) await drawDetections(r.image, r.detections, join(saveDir, `${basename(r.image, extname(r.image))}.jpg`));
-    if (json) results.push({ image: r.image, width: r.width, height: r.height, detections: r.detections.map((d) => ({ box: d.box, score: d.score, classId: d.classId, label: d.label })) });
-    else {
+    totals.add(r);
+    await saveResult(r, save, names, draw);
+    if (!json && values.quiet !== true) {
       progress.end();
-      process.stdout.write(`${summary(r)}\n`);
+      process.stdout.write(`${imageLine(r, index, files.length, values.verbose === true)}\n`);
     }
   }
   progress.end();
-  if (json) process.stdout.write(`${JSON.stringify(results)}\n`);
-  if (saveDir && !json) process.stderr.write(`annotated images in ${saveDir}\n`);
+  const summary = totals.lines(performance.now() - started);
+  if (json) process.stdout.write(`${JSON.stringify(entries)}\n`);
+  else process.stdout.write(summary.map((l) => `${l}\n`).join(''));
+  if (save.dir) process.stderr.write(`Results saved to ${save.dir}${save.labels ? ` (labels in ${join(save.dir, 'labels')})` : ''}\n`);
+  if (failed > 0) process.stderr.write(`${failed} of ${files.length} images failed\n`);
   return failed > 0 ? 1 : 0;
 }
+
+export const detectCommand: CommandSpec = {
+  name: 'detect',
+  summary: 'Detect objects in images, folders or quoted globs, as Ultralytics\' predict (rect letterbox for weights, conf 0.25, iou 0.7).',
+  positionals: 'SOURCES...',
+  options: [
+    'weights', 'engine', 'backend', 'device', 'threads', 'imgsz', 'rect', 'square', 'half', 'int8', 'precision-policy',
+    'conf', 'iou', 'max-det', 'classes', 'agnostic', 'save-dir', 'no-save', 'save-txt', 'save-conf', 'line-width',
+    'hide-labels', 'hide-conf', 'json', 'verbose', 'quiet',
+  ],
+  run: detect,
+};
+

@@ -1,51 +1,110 @@
 /**
- * `netdef eval --weights FILE --data DIR`: mAP50-95 and mAP50 on a COCO- or YOLO-format dataset
- * (JSON keys `map50_95`, `map50`), per-class AP with --per-class.
+ * `netdef eval --weights FILE --data DIR|data.yaml`: Ultralytics' val. Prints the table Ultralytics
+ * prints (all, then each class: images, instances, P, R, mAP50, mAP50-95) and the speed line; with
+ * --json one JSON object (keys `map50_95`, `map50`, `precision`, `recall`, `per_class`, `times`).
+ * Defaults are val's: YOLO labels, rect batches of 16 for weights (square for engine files),
+ * conf 0.001, iou 0.7, 300 detections per image. Where netdef differs (the COCO JSON as ground
+ * truth, COCOeval's 101-point mAP), it says so in a note.
  */
 import { ErrorCode, fail } from '../../common/errors.js';
-import { evaluate } from '../../engine/evaluate.js';
-import { positiveInt, policy, required, str, type Values } from '../args.js';
+import { evaluate, type EvaluationReport } from '../../engine/evaluate.js';
+import { valDefaults } from '../../vision/postprocess.js';
+import { policy, positiveInt, str, unitInterval, type Values } from '../args.js';
+import { exclusive, type CommandSpec } from '../command.js';
+import { placement } from '../device.js';
 import { Progress } from '../progress.js';
 import { formatTable } from '../table.js';
 
-export const evalUsage = 'netdef eval --weights FILE --data DIR [--format coco|yolo] [--annotations FILE] [--imgsz 640] [--rect] [--batch 16] [--per-class] [--json]';
+const DIGITS = 3;
 
-export async function evalCommand(values: Values): Promise<number> {
-  const weights = required(values, 'weights', 'the .pt or .safetensors file');
-  const data = required(values, 'data', 'the dataset folder (images/ with annotations/*.json or labels/)');
+function notes(report: EvaluationReport): string[] {
+  const out = ['note: mAP is COCOeval\'s (101-point interpolated precision); Ultralytics val integrates its own curve, so mAP differs by about 1e-3'];
+  if (report.format === 'coco') out.push('note: ground truth from the COCO JSON (crowd regions ignored as COCOeval does); Ultralytics val reads the YOLO labels (--format yolo)');
+  return out;
+}
+
+function table(report: EvaluationReport): string {
+  const row = (name: string, images: number, instances: number, p: number, r: number, m50: number, m: number): string[] =>
+    [name, String(images), String(instances), p.toFixed(DIGITS), r.toFixed(DIGITS), m50.toFixed(DIGITS), m.toFixed(DIGITS)];
+  const classes = report.perClass.filter((c) => c.numGt > 0);
+  const instances = classes.reduce((sum, c) => sum + c.numGt, 0);
+  const rows = [
+    row('all', report.images, instances, report.precision, report.recall, report.map50, report.map50_95),
+    ...classes.map((c) => row(c.name, c.numImages, c.numGt, c.precision, c.recall, c.ap50, c.ap50_95)),
+  ];
+  return formatTable(['Class', 'Images', 'Instances', 'P', 'R', 'mAP50', 'mAP50-95'], rows);
+}
+
+function speedLine(report: EvaluationReport): string {
+  const t = report.times;
+  return `Speed: ${t.decode.toFixed(1)}ms decode, ${t.preprocess.toFixed(1)}ms preprocess, ${t.inference.toFixed(1)}ms inference, ${t.postprocess.toFixed(1)}ms postprocess per image`
+    + `${t.build > 0 ? `; engine builds ${(t.build / 1000).toFixed(2)} s apart` : ''}`;
+}
+
+function jsonReport(report: EvaluationReport): unknown {
+  return {
+    map50_95: report.map50_95, map50: report.map50, map75: report.map75, precision: report.precision, recall: report.recall,
+    stats: report.stats, images: report.images, detections: report.detections, mode: report.mode, imgsz: report.imgsz,
+    format: report.format, dataset: report.dataset, ...(report.split ? { split: report.split } : {}), method: 'cocoeval-101', times: report.times,
+    per_class: report.perClass.filter((c) => c.numGt > 0).map((c) => ({
+      name: c.name, category_id: c.categoryId, images: c.numImages, instances: c.numGt, precision: c.precision, recall: c.recall, ap50_95: c.ap50_95, ap50: c.ap50,
+    })),
+  };
+}
+
+async function evalRun(values: Values): Promise<number> {
+  exclusive(values, 'engine', 'weights', 'an engine file holds its weights');
+  exclusive(values, 'rect', 'square', 'choose one letterbox');
+  const weights = str(values, 'engine') ?? str(values, 'weights');
+  if (!weights) fail(ErrorCode.InvalidArgument, '--weights is required (the .pt or .safetensors file), or --engine FILE');
+  const data = str(values, 'data');
+  if (!data) fail(ErrorCode.InvalidArgument, '--data is required (a dataset folder or an Ultralytics data.yaml)');
   const format = str(values, 'format');
   if (format !== undefined && format !== 'coco' && format !== 'yolo') fail(ErrorCode.InvalidArgument, `--format must be coco or yolo, got '${format}'`);
   const annotations = str(values, 'annotations');
+  if (annotations !== undefined && format === 'yolo') fail(ErrorCode.InvalidArgument, '--annotations names a COCO JSON; it contradicts --format yolo');
+  const split = str(values, 'split');
   const imgsz = positiveInt(values, 'imgsz');
   const batch = positiveInt(values, 'batch');
-  const backend = str(values, 'backend');
+  const { backend, threads } = placement(values);
   const prec = policy(values);
+  const conf = unitInterval(values, 'conf');
+  const iou = unitInterval(values, 'iou');
+  const maxDet = positiveInt(values, 'max-det');
+  const rect = values.rect === true ? true : values.square === true ? false : undefined;
   const json = values.json === true;
   let progress: Progress | undefined;
   const report = await evaluate(weights, data, {
-    ...(format ? { format } : {}), ...(annotations ? { annotations } : {}), ...(imgsz ? { imgsz } : {}), ...(batch ? { batch } : {}),
-    ...(backend ? { backend } : {}), ...(prec ? { policy: prec } : {}), rect: values.rect === true,
+    ...(format ? { format } : {}), ...(annotations ? { annotations } : {}), ...(split !== undefined ? { split } : {}), ...(imgsz ? { imgsz } : {}),
+    ...(batch ? { batch } : {}), ...(backend ? { backend } : {}), ...(threads !== undefined ? { threads } : {}), ...(prec ? { policy: prec } : {}),
+    ...(rect !== undefined ? { rect } : {}),
+    nms: { ...valDefaults, ...(conf !== undefined ? { conf } : {}), ...(iou !== undefined ? { iou } : {}), ...(maxDet !== undefined ? { maxDet } : {}) },
     onProgress: (done, total) => {
       progress ??= Progress.forTerminal(total, 'images', json);
       progress.update(done);
     },
   });
   progress?.end();
-  const perClass = report.perClass.filter((c) => c.ap50_95 >= 0);
   if (json) {
-    const out = {
-      map50_95: report.map50_95, map50: report.map50, map75: report.map75, stats: report.stats, images: report.images,
-      detections: report.detections, mode: report.mode, imgsz: report.imgsz, format: report.format, dataset: report.dataset,
-      ...(values['per-class'] ? { per_class: perClass.map((c) => ({ name: c.name, category_id: c.categoryId, ap50_95: c.ap50_95, ap50: c.ap50, instances: c.numGt })) } : {}),
-    };
-    process.stdout.write(`${JSON.stringify(out)}\n`);
+    process.stdout.write(`${JSON.stringify(jsonReport(report))}\n`);
     return 0;
   }
-  if (values['per-class']) {
-    const rows = perClass.map((c) => [c.name, String(c.numGt), c.ap50_95.toFixed(3), c.ap50.toFixed(3)]);
-    process.stdout.write(`${formatTable(['class', 'instances', 'AP50-95', 'AP50'], rows)}\n\n`);
-  }
-  process.stdout.write(`${report.dataset} (${report.format}, ${report.images} images, ${report.mode} ${report.imgsz}): `
-    + `mAP50-95 ${report.map50_95.toFixed(4)}  mAP50 ${report.map50.toFixed(4)}\n`);
+  const header = `${report.dataset}${report.split ? ` [${report.split}]` : ''} (${report.format} ground truth, ${report.images} images, ${report.mode} ${report.imgsz}, ${report.detections} detections)`;
+  const lines = values.quiet === true
+    ? [`${header}: mAP50-95 ${report.map50_95.toFixed(4)}  mAP50 ${report.map50.toFixed(4)}`]
+    : [header, table(report), speedLine(report), `mAP50-95 ${report.map50_95.toFixed(4)}  mAP50 ${report.map50.toFixed(4)}  (P and R at confidence ${report.confidence.toFixed(3)})`];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  for (const note of notes(report)) process.stderr.write(`${note}\n`);
   return 0;
 }
+
+export const evalCommand: CommandSpec = {
+  name: 'eval',
+  summary: 'mAP50-95, mAP50, P and R per class on a dataset, as Ultralytics\' val (YOLO labels, rect batches for weights, conf 0.001).',
+  positionals: '',
+  options: [
+    'weights', 'engine', 'data', 'split', 'format', 'annotations', 'backend', 'device', 'threads', 'imgsz', 'rect', 'square', 'batch',
+    'half', 'int8', 'precision-policy', 'conf', 'iou', 'max-det', 'json', 'quiet',
+  ],
+  run: evalRun,
+};

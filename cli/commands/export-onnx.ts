@@ -1,16 +1,17 @@
 /** `netdef export-onnx`: the typed graph as an ONNX file that Netron and ONNX Runtime open. */
 import { writeFile, rename, rm } from 'node:fs/promises';
-import { exportOnnx } from '../../dsl/onnx/export.js';
+import { exportOnnx as toOnnx } from '../../dsl/onnx/export.js';
 import { prepareModel } from '../../engine/prepare.js';
 import { modelOptions, required, type Values } from '../args.js';
+import type { CommandSpec } from '../command.js';
 
-export const exportUsage = 'netdef export-onnx [--weights FILE | --model yolov8n] [--precision-policy P] [--imgsz 640] [--batch N|dynamic] -o OUT.onnx';
-
-export async function exportOnnxCommand(values: Values): Promise<void> {
+async function exportOnnx(values: Values): Promise<number> {
   const out = required(values, 'output', 'the .onnx file to write');
-  const prepared = await prepareModel(modelOptions(values));
+  const options = modelOptions(values);
+  const prepared = await prepareModel(options);
+  if (!options.weights) process.stderr.write(`warning: no --weights: ${out} holds ${prepared.graph.name} with random (untrained) weights, useful for graph checks only\n`);
   const meta = prepared.graph.meta;
-  const bytes = exportOnnx(prepared.graph, prepared.params, {
+  const bytes = toOnnx(prepared.graph, prepared.params, {
     metadata: {
       producer: 'netdef', model: meta.model, stride: String(Math.max(...(meta.strides ?? [32]))), task: 'detect',
       imgsz: JSON.stringify(meta.imgsz), names: JSON.stringify(Object.fromEntries((meta.names ?? []).map((n, i) => [i, n]))),
@@ -25,4 +26,14 @@ export async function exportOnnxCommand(values: Values): Promise<void> {
     throw e;
   }
   process.stderr.write(`wrote ${out} (${(bytes.byteLength / 1e6).toFixed(1)} MB, ${prepared.graph.nodes.length} layers)\n`);
+  return 0;
 }
+
+export const exportOnnxCommand: CommandSpec = {
+  name: 'export-onnx',
+  summary: 'Write the typed graph as an ONNX file (opset 17) that Netron and ONNX Runtime open.',
+  positionals: '',
+  options: ['weights', 'model', 'imgsz', 'batch', 'half', 'int8', 'precision-policy', 'output'],
+  required: { output: 'the .onnx file to write' },
+  run: exportOnnx,
+};

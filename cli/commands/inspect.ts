@@ -7,6 +7,7 @@ import { formatShape } from '../../dsl/ir/tensor-type.js';
 import { graphStats } from '../../dsl/stats.js';
 import { prepareGraph } from '../../engine/prepare.js';
 import { modelOptions, type Values } from '../args.js';
+import type { CommandSpec } from '../command.js';
 import { formatTable } from '../table.js';
 
 const noWeights = (): string[] => [];
@@ -28,9 +29,7 @@ export function layerRow(node: IrNode): { layer: string; kind: string; shape: st
   };
 }
 
-export const inspectUsage = `netdef inspect [--weights FILE] [--model yolov8n] [--precision-policy FILE|JSON|SPEC] [--imgsz 640] [--json]`;
-
-export async function inspect(values: Values): Promise<void> {
+async function inspect(values: Values): Promise<number> {
   const prepared = await prepareGraph(modelOptions(values));
   const g = prepared.graph;
   const stats = graphStats(g);
@@ -38,9 +37,18 @@ export async function inspect(values: Values): Promise<void> {
   if (values.json) {
     const report = { model: g.name, source: (prepared.store?.source.path ?? 'no weights'), imgsz: g.meta.imgsz, totals: stats, layers: rows };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    return;
+    return 0;
   }
   const table = formatTable(['layer', 'kind', 'output', 'dtype', 'weights'], rows.map((r) => [r.layer, r.kind, r.shape, r.dtype, r.weights.join(' ')]));
   process.stdout.write(`${table}\n\n${g.name} (${(prepared.store?.source.path ?? 'no weights')}) at ${g.meta.imgsz?.join('x')}: `
     + `${stats.layers} layers, ${stats.parameters.toLocaleString('en-US')} parameters, ${stats.gflops.toFixed(1)} GFLOPs\n`);
+  return 0;
 }
+
+export const inspectCommand: CommandSpec = {
+  name: 'inspect',
+  summary: 'The typed graph as a table (layer, kind, output shape, dtype, weights) with parameter and GFLOP totals.',
+  positionals: '',
+  options: ['weights', 'model', 'imgsz', 'batch', 'half', 'int8', 'precision-policy', 'json'],
+  run: inspect,
+};

@@ -33,14 +33,20 @@ function resolveFrom(from: number, index: number): number {
   return from < 0 ? index + from : from;
 }
 
+/**
+ * The largest input side accepted: 16384 px (a 16k x 16k fp32 input is 3 GiB), far above any
+ * YOLOv8 deployment, so an absurd size fails here with a typed error instead of an allocation.
+ */
+export const MAX_INPUT_SIDE = 16384;
+
 export function buildYolov8(options: Yolov8Options): Graph {
   const scaleName = parseScale(options.scale);
   const scale = YOLOV8_SCALES[scaleName];
   const imgsz = options.imgsz ?? DEFAULT_IMGSZ;
   const { nc } = options;
   if (!Number.isInteger(nc) || nc < 1) fail(ErrorCode.ModelSpec, `class count must be a positive integer, got ${nc}`);
-  if (imgsz.some((d) => !Number.isInteger(d) || d < MAX_STRIDE || d % MAX_STRIDE !== 0)) {
-    fail(ErrorCode.ModelSpec, `image size [${imgsz.join(', ')}] must be positive multiples of ${MAX_STRIDE}`);
+  if (imgsz.some((d) => !Number.isInteger(d) || d < MAX_STRIDE || d % MAX_STRIDE !== 0 || d > MAX_INPUT_SIDE)) {
+    fail(ErrorCode.ModelSpec, `image size [${imgsz.join(', ')}] must be positive multiples of ${MAX_STRIDE}, at most ${MAX_INPUT_SIDE}`);
   }
   const names = options.names ?? Array.from({ length: nc }, (_, i) => `class${i}`);
   if (names.length !== nc) fail(ErrorCode.ModelSpec, `${names.length} class names given for ${nc} classes`);

@@ -32,14 +32,14 @@ export function accumulateCategory(byArea: readonly (readonly ImageEval[])[], pa
 }
 
 /** The pooled detections of one cell; flags threshold-major: `matched[t * n + i]`. */
-interface Pooled {
+export interface Pooled {
   readonly scores: Float64Array;
   readonly matched: Uint8Array;
   readonly ignored: Uint8Array;
 }
 
 /** Each image's first maxDet detections (already score-sorted), concatenated in image order. */
-function pool(images: readonly ImageEval[], maxDet: number, T: number): Pooled {
+export function pool(images: readonly ImageEval[], maxDet: number, T: number): Pooled {
   const counts = images.map((e) => Math.min(maxDet, e.dtScores.length));
   const n = counts.reduce((a, b) => a + b, 0);
   const pooled: Pooled = { scores: new Float64Array(n), matched: new Uint8Array(T * n), ignored: new Uint8Array(T * n) };

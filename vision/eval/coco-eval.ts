@@ -7,7 +7,8 @@
  * Tested in test/vision/eval.test.ts (hand-computed cases, coco128 ground truth fed back) and
  * test/vision/eval-pycocotools.test.ts (fixtures written by pycocotools itself).
  */
-import { accumulateCategory, type Cell } from './accumulate.js';
+import { accumulateCategory, type Cell, pool } from './accumulate.js';
+import { type ClassMatches, operatingPoint } from './operating-point.js';
 import { checkDetections, checkGroundTruth } from './coco-check.js';
 import type { CocoCategory, CocoDetection, CocoGroundTruth } from './coco-types.js';
 import { evaluateImage, prepareImageCategory, type DtObject, type GtObject, type ImageEval } from './evaluate-image.js';
@@ -27,6 +28,11 @@ export interface PerClassAp {
   readonly ap50: number;
   /** Non-crowd ground truth objects of this category. */
   readonly numGt: number;
+  /** Images holding ground truth of this category. */
+  readonly numImages: number;
+  /** Ultralytics val's P and R: at the confidence that maximises the smoothed mean F1 (operating-point.ts). */
+  readonly precision: number;
+  readonly recall: number;
 }
 
 export interface CocoEvalResult {
@@ -40,6 +46,10 @@ export interface CocoEvalResult {
   readonly stats: readonly number[];
   /** The maxDets used, sorted. */
   readonly maxDets: readonly number[];
+  /** Mean of the per-class P and R over categories with ground truth, and the confidence they are read at. */
+  readonly precision: number;
+  readonly recall: number;
+  readonly confidence: number;
 }
 
 interface Bucket {
@@ -66,7 +76,7 @@ function group(gt: CocoGroundTruth, detections: readonly CocoDetection[], imageI
  * `evaluate()` then `accumulate()` for one category (one category at a time keeps memory small):
  * evaluateImg for every area range and image holding ground truth or detections of it.
  */
-function evaluateCategory(byImage: Map<number, Bucket>, params: EvalParams): (Cell | null)[][] {
+function evaluateCategory(byImage: Map<number, Bucket>, params: EvalParams): { cells: (Cell | null)[][]; matches: ClassMatches } {
   const byArea = params.areaRanges.map((): ImageEval[] => []);
   const maxDet = params.maxDets[params.maxDets.length - 1]!;
   for (const i of [...byImage.keys()].sort((a, b) => a - b)) {
@@ -77,7 +87,31 @@ function evaluateCategory(byImage: Map<number, Bucket>, params: EvalParams): (Ce
       if (e) byArea[a]!.push(e);
     });
   }
-  return accumulateCategory(byArea, params);
+  return { cells: accumulateCategory(byArea, params), matches: matchesAtIou50(byArea[ALL_AREAS]!, maxDet, params.iouThrs.length) };
+}
+
+const ALL_AREAS = 0;
+/** IoU 0.5 is the first COCO threshold. */
+const IOU_50 = 0;
+
+/** The category's detections at IoU 0.5, all areas, crowd matches left out (the P/R columns' input). */
+function matchesAtIou50(images: readonly ImageEval[], maxDet: number, thresholds: number): ClassMatches {
+  const pooled = pool(images, maxDet, thresholds);
+  const n = pooled.scores.length;
+  const scores: number[] = [];
+  const matched: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (pooled.ignored[IOU_50 * n + i]) continue;
+    scores.push(pooled.scores[i]!);
+    matched.push(pooled.matched[IOU_50 * n + i]!);
+  }
+  return { scores, matched, numGt: images.reduce((sum, e) => sum + e.numGtCounted, 0) };
+}
+
+function countImages(gt: CocoGroundTruth): Map<number, number> {
+  const images = new Map<number, Set<number>>();
+  for (const a of gt.annotations) if (a.iscrowd !== 1) (images.get(a.category_id) ?? images.set(a.category_id, new Set()).get(a.category_id)!).add(a.image_id);
+  return new Map([...images].map(([c, s]) => [c, s.size]));
 }
 
 function countNonCrowd(gt: CocoGroundTruth): Map<number, number> {
@@ -95,11 +129,23 @@ export function evaluateCoco(groundTruth: CocoGroundTruth, detections: readonly 
   const imageIds = groundTruth.images.map((im) => im.id).sort((a, b) => a - b);
   const categories: CocoCategory[] = [...groundTruth.categories].sort((a, b) => a.id - b.id);
   const buckets = group(groundTruth, detections, indexById(imageIds), indexById(categories.map((c) => c.id)));
-  const acc = buckets.map((byImage) => evaluateCategory(byImage, params));
+  const evaluated = buckets.map((byImage) => evaluateCategory(byImage, params));
+  const acc = evaluated.map((e) => e.cells);
   const last = params.maxDets[params.maxDets.length - 1]!;
   const ap = (iouThr?: number, k?: number): number =>
     summarizeMean(acc, params, { ap: true, area: 'all', maxDets: last, iouThr, categories: k === undefined ? undefined : [k] });
   const numGt = countNonCrowd(groundTruth);
-  const perClass = categories.map((c, k) => ({ categoryId: c.id, name: c.name, ap50_95: ap(undefined, k), ap50: ap(0.5, k), numGt: numGt.get(c.id) ?? 0 }));
-  return { map50_95: ap(), map50: ap(0.5), map75: ap(0.75), perClass, stats: summarizeStats(acc, params), maxDets: params.maxDets };
+  const numImages = countImages(groundTruth);
+  const withGt = categories.flatMap((c, k) => ((numGt.get(c.id) ?? 0) > 0 ? [k] : []));
+  const point = operatingPoint(withGt.map((k) => evaluated[k]!.matches));
+  const pr = new Map(withGt.map((k, i) => [k, { precision: point.precision[i]!, recall: point.recall[i]! }]));
+  const perClass = categories.map((c, k) => ({
+    categoryId: c.id, name: c.name, ap50_95: ap(undefined, k), ap50: ap(0.5, k), numGt: numGt.get(c.id) ?? 0, numImages: numImages.get(c.id) ?? 0,
+    precision: pr.get(k)?.precision ?? 0, recall: pr.get(k)?.recall ?? 0,
+  }));
+  const mean = (xs: readonly number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+  return {
+    map50_95: ap(), map50: ap(0.5), map75: ap(0.75), perClass, stats: summarizeStats(acc, params), maxDets: params.maxDets,
+    precision: mean(point.precision), recall: mean(point.recall), confidence: point.confidence,
+  };
 }

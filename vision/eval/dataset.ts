@@ -1,6 +1,7 @@
 /**
- * Loads an evaluation dataset from a folder holding `images/` and either COCO annotations
- * (`annotations/*.json`, or a path given) or YOLO labels (`labels/<stem>.txt`), as COCO-shaped
+ * Loads an evaluation dataset (a folder in one of the layouts of data-layout.ts, or a data.yaml)
+ * with either YOLO labels (`labels/<stem>.txt`, the default when present, as Ultralytics val reads
+ * them) or COCO annotations (`annotations/*.json`, or a path given), as COCO-shaped
  * ground truth for evaluateCoco, with the mapping between a model's class index and the dataset's
  * category id. COCO: class i is the i-th category in ascending id order (how Ultralytics'
  * coco80_to_coco91 maps the 80 classes onto COCO's 91 ids); given class names must equal the
@@ -9,11 +10,12 @@
  * (ERR_DATASET, ERR_FILE_NOT_FOUND, ERR_INVALID_ARGUMENT) naming the folder, file or line.
  * Tested on coco128 (both formats) and malformed copies in test/vision/eval-dataset.test.ts.
  */
-import { readdir, stat } from 'node:fs/promises';
-import { extname, join, resolve } from 'node:path';
+import { readdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { ErrorCode, fail } from '../../common/errors.js';
 import { readCocoJson } from './coco-json.js';
 import type { CocoGroundTruth } from './coco-types.js';
+import { type DataLayout, labelPathOf, resolveDataLayout } from './data-layout.js';
 import { loadYoloGroundTruth, type ImageSizeFn } from './yolo-dataset.js';
 
 export type { ImageSizeFn } from './yolo-dataset.js';
@@ -35,6 +37,8 @@ export interface EvalDataset {
   readonly groundTruth: CocoGroundTruth;
   /** Class names by class index. */
   readonly classNames: readonly string[];
+  /** The split evaluated, for split folders and data.yaml files. */
+  readonly split?: string;
   /** The category id of a class index; throws ERR_INVALID_ARGUMENT outside [0, classes). */
   categoryIdOfClass(classIndex: number): number;
   /** The class index of a category id; throws ERR_INVALID_ARGUMENT for an unknown id. */
@@ -42,8 +46,10 @@ export interface EvalDataset {
 }
 
 export interface LoadDatasetOptions {
-  /** Default: COCO when an annotations file is given or found, YOLO otherwise. */
+  /** Default: YOLO labels when the split has them (as Ultralytics val), else the COCO JSON found. */
   readonly format?: 'coco' | 'yolo';
+  /** Which split of a split folder or data.yaml (default: val, or the only one). */
+  readonly split?: string;
   /** A COCO annotations file (relative paths from the working directory). */
   readonly annotations?: string;
   /** Class names by index: required for YOLO; for COCO, checked against the categories. */
@@ -52,27 +58,22 @@ export interface LoadDatasetOptions {
   readonly imageSize?: ImageSizeFn;
 }
 
-const isDirectory = (path: string): Promise<boolean> => stat(path).then((s) => s.isDirectory(), () => false);
-
-async function findAnnotationFiles(root: string): Promise<string[]> {
-  const dir = join(root, 'annotations');
-  if (!(await isDirectory(dir))) return [];
-  return (await readdir(dir)).filter((f) => extname(f).toLowerCase() === '.json').sort().map((f) => join(dir, f));
-}
-
 type Source = { readonly format: 'coco'; readonly file: string } | { readonly format: 'yolo'; readonly dir: string };
 
-async function resolveSource(root: string, options: LoadDatasetOptions): Promise<Source> {
+/** YOLO labels when the split has them (what Ultralytics val reads), else the COCO JSON; or what was asked for. */
+function chooseSource(layout: DataLayout, options: LoadDatasetOptions): Source {
+  const where = layout.split ? `${layout.root} (${layout.split})` : layout.root;
   if (options.annotations !== undefined) return { format: 'coco', file: resolve(options.annotations) };
-  const labels = join(root, 'labels');
-  if (options.format !== 'yolo') {
-    const files = await findAnnotationFiles(root);
-    if (files.length > 1) fail(ErrorCode.Dataset, `${root}: several annotation files (${files.join(', ')}); name one with the annotations option`);
-    if (files[0] !== undefined) return { format: 'coco', file: files[0] };
-    if (options.format === 'coco') fail(ErrorCode.Dataset, `${root}: no annotations/*.json (COCO format was asked for)`);
-  }
-  if (await isDirectory(labels)) return { format: 'yolo', dir: labels };
-  fail(ErrorCode.Dataset, `${root}: no labels/ folder${options.format === 'yolo' ? '' : ' and no annotations/*.json'}; there is no ground truth to evaluate against`);
+  const json = (): Source => {
+    const files = layout.annotations;
+    if (files.length > 1) fail(ErrorCode.Dataset, `${where}: several annotation files (${files.join(', ')}); name one with the annotations option`);
+    if (files[0] === undefined) fail(ErrorCode.Dataset, `${where}: no annotations/*.json (COCO format was asked for)`);
+    return { format: 'coco', file: files[0] };
+  };
+  if (options.format === 'coco') return json();
+  if (layout.labelsDir !== undefined) return { format: 'yolo', dir: layout.labelsDir };
+  if (options.format !== 'yolo' && layout.annotations.length > 0) return json();
+  fail(ErrorCode.Dataset, `${where}: no labels/ folder${options.format === 'yolo' ? '' : ' and no annotations/*.json'}; there is no ground truth to evaluate against`);
 }
 
 function classMapping(categoryIds: readonly number[]): Pick<EvalDataset, 'categoryIdOfClass' | 'classOfCategoryId'> {
@@ -98,9 +99,8 @@ function checkNames(names: readonly string[], categoryNames: readonly string[], 
   }
 }
 
-async function loadCoco(root: string, file: string, names: readonly string[] | undefined): Promise<EvalDataset> {
+async function loadCoco(root: string, imagesDir: string, file: string, names: readonly string[] | undefined): Promise<EvalDataset> {
   const { groundTruth, images } = await readCocoJson(file);
-  const imagesDir = join(root, 'images');
   const present = new Set(await readdir(imagesDir));
   const missing = images.find((im) => !present.has(im.file_name));
   if (missing) fail(ErrorCode.Dataset, `${file}: image ${missing.id} '${missing.file_name}' is not in ${imagesDir}`);
@@ -117,15 +117,22 @@ async function loadCoco(root: string, file: string, names: readonly string[] | u
   };
 }
 
-/** Loads the dataset in `folder` (see the file header for the layouts). */
-export async function loadEvalDataset(folder: string, options: LoadDatasetOptions = {}): Promise<EvalDataset> {
-  const root = resolve(folder);
-  if (!(await isDirectory(root))) fail(ErrorCode.FileNotFound, `dataset folder ${root} does not exist`);
-  if (!(await isDirectory(join(root, 'images')))) fail(ErrorCode.Dataset, `${root}: no images/ folder`);
-  const source = await resolveSource(root, options);
-  if (source.format === 'coco') return loadCoco(root, source.file, options.names);
-  if (!options.names) fail(ErrorCode.InvalidArgument, `${root}: YOLO labels need the class names (the names option)`);
-  const { images, groundTruth } = await loadYoloGroundTruth(root, source.dir, options.names, options.imageSize);
-  const classIds = options.names.map((_, i) => i);
-  return { format: 'yolo', root, source: source.dir, images, groundTruth, classNames: options.names, ...classMapping(classIds) };
+/** Loads the dataset `data` names: a folder or a data.yaml (see data-layout.ts for the layouts). */
+export async function loadEvalDataset(data: string, options: LoadDatasetOptions = {}): Promise<EvalDataset> {
+  const layout = await resolveDataLayout(data, options.split);
+  const where = layout.split ? `${layout.root} (${layout.split})` : layout.root;
+  if (layout.images.length === 0) fail(ErrorCode.Dataset, `${where}: no images to evaluate in ${layout.imagesDir}`);
+  const names = options.names ?? layout.names;
+  if (options.names && layout.names && options.names.length !== layout.names.length) {
+    fail(ErrorCode.Dataset, `${data}: the dataset has ${layout.names.length} classes, the model ${options.names.length}`);
+  }
+  const source = chooseSource(layout, options);
+  if (source.format === 'coco') return { ...(await loadCoco(layout.root, layout.imagesDir, source.file, names)), ...(layout.split ? { split: layout.split } : {}) };
+  if (!names) fail(ErrorCode.InvalidArgument, `${where}: YOLO labels need the class names (the names option)`);
+  const { images, groundTruth } = await loadYoloGroundTruth(layout.images, labelPathOf, names, options.imageSize);
+  const classIds = names.map((_, i) => i);
+  return {
+    format: 'yolo', root: layout.root, source: source.dir, images, groundTruth, classNames: names, ...classMapping(classIds),
+    ...(layout.split ? { split: layout.split } : {}),
+  };
 }

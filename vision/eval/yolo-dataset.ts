@@ -1,13 +1,14 @@
 /**
- * Ground truth from a YOLO-format folder: `images/*` and `labels/<stem>.txt`. Image ids are the
+ * Ground truth from YOLO-format labels: one `<stem>.txt` per image, found by Ultralytics'
+ * img2label_paths (data-layout.ts). Image ids are the
  * file stems where all of them are distinct integers (COCO's 000000000009.jpg -> 9, as Ultralytics'
  * COCO json export does), 1..N in file name order otherwise. Boxes are denormalised with each image's
  * size; an annotation's area is its box area in pixels, iscrowd is 0, and ids run from 1. Images
  * without a label file have no objects; label files without an image are not read. Tested in
  * test/vision/eval-dataset.test.ts.
  */
-import { readdir, readFile } from 'node:fs/promises';
-import { extname, join, parse } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { parse } from 'node:path';
 import { ErrorCode, NetdefError } from '../../common/errors.js';
 import type { CocoAnnotation, CocoGroundTruth } from './coco-types.js';
 import type { EvalImage } from './dataset.js';
@@ -15,8 +16,6 @@ import { labelToBox, parseYoloLabels } from './yolo-labels.js';
 
 export type ImageSizeFn = (path: string) => Promise<{ readonly width: number; readonly height: number }>;
 
-/** Ultralytics' IMG_FORMATS that sharp decodes. */
-const IMAGE_EXTENSIONS = new Set(['.bmp', '.jpeg', '.jpg', '.png', '.tif', '.tiff', '.webp']);
 /** Image headers read at once when sizes come from sharp. */
 const SIZE_CONCURRENCY = 16;
 
@@ -56,16 +55,15 @@ async function readLabels(file: string): Promise<string> {
   }
 }
 
-export async function loadYoloGroundTruth(root: string, labelsDir: string, names: readonly string[], imageSize: ImageSizeFn = sharpSize): Promise<{ images: EvalImage[]; groundTruth: CocoGroundTruth }> {
-  const imagesDir = join(root, 'images');
-  const files = (await readdir(imagesDir)).filter((f) => IMAGE_EXTENSIONS.has(extname(f).toLowerCase())).sort();
+/** Ground truth for `files` (image paths, sorted), each image's labels at `labelOf(path)`. */
+export async function loadYoloGroundTruth(files: readonly string[], labelOf: (image: string) => string, names: readonly string[], imageSize: ImageSizeFn = sharpSize): Promise<{ images: EvalImage[]; groundTruth: CocoGroundTruth }> {
   const stems = files.map((f) => parse(f).name);
   const ids = imageIds(stems);
-  const sizes = await mapLimit(files, SIZE_CONCURRENCY, (f) => imageSize(join(imagesDir, f)));
-  const images = files.map((f, i) => ({ id: ids[i]!, path: join(imagesDir, f), width: sizes[i]!.width, height: sizes[i]!.height }));
+  const sizes = await mapLimit(files, SIZE_CONCURRENCY, (f) => imageSize(f));
+  const images = files.map((f, i) => ({ id: ids[i]!, path: f, width: sizes[i]!.width, height: sizes[i]!.height }));
   const annotations: CocoAnnotation[] = [];
-  for (const [i, image] of images.entries()) {
-    const file = join(labelsDir, `${stems[i]!}.txt`);
+  for (const image of images) {
+    const file = labelOf(image.path);
     for (const label of parseYoloLabels(await readLabels(file), file, names.length)) {
       const bbox = labelToBox(label, image.width, image.height);
       annotations.push({ id: annotations.length + 1, image_id: image.id, category_id: label.classIndex, bbox, area: bbox[2] * bbox[3], iscrowd: 0 });
