@@ -53,7 +53,6 @@ export const OPTIONS = {
   split: { type: 'string', value: 'val', help: 'which split of a data.yaml or split folder to evaluate (default val, or the only one there is)', origin: 'ultralytics' },
   format: { type: 'string', value: 'yolo|coco', help: 'ground truth: YOLO labels (default when present, as Ultralytics val) or the COCO JSON', origin: 'netdef' },
   annotations: { type: 'string', value: 'FILE', help: 'a COCO annotations JSON (implies --format coco)', origin: 'netdef' },
-  'per-class': { type: 'boolean', help: 'also print the per-class table (always in --json)', origin: 'netdef' },
   dtype: { type: 'string', value: 'keep', help: 'tensor dtype written: keep, float32 or float16', origin: 'netdef' },
   nms: { type: 'boolean', help: 'NMS inside the engine (TensorRT INMSLayer semantics; --conf/--iou/--max-det set it)', origin: 'netdef' },
   workspace: { type: 'string', value: 'MiB', help: 'TensorRT builder workspace limit (trtexec --memPoolSize=workspace:N)', origin: 'trtexec' },

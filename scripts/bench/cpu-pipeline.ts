@@ -33,7 +33,7 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 async function ours(): Promise<{ total: StageTimes; perImage: number[]; wall: number }> {
   await using detector = await Detector.load(dataPath('weights', `${model}.pt`), threads ? { threads } : {});
   for (const image of images.slice(0, Number(values.warmup))) await detector.detect(image);
-  const total = { decode: 0, letterbox: 0, inference: 0, nms: 0 };
+  const total = { decode: 0, letterbox: 0, inference: 0, nms: 0, build: 0 };
   const perImage: number[] = [];
   const t0 = performance.now();
   for await (const r of detector.detectEach(images)) {

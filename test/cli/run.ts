@@ -11,11 +11,16 @@ export interface CliResult {
 
 const BIN = join(REPO_ROOT, 'bin', 'netdef.js');
 
-/** Runs the built `netdef` command (npm test builds dist/ first). */
+/** Runs the built `netdef` command in the repository (npm test builds dist/ first). */
 export function netdef(...args: string[]): Promise<CliResult> {
+  return netdefIn(REPO_ROOT, ...args);
+}
+
+/** Runs the built `netdef` command with `cwd` as its working directory. */
+export function netdefIn(cwd: string, ...args: string[]): Promise<CliResult> {
   if (!existsSync(join(REPO_ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does)');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO_ROOT });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });

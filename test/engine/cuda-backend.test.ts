@@ -26,7 +26,7 @@ describe('cuda backend availability', () => {
   });
 
   it.skipIf(hasGpu)('reports it from the CLI and the Detector, while the CPU backend keeps working', async () => {
-    const res = await netdef('detect', dataPath('images', 'bus.jpg'), '--weights', dataPath('weights', 'yolov8n.pt'), '--backend', 'cuda');
+    const res = await netdef('detect', dataPath('images', 'bus.jpg'), '--weights', dataPath('weights', 'yolov8n.pt'), '--backend', 'cuda', '--no-save');
     expect(res.code).toBe(1);
     expect(res.stderr).toContain('ERR_NO_CUDA_DEVICE');
     await expect(Detector.load(dataPath('weights', 'yolov8n.pt'), { backend: 'cuda' })).rejects.toMatchObject({ code: 'ERR_NO_CUDA_DEVICE' });

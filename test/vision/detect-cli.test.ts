@@ -36,25 +36,27 @@ describe('netdef detect', () => {
   });
 
   it('filters classes and thresholds', async () => {
-    const res = await netdef('detect', dataPath('images', 'bus.jpg'), '--weights', WEIGHTS, '--json', '--classes', '5', '--conf', '0.5');
+    const res = await netdef('detect', dataPath('images', 'bus.jpg'), '--weights', WEIGHTS, '--json', '--no-save', '--classes', '5', '--conf', '0.5');
     const out = JSON.parse(res.stdout) as { detections: { label: string }[] }[];
     expect(out[0]!.detections.map((d) => d.label)).toEqual(['bus']);
   });
 
   it('reports each bad image in a folder and processes the others', async () => {
-    const res = await netdef('detect', folderWithOneBadImage(), '--weights', WEIGHTS, '--json');
+    const res = await netdef('detect', folderWithOneBadImage(), '--weights', WEIGHTS, '--json', '--no-save');
     expect(res.code).toBe(1);
-    const out = JSON.parse(res.stdout) as { image: string }[];
-    expect(out.map((o) => o.image.split('/').pop())).toEqual(['a-bus.jpg', 'd-zidane.jpg']);
+    const out = JSON.parse(res.stdout) as { image: string; error?: { code: string; message: string }; detections?: unknown[] }[];
+    expect(out.map((o) => o.image.split('/').pop())).toEqual(['a-bus.jpg', 'b-broken.jpg', 'c-text.jpg', 'd-zidane.jpg']);
+    expect(out.map((o) => o.error?.code ?? 'ok')).toEqual(['ok', 'ERR_IMAGE_DECODE', 'ERR_IMAGE_DECODE', 'ok']);
+    expect(out[1]!.error!.message).toContain('b-broken.jpg');
     expect(res.stderr).toMatch(/ERR_IMAGE_DECODE.*b-broken\.jpg/);
     expect(res.stderr).toMatch(/ERR_IMAGE_DECODE.*c-text\.jpg/);
   });
 
   it.each([
-    [['detect', join(dir, 'nothing-here'), '--weights', WEIGHTS], 'ERR_FILE_NOT_FOUND', 'nothing-here'],
-    [['detect', dataPath('images', 'bus.jpg'), '--weights', join(dir, 'missing.pt')], 'ERR_FILE_NOT_FOUND', 'missing.pt'],
-    [['detect', dataPath('images', 'bus.jpg'), '--weights', WEIGHTS, '--conf', '2'], 'ERR_INVALID_ARGUMENT', '--conf'],
-    [['detect', dataPath('images', 'bus.jpg'), '--weights', WEIGHTS, '--backend', 'tpu'], 'ERR_INVALID_ARGUMENT', "unknown backend 'tpu'"],
+    [['detect', join(dir, 'nothing-here'), '--weights', WEIGHTS, '--no-save'], 'ERR_FILE_NOT_FOUND', 'nothing-here'],
+    [['detect', dataPath('images', 'bus.jpg'), '--weights', join(dir, 'missing.pt'), '--no-save'], 'ERR_FILE_NOT_FOUND', 'missing.pt'],
+    [['detect', dataPath('images', 'bus.jpg'), '--weights', WEIGHTS, '--conf', '2', '--no-save'], 'ERR_INVALID_ARGUMENT', '--conf'],
+    [['detect', dataPath('images', 'bus.jpg'), '--weights', WEIGHTS, '--backend', 'tpu', '--no-save'], 'ERR_INVALID_ARGUMENT', "unknown backend 'tpu'"],
   ])('netdef %j fails with %s', async (args, code, text) => {
     const res = await netdef(...args);
     expect(res.code).toBe(1);
@@ -66,11 +68,12 @@ describe('netdef detect', () => {
     const engineFile = join(dir, 'yolov8n.engine');
     const built = await netdef('build', '--weights', WEIGHTS, '-o', engineFile);
     expect(built.code, built.stderr).toBe(0);
-    const fromEngine = await netdef('detect', dataPath('images', 'zidane.jpg'), '--engine', engineFile, '--json');
-    const fromWeights = await netdef('detect', dataPath('images', 'zidane.jpg'), '--weights', WEIGHTS, '--json');
+    const fromEngine = await netdef('detect', dataPath('images', 'zidane.jpg'), '--engine', engineFile, '--json', '--no-save');
+    const fromWeights = await netdef('detect', dataPath('images', 'zidane.jpg'), '--weights', WEIGHTS, '--square', '--json', '--no-save');
     expect(fromEngine.code, fromEngine.stderr).toBe(0);
-    expect(JSON.parse(fromEngine.stdout)).toEqual(JSON.parse(fromWeights.stdout));
-    const rect = await netdef('detect', dataPath('images', 'zidane.jpg'), '--engine', engineFile, '--rect');
+    const withoutTimes = (out: string): unknown => (JSON.parse(out) as { times: unknown }[]).map(({ times: _, ...rest }) => rest);
+    expect(withoutTimes(fromEngine.stdout)).toEqual(withoutTimes(fromWeights.stdout));
+    const rect = await netdef('detect', dataPath('images', 'zidane.jpg'), '--engine', engineFile, '--rect', '--no-save');
     expect(rect.code).toBe(1);
     expect(rect.stderr).toContain('rect mode needs weights');
   });
@@ -78,7 +81,7 @@ describe('netdef detect', () => {
   it('refuses an empty folder, naming it', async () => {
     const empty = join(dir, 'empty');
     mkdirSync(empty);
-    const res = await netdef('detect', empty, '--weights', WEIGHTS);
+    const res = await netdef('detect', empty, '--weights', WEIGHTS, '--no-save');
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/ERR_INVALID_ARGUMENT.*no images in folder .*empty/);
   });

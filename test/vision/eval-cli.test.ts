@@ -27,8 +27,8 @@ function subset(name: string, n: number): string {
 }
 
 describe('netdef eval', () => {
-  it('prints map50_95 and map50 as JSON, with per-class AP on request', async () => {
-    const res = await netdef('eval', '--weights', WEIGHTS, '--data', subset('small', 6), '--json', '--per-class');
+  it('prints map50_95 and map50 as JSON, with per-class AP', async () => {
+    const res = await netdef('eval', '--weights', WEIGHTS, '--data', subset('small', 6), '--json');
     expect(res.code, res.stderr).toBe(0);
     const out = JSON.parse(res.stdout) as { map50_95: number; map50: number; images: number; format: string; per_class: { name: string; ap50: number }[] };
     expect(out.images).toBe(6);

@@ -24,7 +24,7 @@ async function expectDatasetError(promise: Promise<unknown>, code: string, ...te
 
 describe('coco128 as a COCO dataset', () => {
   it('loads the official annotations and maps the 80 classes onto the 91 category ids in id order', async () => {
-    const ds = await loadEvalDataset(COCO128, { names: NAMES });
+    const ds = await loadEvalDataset(COCO128, { names: NAMES, format: 'coco' });
     expect(ds.format).toBe('coco');
     expect(ds.source).toBe(join(COCO128, 'annotations', 'instances_coco128_train2017.json'));
     expect(ds.images).toHaveLength(128);
@@ -40,8 +40,8 @@ describe('coco128 as a COCO dataset', () => {
 
   it('refuses class names that differ from the categories', async () => {
     const names = NAMES.map((n) => (n === 'motorcycle' ? 'motorbike' : n));
-    await expectDatasetError(loadEvalDataset(COCO128, { names }), 'ERR_DATASET', "class 3: 'motorbike' vs category 'motorcycle'");
-    await expectDatasetError(loadEvalDataset(COCO128, { names: NAMES.slice(0, 79) }), 'ERR_DATASET', '80 categories', '79 class names');
+    await expectDatasetError(loadEvalDataset(COCO128, { names, format: 'coco' }), 'ERR_DATASET', "class 3: 'motorbike' vs category 'motorcycle'");
+    await expectDatasetError(loadEvalDataset(COCO128, { names: NAMES.slice(0, 79), format: 'coco' }), 'ERR_DATASET', '80 categories', '79 class names');
   });
 });
 

@@ -91,7 +91,7 @@ describe('evaluateCoco on hand-computed cases', () => {
     // 100x100 is large, so small and medium have no ground truth (-1)
     expect(r.stats).toEqual([ONE, 0.9999999999999999, 0.9999999999999999, -1, -1, ONE, 1, 1, 1, -1, -1, 1]);
     expect([r.map50_95, r.map50, r.map75]).toEqual(r.stats.slice(0, 3));
-    expect(r.perClass).toEqual([{ categoryId: 1, name: 'c1', ap50_95: ONE, ap50: 0.9999999999999999, numGt: 1 }]);
+    expect(r.perClass).toEqual([{ categoryId: 1, name: 'c1', ap50_95: ONE, ap50: 0.9999999999999999, numGt: 1, numImages: 1, precision: 1, recall: 1 }]);
   });
 
   it('matches a detection at IoU 0.6 at thresholds .50, .55, .60 only: mAP50-95 = 3/10', () => {

@@ -54,9 +54,18 @@ export function labelPathOf(image: string): string {
   return `${swapped.slice(0, swapped.length - extname(swapped).length)}.txt`;
 }
 
-async function imageFiles(dir: string): Promise<string[]> {
+/** Entries of a folder of the kind asked for, symbolic links followed (datasets are often linked in). */
+async function entriesOf(dir: string, kind: 'file' | 'directory'): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
-  return entries.filter((e) => e.isFile() && isImage(e.name)).map((e) => join(dir, e.name)).sort();
+  const kept = await Promise.all(entries.map(async (e) => {
+    const target = e.isSymbolicLink() ? await stat(join(dir, e.name)).catch(() => null) : e;
+    return target && (kind === 'file' ? target.isFile() : target.isDirectory()) ? e.name : null;
+  }));
+  return kept.filter((n): n is string => n !== null).sort();
+}
+
+async function imageFiles(dir: string): Promise<string[]> {
+  return (await entriesOf(dir, 'file')).filter(isImage).map((name) => join(dir, name));
 }
 
 async function annotationFiles(root: string, split: string | undefined): Promise<string[]> {
@@ -88,7 +97,7 @@ async function folderLayout(root: string, split: string | undefined): Promise<Da
     const labelsDir = join(root, 'labels');
     return { root, imagesDir, images: flat, labelsDir: (await isDirectory(labelsDir)) ? labelsDir : undefined, annotations: await annotationFiles(root, undefined) };
   }
-  const folders = (await readdir(imagesDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const folders = await entriesOf(imagesDir, 'directory');
   if (folders.length === 0) fail(ErrorCode.Dataset, `${imagesDir}: no images (looked for ${[...DATASET_IMAGE_EXTENSIONS].join(' ')})`);
   const chosen = chooseSplit(imagesDir, folders, split);
   const dir = join(imagesDir, chosen);

@@ -71,7 +71,9 @@ function chooseSource(layout: DataLayout, options: LoadDatasetOptions): Source {
     return { format: 'coco', file: files[0] };
   };
   if (options.format === 'coco') return json();
-  if (layout.labelsDir !== undefined) return { format: 'yolo', dir: layout.labelsDir };
+  // YOLO labels need class names; without them (no model, no data.yaml) the COCO JSON is the ground truth that names itself.
+  const canYolo = layout.labelsDir !== undefined && (options.names !== undefined || layout.names !== undefined || layout.annotations.length === 0);
+  if (canYolo) return { format: 'yolo', dir: layout.labelsDir! };
   if (options.format !== 'yolo' && layout.annotations.length > 0) return json();
   fail(ErrorCode.Dataset, `${where}: no labels/ folder${options.format === 'yolo' ? '' : ' and no annotations/*.json'}; there is no ground truth to evaluate against`);
 }
