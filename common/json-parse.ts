@@ -63,7 +63,7 @@ class JsonParser {
   }
 
   private fail(why: string): never {
-    fail(this.options.code, `${this.options.where}: not valid JSON at byte ${this.pos}: ${why}`);
+    fail(this.options.code, `${this.options.where}: not JSON (at byte ${this.pos}: ${why})`);
   }
 
   document(): unknown {

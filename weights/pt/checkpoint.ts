@@ -21,13 +21,21 @@ export async function loadPt(path: string): Promise<WeightStore> {
 
 /** Decodes a `.pt` file already in memory; tensors are views of `bytes`. */
 export function readPt(path: string, bytes: Uint8Array): WeightStore {
-  const archive = ZipArchive.open(path, bytes);
+  return readPtArchive(ZipArchive.open(path, bytes), sha256Hex(bytes));
+}
+
+/**
+ * The WeightStore of an opened archive. `pickle` replaces the archive's data.pkl (the fuzzer
+ * mutates pickles of a real checkpoint without rebuilding its zip).
+ */
+export function readPtArchive(archive: ZipArchive, sha256: string, pickle?: Uint8Array): WeightStore {
+  const path = archive.path;
   const prefix = archivePrefix(archive);
-  const root = unpickle(archive.read(`${prefix}data.pkl`), torchUnpickleOptions(archive, prefix));
+  const root = unpickle(pickle ?? archive.read(`${prefix}data.pkl`), torchUnpickleOptions(archive, prefix));
   const found = findModel(path, root);
   const tensors = found instanceof Map ? found : stateDict(path, found);
   const info = found instanceof Map ? {} : modelInfo(path, found);
-  return { tensors, info, source: { path, format: 'pt', sha256: sha256Hex(bytes) } };
+  return { tensors, info, source: { path, format: 'pt', sha256 } };
 }
 
 /** The archive's top folder ('yolov8n/', 'archive/', ...) found by its `data.pkl`. */
