@@ -41,6 +41,7 @@ const ESCAPES = new Set([0x22, 0x5c, 0x2f, 0x62, 0x66, 0x6e, 0x72, 0x74]);
 const HEX = /^[0-9a-fA-F]{4}$/;
 const LITERALS: readonly (readonly [string, unknown])[] = [['true', true], ['false', false], ['null', null]];
 const SHORT_ASCII = 32;
+const PROTO_KEY = '__proto__';
 const MAX_EXACT_DIGITS = 15;
 const POWERS_OF_TEN = Array.from({ length: 23 }, (_, i) => 10 ** i);
 
@@ -124,7 +125,9 @@ class JsonParser {
   private store(frame: Frame, value: unknown): void {
     if (frame.value === null || frame.skipValue) return;
     if (frame.isArray) (frame.value as unknown[]).push(value);
-    else Object.defineProperty(frame.value, frame.key, { value, writable: true, enumerable: true, configurable: true });
+    else if (frame.key !== PROTO_KEY) (frame.value as Record<string, unknown>)[frame.key] = value;
+    // As JSON.parse does, `__proto__` becomes an own property, never the object's prototype.
+    else Object.defineProperty(frame.value, PROTO_KEY, { value, writable: true, enumerable: true, configurable: true });
   }
 
   /** `"key" :` inside an object. */
