@@ -78,8 +78,17 @@ function places(root: Json, limit: number): [Json[] | { [key: string]: Json }, s
   const stack: Json[] = [root];
   while (stack.length > 0 && out.length < limit) {
     const v = stack.pop()!;
-    if (Array.isArray(v)) v.forEach((item, i) => (out.push([v, i]), stack.push(item)));
-    else if (v !== null && typeof v === 'object') for (const k of Object.keys(v)) (out.push([v, k]), stack.push(v[k]!));
+    if (Array.isArray(v)) {
+      v.forEach((item, i) => {
+        out.push([v, i]);
+        stack.push(item);
+      });
+    } else if (v !== null && typeof v === 'object') {
+      for (const k of Object.keys(v)) {
+        out.push([v, k]);
+        stack.push(v[k]!);
+      }
+    }
   }
   return out;
 }

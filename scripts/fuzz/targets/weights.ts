@@ -14,7 +14,7 @@ import { ZipArchive } from '../../../weights/pt/zip.js';
 import { safetensorsStore } from '../../../weights/safetensors.js';
 import { dataPath } from '../../../test/data.js';
 import { type FuzzTarget, describing } from '../harness.js';
-import { type Rng, boundaryValues, flipBytes, mutateJsonText, mutateJsonTree } from '../mutate.js';
+import { boundaryValues, flipBytes, mutateJsonText, mutateJsonTree } from '../mutate.js';
 import { type Op, disassemble, mutatePickle } from '../pickle-ops.js';
 
 const PT = dataPath('weights', 'yolov8n.pt');
