@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../common/errors.js';
 import { parseJson } from '../../common/json-parse.js';
-import { DEFAULT_LIMITS, clip, limits, setLimits } from '../../common/limits.js';
+import { DEFAULT_LIMITS, type Limits, clip, setLimits } from '../../common/limits.js';
 import { cocoJsonFromBytes } from '../../vision/eval/coco-json.js';
 import { REPO_ROOT } from '../data.js';
 import { thrownNetdefError } from '../thrown.js';
@@ -16,7 +16,7 @@ const json = (text: string, skip?: string[]): unknown =>
   parseJson(text, { code: ErrorCode.Dataset, where: 'x.json', ...(skip ? { skipKeys: new Set(skip) } : {}) });
 
 describe('limits', () => {
-  let previous: ReturnType<typeof limits> | undefined;
+  let previous: Readonly<Limits> | undefined;
   afterEach(() => {
     if (previous) setLimits(previous);
     previous = undefined;
