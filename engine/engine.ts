@@ -11,7 +11,7 @@ import { makeNode } from '../dsl/ir/infer.js';
 import type { InputNode, IrNode, OutputNode } from '../dsl/ir/node.js';
 import type { EngineRunner, LayerInfo, TensorMap, TensorrtOptions } from './backend.js';
 import { DEFAULT_BACKEND, selectBackend } from './backends/index.js';
-import { type EngineMetadata, readEngineFile, writeEngineFile } from './file-format.js';
+import { type EngineMetadata, checkExpectation, readEngineFile, writeEngineFile } from './file-format.js';
 import { type PreparedModel, prepareFromStore } from './prepare.js';
 import { weightsDigest } from '../weights/digest.js';
 import { loadWeights } from '../weights/load.js';
@@ -64,6 +64,16 @@ export function interfaceGraph(meta: EngineMetadata): Graph {
   return makeGraph(meta.model, [...inputs, ...outputs], { model: meta.model, names: meta.names, strides: meta.strides, imgsz: meta.imgsz });
 }
 
+/** Runs `f`; a NetdefError that does not name the engine file gets its path in front (same code). */
+async function namingFile<T>(path: string, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof NetdefError && !e.message.includes(path)) throw new NetdefError(e.code, `engine file ${path}: ${e.message}`, { cause: e, details: e.details });
+    throw e;
+  }
+}
+
 export class Engine {
   #disposed = false;
   /** A weightless engine file loaded and not yet refitted: it must not run. */
@@ -96,11 +106,13 @@ export class Engine {
    * `weights` when given; without them it loads but refuses to run until refit() is called.
    */
   static async load(path: string, options: { readonly threads?: number; readonly weights?: string | WeightStore } = {}): Promise<Engine> {
-    const head = await readEngineFile(path, { netdef: NETDEF_VERSION });
-    const backend = selectBackend(head.backend);
-    const file = await readEngineFile(path, { netdef: NETDEF_VERSION, backend: backend.name, target: backend.target() });
-    const runner = await backend.load(file.blob, interfaceGraph(file.metadata), {
-      batch: file.metadata.batch, ...(options.threads !== undefined ? { threads: options.threads } : {}),
+    // The file is read and its metadata checked once (engine-schema.ts); every later error names it.
+    const file = await readEngineFile(path, { netdef: NETDEF_VERSION });
+    const { backend, runner } = await namingFile(path, async () => {
+      const backend = selectBackend(file.backend);
+      checkExpectation(path, file, { netdef: NETDEF_VERSION, backend: backend.name, target: backend.target() });
+      const threads = options.threads !== undefined ? { threads: options.threads } : {};
+      return { backend, runner: await backend.load(file.blob, interfaceGraph(file.metadata), { batch: file.metadata.batch, ...threads }) };
     });
     const engine = new Engine(backend.name, file.metadata, runner, file.metadata.weightless === true);
     if (options.weights !== undefined) {
@@ -127,7 +139,7 @@ export class Engine {
       fail(ErrorCode.InvalidArgument, `this ${this.metadata.model} engine was saved without its weights: refit it (Engine.load(path, { weights }) or engine.refit(weights)) before running`);
     }
     for (const spec of this.metadata.inputs) {
-      const t = inputs[spec.name];
+      const t = Object.hasOwn(inputs, spec.name) ? inputs[spec.name] : undefined;
       const batch = t?.shape[0];
       if (t && batch !== undefined && typeof spec.shape[0] === 'string' && (batch < this.metadata.batch.min || batch > this.metadata.batch.max)) {
         fail(ErrorCode.InvalidArgument, `input '${spec.name}' has batch ${batch}; this engine accepts ${this.metadata.batch.min} to ${this.metadata.batch.max}`);

@@ -13,11 +13,16 @@
  * `target` names what the blob was built for (for the CUDA engine the GPU architecture, e.g.
  * 'sm_90'); a file from another format version, netdef version, backend or target is refused with
  * a message naming both sides, as is a truncated or corrupted file (checksum). Written atomically.
+ * The checksum catches corruption, not tampering, so the header and the metadata are then checked
+ * by one schema (engine-schema.ts) and their sizes by common/limits.ts.
  */
 import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { writeAtomically } from '../common/atomic-file.js';
 import { ErrorCode, NetdefError } from '../common/errors.js';
+import { parseJson } from '../common/json-parse.js';
+import { clip, limits, readFileWithin } from '../common/limits.js';
+import { checkEngineHeader, checkEngineMetadata } from './engine-schema.js';
 import type { PrecisionPolicy } from '../dsl/precision/policy.js';
 import type { Yolov8NmsOptions } from '../models/yolov8/nms.js';
 
@@ -92,24 +97,31 @@ export function decodeEngine(bytes: Uint8Array, path: string, expect: Expectatio
   const version = buf.readUInt32LE(8);
   if (version !== ENGINE_FORMAT_VERSION) throw formatError(path, `format version ${version}, this netdef reads version ${ENGINE_FORMAT_VERSION}`);
   const headerBytes = buf.readUInt32LE(12);
-  if (FIXED_HEADER_BYTES + headerBytes + CHECKSUM_BYTES > buf.length) throw formatError(path, 'truncated (header runs past the end)');
-  let header: { netdef: string; backend: string; target: string; metadataBytes: number; blobBytes: number };
-  try {
-    header = JSON.parse(buf.subarray(FIXED_HEADER_BYTES, FIXED_HEADER_BYTES + headerBytes).toString('utf8'));
-  } catch {
-    throw formatError(path, 'corrupted header');
+  if (headerBytes > limits().engineHeaderBytes) {
+    throw formatError(path, `header of ${headerBytes} bytes is over the limit engineHeaderBytes = ${limits().engineHeaderBytes}`);
   }
+  if (FIXED_HEADER_BYTES + headerBytes + CHECKSUM_BYTES > buf.length) throw formatError(path, 'truncated (header runs past the end)');
+  const header = checkEngineHeader(path, json(path, 'header', buf.subarray(FIXED_HEADER_BYTES, FIXED_HEADER_BYTES + headerBytes)));
   const expected = FIXED_HEADER_BYTES + headerBytes + header.metadataBytes + header.blobBytes + CHECKSUM_BYTES;
   if (buf.length !== expected) throw formatError(path, `${buf.length} bytes, the header says ${expected}: truncated or corrupted`);
   const body = buf.subarray(0, buf.length - CHECKSUM_BYTES);
   if (!createHash('sha256').update(body).digest().equals(buf.subarray(buf.length - CHECKSUM_BYTES))) throw formatError(path, 'checksum mismatch: the file is corrupted');
-  if (header.netdef !== expect.netdef) throw formatError(path, `built by netdef ${header.netdef}, this is netdef ${expect.netdef}; rebuild it`);
-  if (expect.backend && header.backend !== expect.backend) throw formatError(path, `built for backend '${header.backend}', not '${expect.backend}'`);
-  if (expect.target && header.target !== expect.target) throw formatError(path, `built for ${header.target}, this machine is ${expect.target}; rebuild it here`);
+  checkExpectation(path, header, expect);
   const metaStart = FIXED_HEADER_BYTES + headerBytes;
-  const metadata = JSON.parse(buf.subarray(metaStart, metaStart + header.metadataBytes).toString('utf8')) as EngineMetadata;
+  const metadata = checkEngineMetadata(path, json(path, 'metadata', buf.subarray(metaStart, metaStart + header.metadataBytes)));
   const blob = new Uint8Array(buf.subarray(metaStart + header.metadataBytes, metaStart + header.metadataBytes + header.blobBytes));
   return { netdef: header.netdef, backend: header.backend, target: header.target, metadata, blob };
+}
+
+function json(path: string, part: string, bytes: Uint8Array): unknown {
+  return parseJson(bytes, { code: ErrorCode.EngineFormat, where: `engine file ${path}: ${part}` });
+}
+
+/** Refuses a file made by another netdef version, for another backend or another target. */
+export function checkExpectation(path: string, header: Pick<EngineFile, 'netdef' | 'backend' | 'target'>, expect: Expectation): void {
+  if (header.netdef !== expect.netdef) throw formatError(path, `built by netdef ${clip(header.netdef)}, this is netdef ${expect.netdef}; rebuild it`);
+  if (expect.backend && header.backend !== expect.backend) throw formatError(path, `built for backend '${clip(header.backend)}', not '${expect.backend}'`);
+  if (expect.target && header.target !== expect.target) throw formatError(path, `built for ${clip(header.target)}, this machine is ${expect.target}; rebuild it here`);
 }
 
 export async function writeEngineFile(path: string, file: EngineFile): Promise<void> {
@@ -117,11 +129,5 @@ export async function writeEngineFile(path: string, file: EngineFile): Promise<v
 }
 
 export async function readEngineFile(path: string, expect: Expectation): Promise<EngineFile> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
-    throw new NetdefError(ErrorCode.FileNotFound, `cannot read engine file ${path}: ${(e as NodeJS.ErrnoException).code ?? e}`, { cause: e });
-  }
-  return decodeEngine(bytes, path, expect);
+  return decodeEngine(await readFileWithin(path, 'engine file', 'fileBytes', ErrorCode.EngineFormat), path, expect);
 }

@@ -1,19 +1,18 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { ErrorCode, NetdefError } from '../common/errors.js';
+import { readFileWithin } from '../common/limits.js';
 
 /**
  * Small file helpers shared by the weight readers: reading a whole file with a typed error that
  * names the path, and hashing bytes for `WeightSource.sha256`.
  */
 
-/** The whole file; a missing or unreadable path becomes ERR_FILE_NOT_FOUND naming the path. */
+/**
+ * The whole file; a missing or unreadable path, or a directory, becomes ERR_FILE_NOT_FOUND naming
+ * the path; a file over the limit fileBytes is ERR_INVALID_ARGUMENT before it is read.
+ */
 export async function readWeightFile(path: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (err) {
-    throw fileError(path, err);
-  }
+  return readFileWithin(path, 'weights file', 'fileBytes', ErrorCode.InvalidArgument);
 }
 
 /** The typed error for a path that cannot be opened or read. */

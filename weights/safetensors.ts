@@ -1,6 +1,8 @@
 import { BYTES_PER_ELEMENT, type DType } from '../common/dtype.js';
 import { ErrorCode, fail } from '../common/errors.js';
 import { type HostTensor, hostTensor, numel } from '../common/host-tensor.js';
+import { jsonForMessage, parseJson } from '../common/json-parse.js';
+import { checkLimit, clip, limits } from '../common/limits.js';
 import { readWeightFile, sha256Hex } from './io.js';
 import { METADATA_KEYS, infoFromMetadata } from './metadata.js';
 import type { WeightStore } from './store.js';
@@ -12,11 +14,12 @@ export { writeSafetensors, type WriteSafetensorsOptions } from './safetensors-wr
  * little-endian header length N, N bytes of UTF-8 JSON (maybe space-padded), then the data
  * section. Every tensor's dtype, shape and offsets are checked, and the tensors must tile the
  * data section exactly (no overlap, no hole, nothing left over). Tensors are zero-copy views.
+ * The header's size, nesting and tensor count are limited (common/limits.ts) and every lookup
+ * keyed by its content is an own-property lookup.
  */
 
-/** The largest header accepted, as in the reference implementation. */
-export const MAX_HEADER_BYTES = 100_000_000;
 const LENGTH_BYTES = 8;
+const OPEN_BRACE = 0x7b;
 
 /** safetensors dtype names <-> netdef dtypes. */
 export const SAFETENSORS_DTYPES: Readonly<Record<string, DType>> = {
@@ -60,10 +63,10 @@ export function safetensorsStore(path: string, bytes: Uint8Array): WeightStore {
 /** Parses a safetensors file held in memory (`path` is only used in messages). */
 export function parseSafetensors(path: string, bytes: Uint8Array): SafetensorsFile {
   const { header, dataStart } = readHeader(path, bytes);
-  const metadata = readMetadata(path, header.__metadata__);
-  const entries = Object.entries(header)
-    .filter(([name]) => name !== '__metadata__')
-    .map(([name, value]) => readEntry(path, name, value));
+  const metadata = readMetadata(path, Object.hasOwn(header, '__metadata__') ? header.__metadata__ : undefined);
+  const names = Object.keys(header).filter((name) => name !== '__metadata__');
+  checkLimit('tensors', names.length, ErrorCode.SafetensorsHeader, `${path}: bad safetensors header`, 'the number of tensors');
+  const entries = names.map((name) => readEntry(path, name, header[name]));
   const data = bytes.subarray(dataStart);
   checkCoverage(path, entries, data.byteLength);
   const tensors = new Map<string, HostTensor>();
@@ -75,23 +78,14 @@ function readHeader(path: string, bytes: Uint8Array): { header: Record<string, u
   const bad = (why: string): never => fail(ErrorCode.SafetensorsHeader, `${path}: bad safetensors header: ${why}`);
   if (bytes.byteLength < LENGTH_BYTES) bad(`the file is ${bytes.byteLength} bytes, too short for the 8-byte header length`);
   const length = new DataView(bytes.buffer, bytes.byteOffset, LENGTH_BYTES).getBigUint64(0, true);
-  if (length > BigInt(MAX_HEADER_BYTES)) bad(`header length ${length} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
+  const max = limits().safetensorsHeaderBytes;
+  if (length > BigInt(max)) bad(`header length ${length} is over the limit safetensorsHeaderBytes = ${max} (raise it with NETDEF_LIMITS)`);
   const available = bytes.byteLength - LENGTH_BYTES;
   if (length > BigInt(available)) bad(`header length ${length} exceeds the ${available} bytes after the length field (file truncated?)`);
   const dataStart = LENGTH_BYTES + Number(length);
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(LENGTH_BYTES, dataStart));
-  } catch {
-    return bad('header is not valid UTF-8');
-  }
-  if (!text.startsWith('{')) bad('header does not start with "{"');
-  let header: unknown;
-  try {
-    header = JSON.parse(text);
-  } catch (err) {
-    return bad(`header is not valid JSON (${(err as Error).message})`);
-  }
+  const text = bytes.subarray(LENGTH_BYTES, dataStart);
+  if (text[0] !== OPEN_BRACE) bad('header does not start with "{"');
+  const header = parseJson(text, { code: ErrorCode.SafetensorsHeader, where: `${path}: bad safetensors header` });
   if (typeof header !== 'object' || header === null || Array.isArray(header)) bad('header is not a JSON object');
   return { header: header as Record<string, unknown>, dataStart };
 }
@@ -105,7 +99,7 @@ function readMetadata(path: string, value: unknown): Record<string, string> {
   const entries = Object.entries(value);
   for (const [key, v] of entries) {
     if (typeof v !== 'string') {
-      fail(ErrorCode.SafetensorsHeader, `${path}: bad safetensors header: __metadata__ value of '${key}' is ${JSON.stringify(v)}, not a string`);
+      fail(ErrorCode.SafetensorsHeader, `${path}: bad safetensors header: __metadata__ value of '${clip(key)}' is ${jsonForMessage(v)}, not a string`);
     }
   }
   // fromEntries defines own properties, so a key named '__proto__' stays an ordinary key.
@@ -113,17 +107,18 @@ function readMetadata(path: string, value: unknown): Record<string, string> {
 }
 
 function readEntry(path: string, name: string, value: unknown): Entry {
-  const where = `${path}: tensor '${name}'`;
+  const where = `${path}: tensor '${clip(name)}'`;
   const info = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown } | null;
   if (typeof info !== 'object' || info === null || Array.isArray(info)) {
     fail(ErrorCode.SafetensorsHeader, `${where}: header entry is not an object`);
   }
-  const dtype = typeof info.dtype === 'string' ? SAFETENSORS_DTYPES[info.dtype] : undefined;
-  if (!dtype) fail(ErrorCode.SafetensorsDtype, `${where}: unknown or unsupported dtype ${JSON.stringify(info.dtype)}`);
-  if (!isIntArray(info.shape)) fail(ErrorCode.SafetensorsHeader, `${where}: shape ${JSON.stringify(info.shape)} is not a list of non-negative integers`);
+  const dtype = typeof info.dtype === 'string' && Object.hasOwn(SAFETENSORS_DTYPES, info.dtype) ? SAFETENSORS_DTYPES[info.dtype] : undefined;
+  if (!dtype) fail(ErrorCode.SafetensorsDtype, `${where}: unknown or unsupported dtype ${jsonForMessage(info.dtype)}`);
+  if (!isIntArray(info.shape)) fail(ErrorCode.SafetensorsHeader, `${where}: shape ${jsonForMessage(info.shape)} is not a list of non-negative integers`);
+  checkLimit('tensorRank', info.shape.length, ErrorCode.SafetensorsHeader, where, 'its rank');
   const offsets = info.data_offsets;
   if (!isIntArray(offsets) || offsets.length !== 2 || offsets[0]! > offsets[1]!) {
-    fail(ErrorCode.SafetensorsOffsets, `${where}: data_offsets ${JSON.stringify(offsets)} is not [begin, end] with begin <= end`);
+    fail(ErrorCode.SafetensorsOffsets, `${where}: data_offsets ${jsonForMessage(offsets)} is not [begin, end] with begin <= end`);
   }
   const [begin, end] = offsets as [number, number];
   const expected = numel(info.shape) * BYTES_PER_ELEMENT[dtype];
@@ -140,20 +135,20 @@ function checkCoverage(path: string, entries: Entry[], dataLength: number): void
   let previous: Entry | undefined;
   for (const e of sorted) {
     if (e.end > dataLength) {
-      fail(ErrorCode.SafetensorsOffsets, `${path}: tensor '${e.name}' data_offsets [${e.begin}, ${e.end}] lie outside the ${dataLength}-byte data section`);
+      fail(ErrorCode.SafetensorsOffsets, `${path}: tensor '${clip(e.name)}' data_offsets [${e.begin}, ${e.end}] lie outside the ${dataLength}-byte data section`);
     }
     if (e.begin < cursor) {
-      fail(ErrorCode.SafetensorsOffsets, `${path}: tensors '${previous?.name}' and '${e.name}' overlap (byte ${e.begin} is before ${cursor})`);
+      fail(ErrorCode.SafetensorsOffsets, `${path}: tensors '${clip(previous?.name ?? '')}' and '${clip(e.name)}' overlap (byte ${e.begin} is before ${cursor})`);
     }
     if (e.begin > cursor) {
-      const after = previous ? `after tensor '${previous.name}'` : 'at the start of the data section';
-      fail(ErrorCode.SafetensorsOffsets, `${path}: hole of ${e.begin - cursor} bytes ${after}, before tensor '${e.name}'`);
+      const after = previous ? `after tensor '${clip(previous.name)}'` : 'at the start of the data section';
+      fail(ErrorCode.SafetensorsOffsets, `${path}: hole of ${e.begin - cursor} bytes ${after}, before tensor '${clip(e.name)}'`);
     }
     cursor = e.end;
     previous = e;
   }
   if (cursor !== dataLength) {
-    const last = previous ? `after the last tensor '${previous.name}'` : 'with no tensors';
+    const last = previous ? `after the last tensor '${clip(previous.name)}'` : 'with no tensors';
     fail(ErrorCode.SafetensorsOffsets, `${path}: ${dataLength - cursor} bytes of the data section are not covered ${last}`);
   }
 }

@@ -1,4 +1,5 @@
 import { ErrorCode, fail } from '../../common/errors.js';
+import { checkLimit, clip, limits } from '../../common/limits.js';
 import { PyGlobal, PyObject, type UnpickleOptions } from './pickle-values.js';
 
 /**
@@ -10,6 +11,11 @@ import { PyGlobal, PyObject, type UnpickleOptions } from './pickle-values.js';
  * Python values become plain JS values: None -> null, bool, int -> number (bigint beyond 2^53),
  * float -> number, str -> string, bytes -> Uint8Array, list -> array, tuple -> frozen array,
  * dict -> Map, set/frozenset -> Set. Allowed classes become inert `PyObject` records.
+ *
+ * Bounded (common/limits.ts): the stream's length, the values between two MARKs, the nesting of
+ * MARKs, the memo's size, the bytes of one integer and of a global's name; each is checked before
+ * the memory it guards is taken. The unpickler is a loop (no recursion), and values may form
+ * cycles (a list holding itself), so whoever walks them must not recurse without a visited set.
  */
 
 export { PyGlobal, PyObject, inertClass, isDict, isPyObject, type UnpickleOptions } from './pickle-values.js';
@@ -18,6 +24,7 @@ const HIGHEST_PROTOCOL = 5;
 
 /** Decodes one pickle stream up to its STOP opcode. */
 export function unpickle(bytes: Uint8Array, options: UnpickleOptions): unknown {
+  checkLimit('pickleBytes', bytes.byteLength, ErrorCode.PickleFormat, options.file, 'the pickle stream\'s length in bytes');
   return new Unpickler(bytes, options).run();
 }
 
@@ -30,6 +37,7 @@ class Unpickler {
   private readonly memo = new Map<number, unknown>();
   private readonly view: DataView;
   private opStart = 0;
+  private readonly maxStack = limits().pickleStackItems;
   done = false;
 
   constructor(private readonly bytes: Uint8Array, readonly options: UnpickleOptions) {
@@ -49,6 +57,11 @@ class Unpickler {
 
   fail(what: string): never {
     fail(ErrorCode.PickleFormat, `${this.options.file}: malformed pickle at offset ${this.opStart}: ${what}`);
+  }
+
+  /** Fails when `value` exceeds the limit `name` (common/limits.ts). */
+  limit(name: Parameters<typeof checkLimit>[0], value: number, what: string): void {
+    checkLimit(name, value, ErrorCode.PickleFormat, `${this.options.file}: pickle at offset ${this.opStart}`, what);
   }
 
   // --- reading the stream (bounds-checked) ---
@@ -89,22 +102,31 @@ class Unpickler {
   latin1(n: number): string {
     return Buffer.from(this.take(n)).toString('latin1');
   }
+  /** A GLOBAL's text line (module or name), at most pickleGlobalChars long. */
   line(): string {
-    const end = this.bytes.indexOf(0x0a, this.pos);
-    if (end < 0) this.fail('unterminated text line');
-    return this.latin1(end - this.pos + 1).slice(0, -1);
+    const max = limits().pickleGlobalChars;
+    const end = this.bytes.subarray(this.pos, this.pos + max + 1).indexOf(0x0a);
+    if (end < 0) {
+      if (this.bytes.byteLength - this.pos > max) this.limit('pickleGlobalChars', this.bytes.byteLength - this.pos, 'a GLOBAL line\'s length');
+      this.fail('unterminated text line');
+    }
+    return this.latin1(end + 1).slice(0, -1);
   }
-  /** A little-endian two's complement integer of n bytes (LONG1 / LONG4). */
+  /** A little-endian two's complement integer of n bytes (LONG1 / LONG4), read in linear time. */
   long(n: number): number | bigint {
+    this.limit('pickleIntBytes', n, 'a LONG integer\'s length in bytes');
     const b = this.take(n);
-    let v = 0n;
-    for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);
-    if (n > 0 && b[n - 1]! & 0x80) v -= 1n << BigInt(8 * n);
+    if (n === 0) return 0;
+    let hex = '';
+    for (let i = n - 1; i >= 0; i--) hex += b[i]!.toString(16).padStart(2, '0');
+    let v = BigInt(`0x${hex}`);
+    if (b[n - 1]! & 0x80) v -= 1n << BigInt(8 * n);
     return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
   }
 
   // --- the value stack ---
   push(v: unknown): void {
+    if (this.stack.length >= this.maxStack) this.limit('pickleStackItems', this.stack.length + 1, 'the number of values on the stack');
     this.stack.push(v);
   }
   pop(): unknown {
@@ -116,6 +138,7 @@ class Unpickler {
     return this.stack[this.stack.length - 1];
   }
   mark(): void {
+    if (this.marks.length >= limits().pickleMarkDepth) this.limit('pickleMarkDepth', this.marks.length + 1, 'the nesting of MARKs');
     this.marks.push(this.stack);
     this.stack = [];
   }
@@ -127,6 +150,7 @@ class Unpickler {
     return items;
   }
   put(index: number): void {
+    if (!this.memo.has(index)) this.limit('pickleMemoEntries', this.memo.size + 1, 'the number of memo entries');
     this.memo.set(index, this.top());
   }
   get(index: number): void {
@@ -139,9 +163,10 @@ class Unpickler {
 
   // --- objects ---
   global(module: string, name: string): void {
+    this.limit('pickleGlobalChars', Math.max(module.length, name.length), 'a global\'s module or name length');
     const found = this.options.resolveGlobal(module, name);
     if (!found) {
-      fail(ErrorCode.PickleForbidden, `${this.options.file}: pickle refers to global '${module}.${name}', which is not on the allowlist; nothing was executed`);
+      fail(ErrorCode.PickleForbidden, `${this.options.file}: pickle refers to global '${clip(`${module}.${name}`)}', which is not on the allowlist; nothing was executed`);
     }
     this.push(found);
   }

@@ -1,6 +1,7 @@
 import { BYTES_PER_ELEMENT, type DType } from '../../common/dtype.js';
 import { ErrorCode, fail } from '../../common/errors.js';
 import { type HostTensor, hostTensor, numel } from '../../common/host-tensor.js';
+import { checkLimit, clip } from '../../common/limits.js';
 import { PyGlobal, type UnpickleOptions, inertClass } from './pickle.js';
 import type { ZipArchive } from './zip.js';
 
@@ -9,6 +10,10 @@ import type { ZipArchive } from './zip.js';
  * loaded from the zip's `<prefix>data/<key>` records (persistent ids), and tensors rebuilt from
  * them by `torch._utils._rebuild_tensor_v2`. Tensors keep their stored dtype and, when contiguous,
  * are zero-copy views of the file's bytes.
+ *
+ * A tensor can never be larger than the storage bytes that back it: a shape of 2^31 elements
+ * with stride 0 over a one-element storage is refused before anything is allocated, so a copy of a
+ * strided view costs at most its storage's size in the file.
  */
 
 /** A typed storage read from the archive. `numel` counts elements of `dtype`. */
@@ -18,8 +23,8 @@ export class TorchStorage {
 
 /** A storage class global (`torch.HalfStorage`, ...); it names a dtype and is never called. */
 class StorageClass extends PyGlobal {
-  constructor(qualname: string, readonly dtype: DType) {
-    super(qualname, () => fail(ErrorCode.PickleFormat, `storage class ${qualname} cannot be called`));
+  constructor(file: string, qualname: string, readonly dtype: DType) {
+    super(qualname, () => fail(ErrorCode.PickleFormat, `${file}: storage class ${qualname} cannot be called`));
   }
 }
 
@@ -56,8 +61,8 @@ export function torchUnpickleOptions(archive: ZipArchive, prefix: string): Unpic
       const qualname = `${module === '__builtin__' ? 'builtins' : module}.${name}`;
       const fn = functions.get(qualname);
       if (fn) return fn;
-      const dtype = STORAGE_DTYPES[qualname];
-      if (dtype) return new StorageClass(qualname, dtype);
+      const dtype = Object.hasOwn(STORAGE_DTYPES, qualname) ? STORAGE_DTYPES[qualname] : undefined;
+      if (dtype) return new StorageClass(file, qualname, dtype);
       const inert = IDENTIFIER.test(name) && MODULE_PATH.test(module) && INERT_CLASS_PREFIXES.some((p) => module.startsWith(p));
       return inert ? inertClass(qualname) : undefined;
     },
@@ -92,11 +97,11 @@ function torchFunctions(file: string): Map<string, PyGlobal> {
 }
 
 function loadStorage(archive: ZipArchive, record: string, key: string, dtype: DType, count: number): TorchStorage {
-  if (!archive.has(record)) fail(ErrorCode.CheckpointFormat, `${archive.path}: storage record '${record}' is missing`);
+  if (!archive.has(record)) fail(ErrorCode.CheckpointFormat, `${archive.path}: storage record '${clip(record)}' is missing`);
   const data = archive.read(record);
   const bytes = count * BYTES_PER_ELEMENT[dtype];
   if (data.byteLength < bytes) {
-    fail(ErrorCode.CheckpointFormat, `${archive.path}: storage '${key}' should hold ${count} ${dtype} (${bytes} bytes) but its record has ${data.byteLength} bytes`);
+    fail(ErrorCode.CheckpointFormat, `${archive.path}: storage '${clip(key)}' should hold ${count} ${dtype} (${bytes} bytes) but its record has ${data.byteLength} bytes`);
   }
   return new TorchStorage(key, dtype, count, data.subarray(0, bytes));
 }
@@ -107,6 +112,7 @@ function rebuildTensor(file: string, args: readonly unknown[]): HostTensor {
   if (!(storage instanceof TorchStorage)) fail(ErrorCode.PickleFormat, `${file}: _rebuild_tensor_v2 without a storage`);
   const shape = intList(file, size, 'size');
   const strides = intList(file, stride, 'stride');
+  checkLimit('tensorRank', shape.length, ErrorCode.PickleFormat, `${file}: tensor on storage '${clip(storage.key)}'`, 'its rank');
   if (!isCount(offset) || strides.length !== shape.length) {
     fail(ErrorCode.PickleFormat, `${file}: _rebuild_tensor_v2 on storage '${storage.key}' has a bad offset or stride`);
   }
@@ -119,9 +125,12 @@ function tensorView(file: string, storage: TorchStorage, offset: number, shape: 
   const count = numel(shape);
   const es = BYTES_PER_ELEMENT[dtype];
   if (count === 0) return hostTensor(dtype, shape, new Uint8Array(0));
+  if (count > storage.numel) {
+    fail(ErrorCode.CheckpointFormat, `${file}: tensor [${clip(shape.join(', '))}] has ${count} elements but its storage '${clip(storage.key)}' holds ${storage.numel}: a tensor cannot be larger than the bytes that back it`);
+  }
   const last = shape.reduce((end, dim, i) => end + (dim - 1) * strides[i]!, offset);
   if (last >= storage.numel) {
-    fail(ErrorCode.CheckpointFormat, `${file}: tensor [${shape.join(', ')}] at offset ${offset} with strides [${strides.join(', ')}] reaches element ${last} of storage '${storage.key}', which holds ${storage.numel}`);
+    fail(ErrorCode.CheckpointFormat, `${file}: tensor [${shape.join(', ')}] at offset ${offset} with strides [${strides.join(', ')}] reaches element ${last} of storage '${clip(storage.key)}', which holds ${storage.numel}`);
   }
   if (isContiguous(shape, strides)) {
     return hostTensor(dtype, shape, storage.data.subarray(offset * es, (offset + count) * es));
@@ -177,8 +186,20 @@ function pairs(file: string, v: unknown): [unknown, unknown][] {
   });
 }
 
-function describe(v: unknown): string {
-  if (v instanceof PyGlobal) return v.qualname;
-  if (Array.isArray(v)) return `(${v.map(describe).join(', ')})`;
-  return typeof v === 'string' ? `'${v}'` : String(v);
+/** The deepest nesting `describe` renders; deeper tuples (and cycles) print as `(...)`. */
+const DESCRIBE_DEPTH = 3;
+/** Items of a tuple `describe` renders before `...`. */
+const DESCRIBE_ITEMS = 8;
+
+/** A short rendering of an unpickled value for messages; cycles and depth are cut, length clipped. */
+function describe(v: unknown, depth = 0): string {
+  if (v instanceof PyGlobal) return clip(v.qualname);
+  if (Array.isArray(v)) {
+    if (depth >= DESCRIBE_DEPTH) return '(...)';
+    const items = v.slice(0, DESCRIBE_ITEMS).map((x: unknown) => describe(x, depth + 1));
+    return clip(`(${items.join(', ')}${v.length > DESCRIBE_ITEMS ? ', ...' : ''})`);
+  }
+  if (typeof v === 'string') return `'${clip(v)}'`;
+  if (v === null || typeof v !== 'object') return clip(String(v));
+  return v instanceof Map ? 'a dict' : v instanceof Set ? 'a set' : 'an object';
 }

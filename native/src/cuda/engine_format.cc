@@ -13,6 +13,10 @@ constexpr size_t kMagicBytes = 8;
 constexpr uint8_t kLastDType = static_cast<uint8_t>(ir::DType::Bool);
 constexpr uint8_t kLastLayout = static_cast<uint8_t>(Layout::kNhwc);
 constexpr uint8_t kLastLayoutMode = static_cast<uint8_t>(LayoutMode::kChannelsLastHalf);
+// Bounds a tampered blob (its checksum recomputed) meets before any device work: no tensor of
+// more dimensions or elements than these, no op without inputs or outputs.
+constexpr size_t kMaxRank = 8;
+constexpr int64_t kMaxElements = int64_t{1} << 40;
 
 [[noreturn]] void corrupt(const std::string& what) { throw Error(kErrEngineFormat, "engine blob is corrupted: " + what); }
 
@@ -162,6 +166,20 @@ OpAttrs readAttrs(ByteReader& r, uint8_t kind) {
 }
 static_assert(std::variant_size_v<OpAttrs> == 14, "readAttrs must read every OpAttrs alternative");
 
+// Every dimension is a size (>= 0), or the batch (ir::kBatch) in front; the element count is bounded.
+void checkDims(const TensorDef& t) {
+  if (t.dims.size() > kMaxRank) corrupt("tensor rank");
+  int64_t elements = 1;
+  for (size_t i = 0; i < t.dims.size(); ++i) {
+    const int64_t d = t.dims[i];
+    if (d == ir::kBatch && i == 0) continue;
+    if (d < 0 || d > kMaxElements) corrupt("tensor dimension");
+    elements = d == 0 ? 0 : elements;
+    if (d > 0 && elements > kMaxElements / d) corrupt("tensor size");
+    elements *= d;
+  }
+}
+
 void writeIds(ByteWriter& w, const std::vector<int32_t>& ids) {
   w.u64(ids.size());
   for (int32_t id : ids) w.i32(id);
@@ -241,6 +259,7 @@ void readPayload(ByteReader& r, EngineRecord& e) {
     t.constant = r.i32();
     t.isInput = r.u8() != 0;
     t.dims = r.i64s();
+    checkDims(t);
   }
   p.weights.resize(r.count(1));
   for (WeightDef& w : p.weights) {
@@ -267,6 +286,7 @@ void readPayload(ByteReader& r, EngineRecord& e) {
     op.inputs = readIds(r, p.tensors.size(), "op input");
     op.outputs = readIds(r, p.tensors.size(), "op output");
     op.attrs = readAttrs(r, kind);
+    if (op.inputs.empty() || op.outputs.empty()) corrupt("op without inputs or outputs");
     if (const auto* c = std::get_if<ConvAttrs>(&op.attrs)) {
       const auto n = static_cast<int32_t>(p.weights.size());
       if (c->weight < 0 || c->weight >= n || c->bias < -1 || c->bias >= n) corrupt("weight index out of range");
