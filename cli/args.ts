@@ -3,6 +3,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { ErrorCode, fail } from '../common/errors.js';
+import { checkLimit } from '../common/limits.js';
 import { parsePolicy, parsePrecision, type PrecisionPolicy } from '../dsl/precision/policy.js';
 import type { PrepareOptions } from '../engine/prepare.js';
 
@@ -50,9 +51,6 @@ export function imgsz(values: Values): [number, number] | undefined {
   return [h!, w!];
 }
 
-/** A policy file larger than this is not a policy (and /dev/zero is not read forever). */
-export const MAX_POLICY_FILE_BYTES = 1 << 20;
-
 function isPrecisionName(text: string): boolean {
   try {
     parsePrecision(text, '--precision-policy');
@@ -71,7 +69,8 @@ export function policyText(value: string): string {
   const st = statSync(value, { throwIfNoEntry: false });
   if (st) {
     if (!st.isFile()) fail(ErrorCode.InvalidArgument, `--precision-policy ${value} is not a regular file`);
-    if (st.size > MAX_POLICY_FILE_BYTES) fail(ErrorCode.InvalidArgument, `--precision-policy ${value} is ${st.size} bytes; a policy file is at most ${MAX_POLICY_FILE_BYTES}`);
+    // A policy file larger than the policyBytes limit is not a policy (and /dev/zero is not read forever).
+    checkLimit('policyBytes', st.size, ErrorCode.InvalidArgument, `--precision-policy ${value}`, 'its size in bytes');
     return readFileSync(value, 'utf8');
   }
   const t = value.trim();

@@ -80,8 +80,9 @@ async function startsLikeEngine(path: string): Promise<boolean> {
   const handle = await open(path, 'r').catch(() => null);
   if (!handle) return false;
   try {
-    const { buffer, bytesRead } = await handle.read(Buffer.alloc(ENGINE_PROBE_BYTES), 0, ENGINE_PROBE_BYTES, 0);
-    return isEngineFile(buffer.subarray(0, bytesRead));
+    // A directory (EISDIR) or an unreadable file is not an engine; the weights loader names the problem.
+    const probe = await handle.read(Buffer.alloc(ENGINE_PROBE_BYTES), 0, ENGINE_PROBE_BYTES, 0).catch(() => null);
+    return probe !== null && isEngineFile(probe.buffer.subarray(0, probe.bytesRead));
   } finally {
     await handle.close();
   }

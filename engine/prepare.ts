@@ -9,7 +9,7 @@ import type { Graph } from '../dsl/ir/graph.js';
 import { verifyGraph } from '../dsl/ir/verify.js';
 import { applyPrecision } from '../dsl/passes/apply-precision.js';
 import { foldBatchNorm } from '../dsl/passes/fold-batch-norm.js';
-import { FP32_POLICY, matches, type PrecisionPolicy } from '../dsl/precision/policy.js';
+import { FP32_POLICY, unmatchedPatterns, type PrecisionPolicy } from '../dsl/precision/policy.js';
 import { buildYolov8 } from '../models/yolov8/model.js';
 import type { Yolov8NmsOptions } from '../models/yolov8/nms.js';
 import { parseScale } from '../models/yolov8/scales.js';
@@ -77,8 +77,7 @@ export interface PreparedGraph {
  * the graph (a misspelt pattern would otherwise change nothing without a word).
  */
 function typedGraph(source: Graph, policy: PrecisionPolicy): Graph {
-  const names = source.nodes.map((n) => n.name);
-  const unmatched = policy.rules.filter((r) => !names.some((name) => matches(r.pattern, name))).map((r) => r.pattern);
+  const unmatched = unmatchedPatterns(policy, source.nodes.map((n) => n.name));
   if (unmatched.length > 0) {
     fail(ErrorCode.PolicySyntax, `precision policy pattern(s) ${unmatched.map((p) => `'${p}'`).join(', ')} match no layer of ${source.name} (layer names look like /model.22/dfl/conv/Conv; netdef inspect lists them)`);
   }

@@ -11,12 +11,12 @@
  *
  * Policies come from files, so parsing is bounded (text size, JSON depth, rule count, pattern
  * length: common/limits.ts), precision names are looked up in a Map (`*:constructor` is refused),
- * and globs match in time linear in the name for a given pattern (glob.ts, no regular expression).
+ * and globs match in time linear in the name for a given pattern (common/wildcard.ts, no regular expression).
  */
 import { ErrorCode, fail } from '../../common/errors.js';
 import { parseJson } from '../../common/json-parse.js';
 import { checkLimit, clip } from '../../common/limits.js';
-import { globMatches, isGlob } from './glob.js';
+import { hasWildcards, wildcardMatch } from '../../common/wildcard.js';
 
 export const PRECISIONS = ['fp32', 'fp16', 'int8'] as const;
 export type Precision = (typeof PRECISIONS)[number];
@@ -51,7 +51,7 @@ export function parsePrecision(text: string, where: string): Precision {
 
 /** Whether the pattern matches the layer name: a glob the whole name, other text a substring. */
 export function matches(pattern: string, layer: string): boolean {
-  return isGlob(pattern) ? globMatches(pattern, layer) : layer.includes(pattern);
+  return hasWildcards(pattern) ? wildcardMatch(pattern, layer) : layer.includes(pattern);
 }
 
 /** The rule patterns that match none of `layerNames` (a typo in a policy, most likely). */

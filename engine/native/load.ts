@@ -114,8 +114,8 @@ function requireTensorrt(raw: NativeAddon, what: string): void {
 
 /** ERR_NO_CUDA_DEVICE unless the addon sees a driver and a GPU. */
 function requireCuda(raw: NativeAddon, what: string): void {
-  const cuda = typed(() => raw.capabilities()).cuda;
-  if (!cuda.ok) throw new NetdefError(ErrorCode.NoCudaDevice, `${what}: no CUDA device: ${cuda.reason ?? 'unknown reason'}`);
+  const status = cudaStatus(typed(() => raw.capabilities()));
+  if (!status.ok) throw new NetdefError(ErrorCode.NoCudaDevice, `${what}: ${status.reason}`);
 }
 
 async function buildEngine(raw: NativeAddon, graph: NativeGraph, options: NativeBuildOptions, onProgress?: (done: number, total: number, layer: string) => void): Promise<NativeCudaEngine> {
@@ -183,8 +183,20 @@ function capabilitiesOr(): NativeCapabilities | Availability {
   }
 }
 
+/**
+ * Why CUDA is unusable, in words: the addon's reason, and the CUDA_VISIBLE_DEVICES in force (which
+ * `--device N` sets) since a GPU index that does not exist hides every GPU.
+ */
+function noCudaReason(reason: string | undefined): string {
+  const why = reason ?? 'unknown reason';
+  const text = why.startsWith('no CUDA device') ? why : `no CUDA device: ${why}`;
+  const visible = process.env['CUDA_VISIBLE_DEVICES'];
+  const hidden = visible !== undefined && text.startsWith('no CUDA device');
+  return !hidden ? text : `${text} (CUDA_VISIBLE_DEVICES=${visible}; --device N sets it: is GPU ${visible} present? nvidia-smi lists them)`;
+}
+
 function cudaStatus(caps: NativeCapabilities): Availability {
-  if (!caps.cuda.ok) return { ok: false, reason: `no CUDA device: ${caps.cuda.reason ?? 'unknown reason'}`, code: ErrorCode.NoCudaDevice };
+  if (!caps.cuda.ok) return { ok: false, reason: noCudaReason(caps.cuda.reason), code: ErrorCode.NoCudaDevice };
   return { ok: true };
 }
 

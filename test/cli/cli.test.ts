@@ -64,6 +64,8 @@ describe('netdef convert / inspect / export-onnx', () => {
 
   it.each([
     [['convert', 'missing.pt', '-o', 'x.safetensors'], 'ERR_FILE_NOT_FOUND', 'missing.pt'],
+    [['inspect', '--weights', 'test'], 'ERR_FILE_NOT_FOUND', 'weights file test: is a directory'],
+    [['detect', dataPath('images', 'bus.jpg'), '--weights', 'test'], 'ERR_FILE_NOT_FOUND', 'weights file test: is a directory'],
     [['inspect', '--model', 'yolov8n', '--precision-policy', '*:fp64'], 'ERR_PRECISION_POLICY', "unknown precision 'fp64'"],
     [['inspect', '--model', 'yolov9n'], 'ERR_MODEL_SPEC', "unknown model 'yolov9n'"],
     [['inspect'], 'ERR_INVALID_ARGUMENT', 'give a weights file'],
