@@ -27,6 +27,9 @@ export class SpeedTotals {
   private images = 0;
   private lastShape: readonly [number, number] | undefined;
 
+  /** `batch`: images per engine call, shown in the shape as Ultralytics does. */
+  constructor(private readonly batch = 1) {}
+
   add(r: ImageResult): void {
     for (const k of Object.keys(this.sum) as (keyof StageTimes)[]) this.sum[k] += r.times[k];
     this.images++;
@@ -50,7 +53,7 @@ export class SpeedTotals {
     const [h, w] = this.lastShape!;
     const work = wallMs - a.build;
     return [
-      `Speed: ${a.decode.toFixed(1)}ms decode, ${a.letterbox.toFixed(1)}ms preprocess, ${a.inference.toFixed(1)}ms inference, ${a.nms.toFixed(1)}ms postprocess per image at shape (1, 3, ${h}, ${w})`,
+      `Speed: ${a.decode.toFixed(1)}ms decode, ${a.letterbox.toFixed(1)}ms preprocess, ${a.inference.toFixed(1)}ms inference, ${a.nms.toFixed(1)}ms postprocess per image at shape (${this.batch}, 3, ${h}, ${w})`,
       `${this.images} image${this.images > 1 ? 's' : ''} in ${(work / 1000).toFixed(2)} s, ${((this.images * 1000) / Math.max(work, 1e-3)).toFixed(1)} images/s end to end`
         + `${a.build > 0 ? `; engine builds ${(a.build / 1000).toFixed(2)} s apart` : ''}`,
     ];

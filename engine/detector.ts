@@ -7,16 +7,15 @@
  * NMS), boxes mapped back to the original image. Engines are built per input shape from one loaded
  * checkpoint and kept; the time spent building is reported apart from inference.
  */
-import { performance } from 'node:perf_hooks';
+import type { HostTensor } from '../common/host-tensor.js';
 import { ErrorCode, NetdefError, fail } from '../common/errors.js';
 import type { PrecisionPolicy } from '../dsl/precision/policy.js';
-import { decodeImage, type RgbImage } from '../vision/image.js';
-import { letterbox } from '../vision/letterbox.js';
 import type { NmsOptions } from '../vision/nms.js';
 import { checkEngineNmsOptions, detectionsFromEngineNms } from '../vision/engine-nms.js';
-import { type Detection, postprocess, predictDefaults } from '../vision/postprocess.js';
+import { type Detection, type ImageShapes, postprocess, predictDefaults } from '../vision/postprocess.js';
 import type { Yolov8NmsOptions } from '../models/yolov8/nms.js';
-import { imageToTensor } from '../vision/tensor.js';
+import { PreprocessPool } from '../vision/preprocess/pool.js';
+import type { InputDType } from '../vision/tensor.js';
 import { loadWeights } from '../weights/load.js';
 import type { WeightStore } from '../weights/store.js';
 import { open } from 'node:fs/promises';
@@ -24,6 +23,9 @@ import { DEFAULT_BACKEND, selectBackend } from './backends/index.js';
 import { Engine } from './engine.js';
 import { isEngineFile } from './file-format.js';
 import { prepareFromStore } from './prepare.js';
+import { type BatchImage, detectStream, type ImageInput, type StageTimes, type StreamHost } from './detect-stream.js';
+
+export type { ImageInput, StageTimes } from './detect-stream.js';
 
 export const DEFAULT_IMGSZ = 640;
 
@@ -39,20 +41,20 @@ export interface DetectorOptions {
   readonly rect?: boolean;
   readonly policy?: PrecisionPolicy;
   readonly threads?: number;
+  /**
+   * Images per engine call (default 1). Engines built from weights take 1 to `batch` images; a
+   * loaded engine file must accept it. A batch of images of different sizes is letterboxed to the
+   * square, as Ultralytics' predictor does; rect mode applies to batches of one size.
+   */
+  readonly batch?: number;
+  /** Worker threads that decode and letterbox (default: the cores less one, at most 8). */
+  readonly workers?: number;
 }
 
 export type DetectOptions = NmsOptions;
-export type ImageInput = string | Uint8Array | RgbImage;
 
-/** Milliseconds spent per stage for one image. */
-export interface StageTimes {
-  readonly decode: number;
-  readonly letterbox: number;
-  readonly inference: number;
-  readonly nms: number;
-  /** Building an engine for this image's input shape (0 when one was ready); not part of the others. */
-  readonly build: number;
-}
+/** Batches prepared or running at once: one in the engine, one being letterboxed, one decoding. */
+const LOOKAHEAD_BATCHES = 3;
 
 export interface ImageResult {
   readonly image: string;
@@ -101,14 +103,24 @@ function engineConflict(path: string, engine: Engine, options: DetectorOptions):
   }
   if (options.threads !== undefined && engine.backend !== DEFAULT_BACKEND) return `${path} is a ${engine.backend} engine; threads set the ${DEFAULT_BACKEND} backend only`;
   if (options.policy !== undefined) return `${path} is an engine whose layer precisions are fixed at build time; a precision policy applies to netdef build`;
+  const { min, max } = engine.metadata.batch;
+  if (options.batch !== undefined && (options.batch > max || options.batch < min)) {
+    return `${path} is an engine for batches of ${min} to ${max} images; it cannot run batch ${options.batch} (netdef build --batch ${options.batch})`;
+  }
   return undefined;
 }
 
 export class Detector {
   private readonly engines = new Map<string, Promise<Engine>>();
+  private preprocess: PreprocessPool | undefined;
+  /** What the engine's input takes (graphs from weights take float32; a loaded engine says). */
+  private inputDType: InputDType = 'float32';
   private disposed = false;
 
-  private constructor(readonly store: WeightStore | null, private readonly options: DetectorOptions, readonly names: readonly string[]) {}
+  private constructor(readonly store: WeightStore | null, private readonly options: DetectorOptions, readonly names: readonly string[]) {
+    if (options.batch !== undefined && !(Number.isInteger(options.batch) && options.batch >= 1)) fail(ErrorCode.InvalidArgument, `batch must be a positive integer, got ${String(options.batch)}`);
+    if (options.workers !== undefined && !(Number.isInteger(options.workers) && options.workers >= 1)) fail(ErrorCode.InvalidArgument, `workers must be a positive integer, got ${String(options.workers)}`);
+  }
 
   /**
    * Loads a checkpoint (.pt or .safetensors; engines are built per input size on first use) or a
@@ -126,6 +138,7 @@ export class Detector {
       }
       const detector = new Detector(null, { ...options, imgsz: [h, w], backend: engine.backend, rect: false }, engine.metadata.names);
       detector.engines.set(`${h}x${w}`, Promise.resolve(engine));
+      if (engine.metadata.inputs[0]?.dtype === 'float16') detector.inputDType = 'float16';
       return detector;
     }
     selectBackend(options.backend ?? DEFAULT_BACKEND);
@@ -140,6 +153,11 @@ export class Detector {
     return this.options.rect ?? this.store !== null;
   }
 
+  /** Images per engine call. */
+  get batch(): number {
+    return this.options.batch ?? 1;
+  }
+
   /** The engine's own NMS settings when it was built with NMS (detect then takes its selected rows). */
   async engineNms(): Promise<Yolov8NmsOptions | undefined> {
     if (this.store) return undefined;
@@ -147,63 +165,75 @@ export class Detector {
     return (await engine!).metadata.nms;
   }
 
-  /** Detections for each image, in order. Images are processed one after another. */
+  /** Detections for each image, in order; rejects with the first image that fails. */
   async detect(images: ImageInput | readonly ImageInput[], options: DetectOptions = {}): Promise<ImageResult[]> {
     const list = Array.isArray(images) ? (images as readonly ImageInput[]) : [images as ImageInput];
     const out: ImageResult[] = [];
-    for (const image of list) out.push(await this.detectOne(image, options));
+    for await (const r of this.detectEach(list, options)) {
+      if ('error' in r) throw r.error;
+      out.push(r);
+    }
     return out;
   }
 
-  /** One result per image, as each is done; a failing image yields its error and the rest go on. */
-  async *detectEach(images: Iterable<string> | AsyncIterable<string>, options: DetectOptions = {}): AsyncGenerator<ImageResult | ImageFailure> {
-    for await (const image of images) {
-      try {
-        yield await this.detectOne(image, options);
-      } catch (e) {
-        if (!(e instanceof NetdefError) || e.code === ErrorCode.Backend) throw e;
-        yield { image, error: e };
+  /**
+   * One result per image, in input order, as each batch is done (engine/detect-stream.ts: decoding
+   * and letterboxing on worker threads, batches of `batch` images, NMS overlapping the next
+   * batch's inference). A failing image yields its error and the rest go on; an endless source
+   * runs in bounded memory.
+   */
+  async *detectEach(images: Iterable<ImageInput> | AsyncIterable<ImageInput>, options: DetectOptions = {}): AsyncGenerator<ImageResult | ImageFailure> {
+    if (this.disposed) fail(ErrorCode.Backend, 'this detector has been disposed');
+    const host: StreamHost = {
+      pool: this.pool(), square: squareShape(this.options.imgsz), rect: this.rect, inputDType: this.inputDType,
+      engineFor: (h, w, b) => this.engineFor(h, w, b),
+    };
+    const post = (outputs: Record<string, HostTensor>, engine: Engine, batch: readonly BatchImage[]): Detection[][] => {
+      const shapes: ImageShapes[] = batch.map((im) => ({ input: [im.geometry.height, im.geometry.width], original: [im.height, im.width] }));
+      const inEngine = engine.metadata.nms;
+      if (!inEngine) return postprocess(outputs['output0']!, shapes, { ...predictDefaults, ...options }, this.names);
+      checkEngineNmsOptions(inEngine, options);
+      return detectionsFromEngineNms(outputs, inEngine, shapes, { maxDet: predictDefaults.maxDet!, ...options }, this.names);
+    };
+    for await (const item of detectStream(host, images, this.batch, LOOKAHEAD_BATCHES, post)) {
+      if (item.error) {
+        yield { image: item.image, error: item.error };
+        continue;
       }
+      yield { image: item.image, width: item.width!, height: item.height!, detections: item.result!, times: item.times!, inputShape: item.inputShape! };
     }
   }
 
+  /** One image's detections (see detect). */
   async detectOne(input: ImageInput, options: DetectOptions = {}): Promise<ImageResult> {
-    if (this.disposed) fail(ErrorCode.Backend, 'this detector has been disposed');
-    const t0 = performance.now();
-    const image = typeof input === 'string' || input instanceof Uint8Array ? await decodeImage(input) : input;
-    const t1 = performance.now();
-    const boxed = letterbox(image, { shape: squareShape(this.options.imgsz), auto: this.rect });
-    const tensor = imageToTensor(boxed.image);
-    const t2 = performance.now();
-    const engine = await this.engineFor(boxed.image.height, boxed.image.width);
-    const tBuilt = performance.now();
-    const outputs = await engine.run({ images: tensor });
-    const t3 = performance.now();
-    const shapes = { input: [boxed.image.height, boxed.image.width] as const, original: [image.height, image.width] as const };
-    const inEngine = engine.metadata.nms;
-    if (inEngine) checkEngineNmsOptions(inEngine, options);
-    const [detections] = inEngine
-      ? detectionsFromEngineNms(outputs, inEngine, shapes, { maxDet: predictDefaults.maxDet!, ...options }, this.names)
-      : postprocess(outputs['output0']!, shapes, { ...predictDefaults, ...options }, this.names);
-    const t4 = performance.now();
-    return {
-      image: image.path, width: image.width, height: image.height, detections: detections!, inputShape: shapes.input,
-      times: { decode: t1 - t0, letterbox: t2 - t1, build: tBuilt - t2, inference: t3 - tBuilt, nms: t4 - t3 },
-    };
+    const [r] = await this.detect([input], options);
+    return r!;
   }
 
-  /** The engine for one input size, built on first use (from weights) or the loaded engine. */
-  engineFor(height: number, width: number, batch = 1): Promise<Engine> {
-    const key = `${height}x${width}`;
+  /** The worker threads that decode and letterbox, started on first use. */
+  private pool(): PreprocessPool {
+    this.preprocess ??= new PreprocessPool(this.options.workers);
+    return this.preprocess;
+  }
+
+
+  /**
+   * The engine for one input size: built on first use from weights (for 1 to `batch` images; one
+   * engine per input shape and batch size, kept), or the loaded engine file.
+   */
+  engineFor(height: number, width: number, batch = this.batch): Promise<Engine> {
+    if (!this.store) {
+      const [h, w] = squareShape(this.options.imgsz);
+      const loaded = this.engines.get(`${h}x${w}`);
+      if (h !== height || w !== width || !loaded) return Promise.reject(new NetdefError(ErrorCode.InvalidArgument, `this engine was built for ${h}x${w} inputs, not ${height}x${width}`));
+      return loaded;
+    }
+    const key = `${height}x${width}/${batch}`;
     let engine = this.engines.get(key);
     if (!engine) {
-      if (!this.store) {
-        const [h, w] = squareShape(this.options.imgsz);
-        return Promise.reject(new NetdefError(ErrorCode.InvalidArgument, `this engine was built for ${h}x${w} inputs, not ${height}x${width}`));
-      }
       const prepared = prepareFromStore(this.store, { imgsz: [height, width], ...(this.options.policy ? { policy: this.options.policy } : {}) });
       engine = Engine.build(prepared, {
-        backend: this.options.backend ?? DEFAULT_BACKEND, batch: { min: 1, opt: batch, max: Math.max(batch, 1) },
+        backend: this.options.backend ?? DEFAULT_BACKEND, batch: { min: 1, opt: batch, max: batch },
         ...(this.options.threads === undefined ? {} : { threads: this.options.threads }),
       });
       this.engines.set(key, engine);
@@ -217,6 +247,7 @@ export class Detector {
     this.disposed = true;
     const engines = [...this.engines.values()];
     this.engines.clear();
+    await this.preprocess?.close();
     await Promise.allSettled(engines.map(async (e) => (await e).dispose()));
   }
 

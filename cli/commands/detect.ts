@@ -72,7 +72,10 @@ async function loadDetector(values: Values): Promise<Detector> {
   const prec = policy(values);
   const { backend, threads } = placement(values);
   const rect = values.rect === true ? true : values.square === true ? false : undefined;
+  const batch = positiveInt(values, 'batch');
+  const workers = positiveInt(values, 'workers');
   return Detector.load((engine ?? weights)!, {
+    ...(batch !== undefined ? { batch } : {}), ...(workers !== undefined ? { workers } : {}),
     ...(backend ? { backend } : {}), ...(threads !== undefined ? { threads } : {}), ...(size ? { imgsz: size } : {}),
     ...(prec ? { policy: prec } : {}), ...(rect !== undefined ? { rect } : {}),
   });
@@ -110,7 +113,7 @@ async function detect(values: Values, positionals: readonly string[]): Promise<n
   }
   if (save.dir) await mkdir(save.labels ? join(save.dir, 'labels') : save.dir, { recursive: true });
   const started = performance.now();
-  const totals = new SpeedTotals();
+  const totals = new SpeedTotals(detector.batch);
   const names = new OutputNames();
   const entries: unknown[] = [];
   let failed = 0;
@@ -148,7 +151,7 @@ export const detectCommand: CommandSpec = {
   summary: 'Detect objects in images, folders or quoted globs, as Ultralytics\' predict (rect letterbox for weights, conf 0.25, iou 0.7).',
   positionals: 'SOURCES...',
   options: [
-    'weights', 'engine', 'backend', 'device', 'threads', 'imgsz', 'rect', 'square', 'half', 'int8', 'precision-policy',
+    'weights', 'engine', 'backend', 'device', 'threads', 'imgsz', 'rect', 'square', 'batch', 'workers', 'half', 'int8', 'precision-policy',
     'conf', 'iou', 'max-det', 'classes', 'agnostic', 'save-dir', 'no-save', 'save-txt', 'save-conf', 'line-width',
     'hide-labels', 'hide-conf', 'json', 'verbose', 'quiet',
   ],

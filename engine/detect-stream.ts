@@ -1,0 +1,238 @@
+/**
+ * Batched, pipelined detection: images in, results out in input order, with every stage busy.
+ *
+ * Sources are pulled lazily, `batch` at a time, and at most `lookahead` batches are in flight, so an
+ * endless source runs in bounded memory. For each batch, as soon as it is pulled: the workers decode
+ * its images; its letterbox shape is chosen (Ultralytics' predictor: the minimal rectangle in rect
+ * mode only when every image of the batch has the same size, else the square); the workers
+ * letterbox; the tensors are stacked. Inference runs one batch after another on the engine for that
+ * shape and batch size; NMS of batch k runs on the main thread while the engine runs batch k+1 and
+ * the workers prepare k+2. A failing image is reported at its place; the others of its batch go on.
+ */
+import { performance } from 'node:perf_hooks';
+import { setImmediate as nextMacrotask } from 'node:timers/promises';
+import { ErrorCode, NetdefError } from '../common/errors.js';
+import { hostTensor, type HostTensor } from '../common/host-tensor.js';
+import { RGB_CHANNELS, type RgbImage } from '../vision/image.js';
+import type { LetterboxGeometry } from '../vision/letterbox.js';
+import type { DecodedImage, PreparedInput, PreprocessPool } from '../vision/preprocess/pool.js';
+import type { InputDType } from '../vision/tensor.js';
+import type { Engine } from './engine.js';
+
+export type ImageInput = string | Uint8Array | RgbImage;
+
+/** Milliseconds spent per stage for one image (batch stages divided by the batch's images). */
+export interface StageTimes {
+  readonly decode: number;
+  readonly letterbox: number;
+  readonly inference: number;
+  readonly nms: number;
+  /** Building an engine for this image's batch shape (0 when one was ready); not part of the others. */
+  readonly build: number;
+}
+
+/** One image of a batch as the engine saw it. */
+export interface BatchImage {
+  readonly path: string;
+  readonly width: number;
+  readonly height: number;
+  readonly geometry: LetterboxGeometry;
+}
+
+/** What the pipeline needs from its detector. */
+export interface StreamHost {
+  readonly pool: PreprocessPool;
+  /** The square [height, width] that images are letterboxed into. */
+  readonly square: readonly [number, number];
+  /** Rect mode (Ultralytics' auto letterbox) when the batch allows it. */
+  readonly rect: boolean;
+  readonly inputDType: InputDType;
+  engineFor(height: number, width: number, batch: number): Promise<Engine>;
+}
+
+/** What one batch gives: per image, its detections (or a failure). */
+export type BatchPostprocess<R> = (outputs: Record<string, HostTensor>, engine: Engine, images: readonly BatchImage[]) => R[];
+
+export interface StreamItem<R> {
+  readonly image: string;
+  /** The original image's size. */
+  readonly width?: number;
+  readonly height?: number;
+  readonly result?: R;
+  readonly error?: NetdefError;
+  readonly times?: StageTimes;
+  readonly inputShape?: readonly [number, number];
+  readonly source?: ImageInput;
+}
+
+interface Slot {
+  readonly source: ImageInput;
+  readonly name: string;
+  decoded?: DecodedImage;
+  prepared?: PreparedInput;
+  error?: NetdefError;
+}
+
+interface Prepared {
+  readonly slots: Slot[];
+  /** The live images' stacked input, or undefined when every image failed. */
+  readonly tensor?: HostTensor;
+  readonly shape?: readonly [number, number];
+}
+
+interface Inferred extends Prepared {
+  readonly outputs?: Record<string, HostTensor>;
+  readonly engine?: Engine;
+  readonly buildMs: number;
+  readonly inferMs: number;
+  readonly error?: NetdefError;
+}
+
+interface Job {
+  readonly inferred: Promise<Inferred>;
+}
+
+function nameOf(source: ImageInput, index: number): string {
+  if (typeof source === 'string') return source;
+  if (source instanceof Uint8Array) return `<buffer ${index}>`;
+  return source.path;
+}
+
+/** A per-image error worth reporting at its place; anything else (a backend failure) stops the run. */
+function perImage(e: unknown): NetdefError {
+  if (e instanceof NetdefError && e.code !== ErrorCode.Backend) return e;
+  throw e;
+}
+
+function stack(inputs: readonly PreparedInput[], shape: readonly [number, number], dtype: InputDType): HostTensor {
+  const perImageBytes = inputs[0]!.data.byteLength;
+  const bytes = new Uint8Array(perImageBytes * inputs.length);
+  inputs.forEach((p, i) => bytes.set(p.data, i * perImageBytes));
+  return hostTensor(dtype, [inputs.length, RGB_CHANNELS, shape[0], shape[1]], bytes);
+}
+
+async function prepare(host: StreamHost, slots: Slot[]): Promise<Prepared> {
+  await Promise.all(slots.map(async (slot, i) => {
+    try {
+      slot.decoded = await host.pool.decode(slot.source, typeof slot.source === 'string' ? undefined : nameOf(slot.source, i));
+    } catch (e) {
+      slot.error = perImage(e);
+    }
+  }));
+  const live = slots.filter((s) => s.decoded);
+  if (live.length === 0) return { slots };
+  const first = live[0]!.decoded!;
+  const sameSize = live.every((s) => s.decoded!.width === first.width && s.decoded!.height === first.height);
+  const auto = host.rect && sameSize;
+  await Promise.all(live.map(async (slot) => {
+    try {
+      slot.prepared = await host.pool.letterbox(slot.decoded!, host.square, auto, host.inputDType);
+    } catch (e) {
+      slot.error = perImage(e);
+    }
+  }));
+  const ready = slots.filter((s) => s.prepared);
+  if (ready.length === 0) return { slots };
+  const g = ready[0]!.prepared!.geometry;
+  const shape = [g.height, g.width] as const;
+  return { slots, shape, tensor: stack(ready.map((s) => s.prepared!), shape, host.inputDType) };
+}
+
+async function infer(host: StreamHost, prepared: Prepared, batch: number): Promise<Inferred> {
+  if (!prepared.tensor || !prepared.shape) return { ...prepared, buildMs: 0, inferMs: 0 };
+  const t0 = performance.now();
+  try {
+    const engine = await host.engineFor(prepared.shape[0], prepared.shape[1], batch);
+    const t1 = performance.now();
+    const outputs = await engine.run({ images: prepared.tensor });
+    return { ...prepared, engine, outputs, buildMs: t1 - t0, inferMs: performance.now() - t1 };
+  } catch (e) {
+    return { ...prepared, error: perImage(e), buildMs: 0, inferMs: performance.now() - t0 };
+  }
+}
+
+async function* batches(sources: Iterable<ImageInput> | AsyncIterable<ImageInput>, batch: number): AsyncGenerator<Slot[]> {
+  let slots: Slot[] = [];
+  let index = 0;
+  for await (const source of sources) {
+    slots.push({ source, name: nameOf(source, index++) });
+    if (slots.length === batch) {
+      yield slots;
+      slots = [];
+    }
+  }
+  if (slots.length > 0) yield slots;
+}
+
+/**
+ * Results in input order. `lookahead` bounds the batches being prepared or run at once (memory:
+ * about lookahead × batch decoded images and tensors).
+ */
+export async function* detectStream<R>(
+  host: StreamHost, sources: Iterable<ImageInput> | AsyncIterable<ImageInput>, batch: number, lookahead: number, post: BatchPostprocess<R>,
+): AsyncGenerator<StreamItem<R>> {
+  const queue: Job[] = [];
+  const pending = batches(sources, batch);
+  let chain: Promise<unknown> = Promise.resolve();
+  let exhausted = false;
+  const fill = async (): Promise<void> => {
+    while (!exhausted && queue.length < lookahead) {
+      const next = await pending.next();
+      if (next.done) {
+        exhausted = true;
+        break;
+      }
+      const prepared = prepare(host, next.value);
+      // Inference is one batch at a time, in order; preparation of later batches runs meanwhile.
+      const inferred = chain.then(() => prepared).then((p) => infer(host, p, batch));
+      chain = inferred.catch(() => undefined);
+      inferred.catch(() => undefined); // awaited below; this only keeps an abandoned run from being "unhandled"
+      queue.push({ inferred });
+    }
+  };
+  try {
+    for (;;) {
+      await fill();
+      const job = queue.shift();
+      if (!job) return;
+      const done = await job.inferred;
+      await fill();
+      // Let the next batch's inference start before this batch's NMS takes the main thread.
+      await nextMacrotask();
+      yield* finish(done, post);
+    }
+  } finally {
+    await pending.return(undefined);
+  }
+}
+
+function* finish<R>(done: Inferred, post: BatchPostprocess<R>): Generator<StreamItem<R>> {
+  const live = done.slots.filter((s) => s.prepared && !s.error);
+  let results: R[] = [];
+  let nmsMs = 0;
+  let error = done.error;
+  if (!error && done.outputs && done.engine) {
+    const t0 = performance.now();
+    try {
+      results = post(done.outputs, done.engine, live.map((s) => ({ path: s.decoded!.path, width: s.decoded!.width, height: s.decoded!.height, geometry: s.prepared!.geometry })));
+    } catch (e) {
+      error = perImage(e);
+    }
+    nmsMs = performance.now() - t0;
+  }
+  const n = Math.max(live.length, 1);
+  let k = 0;
+  let first = true;
+  for (const slot of done.slots) {
+    const failure = slot.error ?? (slot.prepared ? error : undefined);
+    if (failure) {
+      yield { image: slot.name, error: failure, source: slot.source };
+      continue;
+    }
+    const times: StageTimes = {
+      decode: slot.decoded!.ms, letterbox: slot.prepared!.ms, inference: done.inferMs / n, nms: nmsMs / n, build: first ? done.buildMs : 0,
+    };
+    first = false;
+    yield { image: slot.decoded!.path, width: slot.decoded!.width, height: slot.decoded!.height, result: results[k++]!, times, inputShape: done.shape!, source: slot.source };
+  }
+}

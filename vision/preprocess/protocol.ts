@@ -1,0 +1,39 @@
+/** Messages between the main thread and the preprocessing workers (vision/preprocess/worker.ts). */
+import type { LetterboxGeometry } from '../letterbox.js';
+import type { InputDType } from '../tensor.js';
+
+/** An image already in memory, as plain data that crosses threads. */
+export interface RawRgb {
+  readonly width: number;
+  readonly height: number;
+  readonly data: Uint8Array;
+  readonly path: string;
+}
+
+export interface DecodeRequest {
+  readonly key: number;
+  readonly source: string | Uint8Array | RawRgb;
+  /** A name for a buffer source, used in errors. */
+  readonly name?: string;
+}
+
+export interface DecodeReply {
+  readonly width: number;
+  readonly height: number;
+  readonly path: string;
+  readonly ms: number;
+}
+
+export interface LetterboxRequest {
+  readonly key: number;
+  readonly shape: readonly [number, number];
+  readonly auto: boolean;
+  readonly dtype: InputDType;
+}
+
+export interface LetterboxReply {
+  /** The [1, 3, H, W] tensor's bytes. */
+  readonly data: Uint8Array;
+  readonly geometry: LetterboxGeometry;
+  readonly ms: number;
+}
