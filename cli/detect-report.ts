@@ -14,11 +14,12 @@ export function countSummary(detections: readonly Pick<Detection, 'classId' | 'l
   return [...counts].sort((a, b) => a[0] - b[0]).map(([, { label, n }]) => `${n} ${label}${n > 1 ? 's' : ''}`).join(', ') || '(no detections)';
 }
 
-export function imageLine(r: ImageResult, index: number, total: number, verbose: boolean): string {
+/** `where`: Ultralytics' prefix, `image 1/2` or `video 1/1 (frame 3)`. */
+export function imageLine(r: ImageResult, where: string, verbose: boolean): string {
   const [h, w] = r.inputShape;
   const t = r.times;
   const stages = verbose ? ` (decode ${t.decode.toFixed(1)}ms, letterbox ${t.letterbox.toFixed(1)}ms, postprocess ${t.nms.toFixed(1)}ms${t.build > 0 ? `, engine build ${t.build.toFixed(0)}ms apart` : ''})` : '';
-  return `image ${index}/${total} ${r.image}: ${h}x${w} ${countSummary(r.detections)}, ${t.inference.toFixed(1)}ms${stages}`;
+  return `${where} ${r.image}: ${h}x${w} ${countSummary(r.detections)}, ${t.inference.toFixed(1)}ms${stages}`;
 }
 
 /** Sums of the stage times over the images done. */

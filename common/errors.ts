@@ -39,6 +39,10 @@ export const ErrorCode = {
   ModelSpec: 'ERR_MODEL_SPEC',
   /** An image file or buffer cannot be decoded (not an image, truncated, unsupported); the message names it. */
   ImageDecode: 'ERR_IMAGE_DECODE',
+  /** A video or stream cannot be opened or ends early (ffmpeg's own message is quoted). */
+  VideoDecode: 'ERR_VIDEO_DECODE',
+  /** No ffmpeg: neither NETDEF_FFMPEG, nor the @ffmpeg-installer package, nor one on PATH. */
+  FfmpegMissing: 'ERR_FFMPEG_NOT_FOUND',
   /** An evaluation dataset is malformed: no labels or annotations, a bad label line, non-COCO JSON. */
   Dataset: 'ERR_DATASET',
   /** No CUDA driver or no CUDA device on this machine (the CPU backend still works). */

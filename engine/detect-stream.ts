@@ -21,6 +21,13 @@ import type { Engine } from './engine.js';
 
 export type ImageInput = string | Uint8Array | RgbImage;
 
+/** A source item that failed before it became an image (a video ending early): reported at its place. */
+export class SourceFailure {
+  constructor(readonly name: string, readonly error: NetdefError) {}
+}
+
+export type StreamInput = ImageInput | SourceFailure;
+
 /** Milliseconds spent per stage for one image (batch stages divided by the batch's images). */
 export interface StageTimes {
   readonly decode: number;
@@ -62,11 +69,11 @@ export interface StreamItem<R> {
   readonly error?: NetdefError;
   readonly times?: StageTimes;
   readonly inputShape?: readonly [number, number];
-  readonly source?: ImageInput;
+  readonly source?: StreamInput;
 }
 
 interface Slot {
-  readonly source: ImageInput;
+  readonly source: StreamInput;
   readonly name: string;
   decoded?: DecodedImage;
   prepared?: PreparedInput;
@@ -92,8 +99,9 @@ interface Job {
   readonly inferred: Promise<Inferred>;
 }
 
-function nameOf(source: ImageInput, index: number): string {
+function nameOf(source: StreamInput, index: number): string {
   if (typeof source === 'string') return source;
+  if (source instanceof SourceFailure) return source.name;
   if (source instanceof Uint8Array) return `<buffer ${index}>`;
   return source.path;
 }
@@ -113,8 +121,13 @@ function stack(inputs: readonly PreparedInput[], shape: readonly [number, number
 
 async function prepare(host: StreamHost, slots: Slot[]): Promise<Prepared> {
   await Promise.all(slots.map(async (slot, i) => {
+    if (slot.source instanceof SourceFailure) {
+      slot.error = slot.source.error;
+      return;
+    }
+    const source = slot.source;
     try {
-      slot.decoded = await host.pool.decode(slot.source, typeof slot.source === 'string' ? undefined : nameOf(slot.source, i));
+      slot.decoded = await host.pool.decode(source, typeof source === 'string' ? undefined : nameOf(source, i));
     } catch (e) {
       slot.error = perImage(e);
     }
@@ -151,15 +164,21 @@ async function infer(host: StreamHost, prepared: Prepared, batch: number): Promi
   }
 }
 
-async function* batches(sources: Iterable<ImageInput> | AsyncIterable<ImageInput>, batch: number): AsyncGenerator<Slot[]> {
+async function* batches(sources: Iterable<StreamInput> | AsyncIterable<StreamInput>, batch: number): AsyncGenerator<Slot[]> {
   let slots: Slot[] = [];
   let index = 0;
-  for await (const source of sources) {
-    slots.push({ source, name: nameOf(source, index++) });
-    if (slots.length === batch) {
-      yield slots;
-      slots = [];
+  try {
+    for await (const source of sources) {
+      slots.push({ source, name: nameOf(source, index++) });
+      if (slots.length === batch) {
+        yield slots;
+        slots = [];
+      }
     }
+  } catch (e) {
+    // The source threw: the images it gave before are not lost.
+    if (slots.length > 0) yield slots;
+    throw e;
   }
   if (slots.length > 0) yield slots;
 }
@@ -169,15 +188,24 @@ async function* batches(sources: Iterable<ImageInput> | AsyncIterable<ImageInput
  * about lookahead × batch decoded images and tensors).
  */
 export async function* detectStream<R>(
-  host: StreamHost, sources: Iterable<ImageInput> | AsyncIterable<ImageInput>, batch: number, lookahead: number, post: BatchPostprocess<R>,
+  host: StreamHost, sources: Iterable<StreamInput> | AsyncIterable<StreamInput>, batch: number, lookahead: number, post: BatchPostprocess<R>,
 ): AsyncGenerator<StreamItem<R>> {
   const queue: Job[] = [];
   const pending = batches(sources, batch);
   let chain: Promise<unknown> = Promise.resolve();
   let exhausted = false;
+  // A source that throws ends the input; the images pulled before it are still finished and given.
+  let sourceError: unknown;
   const fill = async (): Promise<void> => {
     while (!exhausted && queue.length < lookahead) {
-      const next = await pending.next();
+      let next: IteratorResult<Slot[]>;
+      try {
+        next = await pending.next();
+      } catch (e) {
+        sourceError = e;
+        exhausted = true;
+        break;
+      }
       if (next.done) {
         exhausted = true;
         break;
@@ -194,7 +222,10 @@ export async function* detectStream<R>(
     for (;;) {
       await fill();
       const job = queue.shift();
-      if (!job) return;
+      if (!job) {
+        if (sourceError !== undefined) throw sourceError;
+        return;
+      }
       const done = await job.inferred;
       await fill();
       // Let the next batch's inference start before this batch's NMS takes the main thread.

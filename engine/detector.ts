@@ -23,9 +23,9 @@ import { DEFAULT_BACKEND, selectBackend } from './backends/index.js';
 import { Engine } from './engine.js';
 import { isEngineFile } from './file-format.js';
 import { prepareFromStore } from './prepare.js';
-import { type BatchImage, detectStream, type ImageInput, type StageTimes, type StreamHost } from './detect-stream.js';
+import { type BatchImage, detectStream, type ImageInput, type StageTimes, type StreamHost, type StreamInput } from './detect-stream.js';
 
-export type { ImageInput, StageTimes } from './detect-stream.js';
+export { SourceFailure, type ImageInput, type StageTimes, type StreamInput } from './detect-stream.js';
 
 export const DEFAULT_IMGSZ = 640;
 
@@ -182,7 +182,7 @@ export class Detector {
    * batch's inference). A failing image yields its error and the rest go on; an endless source
    * runs in bounded memory.
    */
-  async *detectEach(images: Iterable<ImageInput> | AsyncIterable<ImageInput>, options: DetectOptions = {}): AsyncGenerator<ImageResult | ImageFailure> {
+  async *detectEach(images: Iterable<StreamInput> | AsyncIterable<StreamInput>, options: DetectOptions = {}): AsyncGenerator<ImageResult | ImageFailure> {
     if (this.disposed) fail(ErrorCode.Backend, 'this detector has been disposed');
     const host: StreamHost = {
       pool: this.pool(), square: squareShape(this.options.imgsz), rect: this.rect, inputDType: this.inputDType,

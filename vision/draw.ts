@@ -8,6 +8,7 @@ import { extname } from 'node:path';
 import sharp from 'sharp';
 import { writeAtomically } from '../common/atomic-file.js';
 import { ErrorCode, NetdefError } from '../common/errors.js';
+import type { RgbImage } from './image.js';
 import type { Detection } from './postprocess.js';
 
 /** Ultralytics' `Colors` palette. */
@@ -91,4 +92,14 @@ export async function drawDetections(image: string | Uint8Array, detections: rea
   await writeAtomically(outPath, 'annotated image', (tmp) => base
     .composite([{ input: Buffer.from(overlaySvg(width, height, detections, options)), top: 0, left: 0 }])
     .toFormat(format).toFile(tmp));
+}
+
+/** `detections` drawn over a decoded frame, as raw RGB of the same size (for annotated videos). */
+export async function drawOnPixels(image: RgbImage, detections: readonly Detection[], options: DrawOptions = {}): Promise<Uint8Array> {
+  const { width, height } = image;
+  const raw = { width, height, channels: RGB_CHANNELS } as const;
+  const out = await sharp(image.data, { raw })
+    .composite([{ input: Buffer.from(overlaySvg(width, height, detections, options)), top: 0, left: 0 }])
+    .removeAlpha().raw().toBuffer();
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }

@@ -12,7 +12,7 @@ import { ErrorCode, fail } from '../../common/errors.js';
 import { Detector, type DetectOptions, type ImageFailure, type ImageResult } from '../../engine/detector.js';
 import { drawDetections, type DrawOptions } from '../../vision/draw.js';
 import { checkEngineNmsOptions } from '../../vision/engine-nms.js';
-import { listImages } from '../../vision/files.js';
+import { listSources } from '../../vision/files.js';
 import { yoloLabelLines } from '../../vision/yolo-txt.js';
 import { imgsz, policy, positiveInt, str, unitInterval, type Values } from '../args.js';
 import { exclusive, type CommandSpec } from '../command.js';
@@ -20,6 +20,8 @@ import { imageLine, SpeedTotals } from '../detect-report.js';
 import { placement } from '../device.js';
 import { Progress } from '../progress.js';
 import { nextRunDir, OutputNames } from '../save-dir.js';
+import { itemLabel, SourceFeed, type ItemInfo } from '../detect-sources.js';
+import { VideoOutputs } from '../video-output.js';
 
 function classes(values: Values): number[] | undefined {
   const v = str(values, 'classes');
@@ -81,19 +83,42 @@ async function loadDetector(values: Values): Promise<Detector> {
   });
 }
 
-async function saveResult(r: ImageResult, save: SaveSettings, names: OutputNames, draw: DrawOptions): Promise<void> {
-  if (!save.dir) return;
-  const { stem, extension } = names.next(r.image);
-  if (save.pictures) await drawDetections(r.image, r.detections, join(save.dir, `${stem}${extension}`), draw);
-  if (save.labels && r.detections.length > 0) {
-    await writeFile(join(save.dir, 'labels', `${stem}.txt`), `${yoloLabelLines(r.detections, r.width, r.height, save.withScore).join('\n')}\n`);
+/** Pictures, labels and annotated videos in the save folder; one stem per source (unique names). */
+class Saver {
+  private readonly names = new OutputNames();
+  private readonly videoStems = new Map<string, string>();
+  readonly videos: VideoOutputs | undefined;
+
+  constructor(private readonly save: SaveSettings, private readonly draw: DrawOptions) {
+    this.videos = save.dir && save.pictures ? new VideoOutputs(save.dir, (path) => this.videoStem(path), draw) : undefined;
+  }
+
+  private videoStem(path: string): string {
+    let stem = this.videoStems.get(path);
+    if (stem === undefined) {
+      stem = this.names.next(path).stem;
+      this.videoStems.set(path, stem);
+    }
+    return stem;
+  }
+
+  async result(r: ImageResult, info: ItemInfo): Promise<void> {
+    if (!this.save.dir) return;
+    const isFrame = info.frame !== undefined;
+    if (isFrame) await this.videos?.frame(info, r.detections);
+    const named = isFrame ? { stem: `${this.videoStem(info.path)}_${info.frame}`, extension: '' } : this.names.next(r.image);
+    if (!isFrame && this.save.pictures) await drawDetections(r.image, r.detections, join(this.save.dir, `${named.stem}${named.extension}`), this.draw);
+    if (this.save.labels && r.detections.length > 0) {
+      await writeFile(join(this.save.dir, 'labels', `${named.stem}.txt`), `${yoloLabelLines(r.detections, r.width, r.height, this.save.withScore).join('\n')}\n`);
+    }
   }
 }
 
-function jsonEntry(r: ImageResult | ImageFailure): unknown {
-  if ('error' in r) return { image: r.image, error: { code: r.error.code, message: r.error.message } };
+function jsonEntry(r: ImageResult | ImageFailure, info: ItemInfo): unknown {
+  const frame = info.frame === undefined ? {} : { frame: info.frame };
+  if ('error' in r) return { image: r.image, ...frame, error: { code: r.error.code, message: r.error.message } };
   return {
-    image: r.image, width: r.width, height: r.height, times: r.times,
+    image: r.image, ...frame, width: r.width, height: r.height, times: r.times,
     detections: r.detections.map((d) => ({ box: d.box, score: d.score, classId: d.classId, label: d.label })),
   };
 }
@@ -104,7 +129,9 @@ async function detect(values: Values, positionals: readonly string[]): Promise<n
   const draw = drawOptions(values);
   const save = saveSettings(values);
   const json = values.json === true;
-  const files = await listImages(positionals);
+  const feed = new SourceFeed(await listSources(positionals), positiveInt(values, 'vid-stride') ?? 1);
+  // A stream has no end, so with videos --json writes one JSON object per line as results come.
+  const jsonLines = json && feed.hasVideo;
   await using detector = await loadDetector(values);
   const inEngine = await detector.engineNms();
   if (inEngine) {
@@ -114,35 +141,42 @@ async function detect(values: Values, positionals: readonly string[]): Promise<n
   if (save.dir) await mkdir(save.labels ? join(save.dir, 'labels') : save.dir, { recursive: true });
   const started = performance.now();
   const totals = new SpeedTotals(detector.batch);
-  const names = new OutputNames();
+  const saver = new Saver(save, draw);
   const entries: unknown[] = [];
   let failed = 0;
-  let index = 0;
-  // Per-image lines already show progress; the bar is for --json and --quiet runs on a terminal.
-  const progress = Progress.forTerminal(files.length, 'images', !(json || values.quiet === true));
-  for await (const r of detector.detectEach(files, options)) {
-    index++;
-    progress.tick();
-    if (json) entries.push(jsonEntry(r));
-    if ('error' in r) {
-      failed++;
-      progress.end();
-      process.stderr.write(`netdef: ${r.error.code}: ${r.error.message}\n`);
-      continue;
+  // Per-image lines already show progress; the bar is for --json and --quiet runs on a terminal (pictures only: a stream has no total).
+  const progress = Progress.forTerminal(feed.imageCount, 'images', !(json || values.quiet === true) || feed.hasVideo);
+  try {
+    for await (const r of detector.detectEach(feed.inputs(), options)) {
+      const info = feed.shift();
+      progress.tick();
+      if (jsonLines) process.stdout.write(`${JSON.stringify(jsonEntry(r, info))}\n`);
+      else if (json) entries.push(jsonEntry(r, info));
+      if ('error' in r) {
+        failed++;
+        progress.end();
+        if (info.kind === 'video') await saver.videos?.finish();
+        process.stderr.write(`netdef: ${r.error.code}: ${r.error.message}\n`);
+        continue;
+      }
+      totals.add(r);
+      await saver.result(r, info);
+      if (!json && values.quiet !== true) {
+        progress.end();
+        process.stdout.write(`${imageLine(r, itemLabel(info), values.verbose === true)}\n`);
+      }
     }
-    totals.add(r);
-    await saveResult(r, save, names, draw);
-    if (!json && values.quiet !== true) {
-      progress.end();
-      process.stdout.write(`${imageLine(r, index, files.length, values.verbose === true)}\n`);
-    }
+    await saver.videos?.finish();
+  } catch (e) {
+    await saver.videos?.abort();
+    throw e;
   }
   progress.end();
   const summary = totals.lines(performance.now() - started);
-  if (json) process.stdout.write(`${JSON.stringify(entries)}\n`);
-  else process.stdout.write(summary.map((l) => `${l}\n`).join(''));
+  if (json && !jsonLines) process.stdout.write(`${JSON.stringify(entries)}\n`);
+  else if (!json) process.stdout.write(summary.map((l) => `${l}\n`).join(''));
   if (save.dir) process.stderr.write(`Results saved to ${save.dir}${save.labels ? ` (labels in ${join(save.dir, 'labels')})` : ''}\n`);
-  if (failed > 0) process.stderr.write(`${failed} of ${files.length} images failed\n`);
+  if (failed > 0) process.stderr.write(`${failed} of ${totals.count + failed} ${feed.hasVideo ? 'items' : 'images'} failed\n`);
   return failed > 0 ? 1 : 0;
 }
 
@@ -153,7 +187,7 @@ export const detectCommand: CommandSpec = {
   options: [
     'weights', 'engine', 'backend', 'device', 'threads', 'imgsz', 'rect', 'square', 'batch', 'workers', 'half', 'int8', 'precision-policy',
     'conf', 'iou', 'max-det', 'classes', 'agnostic', 'save-dir', 'no-save', 'save-txt', 'save-conf', 'line-width',
-    'hide-labels', 'hide-conf', 'json', 'verbose', 'quiet',
+    'hide-labels', 'hide-conf', 'vid-stride', 'json', 'verbose', 'quiet',
   ],
   run: detect,
 };

@@ -18,9 +18,14 @@ export function netdef(...args: string[]): Promise<CliResult> {
 
 /** Runs the built `netdef` command with `cwd` as its working directory. */
 export function netdefIn(cwd: string, ...args: string[]): Promise<CliResult> {
+  return netdefWith({ cwd }, ...args);
+}
+
+/** Runs the built `netdef` command with a working directory and extra environment variables. */
+export function netdefWith(options: { readonly cwd?: string; readonly env?: Record<string, string> }, ...args: string[]): Promise<CliResult> {
   if (!existsSync(join(REPO_ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does)');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? REPO_ROOT, env: { ...process.env, ...options.env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
