@@ -1,0 +1,71 @@
+/**
+ * End-to-end detection throughput (not a test): the Detector over a folder of images (coco128),
+ * everything a user's run does except drawing and writing pictures: decode, letterbox, inference,
+ * NMS, boxes mapped back. Per batch size: one warm-up pass (which builds the engine, reported
+ * apart), then timed passes; the median images/s and the per-image stage times of the median pass.
+ * Square letterbox (one engine per batch size; the peer letterboxes to the square too).
+ *
+ *   node --import tsx scripts/bench/detect-e2e.ts --weights yolov8n.pt --data coco128/images \
+ *     --backend cuda --precision fp16 --batch 1,32 --workers 8 --repeats 5
+ *
+ * Prints one JSON line per batch size. The peer is scripts/bench/torch_pipeline.py, run in the
+ * same call on the same machine.
+ */
+import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { parsePolicy } from '../../dsl/precision/policy.js';
+import { Detector, type StageTimes } from '../../engine/detector.js';
+import { imagesInFolder } from '../../vision/files.js';
+
+const { values } = parseArgs({ options: {
+  weights: { type: 'string' }, data: { type: 'string' }, backend: { type: 'string', default: 'cuda' },
+  precision: { type: 'string', default: 'fp16' }, batch: { type: 'string', default: '1,32' },
+  workers: { type: 'string' }, repeats: { type: 'string', default: '5' }, imgsz: { type: 'string', default: '640' },
+} });
+if (!values.weights || !values.data) throw new Error('--weights and --data are required');
+const images = await imagesInFolder(values.data);
+const repeats = Number(values.repeats);
+const imgsz = Number(values.imgsz);
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+interface Pass {
+  readonly seconds: number;
+  readonly perImage: StageTimes;
+  readonly detections: number;
+}
+
+async function pass(detector: Detector): Promise<Pass> {
+  const sum = { decode: 0, letterbox: 0, inference: 0, nms: 0, build: 0 };
+  let detections = 0;
+  const t0 = performance.now();
+  for await (const r of detector.detectEach(images)) {
+    if ('error' in r) throw r.error;
+    for (const k of Object.keys(sum) as (keyof StageTimes)[]) sum[k] += r.times[k];
+    detections += r.detections.length;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const n = images.length;
+  return { seconds, detections, perImage: { decode: sum.decode / n, letterbox: sum.letterbox / n, inference: sum.inference / n, nms: sum.nms / n, build: sum.build } };
+}
+
+for (const batch of values.batch!.split(',').map(Number)) {
+  const workers = values.workers ? Number(values.workers) : undefined;
+  await using detector = await Detector.load(values.weights, {
+    backend: values.backend!, imgsz, rect: false, batch, policy: parsePolicy(values.precision!),
+    ...(workers !== undefined ? { workers } : {}),
+  });
+  const warm = await pass(detector);
+  const passes: Pass[] = [];
+  for (let i = 0; i < repeats; i++) passes.push(await pass(detector));
+  const rates = passes.map((p) => images.length / p.seconds);
+  const mid = passes[rates.indexOf(median(rates))]!;
+  const round = (x: number): number => Math.round(x * 1000) / 1000;
+  process.stdout.write(`${JSON.stringify({
+    peer: 'netdef', backend: values.backend, precision: values.precision, batch, workers: workers ?? `default (${availableParallelism()} cores)`,
+    images: images.length, images_per_s: round(median(rates)), all_rates: rates.map(round), build_s: round(warm.perImage.build / 1000),
+    ms_per_image: Object.fromEntries(Object.entries(mid.perImage).filter(([k]) => k !== 'build').map(([k, v]) => [k, round(v)])),
+    detections: mid.detections,
+  })}\n`);
+}
