@@ -112,7 +112,8 @@ function perImage(e: unknown): NetdefError {
   throw e;
 }
 
-function stack(inputs: readonly PreparedInput[], shape: readonly [number, number], dtype: InputDType): HostTensor {
+/** One [N, 3, H, W] tensor from the workers' per-image tensors. */
+export function stackInputs(inputs: readonly PreparedInput[], shape: readonly [number, number], dtype: InputDType): HostTensor {
   const perImageBytes = inputs[0]!.data.byteLength;
   const bytes = new Uint8Array(perImageBytes * inputs.length);
   inputs.forEach((p, i) => bytes.set(p.data, i * perImageBytes));
@@ -148,7 +149,7 @@ async function prepare(host: StreamHost, slots: Slot[]): Promise<Prepared> {
   if (ready.length === 0) return { slots };
   const g = ready[0]!.prepared!.geometry;
   const shape = [g.height, g.width] as const;
-  return { slots, shape, tensor: stack(ready.map((s) => s.prepared!), shape, host.inputDType) };
+  return { slots, shape, tensor: stackInputs(ready.map((s) => s.prepared!), shape, host.inputDType) };
 }
 
 async function infer(host: StreamHost, prepared: Prepared, batch: number): Promise<Inferred> {

@@ -210,7 +210,11 @@ export class Detector {
     return r!;
   }
 
-  /** The worker threads that decode and letterbox, started on first use. */
+  /** The worker threads that decode and letterbox (shared with evaluation), started on first use. */
+  get preprocessing(): PreprocessPool {
+    return this.pool();
+  }
+
   private pool(): PreprocessPool {
     this.preprocess ??= new PreprocessPool(this.options.workers);
     return this.preprocess;

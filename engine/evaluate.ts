@@ -9,12 +9,12 @@
  */
 import { performance } from 'node:perf_hooks';
 import { ErrorCode, NetdefError } from '../common/errors.js';
-import { decodeImage } from '../vision/image.js';
-import { letterbox } from '../vision/letterbox.js';
 import type { NmsOptions } from '../vision/nms.js';
-import { type Detection, postprocess, valDefaults } from '../vision/postprocess.js';
-import { imagesToTensor } from '../vision/tensor.js';
-import { rectBatches, valLoadResize } from '../vision/val-shapes.js';
+import { type Detection, type ImageShapes, postprocess, valDefaults } from '../vision/postprocess.js';
+import type { DecodedImage } from '../vision/preprocess/pool.js';
+import { rectBatches } from '../vision/val-shapes.js';
+import type { HostTensor } from '../common/host-tensor.js';
+import { stackInputs } from './detect-stream.js';
 import { evaluateCoco, type CocoEvalResult, type CocoDetection, loadEvalDataset, toCocoDetections, type EvalDataset, type EvalImage } from '../vision/eval/index.js';
 import { Detector, DEFAULT_IMGSZ, type DetectorOptions } from './detector.js';
 
@@ -83,29 +83,48 @@ function jobs(dataset: EvalDataset, imgsz: number, rect: boolean, batch: number)
   }));
 }
 
-async function runJob(detector: Detector, job: Job, imgsz: number, maxBatch: number, nms: NmsOptions, times: TimeSums): Promise<Detection[][]> {
-  const t0 = performance.now();
-  const decoded = await Promise.all(job.images.map((i) => decodeImage(i.path)));
-  const t1 = performance.now();
-  const prepared = decoded.map((image) => {
-    const loaded = valLoadResize(image, imgsz);
-    return { image, loaded, boxed: letterbox(loaded, { shape: job.shape, scaleup: false }) };
+interface PreparedJob {
+  readonly job: Job;
+  readonly tensor: HostTensor;
+  readonly shapes: ImageShapes[];
+}
+
+/** Decodes and letterboxes a job's images on the preprocessing workers (validation's load-resize first). */
+async function prepareJob(detector: Detector, job: Job, imgsz: number, times: TimeSums): Promise<PreparedJob> {
+  const pool = detector.preprocessing;
+  const decoded = await Promise.allSettled(job.images.map((i) => pool.decode(i.path)));
+  const failed = decoded.find((d) => d.status === 'rejected');
+  if (failed) {
+    await Promise.all(decoded.map((d) => (d.status === 'fulfilled' ? pool.drop(d.value) : undefined)));
+    throw failed.reason;
+  }
+  const images = decoded.map((d) => (d as PromiseFulfilledResult<DecodedImage>).value);
+  const prepared = await Promise.all(images.map((d) => pool.letterbox(d, job.shape, false, 'float32', imgsz)));
+  images.forEach((d, k) => {
+    times.decode += d.ms;
+    times.preprocess += prepared[k]!.ms;
   });
-  const tensor = imagesToTensor(prepared.map((p) => p.boxed.image));
+  const shapes = images.map((image, k): ImageShapes => {
+    const { loaded, geometry } = prepared[k]!;
+    return {
+      input: job.shape,
+      original: [image.height, image.width] as const,
+      ratioPad: { ratio: [loaded.height / image.height, loaded.width / image.width] as const, pad: [geometry.padLeft, geometry.padTop] as const },
+    };
+  });
+  return { job, shapes, tensor: stackInputs(prepared, job.shape, 'float32') };
+}
+
+async function runJob(detector: Detector, prepared: PreparedJob, maxBatch: number, nms: NmsOptions, times: TimeSums): Promise<Detection[][]> {
+  const { job } = prepared;
   const t2 = performance.now();
   const engine = await detector.engineFor(job.shape[0], job.shape[1], maxBatch);
   const t3 = performance.now();
-  const { output0 } = await engine.run({ images: tensor });
+  const { output0 } = await engine.run({ images: prepared.tensor });
   const t4 = performance.now();
-  times.decode += t1 - t0;
-  times.preprocess += t2 - t1;
   times.build += t3 - t2;
   times.inference += t4 - t3;
-  const detections = postprocess(output0!, prepared.map(({ image, loaded, boxed }) => ({
-    input: job.shape,
-    original: [image.height, image.width] as const,
-    ratioPad: { ratio: [loaded.height / image.height, loaded.width / image.width] as const, pad: [boxed.geometry.padLeft, boxed.geometry.padTop] as const },
-  })), nms, detector.names);
+  const detections = postprocess(output0!, prepared.shapes, nms, detector.names);
   times.postprocess += performance.now() - t4;
   return detections;
 }
@@ -122,10 +141,23 @@ export async function evaluate(weights: string, data: string, options: EvaluateO
   const results: CocoDetection[] = [];
   let done = 0;
   const batch = options.batch ?? VAL_BATCH;
-  for (const job of jobs(dataset, imgsz, rect, batch)) {
+  const plan = jobs(dataset, imgsz, rect, batch);
+  // The workers prepare job k+1 while the engine runs job k.
+  const prepare = (k: number): Promise<PreparedJob> | undefined => {
+    const job = plan[k];
+    if (!job) return undefined;
+    const p = prepareJob(detector, job, imgsz, times);
+    p.catch(() => undefined); // awaited in turn; this only keeps an abandoned one from being "unhandled"
+    return p;
+  };
+  let next = prepare(0);
+  for (let k = 0; k < plan.length; k++) {
+    const job = plan[k]!;
     let perImage: Detection[][];
     try {
-      perImage = await runJob(detector, job, imgsz, rect ? batch : 1, { ...valDefaults, ...options.nms }, times);
+      const prepared = await next!;
+      next = prepare(k + 1);
+      perImage = await runJob(detector, prepared, rect ? batch : 1, { ...valDefaults, ...options.nms }, times);
     } catch (e) {
       if (e instanceof NetdefError) throw e;
       throw new NetdefError(ErrorCode.Backend, `evaluation failed on ${job.images.map((i) => i.path).join(', ')}: ${(e as Error).message}`, { cause: e });

@@ -66,6 +66,7 @@ async function evalRun(values: Values): Promise<number> {
   const split = str(values, 'split');
   const imgsz = positiveInt(values, 'imgsz');
   const batch = positiveInt(values, 'batch');
+  const workers = positiveInt(values, 'workers');
   const { backend, threads } = placement(values);
   const prec = policy(values);
   const conf = unitInterval(values, 'conf');
@@ -77,7 +78,7 @@ async function evalRun(values: Values): Promise<number> {
   const report = await evaluate(weights, data, {
     ...(format ? { format } : {}), ...(annotations ? { annotations } : {}), ...(split !== undefined ? { split } : {}), ...(imgsz ? { imgsz } : {}),
     ...(batch ? { batch } : {}), ...(backend ? { backend } : {}), ...(threads !== undefined ? { threads } : {}), ...(prec ? { policy: prec } : {}),
-    ...(rect !== undefined ? { rect } : {}),
+    ...(rect !== undefined ? { rect } : {}), ...(workers !== undefined ? { workers } : {}),
     nms: { ...valDefaults, ...(conf !== undefined ? { conf } : {}), ...(iou !== undefined ? { iou } : {}), ...(maxDet !== undefined ? { maxDet } : {}) },
     onProgress: (done, total) => {
       progress ??= Progress.forTerminal(total, 'images', json);
@@ -103,7 +104,7 @@ export const evalCommand: CommandSpec = {
   summary: 'mAP50-95, mAP50, P and R per class on a dataset, as Ultralytics\' val (YOLO labels, rect batches for weights, conf 0.001).',
   positionals: '',
   options: [
-    'weights', 'engine', 'data', 'split', 'format', 'annotations', 'backend', 'device', 'threads', 'imgsz', 'rect', 'square', 'batch',
+    'weights', 'engine', 'data', 'split', 'format', 'annotations', 'backend', 'device', 'threads', 'imgsz', 'rect', 'square', 'batch', 'workers',
     'half', 'int8', 'precision-policy', 'conf', 'iou', 'max-det', 'json', 'quiet',
   ],
   run: evalRun,

@@ -34,6 +34,8 @@ export interface DecodedImage {
 export interface PreparedInput {
   readonly data: Uint8Array;
   readonly geometry: LetterboxGeometry;
+  /** The letterbox's source size (after validation's load-resize). */
+  readonly loaded: { readonly width: number; readonly height: number };
   readonly ms: number;
 }
 
@@ -60,8 +62,8 @@ export class PreprocessPool {
   }
 
   /** The image's input tensor ([1, 3, H, W] bytes); the worker forgets the image. */
-  letterbox(image: DecodedImage, shape: readonly [number, number], auto: boolean, dtype: InputDType): Promise<PreparedInput> {
-    return this.pool.request<LetterboxReply>('letterbox', { key: image.key, shape, auto, dtype }, { worker: image.worker });
+  letterbox(image: DecodedImage, shape: readonly [number, number], auto: boolean, dtype: InputDType, valImgsz?: number): Promise<PreparedInput> {
+    return this.pool.request<LetterboxReply>('letterbox', { key: image.key, shape, auto, dtype, ...(valImgsz === undefined ? {} : { valImgsz }) }, { worker: image.worker });
   }
 
   /** Forgets a decoded image that will not be letterboxed (its batch failed). */

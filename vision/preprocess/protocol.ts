@@ -29,11 +29,18 @@ export interface LetterboxRequest {
   readonly shape: readonly [number, number];
   readonly auto: boolean;
   readonly dtype: InputDType;
+  /**
+   * Validation's preprocessing (vision/val-shapes.ts): first resize the long side to this size
+   * (`load_image`), then letterbox without upscaling. Absent: predict's letterbox.
+   */
+  readonly valImgsz?: number;
 }
 
 export interface LetterboxReply {
   /** The [1, 3, H, W] tensor's bytes. */
   readonly data: Uint8Array;
   readonly geometry: LetterboxGeometry;
+  /** The size after validation's load-resize (the letterbox's source); the decoded size otherwise. */
+  readonly loaded: { readonly width: number; readonly height: number };
   readonly ms: number;
 }

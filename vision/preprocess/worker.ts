@@ -10,6 +10,7 @@ import { serveRequests } from '../../common/worker-pool.js';
 import { decodeImage, rgbImage, type RgbImage } from '../image.js';
 import { letterbox } from '../letterbox.js';
 import { imageToTensor } from '../tensor.js';
+import { valLoadResize } from '../val-shapes.js';
 import type { DecodeRequest, DecodeReply, LetterboxReply, LetterboxRequest } from './protocol.js';
 
 // Parallelism comes from the worker threads; one libvips thread each keeps the cores unoversubscribed.
@@ -35,10 +36,12 @@ serveRequests({
   },
   letterbox: (r: LetterboxRequest) => {
     const started = performance.now();
-    const boxed = letterbox(take(r.key), { shape: r.shape, auto: r.auto });
+    const image = take(r.key);
+    const loaded = r.valImgsz === undefined ? image : valLoadResize(image, r.valImgsz);
+    const boxed = letterbox(loaded, { shape: r.shape, auto: r.auto, ...(r.valImgsz === undefined ? {} : { scaleup: false }) });
     const tensor = imageToTensor(boxed.image, r.dtype);
     const data = tensor.data;
-    const value: LetterboxReply = { data, geometry: boxed.geometry, ms: performance.now() - started };
+    const value: LetterboxReply = { data, geometry: boxed.geometry, loaded: { width: loaded.width, height: loaded.height }, ms: performance.now() - started };
     return { value, transfer: [data.buffer as ArrayBuffer] };
   },
   drop: (r: { key: number }) => {
