@@ -28,7 +28,7 @@ import torchvision
 from torch.utils.data import DataLoader, Dataset
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_yolov8 import YOLOv8, load_folded  # noqa: E402
+from torch_yolov8 import YOLOv8, capture_graph, load_folded  # noqa: E402
 
 PAD = 114
 CONF, IOU, MAX_DET = 0.25, 0.7, 300
@@ -100,15 +100,7 @@ def main():
         loader = DataLoader(data, batch_size=bsz, num_workers=a.workers, pin_memory=True, persistent_workers=a.workers > 0)
         static_in = torch.zeros(bsz, 3, a.imgsz, a.imgsz, device="cuda", dtype=torch.float16).contiguous(memory_format=torch.channels_last)
         with torch.inference_mode():
-            s = torch.cuda.Stream()
-            s.wait_stream(torch.cuda.current_stream())
-            with torch.cuda.stream(s):
-                for _ in range(3):
-                    model(static_in)
-            torch.cuda.current_stream().wait_stream(s)
-            graph = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(graph):
-                static_out = model(static_in)
+            graph, static_out = capture_graph(model, static_in)
 
             def one_pass():
                 n, dets = 0, 0

@@ -158,6 +158,20 @@ def load_folded(model, path):
                 mod.bias.data = sd[f"{name}.bias"]
 
 
+def capture_graph(model, x):
+    """The forward on a static input captured in a CUDA graph (after warm-up on a side stream); returns (graph, output)."""
+    s = torch.cuda.Stream()
+    s.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(s):
+        for _ in range(3):
+            model(x)
+    torch.cuda.current_stream().wait_stream(s)
+    g = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(g):
+        y = model(x)
+    return g, y
+
+
 def bench(fn, iters, warmup):
     for _ in range(warmup):
         fn()
@@ -197,15 +211,7 @@ def main():
             with torch.inference_mode():
                 eager = bench(lambda: m(x), a.iters, a.warmup)
                 peak_eager = torch.cuda.max_memory_allocated()
-                s = torch.cuda.Stream()
-                s.wait_stream(torch.cuda.current_stream())
-                with torch.cuda.stream(s):
-                    for _ in range(3):
-                        m(x)
-                torch.cuda.current_stream().wait_stream(s)
-                g = torch.cuda.CUDAGraph()
-                with torch.cuda.graph(g):
-                    y = m(x)
+                g, y = capture_graph(m, x)
                 graph = bench(g.replay, a.iters, a.warmup)
                 peak_graph = torch.cuda.max_memory_allocated()
                 if a.save_output and bsz == 1 and dt == "fp32":
