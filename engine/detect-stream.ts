@@ -18,6 +18,7 @@ import type { LetterboxGeometry } from '../vision/letterbox.js';
 import type { DecodedImage, PreparedInput, PreprocessPool } from '../vision/preprocess/pool.js';
 import type { InputDType } from '../vision/tensor.js';
 import type { Engine } from './engine.js';
+import { InputBuffers } from './input-buffers.js';
 
 export type ImageInput = string | Uint8Array | RgbImage;
 
@@ -112,15 +113,20 @@ function perImage(e: unknown): NetdefError {
   throw e;
 }
 
-/** One [N, 3, H, W] tensor from the workers' per-image tensors. */
-export function stackInputs(inputs: readonly PreparedInput[], shape: readonly [number, number], dtype: InputDType): HostTensor {
+/**
+ * One [N, 3, H, W] tensor from the workers' per-image tensors: a single image's own bytes, else a
+ * buffer from `buffers` (recycled) or a new one.
+ */
+export function stackInputs(inputs: readonly PreparedInput[], shape: readonly [number, number], dtype: InputDType, buffers?: InputBuffers): HostTensor {
+  const dims = [inputs.length, RGB_CHANNELS, shape[0], shape[1]];
+  if (inputs.length === 1) return hostTensor(dtype, dims, inputs[0]!.data);
   const perImageBytes = inputs[0]!.data.byteLength;
-  const bytes = new Uint8Array(perImageBytes * inputs.length);
+  const bytes = buffers ? buffers.take(perImageBytes * inputs.length) : new Uint8Array(perImageBytes * inputs.length);
   inputs.forEach((p, i) => bytes.set(p.data, i * perImageBytes));
-  return hostTensor(dtype, [inputs.length, RGB_CHANNELS, shape[0], shape[1]], bytes);
+  return hostTensor(dtype, dims, bytes);
 }
 
-async function prepare(host: StreamHost, slots: Slot[]): Promise<Prepared> {
+async function prepare(host: StreamHost, slots: Slot[], buffers: InputBuffers): Promise<Prepared> {
   await Promise.all(slots.map(async (slot, i) => {
     if (slot.source instanceof SourceFailure) {
       slot.error = slot.source.error;
@@ -149,12 +155,13 @@ async function prepare(host: StreamHost, slots: Slot[]): Promise<Prepared> {
   if (ready.length === 0) return { slots };
   const g = ready[0]!.prepared!.geometry;
   const shape = [g.height, g.width] as const;
-  return { slots, shape, tensor: stackInputs(ready.map((s) => s.prepared!), shape, host.inputDType) };
+  return { slots, shape, tensor: stackInputs(ready.map((s) => s.prepared!), shape, host.inputDType, buffers) };
 }
 
-async function infer(host: StreamHost, prepared: Prepared, batch: number): Promise<Inferred> {
+async function infer(host: StreamHost, prepared: Prepared, batch: number, buffers: InputBuffers): Promise<Inferred> {
   if (!prepared.tensor || !prepared.shape) return { ...prepared, buildMs: 0, inferMs: 0 };
   const t0 = performance.now();
+  const stacked = prepared.slots.filter((s) => s.prepared).length > 1;
   try {
     const engine = await host.engineFor(prepared.shape[0], prepared.shape[1], batch);
     const t1 = performance.now();
@@ -162,6 +169,9 @@ async function infer(host: StreamHost, prepared: Prepared, batch: number): Promi
     return { ...prepared, engine, outputs, buildMs: t1 - t0, inferMs: performance.now() - t1 };
   } catch (e) {
     return { ...prepared, error: perImage(e), buildMs: 0, inferMs: performance.now() - t0 };
+  } finally {
+    // The engine has read the batch (backends copy it or hold it only during the call): reuse it.
+    if (stacked) buffers.give(prepared.tensor.data);
   }
 }
 
@@ -193,6 +203,7 @@ export async function* detectStream<R>(
 ): AsyncGenerator<StreamItem<R>> {
   const queue: Job[] = [];
   const pending = batches(sources, batch);
+  const buffers = new InputBuffers();
   let chain: Promise<unknown> = Promise.resolve();
   let exhausted = false;
   // A source that throws ends the input; the images pulled before it are still finished and given.
@@ -211,9 +222,9 @@ export async function* detectStream<R>(
         exhausted = true;
         break;
       }
-      const prepared = prepare(host, next.value);
+      const prepared = prepare(host, next.value, buffers);
       // Inference is one batch at a time, in order; preparation of later batches runs meanwhile.
-      const inferred = chain.then(() => prepared).then((p) => infer(host, p, batch));
+      const inferred = chain.then(() => prepared).then((p) => infer(host, p, batch, buffers));
       chain = inferred.catch(() => undefined);
       inferred.catch(() => undefined); // awaited below; this only keeps an abandoned run from being "unhandled"
       queue.push({ inferred });

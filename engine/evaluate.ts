@@ -15,6 +15,7 @@ import type { DecodedImage } from '../vision/preprocess/pool.js';
 import { rectBatches } from '../vision/val-shapes.js';
 import type { HostTensor } from '../common/host-tensor.js';
 import { stackInputs } from './detect-stream.js';
+import { InputBuffers } from './input-buffers.js';
 import { evaluateCoco, type CocoEvalResult, type CocoDetection, loadEvalDataset, toCocoDetections, type EvalDataset, type EvalImage } from '../vision/eval/index.js';
 import { Detector, DEFAULT_IMGSZ, type DetectorOptions } from './detector.js';
 
@@ -90,7 +91,7 @@ interface PreparedJob {
 }
 
 /** Decodes and letterboxes a job's images on the preprocessing workers (validation's load-resize first). */
-async function prepareJob(detector: Detector, job: Job, imgsz: number, times: TimeSums): Promise<PreparedJob> {
+async function prepareJob(detector: Detector, job: Job, imgsz: number, times: TimeSums, buffers: InputBuffers): Promise<PreparedJob> {
   const pool = detector.preprocessing;
   const decoded = await Promise.allSettled(job.images.map((i) => pool.decode(i.path)));
   const failed = decoded.find((d) => d.status === 'rejected');
@@ -112,15 +113,16 @@ async function prepareJob(detector: Detector, job: Job, imgsz: number, times: Ti
       ratioPad: { ratio: [loaded.height / image.height, loaded.width / image.width] as const, pad: [geometry.padLeft, geometry.padTop] as const },
     };
   });
-  return { job, shapes, tensor: stackInputs(prepared, job.shape, 'float32') };
+  return { job, shapes, tensor: stackInputs(prepared, job.shape, 'float32', buffers) };
 }
 
-async function runJob(detector: Detector, prepared: PreparedJob, maxBatch: number, nms: NmsOptions, times: TimeSums): Promise<Detection[][]> {
+async function runJob(detector: Detector, prepared: PreparedJob, maxBatch: number, nms: NmsOptions, times: TimeSums, buffers: InputBuffers): Promise<Detection[][]> {
   const { job } = prepared;
   const t2 = performance.now();
   const engine = await detector.engineFor(job.shape[0], job.shape[1], maxBatch);
   const t3 = performance.now();
   const { output0 } = await engine.run({ images: prepared.tensor });
+  if (job.images.length > 1) buffers.give(prepared.tensor.data);
   const t4 = performance.now();
   times.build += t3 - t2;
   times.inference += t4 - t3;
@@ -142,11 +144,12 @@ export async function evaluate(weights: string, data: string, options: EvaluateO
   let done = 0;
   const batch = options.batch ?? VAL_BATCH;
   const plan = jobs(dataset, imgsz, rect, batch);
+  const buffers = new InputBuffers();
   // The workers prepare job k+1 while the engine runs job k.
   const prepare = (k: number): Promise<PreparedJob> | undefined => {
     const job = plan[k];
     if (!job) return undefined;
-    const p = prepareJob(detector, job, imgsz, times);
+    const p = prepareJob(detector, job, imgsz, times, buffers);
     p.catch(() => undefined); // awaited in turn; this only keeps an abandoned one from being "unhandled"
     return p;
   };
@@ -157,7 +160,7 @@ export async function evaluate(weights: string, data: string, options: EvaluateO
     try {
       const prepared = await next!;
       next = prepare(k + 1);
-      perImage = await runJob(detector, prepared, rect ? batch : 1, { ...valDefaults, ...options.nms }, times);
+      perImage = await runJob(detector, prepared, rect ? batch : 1, { ...valDefaults, ...options.nms }, times, buffers);
     } catch (e) {
       if (e instanceof NetdefError) throw e;
       throw new NetdefError(ErrorCode.Backend, `evaluation failed on ${job.images.map((i) => i.path).join(', ')}: ${(e as Error).message}`, { cause: e });
