@@ -83,7 +83,7 @@ describe('netdef detect', () => {
     mkdirSync(empty);
     const res = await netdef('detect', empty, '--weights', WEIGHTS, '--no-save');
     expect(res.code).toBe(1);
-    expect(res.stderr).toMatch(/ERR_INVALID_ARGUMENT.*no images in folder .*empty/);
+    expect(res.stderr).toMatch(/ERR_INVALID_ARGUMENT.*no images or videos in folder .*empty/);
   });
 });
 
