@@ -183,6 +183,30 @@ describe('nonMaxSuppression: against a brute-force transcription', () => {
   }
 });
 
+describe('nonMaxSuppression: the sparse candidate scan (few anchors above conf) equals the dense one', () => {
+  for (const seed of [21, 22]) {
+    it(`seed ${seed}: few hot anchors, NaNs in some columns`, () => {
+      const anchors = 400;
+      const layout = { batch: 1, channels: 9, anchors };
+      const data = syntheticOutput({ seed, batch: 1, nc: 5, anchors, boxQuant: 8, scoreBits: 20 });
+      // Cool every anchor but one in twenty (well under the dense share), then spoil a few columns with NaN.
+      for (let a = 0; a < anchors; a++) {
+        for (let c = 0; c < 5; c++) {
+          const i = (4 + c) * anchors + a;
+          if (a % 20 !== 0) data[i] = f(data[i]! * 0.1);
+          if (a % 40 === 0 && c === 2) data[i] = Number.NaN;
+        }
+      }
+      const o = { conf: 0.25, iou: 0.7, agnostic: false, multiLabel: false, maxDet: 300, maxNms: 30000, maxWh: 7680 };
+      const kept = rows(nonMaxSuppression(data, layout, o));
+      expect(kept).toEqual(referenceNms(data, layout, o));
+      expect(kept[0]!.length).toBeGreaterThan(0);
+      const multi = { ...o, multiLabel: true };
+      expect(rows(nonMaxSuppression(data, layout, multi))).toEqual(referenceNms(data, layout, multi));
+    });
+  }
+});
+
 describe('nonMaxSuppression: Ultralytics 8.0.232 under torch 2.11 / torchvision 0.26 (CPU)', () => {
   const configs: Record<string, NmsOptions> = {
     predict: { conf: 0.25, iou: 0.7 },
