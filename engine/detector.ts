@@ -14,6 +14,7 @@ import type { NmsOptions } from '../vision/nms.js';
 import { checkEngineNmsOptions, detectionsFromEngineNms } from '../vision/engine-nms.js';
 import { type Detection, type ImageShapes, postprocess, predictDefaults } from '../vision/postprocess.js';
 import type { Yolov8NmsOptions } from '../models/yolov8/nms.js';
+import type { ImageInputDType } from '../models/yolov8/input.js';
 import { PreprocessPool } from '../vision/preprocess/pool.js';
 import type { InputDType } from '../vision/tensor.js';
 import { loadWeights } from '../weights/load.js';
@@ -49,6 +50,11 @@ export interface DetectorOptions {
   readonly batch?: number;
   /** Worker threads that decode and letterbox (default: the cores less one, at most 8). */
   readonly workers?: number;
+  /**
+   * The image input of engines built from weights (models/yolov8/input.ts): uint8 (scaled in the
+   * graph; the default where verified, see UINT8_INPUT_BACKENDS) or float32.
+   */
+  readonly input?: ImageInputDType;
 }
 
 export type DetectOptions = NmsOptions;
@@ -103,6 +109,7 @@ function engineConflict(path: string, engine: Engine, options: DetectorOptions):
   }
   if (options.threads !== undefined && engine.backend !== DEFAULT_BACKEND) return `${path} is a ${engine.backend} engine; threads set the ${DEFAULT_BACKEND} backend only`;
   if (options.policy !== undefined) return `${path} is an engine whose layer precisions are fixed at build time; a precision policy applies to netdef build`;
+  if (options.input !== undefined && options.input !== engine.metadata.inputs[0]?.dtype) return `${path} is an engine whose image input is ${String(engine.metadata.inputs[0]?.dtype)}, fixed at build time; it cannot take ${options.input}`;
   const { min, max } = engine.metadata.batch;
   if (options.batch !== undefined && (options.batch > max || options.batch < min)) {
     return `${path} is an engine for batches of ${min} to ${max} images; it cannot run batch ${options.batch} (netdef build --batch ${options.batch})`;
@@ -110,14 +117,35 @@ function engineConflict(path: string, engine: Engine, options: DetectorOptions):
   return undefined;
 }
 
+const INPUT_DTYPES: readonly InputDType[] = ['float32', 'float16', 'uint8'];
+
+/**
+ * Backends whose engines the Detector builds with a uint8 image input: those where it is checked
+ * to give the float32 input's output to the bit (onnxruntime: test/engine/image-input.test.ts).
+ * The CUDA engine has the kernel (a uint8 cast, tested in scripts/native-tests.sh) but the whole
+ * path has not run on a GPU yet; TensorRT never runs here.
+ */
+const UINT8_INPUT_BACKENDS: ReadonlySet<string> = new Set(['onnxruntime']);
+
+function inputDTypeOf(path: string, dtype: string | undefined): InputDType {
+  const found = INPUT_DTYPES.find((d) => d === dtype);
+  if (!found) fail(ErrorCode.InvalidArgument, `${path}: the engine's image input is ${String(dtype)}; detection feeds ${INPUT_DTYPES.join(', ')}`);
+  return found;
+}
+
 export class Detector {
   private readonly engines = new Map<string, Promise<Engine>>();
   private preprocess: PreprocessPool | undefined;
-  /** What the engine's input takes (graphs from weights take float32; a loaded engine says). */
-  private inputDType: InputDType = 'float32';
+  /**
+   * What the engine's input takes: engines built here take the letterboxed bytes on backends where
+   * that path is verified (uint8, scaled in the graph: models/yolov8/input.ts; a quarter of
+   * float32's bytes to copy and upload), float32 elsewhere; a loaded engine file says what it takes.
+   */
+  private inputDType: InputDType;
   private disposed = false;
 
   private constructor(readonly store: WeightStore | null, private readonly options: DetectorOptions, readonly names: readonly string[]) {
+    this.inputDType = options.input ?? (UINT8_INPUT_BACKENDS.has(options.backend ?? DEFAULT_BACKEND) ? 'uint8' : 'float32');
     if (options.batch !== undefined && !(Number.isInteger(options.batch) && options.batch >= 1)) fail(ErrorCode.InvalidArgument, `batch must be a positive integer, got ${String(options.batch)}`);
     if (options.workers !== undefined && !(Number.isInteger(options.workers) && options.workers >= 1)) fail(ErrorCode.InvalidArgument, `workers must be a positive integer, got ${String(options.workers)}`);
   }
@@ -138,7 +166,7 @@ export class Detector {
       }
       const detector = new Detector(null, { ...options, imgsz: [h, w], backend: engine.backend, rect: false }, engine.metadata.names);
       detector.engines.set(`${h}x${w}`, Promise.resolve(engine));
-      if (engine.metadata.inputs[0]?.dtype === 'float16') detector.inputDType = 'float16';
+      detector.inputDType = inputDTypeOf(weightsOrEngine, engine.metadata.inputs[0]?.dtype);
       return detector;
     }
     selectBackend(options.backend ?? DEFAULT_BACKEND);
@@ -151,6 +179,11 @@ export class Detector {
   /** Whether images are letterboxed to the minimal rectangle (see DetectorOptions.rect). */
   get rect(): boolean {
     return this.options.rect ?? this.store !== null;
+  }
+
+  /** What the engine's image input takes (the workers write it). */
+  get inputType(): InputDType {
+    return this.inputDType;
   }
 
   /** Images per engine call. */
@@ -235,7 +268,8 @@ export class Detector {
     const key = `${height}x${width}/${batch}`;
     let engine = this.engines.get(key);
     if (!engine) {
-      const prepared = prepareFromStore(this.store, { imgsz: [height, width], ...(this.options.policy ? { policy: this.options.policy } : {}) });
+      const input = this.inputDType === 'uint8' ? 'uint8' : 'float32';
+      const prepared = prepareFromStore(this.store, { imgsz: [height, width], input, ...(this.options.policy ? { policy: this.options.policy } : {}) });
       engine = Engine.build(prepared, {
         backend: this.options.backend ?? DEFAULT_BACKEND, batch: { min: 1, opt: batch, max: batch },
         ...(this.options.threads === undefined ? {} : { threads: this.options.threads }),

@@ -100,7 +100,7 @@ async function prepareJob(detector: Detector, job: Job, imgsz: number, times: Ti
     throw failed.reason;
   }
   const images = decoded.map((d) => (d as PromiseFulfilledResult<DecodedImage>).value);
-  const prepared = await Promise.all(images.map((d) => pool.letterbox(d, job.shape, false, 'float32', imgsz)));
+  const prepared = await Promise.all(images.map((d) => pool.letterbox(d, job.shape, false, detector.inputType, imgsz)));
   images.forEach((d, k) => {
     times.decode += d.ms;
     times.preprocess += prepared[k]!.ms;
@@ -113,7 +113,7 @@ async function prepareJob(detector: Detector, job: Job, imgsz: number, times: Ti
       ratioPad: { ratio: [loaded.height / image.height, loaded.width / image.width] as const, pad: [geometry.padLeft, geometry.padTop] as const },
     };
   });
-  return { job, shapes, tensor: stackInputs(prepared, job.shape, 'float32', buffers) };
+  return { job, shapes, tensor: stackInputs(prepared, job.shape, detector.inputType, buffers) };
 }
 
 async function runJob(detector: Detector, prepared: PreparedJob, maxBatch: number, nms: NmsOptions, times: TimeSums, buffers: InputBuffers): Promise<Detection[][]> {

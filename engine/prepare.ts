@@ -10,6 +10,7 @@ import { verifyGraph } from '../dsl/ir/verify.js';
 import { applyPrecision } from '../dsl/passes/apply-precision.js';
 import { foldBatchNorm } from '../dsl/passes/fold-batch-norm.js';
 import { FP32_POLICY, unmatchedPatterns, type PrecisionPolicy } from '../dsl/precision/policy.js';
+import type { ImageInputDType } from '../models/yolov8/input.js';
 import { buildYolov8 } from '../models/yolov8/model.js';
 import type { Yolov8NmsOptions } from '../models/yolov8/nms.js';
 import { parseScale } from '../models/yolov8/scales.js';
@@ -37,6 +38,8 @@ export interface PrepareOptions {
   readonly seed?: number;
   /** NMS inside the graph (models/yolov8/nms.ts; TensorRT's INMSLayer, ONNX NonMaxSuppression). */
   readonly nms?: Yolov8NmsOptions;
+  /** The image input: float32 in [0, 1] (default) or uint8 bytes scaled in the graph (models/yolov8/input.ts). */
+  readonly input?: ImageInputDType;
 }
 
 export interface PreparedModel extends PreparedGraph {
@@ -55,7 +58,7 @@ function graphFor(store: WeightStore, options: PrepareOptions): Graph {
   return buildYolov8({
     scale, nc, ...(store.info.names?.length === nc ? { names: store.info.names } : {}),
     ...(options.imgsz ? { imgsz: options.imgsz } : {}), ...(options.batch !== undefined ? { batch: options.batch } : {}),
-    ...(options.nms ? { nms: options.nms } : {}),
+    ...(options.nms ? { nms: options.nms } : {}), ...(options.input ? { input: options.input } : {}),
   });
 }
 
@@ -88,7 +91,7 @@ function typedGraph(source: Graph, policy: PrecisionPolicy): Graph {
 export async function prepareGraph(options: PrepareOptions): Promise<PreparedGraph> {
   const shape = {
     ...(options.imgsz ? { imgsz: options.imgsz } : {}), ...(options.batch !== undefined ? { batch: options.batch } : {}),
-    ...(options.nms ? { nms: options.nms } : {}),
+    ...(options.nms ? { nms: options.nms } : {}), ...(options.input ? { input: options.input } : {}),
   };
   let store: WeightStore | null = null;
   let source: Graph;

@@ -2,7 +2,8 @@
  * Model input tensors from letterboxed RGB images, as Ultralytics' predictor.preprocess makes them:
  * HWC uint8 -> CHW, RGB order, `x.float() / 255` (float32) or `x.half() / 255` (float16: the
  * division runs in float32 and the quotient is rounded to half, as PyTorch computes half ops), and
- * several images of one size stacked into [B, 3, H, W].
+ * several images of one size stacked into [B, 3, H, W]. `uint8` keeps the bytes (CHW) for a network
+ * that scales them itself (models/yolov8/input.ts).
  *
  * Values come from a 256-entry table, so the result is exactly what PyTorch computes.
  * Tested in test/vision/preprocess.test.ts (layout, values, fp16, mismatched sizes).
@@ -12,15 +13,19 @@ import { ErrorCode, fail } from '../common/errors.js';
 import { type HostTensor, hostTensor } from '../common/host-tensor.js';
 import { RGB_CHANNELS, type RgbImage } from './image.js';
 
-export type InputDType = 'float32' | 'float16';
+export type InputDType = 'float32' | 'float16' | 'uint8';
 
 /** byte -> float32(byte / 255). */
 const FLOAT32_TABLE = Float32Array.from({ length: 256 }, (_, i) => Math.fround(i / 255));
 /** byte -> float16 bits of float32(byte / 255). */
 const FLOAT16_TABLE = Uint16Array.from(FLOAT32_TABLE, (v) => floatToHalf(v));
+/** byte -> byte. */
+const UINT8_TABLE = Uint8Array.from({ length: 256 }, (_, i) => i);
 
 /** Writes one image as CHW planes into `out` at element offset `offset`, through `table`. */
-function writeChw(image: RgbImage, table: Float32Array | Uint16Array, out: Float32Array | Uint16Array, offset: number): void {
+type Table = Float32Array | Uint16Array | Uint8Array;
+
+function writeChw(image: RgbImage, table: Table, out: Table, offset: number): void {
   const plane = image.width * image.height;
   const src = image.data;
   for (let c = 0; c < RGB_CHANNELS; c++) {
@@ -30,7 +35,7 @@ function writeChw(image: RgbImage, table: Float32Array | Uint16Array, out: Float
 }
 
 /**
- * Stacks images of equal size into one [B, 3, H, W] tensor, scaled to [0, 1]. Throws
+ * Stacks images of equal size into one [B, 3, H, W] tensor, scaled to [0, 1] (or as bytes). Throws
  * ERR_INVALID_ARGUMENT (naming the image) for an empty list or an image of another size.
  */
 export function imagesToTensor(images: readonly RgbImage[], dtype: InputDType = 'float32'): HostTensor {
@@ -45,8 +50,8 @@ export function imagesToTensor(images: readonly RgbImage[], dtype: InputDType = 
   const perImage = RGB_CHANNELS * first.width * first.height;
   const count = perImage * images.length;
   const bytes = new Uint8Array(count * BYTES_PER_ELEMENT[dtype]);
-  const out = dtype === 'float32' ? new Float32Array(bytes.buffer) : new Uint16Array(bytes.buffer);
-  const table = dtype === 'float32' ? FLOAT32_TABLE : FLOAT16_TABLE;
+  const out = dtype === 'float32' ? new Float32Array(bytes.buffer) : dtype === 'float16' ? new Uint16Array(bytes.buffer) : bytes;
+  const table = dtype === 'float32' ? FLOAT32_TABLE : dtype === 'float16' ? FLOAT16_TABLE : UINT8_TABLE;
   images.forEach((im, b) => writeChw(im, table, out, b * perImage));
   return hostTensor(dtype, [images.length, RGB_CHANNELS, first.height, first.width], bytes);
 }

@@ -7,6 +7,7 @@ import type { Graph } from '../../dsl/ir/graph.js';
 import { YOLOV8_LAYERS, type LayerRow } from './architecture.js';
 import { C2f, Conv, SPPF } from './blocks.js';
 import { Detect } from './detect.js';
+import { imageInput, type ImageInputDType } from './input.js';
 import { detectNms, NMS_OUTPUTS, type Yolov8NmsOptions } from './nms.js';
 import { parseScale, scaledChannels, scaledRepeats, YOLOV8_SCALES, type Yolov8ScaleName } from './scales.js';
 
@@ -23,6 +24,8 @@ export interface Yolov8Options {
   readonly batch?: string | number;
   /** NMS in the graph (models/yolov8/nms.ts): adds the outputs NMS_OUTPUTS. Default none. */
   readonly nms?: Yolov8NmsOptions;
+  /** The image input's dtype (models/yolov8/input.ts): float32 in [0, 1] (default) or the uint8 bytes. */
+  readonly input?: ImageInputDType;
 }
 
 const MAX_STRIDE = 32;
@@ -52,7 +55,7 @@ export function buildYolov8(options: Yolov8Options): Graph {
   if (names.length !== nc) fail(ErrorCode.ModelSpec, `${names.length} class names given for ${nc} classes`);
 
   const b = new GraphBuilder(`yolov8${scaleName}`);
-  const images = b.input('images', 'float32', [options.batch ?? 'batch', INPUT_CHANNELS, imgsz[0], imgsz[1]]);
+  const images = imageInput(b, [options.batch ?? 'batch', INPUT_CHANNELS, imgsz[0], imgsz[1]], options.input);
   const model = b.root().list('model');
   const outputs: Tensor[] = [];
   let strides: number[] = [];

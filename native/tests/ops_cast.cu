@@ -1,6 +1,6 @@
 // Tests ops/cast bit for bit: float32 -> float16 (against the host's __float2half_rn, with ties,
 // overflow to inf and subnormals among the inputs), float16 -> float32, same-dtype copies; vector
-// and scalar paths (odd counts, misaligned pointers).
+// and scalar paths (odd counts, misaligned pointers); uint8 -> float32/float16 (image bytes, exact).
 #include "cuda/ops/cast.cuh"
 #include "ops_test_util.h"
 
@@ -20,8 +20,9 @@ void runCaseFor(Rng& rng, DType from, DType to, int64_t count, int64_t offset) {
                            netdef::cuda::ops::dtypeLabel(to) + " n=" + std::to_string(count) +
                            (offset ? " misaligned" : "");
   runCase(name, [&] {
-    std::vector<float> values = rng.uniform(count, -100.0f, 100.0f);
-    for (size_t i = 0; i < std::size(kSpecialValues) && i < values.size(); ++i) values[i * 7 % values.size()] = kSpecialValues[i];
+    const bool bytes = from == DType::UInt8;
+    std::vector<float> values = bytes ? rng.uniform(count, 0.0f, 255.0f) : rng.uniform(count, -100.0f, 100.0f);
+    for (size_t i = 0; !bytes && i < std::size(kSpecialValues) && i < values.size(); ++i) values[i * 7 % values.size()] = kSpecialValues[i];
     const std::vector<uint8_t> x = encode(values, from);
     const std::vector<uint8_t> ref = encode(decode(x, from), to);  // host conversion of what the device reads
     const size_t inBytes = sizeOf(from), outBytes = sizeOf(to);
@@ -51,7 +52,9 @@ void testCast() {
   const std::pair<DType, DType> pairs[] = {{DType::Float32, DType::Float16},
                                            {DType::Float16, DType::Float32},
                                            {DType::Float32, DType::Float32},
-                                           {DType::Float16, DType::Float16}};
+                                           {DType::Float16, DType::Float16},
+                                           {DType::UInt8, DType::Float32},
+                                           {DType::UInt8, DType::Float16}};
   for (const auto& [from, to] : pairs)
     for (int64_t count : {4096, 1001, 3})
       for (int64_t offset : {0, 1}) runCaseFor(rng, from, to, count, offset);

@@ -102,7 +102,7 @@ class Rng {
   std::mt19937 gen_;
 };
 
-inline size_t sizeOf(DType t) { return t == DType::Float16 ? sizeof(__half) : sizeof(float); }
+inline size_t sizeOf(DType t) { return t == DType::Float16 ? sizeof(__half) : t == DType::UInt8 ? sizeof(uint8_t) : sizeof(float); }
 inline const char* typeName(DType t) { return t == DType::Float16 ? "f16" : "f32"; }
 
 // float32 or float16 bytes of host floats (float16 rounded to nearest even).
@@ -112,6 +112,8 @@ inline std::vector<uint8_t> encode(const std::vector<float>& v, DType t) {
     if (t == DType::Float16) {
       const __half h = __float2half_rn(v[i]);
       std::memcpy(bytes.data() + i * sizeof(__half), &h, sizeof(__half));
+    } else if (t == DType::UInt8) {
+      bytes[i] = static_cast<uint8_t>(std::lround(std::fmin(std::fmax(v[i], 0.0f), 255.0f)));
     } else {
       std::memcpy(bytes.data() + i * sizeof(float), &v[i], sizeof(float));
     }
@@ -126,6 +128,8 @@ inline std::vector<float> decode(const std::vector<uint8_t>& bytes, DType t) {
       __half h;
       std::memcpy(&h, bytes.data() + i * sizeof(__half), sizeof(__half));
       v[i] = __half2float(h);
+    } else if (t == DType::UInt8) {
+      v[i] = static_cast<float>(bytes[i]);
     } else {
       std::memcpy(&v[i], bytes.data() + i * sizeof(float), sizeof(float));
     }

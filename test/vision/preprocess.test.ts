@@ -186,6 +186,13 @@ describe('input tensor', () => {
     expect([...toFloat32(t)]).toEqual([0, 255, 1, 128, 2, 51].map((v) => Math.fround(v / 255)));
   });
 
+  it('keeps the bytes, in CHW planes, for a uint8 input', () => {
+    const t = imagesToTensor([a, b], 'uint8');
+    expect(t.shape).toEqual([2, 3, 1, 2]);
+    expect(t.dtype).toBe('uint8');
+    expect([...t.data]).toEqual([0, 255, 1, 128, 2, 51, 3, 6, 4, 7, 5, 8]);
+  });
+
   it('stacks a batch, and makes float16 as PyTorch (x.half() / 255) does', () => {
     const t = imagesToTensor([a, b], 'float16');
     expect(t.shape).toEqual([2, 3, 1, 2]);

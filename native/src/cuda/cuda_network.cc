@@ -278,7 +278,8 @@ ILayer* CudaNetwork::addMatrixMultiply(ITensor& a, ITensor& b) {
 
 ILayer* CudaNetwork::addCast(ITensor& input, DType to) {
   Tensor& x = own(input, "cast input");
-  if (!isFloat(x.type_) || !isFloat(to)) invalid(nextLabel("Cast"), "casts convert between float32 and float16");
+  const bool fromBytes = x.type_ == DType::UInt8;  // an image input scaled in the graph
+  if (!(isFloat(x.type_) || fromBytes) || !isFloat(to)) invalid(nextLabel("Cast"), "casts convert between float32 and float16, or from uint8 to either");
   return record(CastAttrs{to}, {&x}, {x.dims_.d}, to);
 }
 

@@ -11,6 +11,7 @@ constexpr int kCastWidth = 4;
 
 struct alignas(kVectorBytes) Float4 { float v[kCastWidth]; };
 struct alignas(kCastWidth * sizeof(__half)) Half4 { __half v[kCastWidth]; };
+struct alignas(kCastWidth) Byte4 { uint8_t v[kCastWidth]; };
 
 template <typename From, typename To>
 __device__ __forceinline__ To convert(From v) { return fromFloat<To>(toFloat(v)); }
@@ -66,10 +67,14 @@ void launchCast(const CastParams& p, cudaStream_t stream) {
     if (err != cudaSuccess) throw Error(kErrBackend, std::string(kOp) + ": copy failed: " + cudaGetErrorString(err));
     return;
   }
-  requireFloatType(p.from, kOp);
   requireFloatType(p.to, kOp);
+  if (p.from != ir::DType::UInt8) requireFloatType(p.from, kOp);  // uint8: image bytes into the network
   if (p.count == 0) return;
   require(p.x && p.y, kOp, "null x or y");
+  if (p.from == ir::DType::UInt8) {
+    if (p.to == ir::DType::Float32) return run<uint8_t, float, Byte4, Float4>(p, stream);
+    return run<uint8_t, __half, Byte4, Half4>(p, stream);
+  }
   if (p.from == ir::DType::Float32) return run<float, __half, Float4, Half4>(p, stream);
   return run<__half, float, Half4, Float4>(p, stream);
 }

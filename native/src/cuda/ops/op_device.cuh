@@ -35,6 +35,7 @@ __device__ __forceinline__ int64_t globalThreadCount() { return static_cast<int6
 
 __device__ __forceinline__ float toFloat(float v) { return v; }
 __device__ __forceinline__ float toFloat(__half v) { return __half2float(v); }
+__device__ __forceinline__ float toFloat(uint8_t v) { return static_cast<float>(v); }  // exact
 
 template <typename T>
 __device__ __forceinline__ T fromFloat(float v);
