@@ -14,7 +14,7 @@ constexpr uint8_t kLastDType = static_cast<uint8_t>(ir::DType::Bool);
 constexpr uint8_t kLastLayout = static_cast<uint8_t>(Layout::kNhwc);
 constexpr uint8_t kLastLayoutMode = static_cast<uint8_t>(LayoutMode::kChannelsLastHalf);
 // Bounds a tampered blob (its checksum recomputed) meets before any device work: no tensor of
-// more dimensions or elements than these, no op without inputs or outputs.
+// more dimensions or elements than these, no unfused op without outputs.
 constexpr size_t kMaxRank = 8;
 constexpr int64_t kMaxElements = int64_t{1} << 40;
 
@@ -286,7 +286,10 @@ void readPayload(ByteReader& r, EngineRecord& e) {
     op.inputs = readIds(r, p.tensors.size(), "op input");
     op.outputs = readIds(r, p.tensors.size(), "op output");
     op.attrs = readAttrs(r, kind);
-    if (op.inputs.empty() || op.outputs.empty()) corrupt("op without inputs or outputs");
+    // Ops fused into another keep no tensors of their own; every other op writes an output, and a
+    // convolution reads one (what the run indexes without further checks).
+    if (op.fusedInto < 0 && op.outputs.empty()) corrupt("op without outputs");
+    if (op.fusedInto < 0 && std::holds_alternative<ConvAttrs>(op.attrs) && op.inputs.empty()) corrupt("convolution without input");
     if (const auto* c = std::get_if<ConvAttrs>(&op.attrs)) {
       const auto n = static_cast<int32_t>(p.weights.size());
       if (c->weight < 0 || c->weight >= n || c->bias < -1 || c->bias >= n) corrupt("weight index out of range");
