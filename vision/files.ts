@@ -46,9 +46,7 @@ export async function listSources(inputs: readonly string[]): Promise<Source[]> 
     }
     const isDir = (await stat(input).catch(() => null))?.isDirectory() === true;
     if (isDir) {
-      const entries = await readdir(input, { withFileTypes: true });
-      const media = entries.filter((e) => e.isFile() && (isImageFile(e.name) || isVideoFile(e.name))).map((e) => join(input, e.name)).sort();
-      if (media.length === 0) throw new NetdefError(ErrorCode.InvalidArgument, `no images or videos in folder ${input} (looked for ${[...IMAGE_EXTENSIONS, ...VIDEO_EXTENSIONS].join(' ')})`);
+      const media = await filesInFolder(input, [...IMAGE_EXTENSIONS, ...VIDEO_EXTENSIONS], 'images or videos');
       out.push(...media.map((path) => ({ kind: isVideoFile(path) ? 'video' as const : 'image' as const, path })));
       continue;
     }
@@ -57,12 +55,17 @@ export async function listSources(inputs: readonly string[]): Promise<Source[]> 
   return out;
 }
 
-/** The image files in a folder, sorted; an error naming the folder if it holds none. */
-export async function imagesInFolder(dir: string): Promise<string[]> {
+/** The files of a folder with these extensions, sorted; an error naming the folder (and `what`) if it holds none. */
+async function filesInFolder(dir: string, extensions: readonly string[], what: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
-  const files = entries.filter((e) => e.isFile() && isImageFile(e.name)).map((e) => join(dir, e.name)).sort();
-  if (files.length === 0) throw new NetdefError(ErrorCode.InvalidArgument, `no images in folder ${dir} (looked for ${[...IMAGE_EXTENSIONS].join(' ')})`);
+  const files = entries.filter((e) => e.isFile() && extensions.includes(extname(e.name).toLowerCase())).map((e) => join(dir, e.name)).sort();
+  if (files.length === 0) throw new NetdefError(ErrorCode.InvalidArgument, `no ${what} in folder ${dir} (looked for ${extensions.join(' ')})`);
   return files;
+}
+
+/** The image files in a folder, sorted; an error naming the folder if it holds none. */
+export function imagesInFolder(dir: string): Promise<string[]> {
+  return filesInFolder(dir, [...IMAGE_EXTENSIONS], 'images');
 }
 
 /** The paths a pattern matches: each segment with wildcards matched against a folder's entries. */

@@ -10,7 +10,6 @@ import type { GraphBuilder, Tensor } from '../../dsl/builder.js';
 import type { Dim } from '../../dsl/ir/tensor-type.js';
 
 export type ImageInputDType = 'float32' | 'uint8';
-export const IMAGE_INPUT_DTYPES: readonly ImageInputDType[] = ['float32', 'uint8'];
 
 /** The largest 8-bit value: Ultralytics divides by it. */
 const PIXEL_MAX = 255;
