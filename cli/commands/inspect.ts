@@ -30,7 +30,7 @@ export function layerRow(node: IrNode): { layer: string; kind: string; shape: st
 }
 
 async function inspect(values: Values): Promise<number> {
-  const prepared = await prepareGraph(modelOptions(values));
+  const prepared = await prepareGraph(await modelOptions(values));
   const g = prepared.graph;
   const stats = graphStats(g);
   const rows = g.nodes.map(layerRow);
@@ -49,6 +49,6 @@ export const inspectCommand: CommandSpec = {
   name: 'inspect',
   summary: 'The typed graph as a table (layer, kind, output shape, dtype, weights) with parameter and GFLOP totals.',
   positionals: '',
-  options: ['weights', 'model', 'imgsz', 'batch', 'half', 'int8', 'precision-policy', 'json'],
+  options: ['weights', 'model', 'imgsz', 'batch', 'half', 'int8', 'precision-policy', 'calib', 'json'],
   run: inspect,
 };
