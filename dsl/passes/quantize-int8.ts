@@ -8,6 +8,7 @@
  * readers quantize again or cast to their own precision, as TensorRT's Q/DQ graphs do.
  * Apply after applyPrecision, which types int8 layers' float parts as float32.
  */
+import { isFloat } from '../../common/dtype.js';
 import { ErrorCode, NetdefError } from '../../common/errors.js';
 import { symmetricScale } from '../../weights/quantize.js';
 import type { Graph } from '../ir/graph.js';
@@ -55,7 +56,9 @@ export function quantizeInt8(graph: Graph, policy: PrecisionPolicy, ranges: Acti
   const int8Input = (ctx: RewriteContext, name: string, emitted: IrNode[]): TensorValue => {
     const v = ctx.value(name);
     if (v.type.dtype === 'int8') return v;
-    const source = ctx.value(regions.origin(name));
+    // Quantize the origin (before float casts) when it is a float; a uint8 image's scaling stays.
+    const origin = ctx.value(regions.origin(name));
+    const source = isFloat(origin.type.dtype) ? origin : v;
     const done = quantized.get(source.name);
     if (done) return done;
     const producer = producers.get(source.name);
