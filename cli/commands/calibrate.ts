@@ -3,7 +3,7 @@
  * int8 policies, from the first --images images of a folder (engine/calibrate).
  */
 import { performance } from 'node:perf_hooks';
-import { calibrate, DEFAULT_CALIBRATION_IMAGES } from '../../engine/calibrate/calibrate.js';
+import { calibrate, DEFAULT_CALIBRATION_IMAGES, DEFAULT_METHOD } from '../../engine/calibrate/calibrate.js';
 import { writeCalibration, writeTrtCalibrationCache } from '../../engine/calibrate/calibration-file.js';
 import { describeMethod, parseCalibrationMethod } from '../../engine/calibrate/methods.js';
 import { positiveInt, required, str, type Values } from '../args.js';
@@ -18,13 +18,17 @@ async function calibrateRun(values: Values): Promise<number> {
   const out = required(values, 'output', 'the calibration file to write');
   const weights = required(values, 'weights', 'the .pt or .safetensors file');
   const data = required(values, 'data', 'a folder of calibration images');
-  const method = parseCalibrationMethod(str(values, 'method') ?? 'entropy');
+  const methodText = str(values, 'method');
+  const method = methodText === undefined ? DEFAULT_METHOD : parseCalibrationMethod(methodText);
   const images = positiveInt(values, 'images') ?? DEFAULT_CALIBRATION_IMAGES;
   const imgsz = positiveInt(values, 'imgsz');
   const workers = positiveInt(values, 'workers');
   const trtCache = str(values, 'trt-cache');
   const { backend, threads } = placement(values);
   const quiet = values.quiet === true;
+  if (methodText === undefined && !quiet) {
+    process.stderr.write(`note: method ${describeMethod(DEFAULT_METHOD)}, netdef's default (measured on coco128, docs/int8.md); TensorRT's EntropyCalibrator2 is --method entropy\n`);
+  }
   const started = performance.now();
   let progress: Progress | undefined;
   let pass = 0;
@@ -55,7 +59,7 @@ async function calibrateRun(values: Values): Promise<number> {
 
 export const calibrateCommand: CommandSpec = {
   name: 'calibrate',
-  summary: 'Activation ranges for int8 layers from calibration images (entropy as TensorRT\'s EntropyCalibrator2, minmax, percentile).',
+  summary: 'Activation ranges for int8 layers from calibration images (percentile 99.99 by default; entropy as TensorRT\'s EntropyCalibrator2; minmax).',
   positionals: '',
   options: ['weights', 'data', 'images', 'method', 'imgsz', 'backend', 'device', 'threads', 'workers', 'trt-cache', 'quiet', 'output'],
   required: { weights: 'the .pt or .safetensors file', data: 'a folder of calibration images', output: 'the calibration file to write' },

@@ -18,13 +18,17 @@ import { selectBackend } from '../backends/index.js';
 import { prepareFromStore } from '../prepare.js';
 import type { Calibration } from './calibration-file.js';
 import { RangeCollector } from './collector.js';
-import { type CalibrationMethod } from './methods.js';
+import { type CalibrationMethod, DEFAULT_PERCENTILE } from './methods.js';
 import { calibrationTensors, graphDigest, PROBE_PREFIX, withProbes } from './probes.js';
 
 /** Images calibrated on by default (TensorRT's guidance: about 500 are enough for ImageNet-like data). */
 export const DEFAULT_CALIBRATION_IMAGES = 512;
-/** The default method: TensorRT's EntropyCalibrator2, which Ultralytics' INT8 export uses. */
-export const DEFAULT_METHOD: CalibrationMethod = { name: 'entropy' };
+/**
+ * The default method: percentile 99.99. Measured on coco128 (docs/int8.md), it keeps yolov8n's
+ * mAP within 0.005 of fp32 under the int8-mixed preset, where entropy (TensorRT's
+ * EntropyCalibrator2, `--method entropy`) loses about 0.03, as published TensorRT INT8 YOLOv8 results do.
+ */
+export const DEFAULT_METHOD: CalibrationMethod = { name: 'percentile', percentile: DEFAULT_PERCENTILE };
 const DEFAULT_SIZE = 640;
 const INPUT = 'images';
 /** Images prepared ahead of the engine, per worker (bounds memory: a 640² float32 input is 4.9 MB). */
@@ -61,8 +65,13 @@ function checkCount(images: number): number {
 }
 
 export async function calibrate(options: CalibrateOptions): Promise<Calibration> {
+  const [one] = await calibrateMethods(options, [options.method ?? DEFAULT_METHOD]);
+  return one!;
+}
+
+/** One calibration per method from the same passes over the images (for comparing methods). */
+export async function calibrateMethods(options: Omit<CalibrateOptions, 'method'>, methods: readonly CalibrationMethod[]): Promise<Calibration[]> {
   const count = checkCount(options.images ?? DEFAULT_CALIBRATION_IMAGES);
-  const method = options.method ?? DEFAULT_METHOD;
   const size = options.imgsz ?? DEFAULT_SIZE;
   const files = (await imagesInFolder(options.data)).slice(0, count);
   const store = await loadWeights(options.weights);
@@ -106,12 +115,13 @@ export async function calibrate(options: CalibrateOptions): Promise<Calibration>
       const listed = [...skipped].slice(0, 5).map(([p, e]) => `${p}: ${e.message}`).join('; ');
       throw new NetdefError(ErrorCode.Calibration, `no usable calibration image in ${options.data} (${skipped.size} could not be read: ${listed})`, { details: { skipped: [...skipped.keys()] } });
     }
-    if (RangeCollector.needsHistograms(method)) await pass(2);
+    if (methods.some((m) => RangeCollector.needsHistograms(m))) await pass(2);
   } finally {
     await Promise.all([pool.close(), runner.dispose()]);
   }
-  return {
-    source: options.data, method, images: used, imgsz: [size, size], model: prepared.graph.name,
-    graphDigest: graphDigest(prepared.graph), weightsDigest: weightsDigest(prepared.params), amax: collector.ranges(method),
+  const common = {
+    source: options.data, images: used, imgsz: [size, size] as const, model: prepared.graph.name,
+    graphDigest: graphDigest(prepared.graph), weightsDigest: weightsDigest(prepared.params),
   };
+  return methods.map((method) => ({ ...common, method, amax: collector.ranges(method) }));
 }
