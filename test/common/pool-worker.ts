@@ -18,6 +18,6 @@ serveRequests({
   busy: (x: { ms: number }) => {
     const until = Date.now() + x.ms;
     while (Date.now() < until) { /* holds the worker, as a long decode does */ }
-    return {};
+    return { value: x.ms };
   },
 });
