@@ -21,13 +21,14 @@ import { applyPrecision } from '../../dsl/passes/apply-precision.js';
 import { foldBatchNorm } from '../../dsl/passes/fold-batch-norm.js';
 import { quantizeInt8 } from '../../dsl/passes/quantize-int8.js';
 import { parsePolicy } from '../../dsl/precision/policy.js';
-import type { Calibration } from '../../engine/calibrate/calibration-file.js';
+import { type Calibration, writeCalibration } from '../../engine/calibrate/calibration-file.js';
 import { calibrationTensors, graphDigest } from '../../engine/calibrate/probes.js';
 import { prepareModel } from '../../engine/prepare.js';
 import { buildYolov8 } from '../../models/yolov8/model.js';
 import { materializeParams } from '../../weights/bind.js';
 import { randomWeights } from '../../weights/random.js';
 import { quantizeValue, weightScaleName } from '../../weights/quantize.js';
+import { netdef } from '../cli/run.js';
 import { dataPath } from '../data.js';
 import { GraphAssembler, randomTensor, rng } from '../onnx/helpers.js';
 
@@ -171,5 +172,24 @@ describe('int8 convolutions on ONNX Runtime', () => {
     const ops = decodeModel(exportOnnx(quantized, params)).graph!.node!.map((n) => n.op_type);
     expect(ops.filter((op) => op === 'ConvInteger')).toHaveLength(64);
     expect(ops).not.toContain('Conv');
+  });
+});
+
+describe('netdef inspect with int8 layers', () => {
+  it('shows each layer\'s precision and its int8 scales', async () => {
+    const folded = foldBatchNorm(buildYolov8({ scale: 'n', nc: 80 }));
+    const file = join(mkdtempSync(join(tmpdir(), 'netdef-inspect-')), 'n.calib.json');
+    await writeCalibration(file, {
+      source: file, method: { name: 'minmax' }, images: 1, imgsz: [640, 640], model: 'yolov8n', graphDigest: graphDigest(folded),
+      weightsDigest: '0'.repeat(64), amax: fakeRanges(folded),
+    });
+    const res = await netdef('inspect', '--model', 'yolov8n', '--precision-policy', 'int8-mixed', '--calib', file, '--json');
+    expect(res.code, res.stderr).toBe(0);
+    const layers = (JSON.parse(res.stdout) as { layers: { layer: string; precision: string; scales: string }[] }).layers;
+    const row = (name: string) => layers.find((l) => l.layer === name)!;
+    expect(row('/model.2/cv1/conv/Conv')).toMatchObject({ precision: 'int8', scales: `x ${(2 / 127).toPrecision(4)}, w per channel` });
+    expect(row('/model.1/conv/Conv')).toMatchObject({ precision: 'fp16', scales: '' });
+    expect(row('/model.9/m/MaxPool').precision).toBe('int8');
+    expect(row('/model.1/act/Silu/Quantize').scales).toBe((2 / 127).toPrecision(4));
   });
 });
