@@ -19,7 +19,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ErrorCode, type ErrorCodeValue, fail, NetdefError } from '../../common/errors.js';
+import { ErrorCode, type ErrorCodeValue, NetdefError } from '../../common/errors.js';
 import type { HostTensor } from '../../common/host-tensor.js';
 import type { Graph } from '../../dsl/ir/graph.js';
 import type { Availability } from '../backend.js';
@@ -237,15 +237,7 @@ export function tensorrtAvailability(): Availability {
   return 'ok' in caps ? caps : tensorrtStatus(caps);
 }
 
-/**
- * The addon's view of a typed graph and its materialized parameters (nothing is copied). Int8
- * convolutions are refused here, before native code: neither the CUDA engine nor the TensorRT
- * adapter replays them yet (issue 9; the onnxruntime backend runs them).
- */
+/** The addon's view of a typed graph and its materialized parameters (nothing is copied). */
 export function toNativeGraph(graph: Graph, params: ReadonlyMap<string, HostTensor>): NativeGraph {
-  const int8 = graph.nodes.filter((n) => n.kind === 'Convolution' && n.quant).map((n) => n.name);
-  if (int8.length > 0) {
-    fail(ErrorCode.Backend, `${graph.name} has ${int8.length} int8 convolution(s) (${int8[0]}, …), which the native backends (cuda, tensorrt) do not run yet: use --backend onnxruntime for int8, or fp16/fp32 layers on the GPU`);
-  }
   return { name: graph.name, nodes: graph.nodes, params: toNativeParams(params) };
 }
