@@ -23,6 +23,7 @@ import { quantizeInt8 } from '../../dsl/passes/quantize-int8.js';
 import { parsePolicy } from '../../dsl/precision/policy.js';
 import { type Calibration, writeCalibration } from '../../engine/calibrate/calibration-file.js';
 import { calibrationTensors, graphDigest } from '../../engine/calibrate/probes.js';
+import { Engine } from '../../engine/engine.js';
 import { prepareModel } from '../../engine/prepare.js';
 import { buildYolov8 } from '../../models/yolov8/model.js';
 import { materializeParams } from '../../weights/bind.js';
@@ -30,6 +31,8 @@ import { randomWeights } from '../../weights/random.js';
 import { quantizeValue, weightScaleName } from '../../weights/quantize.js';
 import { netdef } from '../cli/run.js';
 import { dataPath } from '../data.js';
+import { writePerturbed } from '../engine/perturb.js';
+import { letterbox } from '../images.js';
 import { GraphAssembler, randomTensor, rng } from '../onnx/helpers.js';
 
 const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof OrtModule;
@@ -191,5 +194,29 @@ describe('netdef inspect with int8 layers', () => {
     expect(row('/model.1/conv/Conv')).toMatchObject({ precision: 'fp16', scales: '' });
     expect(row('/model.9/m/MaxPool').precision).toBe('int8');
     expect(row('/model.1/act/Silu/Quantize').scales).toBe((2 / 127).toPrecision(4));
+  });
+});
+
+describe('int8 engine files', () => {
+  it('record the activation ranges; a refit keeps them and requantizes the new weights, as an engine built from them with those ranges', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netdef-int8-engine-'));
+    const weights = dataPath('weights', 'yolov8n.pt');
+    const perturbed = join(dir, 'perturbed.safetensors');
+    await writePerturbed(weights, perturbed);
+    const imgsz: [number, number] = [160, 160];
+    const fp32 = await prepareModel({ weights, imgsz });
+    const calibration = { source: 'test', amax: new Map(calibrationTensors(fp32.graph).map((t) => [t, t === 'images' ? 1 : 4])) };
+    const policy = parsePolicy(POLICY_PRESETS.get('int8-mixed')!);
+    const file = join(dir, 'n-int8.engine');
+    await using built = await Engine.build(await prepareModel({ weights, imgsz, policy, calibration }));
+    await built.save(file);
+    const input = (await letterbox(dataPath('images', 'bus.jpg'), 160)).tensor;
+    await using loaded = await Engine.load(file);
+    expect(Object.keys(loaded.metadata.activationRanges ?? {}).sort()).toEqual([...calibration.amax.keys()].sort());
+    await loaded.refit(perturbed);
+    await using direct = await Engine.build(await prepareModel({ weights: perturbed, imgsz, policy, calibration }));
+    const [a, b] = [toFloat32((await loaded.run({ images: input })).output0!), toFloat32((await direct.run({ images: input })).output0!)];
+    expect(Array.from(a)).toEqual(Array.from(b));
+    expect(Array.from(a)).not.toEqual(Array.from(toFloat32((await built.run({ images: input })).output0!)));
   });
 });
