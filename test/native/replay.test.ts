@@ -206,7 +206,9 @@ describe('replay of yolov8n under the int8-mixed preset (explicit quantization)'
 
   it('quantizes the fp16 activation entering int8 directly, and runs SPPF\'s pools and the neck\'s concats on int8', () => {
     const byName = new Map(calls.map((c) => [c.name, c]));
-    expect(byName.get('/model.1/act/Silu/Quantize')).toMatchObject({ call: 'addQuantize', inputs: ['/model.1/act/Silu_output_0'], out: 'int8[-1,32,160,160]' });
+    expect(byName.get('/model.1/act/Silu/Quantize')).toMatchObject({
+      call: 'addQuantize', inputs: ['/model.1/act/Silu_output_0', '/model.1/act/Silu/Quantize/scale_output_0'], out: 'int8[-1,32,160,160]',
+    });
     for (const name of ['/model.9/m/MaxPool', '/model.9/Concat', '/model.10/Resize', '/model.11/Concat']) expect(byName.get(name)!.out, name).toMatch(/^int8\[/);
     expect(calls.filter((c) => c.call === 'addDequantize')).toEqual([]);
   });

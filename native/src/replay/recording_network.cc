@@ -210,7 +210,9 @@ ILayer* RecordingNetwork::addSlice(ITensor& input, const Dims& start, const Dims
 
 ILayer* RecordingNetwork::addPooling(ITensor& input, const PoolingParams& p, PoolingType type) {
   const Dims& x = input.dims();
-  if (x.d.size() != 4 || !isFloat(input.type())) invalid("addPooling: needs a float [N,C,H,W] input");
+  // Max pooling commutes with int8 quantization, so it takes int8 (explicit quantization); averaging needs floats.
+  const bool int8Max = input.type() == DType::Int8 && type == PoolingType::Max;
+  if (x.d.size() != 4 || !(isFloat(input.type()) || int8Max)) invalid("addPooling: needs a float [N,C,H,W] input (int8 for max pooling)");
   std::string args = std::string("op=") + (type == PoolingType::Max ? "max" : "average") + " k=" + ints(p.window, 2, "x") +
                      " s=" + ints(p.stride, 2, "x") + " p=" + ints(p.prePadding, 2) + "," + ints(p.postPadding, 2);
   Dims out{{x.d[0], x.d[1], windowOutput(x.d[2], p.window[0], p.stride[0], p.prePadding[0], p.postPadding[0], 1),

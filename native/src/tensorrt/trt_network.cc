@@ -419,7 +419,9 @@ ILayer* TrtNetwork::addSlice(ITensor& input, const Dims& start, const Dims& size
 ILayer* TrtNetwork::addPooling(ITensor& input, const PoolingParams& p, PoolingType type) {
   Tensor& x = own(input, "addPooling");
   const Dims& xd = x.dims();
-  if (xd.d.size() != 4 || !isFloat(x.type())) invalid("addPooling: needs a float [N,C,H,W] input");
+  // Max pooling commutes with int8 quantization, so it takes int8 (explicit quantization); averaging needs floats.
+  const bool int8Max = x.type() == DType::Int8 && type == PoolingType::Max;
+  if (xd.d.size() != 4 || !(isFloat(x.type()) || int8Max)) invalid("addPooling: needs a float [N,C,H,W] input (int8 for max pooling)");
   auto* pool = static_cast<nvinfer1::IPoolingLayer*>(check(
       network_->addPoolingNd(x.trt(), type == PoolingType::Max ? nvinfer1::PoolingType::kMAX : nvinfer1::PoolingType::kAVERAGE, dims2(p.window)),
       "addPoolingNd"));
