@@ -9,6 +9,7 @@
  */
 import { ErrorCode, NetdefError, fail } from '../common/errors.js';
 import type { PrecisionPolicy } from '../dsl/precision/policy.js';
+import type { Calibration } from './calibrate/calibration-file.js';
 import type { NmsOptions } from '../vision/nms.js';
 import { checkEngineNmsOptions, detectionsFromEngineNms } from '../vision/engine-nms.js';
 import { type Detection, type ImageShapes, postprocess, postprocessCandidates, predictDefaults } from '../vision/postprocess.js';
@@ -63,6 +64,8 @@ export interface DetectorOptions {
    * letterbox and NMS reads the whole output (every other backend; 'gpu' there is refused).
    */
   readonly processing?: Processing;
+  /** Activation ranges for int8 layers of the policy (a calibration file's content: engine/calibrate). */
+  readonly calibration?: Calibration;
 }
 
 export type Processing = 'gpu' | 'cpu';
@@ -123,6 +126,7 @@ function engineConflict(path: string, engine: Engine, options: DetectorOptions):
   if (options.processing === 'gpu' && !GPU_PROCESSING_BACKENDS.has(engine.backend)) return `${path} is a ${engine.backend} engine; processing 'gpu' needs a cuda engine`;
   if (options.threads !== undefined && engine.backend !== DEFAULT_BACKEND) return `${path} is a ${engine.backend} engine; threads set the ${DEFAULT_BACKEND} backend only`;
   if (options.policy !== undefined) return `${path} is an engine whose layer precisions are fixed at build time; a precision policy applies to netdef build`;
+  if (options.calibration !== undefined) return `${path} is an engine whose int8 scales are fixed at build time; a calibration applies to netdef build`;
   if (options.input !== undefined && options.input !== engine.metadata.inputs[0]?.dtype) return `${path} is an engine whose image input is ${String(engine.metadata.inputs[0]?.dtype)}, fixed at build time; it cannot take ${options.input}`;
   const { min, max } = engine.metadata.batch;
   if (options.batch !== undefined && (options.batch > max || options.batch < min)) {
@@ -169,6 +173,8 @@ export class Detector {
   private disposed = false;
   /** Where letterbox and the candidate pre-filter run (DetectorOptions.processing). */
   readonly processing: Processing;
+  /** Notes from preparing engines (a calibration used at another input size), each once. */
+  readonly notes = new Set<string>();
 
   private constructor(readonly store: WeightStore | null, private readonly options: DetectorOptions, readonly names: readonly string[]) {
     this.inputDType = options.input ?? (UINT8_INPUT_BACKENDS.has(options.backend ?? DEFAULT_BACKEND) ? 'uint8' : 'float32');
@@ -309,7 +315,11 @@ export class Detector {
     let engine = this.engines.get(key);
     if (!engine) {
       const input = this.inputDType === 'uint8' ? 'uint8' : 'float32';
-      const prepared = prepareFromStore(this.store, { imgsz: [height, width], input, ...(this.options.policy ? { policy: this.options.policy } : {}) });
+      const prepared = prepareFromStore(this.store, {
+        imgsz: [height, width], input, ...(this.options.policy ? { policy: this.options.policy } : {}),
+        ...(this.options.calibration ? { calibration: this.options.calibration } : {}),
+      });
+      for (const note of prepared.notes) this.notes.add(note);
       engine = Engine.build(prepared, {
         backend: this.options.backend ?? DEFAULT_BACKEND, batch: { min: 1, opt: batch, max: batch },
         ...(this.options.threads === undefined ? {} : { threads: this.options.threads }),

@@ -52,6 +52,7 @@ function metadataOf(prepared: PreparedModel, batch: EngineMetadata['batch'], run
     policy: prepared.policy,
     weightsDigest: weightsDigest(prepared.params),
     ...(prepared.nms ? { nms: prepared.nms } : {}),
+    ...(prepared.calibration ? { activationRanges: Object.fromEntries(prepared.calibration.amax) } : {}),
     ...(runner.weightless ? { weightless: true } : {}),
     ...(refit !== 'any' ? { refit } : {}),
   };
@@ -195,6 +196,8 @@ export class Engine {
     const meta = this.metadata;
     const prepared = prepareFromStore(store, {
       model: meta.scale ?? meta.model, imgsz: meta.imgsz, ...(meta.policy ? { policy: meta.policy } : {}), ...(meta.nms ? { nms: meta.nms } : {}),
+      // An int8 engine keeps the activation ranges it was calibrated with; new weights get new weight scales.
+      ...(meta.activationRanges ? { calibration: { source: 'the engine file\'s activation ranges', amax: new Map(Object.entries(meta.activationRanges)) } } : {}),
     });
     const names = [...prepared.params.keys()];
     if (names.length !== meta.weights.length || names.some((n, i) => n !== meta.weights[i]) || (prepared.graph.meta.nc ?? 0) !== meta.names.length) {
