@@ -77,9 +77,11 @@ async function loadDetector(values: Values): Promise<Detector> {
   const rect = values.rect === true ? true : values.square === true ? false : undefined;
   const batch = positiveInt(values, 'batch');
   const workers = positiveInt(values, 'workers');
+  const processing = str(values, 'processing');
+  if (processing !== undefined && processing !== 'gpu' && processing !== 'cpu') fail(ErrorCode.InvalidArgument, `--processing must be gpu or cpu, got '${processing}'`);
   return Detector.load((engine ?? weights)!, {
     ...(calibration ? { calibration } : {}),
-    ...(batch !== undefined ? { batch } : {}), ...(workers !== undefined ? { workers } : {}),
+    ...(batch !== undefined ? { batch } : {}), ...(workers !== undefined ? { workers } : {}), ...(processing !== undefined ? { processing } : {}),
     ...(backend ? { backend } : {}), ...(threads !== undefined ? { threads } : {}), ...(size ? { imgsz: size } : {}),
     ...(prec ? { policy: prec } : {}), ...(rect !== undefined ? { rect } : {}),
   });
@@ -188,7 +190,7 @@ export const detectCommand: CommandSpec = {
   summary: 'Detect objects in images, folders or quoted globs, as Ultralytics\' predict (rect letterbox for weights, conf 0.25, iou 0.7).',
   positionals: 'SOURCES...',
   options: [
-    'weights', 'engine', 'backend', 'device', 'threads', 'imgsz', 'rect', 'square', 'batch', 'workers', 'half', 'int8', 'precision-policy', 'calib',
+    'weights', 'engine', 'backend', 'device', 'threads', 'imgsz', 'rect', 'square', 'batch', 'workers', 'processing', 'half', 'int8', 'precision-policy', 'calib',
     'conf', 'iou', 'max-det', 'classes', 'agnostic', 'save-dir', 'no-save', 'save-txt', 'save-conf', 'line-width',
     'hide-labels', 'hide-conf', 'vid-stride', 'json', 'verbose', 'quiet',
   ],

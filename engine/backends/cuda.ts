@@ -8,7 +8,7 @@ import type { HostTensor } from '../../common/host-tensor.js';
 import type { Graph } from '../../dsl/ir/graph.js';
 import type { Backend, BuildOptions, EngineRunner } from '../backend.js';
 import { deviceArchitecture, loadNativeAddon, nativeAvailability, toNativeGraph, toNetdefError } from '../native/load.js';
-import { NativeRunner } from './native-runner.js';
+import { CudaRunner } from './cuda-runner.js';
 
 const DEFAULT_BATCH = { min: 1, opt: 1, max: 1 } as const;
 
@@ -27,14 +27,14 @@ export const cudaBackend: Backend = {
     }
     try {
       const native = await loadNativeAddon().buildCudaEngine(toNativeGraph(graph, params), { batch: options.batch ?? DEFAULT_BATCH, tune: true }, options.onProgress);
-      return new NativeRunner('cuda', native, graph);
+      return new CudaRunner('cuda', native, graph);
     } catch (e) {
       throw toNetdefError(e);
     }
   },
   async load(blob: Uint8Array, io: Graph): Promise<EngineRunner> {
     try {
-      return new NativeRunner('cuda', await loadNativeAddon().loadCudaEngine(blob, {}), io);
+      return new CudaRunner('cuda', await loadNativeAddon().loadCudaEngine(blob, {}), io);
     } catch (e) {
       throw toNetdefError(e);
     }

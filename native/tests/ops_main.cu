@@ -17,7 +17,7 @@ int main() {
       ops_test::testActivation, ops_test::testElementwise, ops_test::testCopyStrided,
       ops_test::testPooling,    ops_test::testResizeNearest, ops_test::testSoftmax,
       ops_test::testCast,       ops_test::testQuantize,    ops_test::testMatMul,
-      ops_test::testGraphCapture,
+      ops_test::testGraphCapture, ops_test::testLetterbox,   ops_test::testCandidates,
   };
   for (const auto& group : groups) group();
   engine_test::runEngineTests();  // the engine's tests (engine_test.cu), same tally

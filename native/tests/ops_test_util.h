@@ -223,5 +223,7 @@ void testCast();
 void testQuantize();
 void testMatMul();
 void testGraphCapture();
+void testLetterbox();
+void testCandidates();
 
 }  // namespace ops_test
