@@ -35,7 +35,7 @@ export const OPTIONS = {
   'precision-policy': { type: 'string', value: 'P', help: 'per-layer precision: a file, JSON, trtexec --layerPrecisions syntax, one precision (fp16 = *:fp16) or the preset int8-mixed', origin: 'trtexec' },
   calib: { type: 'string', value: 'FILE', help: 'the calibration (netdef calibrate) that int8 layers take their activation ranges from', origin: 'netdef' },
   images: { type: 'string', value: '512', help: 'calibrate on the first N images of --data, sorted by file name (default 512)', origin: 'netdef' },
-  method: { type: 'string', value: 'entropy', help: 'activation ranges: percentile[=99.99] (default), entropy (TensorRT EntropyCalibrator2) or minmax', origin: 'netdef' },
+  method: { type: 'string', value: 'entropy', help: 'activation ranges: percentile[=P] (default 99.999; P defaults to 99.99), entropy (TensorRT EntropyCalibrator2) or minmax', origin: 'netdef' },
   'trt-cache': { type: 'string', value: 'FILE', help: 'also write the ranges as a TensorRT calibration cache (TensorRT 10 implicit quantization)', origin: 'trtexec' },
   batch: { type: 'string', value: 'N', help: 'images per engine call (detect: default 1; a batch of mixed image sizes is letterboxed to the square, as Ultralytics\' predictor)', origin: 'ultralytics' },
   workers: { type: 'string', value: 'N', help: 'threads that decode and letterbox images (default: the cores less one, at most 8)', origin: 'ultralytics' },

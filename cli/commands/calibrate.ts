@@ -59,7 +59,7 @@ async function calibrateRun(values: Values): Promise<number> {
 
 export const calibrateCommand: CommandSpec = {
   name: 'calibrate',
-  summary: 'Activation ranges for int8 layers from calibration images (percentile 99.99 by default; entropy as TensorRT\'s EntropyCalibrator2; minmax).',
+  summary: 'Activation ranges for int8 layers from calibration images (percentile 99.999 by default; entropy as TensorRT\'s EntropyCalibrator2; minmax).',
   positionals: '',
   options: ['weights', 'data', 'images', 'method', 'imgsz', 'backend', 'device', 'threads', 'workers', 'trt-cache', 'quiet', 'output'],
   required: { weights: 'the .pt or .safetensors file', data: 'a folder of calibration images', output: 'the calibration file to write' },
