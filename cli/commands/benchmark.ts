@@ -132,7 +132,7 @@ export const benchmarkCommand: CommandSpec = {
   summary: 'Time an engine as trtexec does: latency percentiles, throughput, GPU compute against host time, per-layer profile.',
   positionals: '',
   options: [
-    'weights', 'engine', 'model', 'backend', 'device', 'threads', 'imgsz', 'batch', 'half', 'int8', 'precision-policy',
+    'weights', 'engine', 'model', 'backend', 'device', 'threads', 'imgsz', 'batch', 'half', 'int8', 'precision-policy', 'calib',
     'iterations', 'warmup', 'dump-profile', 'json',
   ],
   run: benchmark,
