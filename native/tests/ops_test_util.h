@@ -223,5 +223,6 @@ void testCast();
 void testQuantize();
 void testMatMul();
 void testGraphCapture();
+void testIgemmConv();
 
 }  // namespace ops_test

@@ -148,6 +148,12 @@ std::string checkIgemmConv(const IgemmConvParams& p) {
       p.outChannels > INT_MAX || p.height * p.width > INT_MAX || (p.outHeight - 1) * p.strideH + p.kernelH > INT_MAX ||
       (p.outWidth - 1) * p.strideW + p.kernelW > INT_MAX)
     return "sizes exceed 32-bit GEMM indices";
+  {
+    constexpr int64_t kSmallestTile = 64;  // of kIgemmTiles, along M and N
+    const int64_t tiles = (p.batch * p.outHeight * p.outWidth + kSmallestTile - 1) / kSmallestTile *
+                          ((p.outChannels + kSmallestTile - 1) / kSmallestTile);
+    if (tiles > INT_MAX) return "too many output tiles for one grid";
+  }
   if (!p.x || !p.w || !p.y) return "null x, w or y";
   if (!aligned(p.x, kChunkBytes) || !aligned(p.w, kChunkBytes)) return "x and w must be 16-byte aligned";
   if (p.outType != DType::Int8 && p.outType != DType::Float16 && p.outType != DType::Int32)

@@ -61,7 +61,7 @@ __device__ __forceinline__ void loadAsFloat(const R* p, float (&out)[kCount]) {
   constexpr int kPerPiece = kPieceBytes / static_cast<int>(sizeof(R));
 #pragma unroll
   for (int piece = 0; piece < kCount / kPerPiece; ++piece) {
-    R values[kPerPiece];
+    alignas(kChunkBytes) R values[kPerPiece];
     if constexpr (kPieceBytes == kChunkBytes) {
       *reinterpret_cast<uint4*>(values) = *reinterpret_cast<const uint4*>(p + piece * kPerPiece);
     } else {
@@ -104,7 +104,7 @@ struct Epilogue {
         const int row = i / kVectorsPerRow, col = (i % kVectorsPerRow) * kVector;
         const int m = tileM + row, n = tileN + col;
         if (m >= a.gemmM || n >= a.gemmN) continue;
-        OutT out[kVector];
+        alignas(kChunkBytes) OutT out[kVector];
         finishVector(tile + row * Cfg::kAccPitch + col, a, m, n, out);
         *reinterpret_cast<uint4*>(static_cast<OutT*>(a.y) + m * a.yPixelStride + a.yChannelOffset + n) =
             *reinterpret_cast<const uint4*>(out);
