@@ -5,6 +5,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { ErrorCode, fail } from '../common/errors.js';
 import { checkLimit } from '../common/limits.js';
 import { parsePolicy, parsePrecision, type PrecisionPolicy } from '../dsl/precision/policy.js';
+import { POLICY_PRESETS } from '../dsl/precision/presets.js';
+import { type Calibration, readCalibration } from '../engine/calibrate/calibration-file.js';
 import type { PrepareOptions } from '../engine/prepare.js';
 
 export type Values = Record<string, string | boolean | string[] | boolean[] | undefined>;
@@ -74,6 +76,8 @@ export function policyText(value: string): string {
     return readFileSync(value, 'utf8');
   }
   const t = value.trim();
+  const preset = POLICY_PRESETS.get(t);
+  if (preset !== undefined) return preset;
   if (isPrecisionName(t)) return `*:${t}`;
   if (t.startsWith('{') || t.includes(':')) return t;
   fail(ErrorCode.FileNotFound, `precision policy file ${value} not found (an inline policy is JSON, pattern:precision entries, or one precision such as fp16)`);
@@ -96,8 +100,19 @@ export function batch(values: Values): string | number | undefined {
   return positiveInt(values, 'batch');
 }
 
-/** What selects and types a model: --weights or --model, --imgsz, --precision-policy, --batch. */
-export function modelOptions(values: Values): PrepareOptions {
+/** `--calib FILE`: a calibration file, read and checked (ERR_CALIBRATION naming the file). */
+export async function calibrationOf(values: Values): Promise<Calibration | undefined> {
+  const path = str(values, 'calib');
+  return path === undefined ? undefined : readCalibration(path);
+}
+
+/** What selects and types a model: --weights or --model, --imgsz, --precision-policy, --calib, --batch. */
+export async function modelOptions(values: Values): Promise<PrepareOptions> {
+  const calibration = await calibrationOf(values);
+  return { ...modelShape(values), ...(calibration ? { calibration } : {}) };
+}
+
+function modelShape(values: Values): PrepareOptions {
   const weights = str(values, 'weights');
   const model = str(values, 'model');
   const size = imgsz(values);

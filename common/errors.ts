@@ -31,6 +31,11 @@ export const ErrorCode = {
   GraphInvalid: 'ERR_GRAPH_INVALID',
   /** A precision policy cannot be parsed or names an unknown precision. */
   PolicySyntax: 'ERR_PRECISION_POLICY',
+  /**
+   * A calibration is unusable: missing for an int8 policy, truncated or malformed, made for another
+   * graph or other weights, or lacking tensors the int8 layers read (the file and tensors are named).
+   */
+  Calibration: 'ERR_CALIBRATION',
   /** A backend cannot build or run the graph. */
   Backend: 'ERR_BACKEND',
   /** An engine file is truncated, corrupted, or from another format, netdef version, backend or GPU. */

@@ -94,13 +94,21 @@ export class WorkerPool {
       const request: Request = { id, kind, payload };
       slot.worker.postMessage(request, [...(options.transfer ?? [])]);
     }).finally(() => {
-      if (slot.pending.size === 0) slot.worker.unref();
+      if (slot.pending.size === 0 && !this.closed) slot.worker.unref();
     });
   }
 
+  /** Stops the workers; requests still in flight fail with ERR_BACKEND (they never hang). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    const closed = new NetdefError(ErrorCode.Backend, `${this.what}: the worker pool was closed with the request in flight`);
+    for (const s of this.slots) {
+      for (const p of s.pending.values()) p.reject(closed);
+      s.pending.clear();
+      // An unreferenced worker would let the process exit before terminate() settles (an awaited promise left pending).
+      s.worker.ref();
+    }
     await Promise.allSettled(this.slots.map((s) => s.worker.terminate()));
   }
 }

@@ -1,6 +1,7 @@
 import type { ErrorCodeValue } from '../common/errors.js';
 import type { HostTensor } from '../common/host-tensor.js';
 import type { Graph } from '../dsl/ir/graph.js';
+import type { CandidateQuery, DeviceImage, ImageRun } from './image-run.js';
 
 /** Named tensors in and out of an engine. */
 export type TensorMap = Readonly<Record<string, HostTensor>>;
@@ -21,6 +22,12 @@ export interface LayerInfo {
 export interface EngineRunner {
   readonly backend: string;
   run(inputs: TensorMap): Promise<Record<string, HostTensor>>;
+  /**
+   * Decoded images letterboxed on the device, then the raw outputs or (with a query) the NMS
+   * candidates selected there (engine/image-run.ts); only backends that can (cuda) have it.
+   * `input` is the image input's [height, width]; the images are checked before native code.
+   */
+  runImages?(images: readonly DeviceImage[], input: readonly [number, number], candidates?: CandidateQuery): Promise<ImageRun>;
   /** The backend's blob, which `Backend.load` turns back into a runner. */
   serialize(): Uint8Array;
   /** The blob holds no weights (TensorRT stripped plans): a loaded engine is refitted before it runs. */

@@ -8,16 +8,21 @@
  * letterbox; the tensors are stacked. Inference runs one batch after another on the engine for that
  * shape and batch size; NMS of batch k runs on the main thread while the engine runs batch k+1 and
  * the workers prepare k+2. A failing image is reported at its place; the others of its batch go on.
+ *
+ * With `host.device` (the cuda backend's default, engine/image-run.ts) the workers only decode: the
+ * letterbox geometry is computed here, the decoded bytes go to the engine, which letterboxes them
+ * on the GPU and, with a candidate query, gives back only the NMS candidates.
  */
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { ErrorCode, NetdefError } from '../common/errors.js';
 import { hostTensor, type HostTensor } from '../common/host-tensor.js';
 import { RGB_CHANNELS, type RgbImage } from '../vision/image.js';
-import type { LetterboxGeometry } from '../vision/letterbox.js';
+import { type LetterboxGeometry, letterboxGeometry } from '../vision/letterbox.js';
 import type { DecodedImage, PreparedInput, PreprocessPool } from '../vision/preprocess/pool.js';
 import type { InputDType } from '../vision/tensor.js';
 import type { Engine } from './engine.js';
+import type { CandidateQuery, DeviceImage, ImageRun } from './image-run.js';
 import { InputBuffers } from './input-buffers.js';
 
 export type ImageInput = string | Uint8Array | RgbImage;
@@ -32,6 +37,7 @@ export type StreamInput = ImageInput | SourceFailure;
 /** Milliseconds spent per stage for one image (batch stages divided by the batch's images). */
 export interface StageTimes {
   readonly decode: number;
+  /** The letterbox on a worker; with the GPU letterbox only the geometry and the bytes' handover (the GPU's work is in inference). */
   readonly letterbox: number;
   readonly inference: number;
   readonly nms: number;
@@ -55,11 +61,16 @@ export interface StreamHost {
   /** Rect mode (Ultralytics' auto letterbox) when the batch allows it. */
   readonly rect: boolean;
   readonly inputDType: InputDType;
+  /**
+   * Letterbox on the GPU (the engine's runImages): the workers only decode. With `candidates`,
+   * the NMS candidates are selected there too; without, the raw outputs come back.
+   */
+  readonly device?: { readonly candidates?: CandidateQuery };
   engineFor(height: number, width: number, batch: number): Promise<Engine>;
 }
 
-/** What one batch gives: per image, its detections (or a failure). */
-export type BatchPostprocess<R> = (outputs: Record<string, HostTensor>, engine: Engine, images: readonly BatchImage[]) => R[];
+/** What one batch gives: per image, its detections (or a failure); from raw outputs or GPU candidates. */
+export type BatchPostprocess<R> = (result: ImageRun, engine: Engine, images: readonly BatchImage[]) => R[];
 
 export interface StreamItem<R> {
   readonly image: string;
@@ -83,13 +94,15 @@ interface Slot {
 
 interface Prepared {
   readonly slots: Slot[];
-  /** The live images' stacked input, or undefined when every image failed. */
+  /** The live images' stacked input, or undefined when every image failed (or with the GPU letterbox). */
   readonly tensor?: HostTensor;
+  /** With the GPU letterbox: the live images' decoded bytes and geometry. */
+  readonly images?: readonly DeviceImage[];
   readonly shape?: readonly [number, number];
 }
 
 interface Inferred extends Prepared {
-  readonly outputs?: Record<string, HostTensor>;
+  readonly result?: ImageRun;
   readonly engine?: Engine;
   readonly buildMs: number;
   readonly inferMs: number;
@@ -144,6 +157,7 @@ async function prepare(host: StreamHost, slots: Slot[], buffers: InputBuffers): 
   const first = live[0]!.decoded!;
   const sameSize = live.every((s) => s.decoded!.width === first.width && s.decoded!.height === first.height);
   const auto = host.rect && sameSize;
+  if (host.device) return prepareForDevice(host, slots, live, auto);
   await Promise.all(live.map(async (slot) => {
     try {
       slot.prepared = await host.pool.letterbox(slot.decoded!, host.square, auto, host.inputDType);
@@ -158,20 +172,45 @@ async function prepare(host: StreamHost, slots: Slot[], buffers: InputBuffers): 
   return { slots, shape, tensor: stackInputs(ready.map((s) => s.prepared!), shape, host.inputDType, buffers) };
 }
 
+/** The GPU letterbox's preparation: geometry here, the decoded bytes from the workers. */
+async function prepareForDevice(host: StreamHost, slots: Slot[], live: Slot[], auto: boolean): Promise<Prepared> {
+  await Promise.all(live.map(async (slot) => {
+    const d = slot.decoded!;
+    try {
+      const started = performance.now();
+      const geometry = letterboxGeometry(d.width, d.height, { shape: host.square, auto });
+      if (geometry.newUnpadWidth < 1 || geometry.newUnpadHeight < 1) {
+        // as the host letterbox (resize-linear.ts) refuses it: this image fails, not its batch
+        throw new NetdefError(ErrorCode.InvalidArgument, `letterbox: ${d.path} (${d.width}x${d.height}) resizes to ${geometry.newUnpadWidth}x${geometry.newUnpadHeight} at ${host.square[1]}x${host.square[0]}`);
+      }
+      const pixels = await host.pool.pixels(d);
+      slot.prepared = { data: pixels.data, geometry, loaded: { width: d.width, height: d.height }, ms: performance.now() - started };
+    } catch (e) {
+      slot.error = perImage(e);
+    }
+  }));
+  const ready = slots.filter((s) => s.prepared);
+  if (ready.length === 0) return { slots };
+  const g = ready[0]!.prepared!.geometry;
+  const images = ready.map((s) => ({ data: s.prepared!.data, width: s.decoded!.width, height: s.decoded!.height, geometry: s.prepared!.geometry }));
+  return { slots, shape: [g.height, g.width] as const, images };
+}
+
 async function infer(host: StreamHost, prepared: Prepared, batch: number, buffers: InputBuffers): Promise<Inferred> {
-  if (!prepared.tensor || !prepared.shape) return { ...prepared, buildMs: 0, inferMs: 0 };
+  const { tensor, images, shape } = prepared;
+  if ((!tensor && !images) || !shape) return { ...prepared, buildMs: 0, inferMs: 0 };
   const t0 = performance.now();
   const stacked = prepared.slots.filter((s) => s.prepared).length > 1;
   try {
-    const engine = await host.engineFor(prepared.shape[0], prepared.shape[1], batch);
+    const engine = await host.engineFor(shape[0], shape[1], batch);
     const t1 = performance.now();
-    const outputs = await engine.run({ images: prepared.tensor });
-    return { ...prepared, engine, outputs, buildMs: t1 - t0, inferMs: performance.now() - t1 };
+    const result: ImageRun = images ? await engine.runImages(images, host.device?.candidates) : { outputs: await engine.run({ images: tensor! }) };
+    return { ...prepared, engine, result, buildMs: t1 - t0, inferMs: performance.now() - t1 };
   } catch (e) {
     return { ...prepared, error: perImage(e), buildMs: 0, inferMs: performance.now() - t0 };
   } finally {
     // The engine has read the batch (backends copy it or hold it only during the call): reuse it.
-    if (stacked) buffers.give(prepared.tensor.data);
+    if (stacked && tensor) buffers.give(tensor.data);
   }
 }
 
@@ -254,10 +293,10 @@ function* finish<R>(done: Inferred, post: BatchPostprocess<R>): Generator<Stream
   let results: R[] = [];
   let nmsMs = 0;
   let error = done.error;
-  if (!error && done.outputs && done.engine) {
+  if (!error && done.result && done.engine) {
     const t0 = performance.now();
     try {
-      results = post(done.outputs, done.engine, live.map((s) => ({ path: s.decoded!.path, width: s.decoded!.width, height: s.decoded!.height, geometry: s.prepared!.geometry })));
+      results = post(done.result, done.engine, live.map((s) => ({ path: s.decoded!.path, width: s.decoded!.width, height: s.decoded!.height, geometry: s.prepared!.geometry })));
     } catch (e) {
       error = perImage(e);
     }

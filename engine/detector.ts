@@ -7,12 +7,12 @@
  * NMS), boxes mapped back to the original image. Engines are built per input shape from one loaded
  * checkpoint and kept; the time spent building is reported apart from inference.
  */
-import type { HostTensor } from '../common/host-tensor.js';
 import { ErrorCode, NetdefError, fail } from '../common/errors.js';
 import type { PrecisionPolicy } from '../dsl/precision/policy.js';
+import type { Calibration } from './calibrate/calibration-file.js';
 import type { NmsOptions } from '../vision/nms.js';
 import { checkEngineNmsOptions, detectionsFromEngineNms } from '../vision/engine-nms.js';
-import { type Detection, type ImageShapes, postprocess, predictDefaults } from '../vision/postprocess.js';
+import { type Detection, type ImageShapes, postprocess, postprocessCandidates, predictDefaults } from '../vision/postprocess.js';
 import type { Yolov8NmsOptions } from '../models/yolov8/nms.js';
 import type { ImageInputDType } from '../models/yolov8/input.js';
 import { PreprocessPool } from '../vision/preprocess/pool.js';
@@ -24,6 +24,7 @@ import { DEFAULT_BACKEND, selectBackend } from './backends/index.js';
 import { Engine } from './engine.js';
 import { isEngineFile } from './file-format.js';
 import { prepareFromStore } from './prepare.js';
+import type { CandidateQuery, ImageRun } from './image-run.js';
 import { type BatchImage, detectStream, type ImageInput, type StageTimes, type StreamHost, type StreamInput } from './detect-stream.js';
 
 export { SourceFailure, type ImageInput, type StageTimes, type StreamInput } from './detect-stream.js';
@@ -55,7 +56,22 @@ export interface DetectorOptions {
    * graph; the default where verified, see UINT8_INPUT_BACKENDS) or float32.
    */
   readonly input?: ImageInputDType;
+  /**
+   * Where the letterbox and NMS's confidence pre-filter run. 'gpu' (the default on the cuda
+   * backend): the workers only decode, the engine letterboxes on the GPU (bit for bit as the host
+   * does) and sends back only NMS candidates (best class above conf, at most maxNms per image;
+   * with `multiLabel` the whole output comes back and the host collects them). 'cpu': the workers
+   * letterbox and NMS reads the whole output (every other backend; 'gpu' there is refused).
+   */
+  readonly processing?: Processing;
+  /** Activation ranges for int8 layers of the policy (a calibration file's content: engine/calibrate). */
+  readonly calibration?: Calibration;
 }
+
+export type Processing = 'gpu' | 'cpu';
+
+/** Backends that letterbox and pre-filter on the GPU (engine/image-run.ts). */
+const GPU_PROCESSING_BACKENDS: ReadonlySet<string> = new Set(['cuda']);
 
 export type DetectOptions = NmsOptions;
 
@@ -107,8 +123,10 @@ function engineConflict(path: string, engine: Engine, options: DetectorOptions):
     const [ih, iw] = squareShape(options.imgsz);
     if (ih !== h || iw !== w) return `${path} is an engine built for ${h}x${w}; it cannot run at imgsz ${ih}x${iw}`;
   }
+  if (options.processing === 'gpu' && !GPU_PROCESSING_BACKENDS.has(engine.backend)) return `${path} is a ${engine.backend} engine; processing 'gpu' needs a cuda engine`;
   if (options.threads !== undefined && engine.backend !== DEFAULT_BACKEND) return `${path} is a ${engine.backend} engine; threads set the ${DEFAULT_BACKEND} backend only`;
   if (options.policy !== undefined) return `${path} is an engine whose layer precisions are fixed at build time; a precision policy applies to netdef build`;
+  if (options.calibration !== undefined) return `${path} is an engine whose int8 scales are fixed at build time; a calibration applies to netdef build`;
   if (options.input !== undefined && options.input !== engine.metadata.inputs[0]?.dtype) return `${path} is an engine whose image input is ${String(engine.metadata.inputs[0]?.dtype)}, fixed at build time; it cannot take ${options.input}`;
   const { min, max } = engine.metadata.batch;
   if (options.batch !== undefined && (options.batch > max || options.batch < min)) {
@@ -133,6 +151,16 @@ function inputDTypeOf(path: string, dtype: string | undefined): InputDType {
   return found;
 }
 
+/** The processing a detector on `backend` uses: the one asked for (refused where it cannot run), else the backend's default. */
+export function resolveProcessing(processing: Processing | undefined, backend: string): Processing {
+  if (processing === undefined) return GPU_PROCESSING_BACKENDS.has(backend) ? 'gpu' : 'cpu';
+  if (processing !== 'gpu' && processing !== 'cpu') fail(ErrorCode.InvalidArgument, `processing must be 'gpu' or 'cpu', got ${String(processing)}`);
+  if (processing === 'gpu' && !GPU_PROCESSING_BACKENDS.has(backend)) {
+    fail(ErrorCode.InvalidArgument, `processing 'gpu' (letterbox and NMS pre-filter on the GPU) needs the cuda backend; backend '${backend}' letterboxes on the CPU`);
+  }
+  return processing;
+}
+
 export class Detector {
   private readonly engines = new Map<string, Promise<Engine>>();
   private preprocess: PreprocessPool | undefined;
@@ -143,11 +171,16 @@ export class Detector {
    */
   private inputDType: InputDType;
   private disposed = false;
+  /** Where letterbox and the candidate pre-filter run (DetectorOptions.processing). */
+  readonly processing: Processing;
+  /** Notes from preparing engines (a calibration used at another input size), each once. */
+  readonly notes = new Set<string>();
 
   private constructor(readonly store: WeightStore | null, private readonly options: DetectorOptions, readonly names: readonly string[]) {
     this.inputDType = options.input ?? (UINT8_INPUT_BACKENDS.has(options.backend ?? DEFAULT_BACKEND) ? 'uint8' : 'float32');
     if (options.batch !== undefined && !(Number.isInteger(options.batch) && options.batch >= 1)) fail(ErrorCode.InvalidArgument, `batch must be a positive integer, got ${String(options.batch)}`);
     if (options.workers !== undefined && !(Number.isInteger(options.workers) && options.workers >= 1)) fail(ErrorCode.InvalidArgument, `workers must be a positive integer, got ${String(options.workers)}`);
+    this.processing = resolveProcessing(options.processing, options.backend ?? DEFAULT_BACKEND);
   }
 
   /**
@@ -217,14 +250,18 @@ export class Detector {
    */
   async *detectEach(images: Iterable<StreamInput> | AsyncIterable<StreamInput>, options: DetectOptions = {}): AsyncGenerator<ImageResult | ImageFailure> {
     if (this.disposed) fail(ErrorCode.Backend, 'this detector has been disposed');
+    const nms = { ...predictDefaults, ...options };
     const host: StreamHost = {
       pool: this.pool(), square: squareShape(this.options.imgsz), rect: this.rect, inputDType: this.inputDType,
+      ...(this.processing === 'gpu' ? { device: this.deviceQuery(nms) } : {}),
       engineFor: (h, w, b) => this.engineFor(h, w, b),
     };
-    const post = (outputs: Record<string, HostTensor>, engine: Engine, batch: readonly BatchImage[]): Detection[][] => {
+    const post = (result: ImageRun, engine: Engine, batch: readonly BatchImage[]): Detection[][] => {
       const shapes: ImageShapes[] = batch.map((im) => ({ input: [im.geometry.height, im.geometry.width], original: [im.height, im.width] }));
+      if ('candidates' in result) return postprocessCandidates(result.candidates, this.names.length, shapes, nms, this.names);
+      const outputs = result.outputs;
       const inEngine = engine.metadata.nms;
-      if (!inEngine) return postprocess(outputs['output0']!, shapes, { ...predictDefaults, ...options }, this.names);
+      if (!inEngine) return postprocess(outputs['output0']!, shapes, nms, this.names);
       checkEngineNmsOptions(inEngine, options);
       return detectionsFromEngineNms(outputs, inEngine, shapes, { maxDet: predictDefaults.maxDet!, ...options }, this.names);
     };
@@ -235,6 +272,15 @@ export class Detector {
       }
       yield { image: item.image, width: item.width!, height: item.height!, detections: item.result!, times: item.times!, inputShape: item.inputShape! };
     }
+  }
+
+  /**
+   * What the GPU path asks the engine for: candidates selected on the device, unless multi-label
+   * NMS (several classes per anchor) needs the whole output.
+   */
+  private deviceQuery(nms: DetectOptions): { readonly candidates?: CandidateQuery } {
+    if (nms.multiLabel === true && this.names.length > 1) return {};
+    return { candidates: { conf: nms.conf ?? 0.25, maxNms: nms.maxNms ?? 30000, ...(nms.classes ? { classes: nms.classes } : {}) } };
   }
 
   /** One image's detections (see detect). */
@@ -269,7 +315,11 @@ export class Detector {
     let engine = this.engines.get(key);
     if (!engine) {
       const input = this.inputDType === 'uint8' ? 'uint8' : 'float32';
-      const prepared = prepareFromStore(this.store, { imgsz: [height, width], input, ...(this.options.policy ? { policy: this.options.policy } : {}) });
+      const prepared = prepareFromStore(this.store, {
+        imgsz: [height, width], input, ...(this.options.policy ? { policy: this.options.policy } : {}),
+        ...(this.options.calibration ? { calibration: this.options.calibration } : {}),
+      });
+      for (const note of prepared.notes) this.notes.add(note);
       engine = Engine.build(prepared, {
         backend: this.options.backend ?? DEFAULT_BACKEND, batch: { min: 1, opt: batch, max: batch },
         ...(this.options.threads === undefined ? {} : { threads: this.options.threads }),

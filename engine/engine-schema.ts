@@ -157,6 +157,21 @@ function checkPrecision(file: string, f: Fields): Record<string, string> {
   return out;
 }
 
+/** Tensor name → amax of an int8 engine (finite, >= 0; names are not prototype keys). */
+function checkRanges(file: string, f: Fields): Record<string, number> {
+  const r = Fields.of(file, f.field('activationRanges'), f.get('activationRanges'));
+  const entries = Object.keys(r.value);
+  if (entries.length > limits().tensors) bad(file, r.path, `has ${entries.length} entries, over the limit tensors = ${limits().tensors}`);
+  const out: Record<string, number> = {};
+  for (const key of entries) {
+    checkName(file, r.field(key), key);
+    const v = r.number(key);
+    if (v < 0) bad(file, r.field(key), `must be >= 0, found ${v}`);
+    out[key] = v;
+  }
+  return out;
+}
+
 function checkNms(file: string, f: Fields): EngineMetadata['nms'] {
   const n = Fields.of(file, f.field('nms'), f.get('nms'));
   return {
@@ -213,5 +228,6 @@ export function checkEngineMetadata(file: string, value: unknown): EngineMetadat
     if (!SHA256_HEX.test(digest)) bad(file, f.field('weightsDigest'), 'must be a sha256 in hex');
     meta.weightsDigest = digest;
   }
+  if (f.has('activationRanges')) meta.activationRanges = checkRanges(file, f);
   return meta;
 }

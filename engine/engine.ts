@@ -10,6 +10,7 @@ import { type Graph, graphInputs, graphOutputs, makeGraph } from '../dsl/ir/grap
 import { makeNode } from '../dsl/ir/infer.js';
 import type { InputNode, IrNode, OutputNode } from '../dsl/ir/node.js';
 import type { EngineRunner, LayerInfo, TensorMap, TensorrtOptions } from './backend.js';
+import type { CandidateQuery, DeviceImage, ImageRun } from './image-run.js';
 import { DEFAULT_BACKEND, selectBackend } from './backends/index.js';
 import { type EngineMetadata, checkExpectation, readEngineFile, writeEngineFile } from './file-format.js';
 import { type PreparedModel, prepareFromStore } from './prepare.js';
@@ -51,6 +52,7 @@ function metadataOf(prepared: PreparedModel, batch: EngineMetadata['batch'], run
     policy: prepared.policy,
     weightsDigest: weightsDigest(prepared.params),
     ...(prepared.nms ? { nms: prepared.nms } : {}),
+    ...(prepared.calibration ? { activationRanges: Object.fromEntries(prepared.calibration.amax) } : {}),
     ...(runner.weightless ? { weightless: true } : {}),
     ...(refit !== 'any' ? { refit } : {}),
   };
@@ -134,10 +136,7 @@ export class Engine {
 
   /** Runs on named inputs; the batch (first dimension) must lie within the engine's range. */
   async run(inputs: TensorMap): Promise<Record<string, HostTensor>> {
-    this.#check();
-    if (this.#needsWeights) {
-      fail(ErrorCode.InvalidArgument, `this ${this.metadata.model} engine was saved without its weights: refit it (Engine.load(path, { weights }) or engine.refit(weights)) before running`);
-    }
+    this.#checkRunnable();
     for (const spec of this.metadata.inputs) {
       const t = Object.hasOwn(inputs, spec.name) ? inputs[spec.name] : undefined;
       const batch = t?.shape[0];
@@ -146,6 +145,31 @@ export class Engine {
       }
     }
     return this.runner.run(inputs);
+  }
+
+  /** Whether runImages() can run: the backend letterboxes on the device (cuda). */
+  get runsImages(): boolean {
+    return typeof this.runner.runImages === 'function';
+  }
+
+  /**
+   * Decoded images (one per batch index, within the engine's batch range) letterboxed on the
+   * device into the image input, then the raw outputs or, with `candidates`, the NMS candidates
+   * of output0 selected there (engine/image-run.ts). ERR_BACKEND on backends that cannot.
+   */
+  async runImages(images: readonly DeviceImage[], candidates?: CandidateQuery): Promise<ImageRun> {
+    this.#checkRunnable();
+    if (!this.runner.runImages) fail(ErrorCode.Backend, `the ${this.backend} backend does not letterbox on the device; run() takes the letterboxed tensor`);
+    const { min, max } = this.metadata.batch;
+    if (images.length < min || images.length > max) fail(ErrorCode.InvalidArgument, `runImages got ${images.length} images; this engine accepts ${min} to ${max}`);
+    return this.runner.runImages(images, this.metadata.imgsz, candidates);
+  }
+
+  #checkRunnable(): void {
+    this.#check();
+    if (this.#needsWeights) {
+      fail(ErrorCode.InvalidArgument, `this ${this.metadata.model} engine was saved without its weights: refit it (Engine.load(path, { weights }) or engine.refit(weights)) before running`);
+    }
   }
 
   layers(): LayerInfo[] {
@@ -172,6 +196,8 @@ export class Engine {
     const meta = this.metadata;
     const prepared = prepareFromStore(store, {
       model: meta.scale ?? meta.model, imgsz: meta.imgsz, ...(meta.policy ? { policy: meta.policy } : {}), ...(meta.nms ? { nms: meta.nms } : {}),
+      // An int8 engine keeps the activation ranges it was calibrated with; new weights get new weight scales.
+      ...(meta.activationRanges ? { calibration: { source: 'the engine file\'s activation ranges', amax: new Map(Object.entries(meta.activationRanges)) } } : {}),
     });
     const names = [...prepared.params.keys()];
     if (names.length !== meta.weights.length || names.some((n, i) => n !== meta.weights[i]) || (prepared.graph.meta.nc ?? 0) !== meta.names.length) {

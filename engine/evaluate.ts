@@ -45,6 +45,8 @@ export interface EvaluationReport extends CocoEvalResult {
   readonly split?: string;
   /** Milliseconds per image, averaged: decode, preprocess (load-resize + letterbox + tensor), inference, postprocess; build in total. */
   readonly times: EvalTimes;
+  /** Notes from building the engines (a calibration used at another input size). */
+  readonly notes: readonly string[];
 }
 
 export interface EvalTimes {
@@ -174,6 +176,6 @@ export async function evaluate(weights: string, data: string, options: EvaluateO
   const scores = evaluateCoco(dataset.groundTruth, results);
   return {
     ...scores, dataset: data, format: dataset.format, images: dataset.images.length, detections: results.length, mode: rect ? 'rect' : 'square', imgsz,
-    ...(dataset.split ? { split: dataset.split } : {}), times: times.perImage(dataset.images.length),
+    ...(dataset.split ? { split: dataset.split } : {}), times: times.perImage(dataset.images.length), notes: [...detector.notes],
   };
 }

@@ -54,6 +54,8 @@ export interface EngineMetadata {
   readonly nms?: Yolov8NmsOptions;
   /** sha256 of the effective parameters the engine holds (weights/digest.ts). */
   readonly weightsDigest?: string;
+  /** The activation ranges (tensor → amax) an int8 engine was quantized with; a refit keeps them. */
+  readonly activationRanges?: Readonly<Record<string, number>>;
 }
 
 export interface EngineFile {

@@ -9,7 +9,8 @@ import type { Graph } from '../dsl/ir/graph.js';
 import { verifyGraph } from '../dsl/ir/verify.js';
 import { applyPrecision } from '../dsl/passes/apply-precision.js';
 import { foldBatchNorm } from '../dsl/passes/fold-batch-norm.js';
-import { FP32_POLICY, unmatchedPatterns, type PrecisionPolicy } from '../dsl/precision/policy.js';
+import { type ActivationRanges, quantizeInt8 } from '../dsl/passes/quantize-int8.js';
+import { FP32_POLICY, precisionOf, unmatchedPatterns, type PrecisionPolicy } from '../dsl/precision/policy.js';
 import type { ImageInputDType } from '../models/yolov8/input.js';
 import { buildYolov8 } from '../models/yolov8/model.js';
 import type { Yolov8NmsOptions } from '../models/yolov8/nms.js';
@@ -18,6 +19,9 @@ import { checkWeights, materializeParams } from '../weights/bind.js';
 import { loadWeights } from '../weights/load.js';
 import { randomWeights } from '../weights/random.js';
 import type { WeightStore } from '../weights/store.js';
+import { weightsDigest } from '../weights/digest.js';
+import type { Calibration } from './calibrate/calibration-file.js';
+import { graphDigest } from './calibrate/probes.js';
 
 /** COCO's class count: the default for a model built without weights. */
 export const DEFAULT_CLASSES = 80;
@@ -40,6 +44,12 @@ export interface PrepareOptions {
   readonly nms?: Yolov8NmsOptions;
   /** The image input: float32 in [0, 1] (default) or uint8 bytes scaled in the graph (models/yolov8/input.ts). */
   readonly input?: ImageInputDType;
+  /**
+   * Activation ranges for the layers the policy gives int8: a calibration file's content
+   * (engine/calibrate/calibration-file.ts, checked against the graph and weights), or the ranges an
+   * int8 engine recorded (a refit keeps them as they were, unchecked).
+   */
+  readonly calibration?: Calibration | ActivationRanges;
 }
 
 export interface PreparedModel extends PreparedGraph {
@@ -73,18 +83,55 @@ export interface PreparedGraph {
   readonly policy: PrecisionPolicy;
   /** The NMS the graph ends with, if any. */
   readonly nms?: Yolov8NmsOptions;
+  /** The activation ranges int8 layers were quantized with (absent without int8 layers). */
+  readonly calibration?: ActivationRanges;
+  /** Things the caller should print (a calibration used at another input size). */
+  readonly notes: readonly string[];
 }
 
 /**
  * Folds batch norms and applies the policy, after refusing a policy rule that matches no layer of
- * the graph (a misspelt pattern would otherwise change nothing without a word).
+ * the graph (a misspelt pattern would otherwise change nothing without a word). Layers the policy
+ * gives int8 are quantized with the calibration's ranges (dsl/passes/quantize-int8.ts).
  */
-function typedGraph(source: Graph, policy: PrecisionPolicy): Graph {
+function typedGraph(source: Graph, policy: PrecisionPolicy, int8: Int8Inputs): { graph: Graph; calibration?: ActivationRanges; notes: string[] } {
   const unmatched = unmatchedPatterns(policy, source.nodes.map((n) => n.name));
   if (unmatched.length > 0) {
     fail(ErrorCode.PolicySyntax, `precision policy pattern(s) ${unmatched.map((p) => `'${p}'`).join(', ')} match no layer of ${source.name} (layer names look like /model.22/dfl/conv/Conv; netdef inspect lists them)`);
   }
-  return verifyGraph(applyPrecision(foldBatchNorm(source), policy));
+  const folded = foldBatchNorm(source);
+  const typed = applyPrecision(folded, policy);
+  const int8Layers = source.nodes.filter((n) => precisionOf(policy, n.name) === 'int8').map((n) => n.name);
+  if (int8Layers.length === 0) return { graph: verifyGraph(typed), notes: [] };
+  const { calibration } = int8;
+  if (!calibration) {
+    fail(ErrorCode.Calibration, `the precision policy gives int8 to ${int8Layers.length} layer(s) of ${source.name} (${int8Layers[0]}, …), which need activation ranges from a calibration: make one with \`netdef calibrate --weights W --data IMAGES -o calib.json\` and pass --calib calib.json`);
+  }
+  const notes = 'graphDigest' in calibration ? checkCalibration(calibration, folded, int8) : [];
+  return { graph: verifyGraph(quantizeInt8(typed, policy, calibration)), calibration: { source: calibration.source, amax: calibration.amax }, notes };
+}
+
+interface Int8Inputs {
+  readonly calibration?: Calibration | ActivationRanges | undefined;
+  /** The weights, to check a calibration was made with them (absent: not checked). */
+  readonly params?: () => ReadonlyMap<string, HostTensor>;
+}
+
+/** Refuses a calibration made for another graph or other weights; notes one made at another input size. */
+function checkCalibration(c: Calibration, folded: Graph, int8: Int8Inputs): string[] {
+  if (c.model !== folded.name || c.graphDigest !== graphDigest(folded)) {
+    fail(ErrorCode.Calibration, `calibration file ${c.source} was made for another graph (${c.model}) than ${folded.name} with ${folded.meta.nc ?? '?'} classes; calibrate again for this model`);
+  }
+  const params = int8.params?.();
+  if (params && c.weightsDigest !== weightsDigest(params)) {
+    fail(ErrorCode.Calibration, `calibration file ${c.source} was made with other weights than these (${c.model}); activation ranges depend on the weights: calibrate again with them`);
+  }
+  const imgsz = folded.meta.imgsz;
+  if (imgsz && (imgsz[0] !== c.imgsz[0] || imgsz[1] !== c.imgsz[1])) {
+    // One text for every other size, so a caller building many shapes prints it once.
+    return [`calibration ${c.source} was made at ${c.imgsz[0]}x${c.imgsz[1]} and is used at another input size: its activation ranges are kept as they are (they depend on the images' content, not on the input size)`];
+  }
+  return [];
 }
 
 /** The typed graph (and the checked weights when a file is given); no parameters materialized. */
@@ -104,8 +151,18 @@ export async function prepareGraph(options: PrepareOptions): Promise<PreparedGra
     source = buildYolov8({ scale: parseScale(options.model), nc: options.nc ?? DEFAULT_CLASSES, ...shape });
   }
   const policy = options.policy ?? FP32_POLICY;
-  const graph = typedGraph(source, policy);
-  return { source, graph, store, policy, ...(options.nms ? { nms: options.nms } : {}) };
+  const checked = store;
+  const typed = typedGraph(source, policy, { calibration: options.calibration, ...(checked ? { params: () => fp32Params(source, checked) } : {}) });
+  return { source, graph: typed.graph, store, policy, ...(options.nms ? { nms: options.nms } : {}), ...int8Fields(typed) };
+}
+
+/** The fp32 parameters of the folded graph, as calibration digests them. */
+function fp32Params(source: Graph, store: WeightStore): Map<string, HostTensor> {
+  return materializeParams(foldBatchNorm(source), store);
+}
+
+function int8Fields(typed: { calibration?: ActivationRanges; notes: string[] }): { calibration?: ActivationRanges; notes: string[] } {
+  return { ...(typed.calibration ? { calibration: typed.calibration } : {}), notes: typed.notes };
 }
 
 /** The typed graph with its effective parameters (random ones, seeded, without a weights file). */
@@ -120,6 +177,7 @@ export function prepareFromStore(store: WeightStore, options: Omit<PrepareOption
   const source = graphFor(store, options);
   checkWeights(source, store);
   const policy = options.policy ?? FP32_POLICY;
-  const graph = typedGraph(source, policy);
-  return { source, graph, store, policy, ...(options.nms ? { nms: options.nms } : {}), params: materializeParams(graph, store) };
+  const typed = typedGraph(source, policy, { calibration: options.calibration, params: () => fp32Params(source, store) });
+  const graph = typed.graph;
+  return { source, graph, store, policy, ...(options.nms ? { nms: options.nms } : {}), ...int8Fields(typed), params: materializeParams(graph, store) };
 }

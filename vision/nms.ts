@@ -89,6 +89,18 @@ export function nonMaxSuppression(output0: Float32Array, layout: PredictionLayou
   return results;
 }
 
+/**
+ * Steps 2 to 4 (max_nms, NMS, max_det) for one image whose candidates were collected elsewhere (on
+ * the GPU: engine/image-run.ts), in Ultralytics' row order, already past the confidence and class
+ * filters. Best class only: `multiLabel` with more than one class is refused (its candidates are
+ * collected on the host).
+ */
+export function nmsOnCandidates(candidates: Candidates, nc: number, options: NmsOptions = {}): NmsDetection[] {
+  const opts = resolveOptions(options, nc);
+  if (opts.multiLabel) fail(ErrorCode.InvalidArgument, 'multiLabel NMS collects its candidates on the host; these are best-class candidates');
+  return suppress(candidates, opts);
+}
+
 /** Steps 2 to 4 for one image. */
 function suppress(c: Candidates, opts: ResolvedOptions): NmsDetection[] {
   if (c.count === 0 || opts.maxDet === 0) return [];

@@ -16,7 +16,8 @@ import { endianness } from 'node:os';
 import { ErrorCode, fail } from '../common/errors.js';
 import { type HostTensor, toFloat32 } from '../common/host-tensor.js';
 import { type Box, type RatioPad, type Shape2D, scaleBoxes } from './boxes.js';
-import { type NmsOptions, nonMaxSuppression } from './nms.js';
+import { type NmsOptions, nmsOnCandidates, nonMaxSuppression } from './nms.js';
+import { type CandidateBatch, candidatesOf } from './device-candidates.js';
 
 /** One detection in the original image. */
 export interface Detection {
@@ -59,6 +60,25 @@ export function postprocess(
   const kept = nonMaxSuppression(float32Values(output0), { batch, channels, anchors }, options);
   return kept.map((dets, b) => {
     const s = perImage[b]!;
+    const boxes = scaleBoxes(dets.map((d) => d.box), s.input, s.original, s.ratioPad);
+    return dets.map((d, k) => ({ box: boxes[k]!, score: d.score, classId: d.classId, label: names?.[d.classId] ?? String(d.classId) }));
+  });
+}
+
+/**
+ * postprocess() for candidates selected on the GPU (engine/image-run.ts): the same NMS, boxes
+ * mapped back the same way; `nc` is the model's class count. Best class only (see nmsOnCandidates).
+ */
+export function postprocessCandidates(
+  batch: CandidateBatch,
+  nc: number,
+  shapes: readonly ImageShapes[],
+  options: NmsOptions = predictDefaults,
+  names?: readonly string[],
+): Detection[][] {
+  if (shapes.length !== batch.counts.length) fail(ErrorCode.InvalidArgument, `postprocess got ${shapes.length} image shapes for a batch of ${batch.counts.length}`);
+  return shapes.map((s, b) => {
+    const dets = nmsOnCandidates(candidatesOf(batch, b), nc, options);
     const boxes = scaleBoxes(dets.map((d) => d.box), s.input, s.original, s.ratioPad);
     return dets.map((d, k) => ({ box: boxes[k]!, score: d.score, classId: d.classId, label: names?.[d.classId] ?? String(d.classId) }));
   });

@@ -26,6 +26,9 @@
  */
 import { ErrorCode, fail } from '../common/errors.js';
 import { RGB_CHANNELS, type RgbImage, rgbImage } from './image.js';
+import { roundHalfEven } from '../common/round.js';
+
+export { roundHalfEven };
 
 /** INTER_RESIZE_COEF_BITS = 11 in OpenCV. */
 const COEF_SCALE = 2048;
@@ -35,15 +38,6 @@ interface AxisTable {
   readonly index: Int32Array;
   readonly w0: Int32Array;
   readonly w1: Int32Array;
-}
-
-/** Round half to even: Python's round() on a float, and cvRound (SSE2 cvtss2si, default rounding mode). */
-export function roundHalfEven(v: number): number {
-  const floor = Math.floor(v);
-  const diff = v - floor;
-  if (diff < 0.5) return floor;
-  if (diff > 0.5) return floor + 1;
-  return floor % 2 === 0 ? floor : floor + 1;
 }
 
 /**

@@ -9,6 +9,7 @@ import { fromFloat32, type HostTensor, toFloat32 } from '../common/host-tensor.j
 import type { Graph } from '../dsl/ir/graph.js';
 import { type KindTable, dispatch, type ConvolutionNode } from '../dsl/ir/node.js';
 import type { ParamRef } from '../dsl/ir/param.js';
+import { quantizePerChannel, weightScaleName } from './quantize.js';
 import type { WeightStore } from './store.js';
 
 /** Stored tensors that carry no weights (PyTorch's BatchNorm step counter). */
@@ -112,7 +113,8 @@ function foldConvolution(node: ConvolutionNode, store: WeightStore): { weight: F
 
 /**
  * The effective parameters by name, in the dtype of the layer reading them: what backends upload.
- * Convolutions give `weight.name` and `bias.name` (folded when `fold` is set); unfolded
+ * Convolutions give `weight.name` and `bias.name` (folded when `fold` is set); an int8 convolution
+ * gives its weight as int8 and the per-channel scales under `weightScaleName(weight)`; unfolded
  * BatchNorms give their four statistics.
  */
 export function materializeParams(g: Graph, store: WeightStore): Map<string, HostTensor> {
@@ -122,7 +124,13 @@ export function materializeParams(g: Graph, store: WeightStore): Map<string, Hos
     const dtype = inputDtype === 'float16' ? 'float16' : 'float32';
     if (node.kind === 'Convolution') {
       const { weight, bias } = foldConvolution(node, store);
-      out.set(node.weight.name, fromFloat32(weight, node.weight.shape, dtype));
+      if (node.quant) {
+        const q = quantizePerChannel(weight, node.weight.shape);
+        out.set(node.weight.name, q.weight);
+        out.set(weightScaleName(node.weight), q.scales);
+      } else {
+        out.set(node.weight.name, fromFloat32(weight, node.weight.shape, dtype));
+      }
       if (bias && node.bias) out.set(node.bias.name, fromFloat32(bias, node.bias.shape, dtype));
     } else if (node.kind === 'BatchNorm') {
       for (const p of [node.gamma, node.beta, node.mean, node.var]) out.set(p.name, fromFloat32(valuesOf(store, p), p.shape, dtype));

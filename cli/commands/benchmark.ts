@@ -28,7 +28,7 @@ async function engineFor(values: Values, batch: number, { backend, threads }: Pl
   const file = str(values, 'engine');
   const started = performance.now();
   if (file) {
-    for (const o of ['imgsz', 'half', 'int8', 'precision-policy'] as const) {
+    for (const o of ['imgsz', 'half', 'int8', 'precision-policy', 'calib'] as const) {
       if (values[o] !== undefined) fail(ErrorCode.InvalidArgument, `--${o} is fixed in the engine file ${file}; it applies to netdef build`);
     }
     const engine = await Engine.load(file, threads === undefined ? {} : { threads });
@@ -38,7 +38,7 @@ async function engineFor(values: Values, batch: number, { backend, threads }: Pl
     }
     return { engine, buildSeconds: (performance.now() - started) / 1000 };
   }
-  const prepared = await prepareModel(modelOptions({ ...values, batch: undefined }));
+  const prepared = await prepareModel(await modelOptions({ ...values, batch: undefined }));
   const engine = await Engine.build(prepared, {
     ...(backend ? { backend } : {}), ...(threads !== undefined ? { threads } : {}), batch: { min: 1, opt: batch, max: batch },
   });

@@ -6,7 +6,7 @@ import { Engine } from '../../engine/engine.js';
 import { prepareModel } from '../../engine/prepare.js';
 import type { Yolov8NmsOptions } from '../../models/yolov8/nms.js';
 import { predictDefaults } from '../../vision/postprocess.js';
-import { batch as batchArg, imgsz, policy, positiveInt, required, str, unitInterval, type Values } from '../args.js';
+import { batch as batchArg, calibrationOf, imgsz, policy, positiveInt, required, str, unitInterval, type Values } from '../args.js';
 import type { CommandSpec } from '../command.js';
 import { placement } from '../device.js';
 import { Progress } from '../progress.js';
@@ -63,11 +63,15 @@ async function build(values: Values): Promise<number> {
   const { backend } = placement(values);
   const size = imgsz(values);
   const prec = policy(values);
+  const calibration = await calibrationOf(values);
   const batch = batchRange(values);
   const tensorrt = tensorrtOptions(values, backend);
   const nms = nmsOptions(values);
   const started = performance.now();
-  const prepared = await prepareModel({ weights, ...(size ? { imgsz: size } : {}), ...(prec ? { policy: prec } : {}), ...(nms ? { nms } : {}) });
+  const prepared = await prepareModel({
+    weights, ...(size ? { imgsz: size } : {}), ...(prec ? { policy: prec } : {}), ...(nms ? { nms } : {}), ...(calibration ? { calibration } : {}),
+  });
+  for (const note of prepared.notes) process.stderr.write(`note: ${note}\n`);
   let progress: Progress | undefined;
   const engine = await Engine.build(prepared, {
     ...(backend ? { backend } : {}), ...(batch ? { batch } : {}), ...(tensorrt ? { tensorrt } : {}),
@@ -92,7 +96,7 @@ export const buildCommand: CommandSpec = {
   summary: 'Build an engine from weights and save it (kernels tuned per layer on GPU backends), as trtexec --saveEngine.',
   positionals: '',
   options: [
-    'weights', 'backend', 'device', 'imgsz', 'batch', 'half', 'int8', 'precision-policy', 'nms', 'conf', 'iou', 'max-det',
+    'weights', 'backend', 'device', 'imgsz', 'batch', 'half', 'int8', 'precision-policy', 'calib', 'nms', 'conf', 'iou', 'max-det',
     'workspace', 'timing-cache', 'trt-weights', 'output',
   ],
   required: { weights: 'the .pt or .safetensors file', output: 'the engine file to write' },

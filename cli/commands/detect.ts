@@ -14,7 +14,7 @@ import { drawDetections, type DrawOptions } from '../../vision/draw.js';
 import { checkEngineNmsOptions } from '../../vision/engine-nms.js';
 import { listSources } from '../../vision/files.js';
 import { yoloLabelLines } from '../../vision/yolo-txt.js';
-import { imgsz, policy, positiveInt, str, unitInterval, type Values } from '../args.js';
+import { calibrationOf, imgsz, policy, positiveInt, str, unitInterval, type Values } from '../args.js';
 import { exclusive, type CommandSpec } from '../command.js';
 import { imageLine, SpeedTotals } from '../detect-report.js';
 import { placement } from '../device.js';
@@ -72,12 +72,16 @@ async function loadDetector(values: Values): Promise<Detector> {
   exclusive(values, 'rect', 'square', 'choose one letterbox');
   const size = imgsz(values);
   const prec = policy(values);
+  const calibration = await calibrationOf(values);
   const { backend, threads } = placement(values);
   const rect = values.rect === true ? true : values.square === true ? false : undefined;
   const batch = positiveInt(values, 'batch');
   const workers = positiveInt(values, 'workers');
+  const processing = str(values, 'processing');
+  if (processing !== undefined && processing !== 'gpu' && processing !== 'cpu') fail(ErrorCode.InvalidArgument, `--processing must be gpu or cpu, got '${processing}'`);
   return Detector.load((engine ?? weights)!, {
-    ...(batch !== undefined ? { batch } : {}), ...(workers !== undefined ? { workers } : {}),
+    ...(calibration ? { calibration } : {}),
+    ...(batch !== undefined ? { batch } : {}), ...(workers !== undefined ? { workers } : {}), ...(processing !== undefined ? { processing } : {}),
     ...(backend ? { backend } : {}), ...(threads !== undefined ? { threads } : {}), ...(size ? { imgsz: size } : {}),
     ...(prec ? { policy: prec } : {}), ...(rect !== undefined ? { rect } : {}),
   });
@@ -172,6 +176,7 @@ async function detect(values: Values, positionals: readonly string[]): Promise<n
     throw e;
   }
   progress.end();
+  for (const note of detector.notes) process.stderr.write(`note: ${note}\n`);
   const summary = totals.lines(performance.now() - started);
   if (json && !jsonLines) process.stdout.write(`${JSON.stringify(entries)}\n`);
   else if (!json) process.stdout.write(summary.map((l) => `${l}\n`).join(''));
@@ -185,7 +190,7 @@ export const detectCommand: CommandSpec = {
   summary: 'Detect objects in images, folders or quoted globs, as Ultralytics\' predict (rect letterbox for weights, conf 0.25, iou 0.7).',
   positionals: 'SOURCES...',
   options: [
-    'weights', 'engine', 'backend', 'device', 'threads', 'imgsz', 'rect', 'square', 'batch', 'workers', 'half', 'int8', 'precision-policy',
+    'weights', 'engine', 'backend', 'device', 'threads', 'imgsz', 'rect', 'square', 'batch', 'workers', 'processing', 'half', 'int8', 'precision-policy', 'calib',
     'conf', 'iou', 'max-det', 'classes', 'agnostic', 'save-dir', 'no-save', 'save-txt', 'save-conf', 'line-width',
     'hide-labels', 'hide-conf', 'vid-stride', 'json', 'verbose', 'quiet',
   ],

@@ -9,7 +9,7 @@
 import { ErrorCode, fail } from '../../common/errors.js';
 import { evaluate, type EvaluationReport } from '../../engine/evaluate.js';
 import { valDefaults } from '../../vision/postprocess.js';
-import { policy, positiveInt, str, unitInterval, type Values } from '../args.js';
+import { calibrationOf, policy, positiveInt, str, unitInterval, type Values } from '../args.js';
 import { exclusive, type CommandSpec } from '../command.js';
 import { placement } from '../device.js';
 import { Progress } from '../progress.js';
@@ -20,6 +20,7 @@ const DIGITS = 3;
 function notes(report: EvaluationReport): string[] {
   const out = ['note: mAP is COCOeval\'s (101-point interpolated precision); Ultralytics val integrates its own curve, so mAP differs by about 1e-3'];
   if (report.format === 'coco') out.push('note: ground truth from the COCO JSON (crowd regions ignored as COCOeval does); Ultralytics val reads the YOLO labels (--format yolo)');
+  out.push(...report.notes.map((n) => `note: ${n}`));
   return out;
 }
 
@@ -69,6 +70,7 @@ async function evalRun(values: Values): Promise<number> {
   const workers = positiveInt(values, 'workers');
   const { backend, threads } = placement(values);
   const prec = policy(values);
+  const calibration = await calibrationOf(values);
   const conf = unitInterval(values, 'conf');
   const iou = unitInterval(values, 'iou');
   const maxDet = positiveInt(values, 'max-det');
@@ -78,7 +80,7 @@ async function evalRun(values: Values): Promise<number> {
   const report = await evaluate(weights, data, {
     ...(format ? { format } : {}), ...(annotations ? { annotations } : {}), ...(split !== undefined ? { split } : {}), ...(imgsz ? { imgsz } : {}),
     ...(batch ? { batch } : {}), ...(backend ? { backend } : {}), ...(threads !== undefined ? { threads } : {}), ...(prec ? { policy: prec } : {}),
-    ...(rect !== undefined ? { rect } : {}), ...(workers !== undefined ? { workers } : {}),
+    ...(calibration ? { calibration } : {}), ...(rect !== undefined ? { rect } : {}), ...(workers !== undefined ? { workers } : {}),
     nms: { ...valDefaults, ...(conf !== undefined ? { conf } : {}), ...(iou !== undefined ? { iou } : {}), ...(maxDet !== undefined ? { maxDet } : {}) },
     onProgress: (done, total) => {
       progress ??= Progress.forTerminal(total, 'images', json);
@@ -105,7 +107,7 @@ export const evalCommand: CommandSpec = {
   positionals: '',
   options: [
     'weights', 'engine', 'data', 'split', 'format', 'annotations', 'backend', 'device', 'threads', 'imgsz', 'rect', 'square', 'batch', 'workers',
-    'half', 'int8', 'precision-policy', 'conf', 'iou', 'max-det', 'json', 'quiet',
+    'half', 'int8', 'precision-policy', 'calib', 'conf', 'iou', 'max-det', 'json', 'quiet',
   ],
   run: evalRun,
 };

@@ -7,7 +7,7 @@ import type { CommandSpec } from '../command.js';
 
 async function exportOnnx(values: Values): Promise<number> {
   const out = required(values, 'output', 'the .onnx file to write');
-  const options = modelOptions(values);
+  const options = await modelOptions(values);
   const prepared = await prepareModel(options);
   if (!options.weights) process.stderr.write(`warning: no --weights: ${out} holds ${prepared.graph.name} with random (untrained) weights, useful for graph checks only\n`);
   const meta = prepared.graph.meta;
@@ -33,7 +33,7 @@ export const exportOnnxCommand: CommandSpec = {
   name: 'export-onnx',
   summary: 'Write the typed graph as an ONNX file (opset 17) that Netron and ONNX Runtime open.',
   positionals: '',
-  options: ['weights', 'model', 'imgsz', 'batch', 'half', 'int8', 'precision-policy', 'output'],
+  options: ['weights', 'model', 'imgsz', 'batch', 'half', 'int8', 'precision-policy', 'calib', 'output'],
   required: { output: 'the .onnx file to write' },
   run: exportOnnx,
 };

@@ -2,6 +2,7 @@
 import type { CommandSpec } from '../command.js';
 import { benchmarkCommand } from './benchmark.js';
 import { buildCommand } from './build.js';
+import { calibrateCommand } from './calibrate.js';
 import { convertCommand } from './convert.js';
 import { detectCommand } from './detect.js';
 import { evalCommand } from './eval.js';
@@ -10,5 +11,5 @@ import { inspectCommand } from './inspect.js';
 import { refitCommand } from './refit.js';
 
 export const COMMANDS: readonly CommandSpec[] = [
-  detectCommand, evalCommand, buildCommand, benchmarkCommand, refitCommand, convertCommand, inspectCommand, exportOnnxCommand,
+  detectCommand, evalCommand, calibrateCommand, buildCommand, benchmarkCommand, refitCommand, convertCommand, inspectCommand, exportOnnxCommand,
 ];

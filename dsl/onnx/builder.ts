@@ -5,13 +5,17 @@
  */
 import type { DType } from '../../common/dtype.js';
 import { ErrorCode, NetdefError } from '../../common/errors.js';
-import { type HostTensor, hostTensor } from '../../common/host-tensor.js';
+import { type HostTensor, hostTensor, toFloat32 } from '../../common/host-tensor.js';
 import type { ParamRef } from '../ir/param.js';
 import { formatShape, type TensorType, type TensorValue } from '../ir/tensor-type.js';
 import {
   type AttributeProtoObject, AttributeType, type GraphProtoObject, type NodeProtoObject, ONNX_DATA_TYPE,
   type TensorProtoObject, type ValueInfoProtoObject,
 } from './proto.js';
+
+/** The shift that carries int8 q as uint8 q + 128. */
+const INT8_OFFSET = 128;
+const BYTE_MASK = 0xff;
 
 /** What a handler knows about the layer it exports. */
 export interface LayerRef {
@@ -47,12 +51,56 @@ export class OnnxGraphBuilder {
   readonly #inputs: ValueInfoProtoObject[] = [];
   readonly #outputs: ValueInfoProtoObject[] = [];
   readonly #valueInfo: ValueInfoProtoObject[] = [];
+  readonly #offsetInt8: ReadonlySet<string>;
 
-  /** `tensors`: every IR tensor by name (graph.tensorIndex), for handlers that need an input's type. */
-  constructor(params: ReadonlyMap<string, HostTensor>, tensors: ReadonlyMap<string, TensorValue>, opset: number) {
+  /**
+   * `tensors`: every IR tensor by name (graph.tensorIndex), for handlers that need an input's type.
+   * `offsetInt8`: the int8 IR tensors carried as uint8 with offset 128 (see `isOffsetInt8`).
+   */
+  constructor(params: ReadonlyMap<string, HostTensor>, tensors: ReadonlyMap<string, TensorValue>, opset: number, offsetInt8: ReadonlySet<string> = new Set()) {
     this.#params = params;
     this.#tensors = tensors;
     this.opset = opset;
+    this.#offsetInt8 = offsetInt8;
+  }
+
+  /**
+   * Whether an int8 IR tensor is carried in ONNX as uint8 q + 128. ONNX Runtime's CPU ConvInteger
+   * takes only uint8 data and weights, so the int8 values inside a graph travel shifted by 128
+   * (QuantizeLinear/DequantizeLinear with a uint8 zero point of 128, which is the same saturating
+   * arithmetic); max pooling, resize, split and concat are indifferent to the shift. Graph outputs
+   * keep int8.
+   */
+  isOffsetInt8(tensor: string): boolean {
+    return this.#offsetInt8.has(tensor);
+  }
+
+  /** The zero point of an int8 tensor: uint8 128 when it is carried with an offset, else int8 0. */
+  int8ZeroPoint(layer: LayerRef, name: string, tensor: string, shape: readonly number[]): string {
+    if (!this.isOffsetInt8(tensor)) return this.int8Zeros(layer, name, shape);
+    const count = shape.reduce((a, c) => a * c, 1);
+    return this.initializer(layer, name, hostTensor('uint8', shape, new Uint8Array(count).fill(INT8_OFFSET)));
+  }
+
+  /** An int8 parameter written as uint8 q + 128 (the weights of an int8 convolution for ConvInteger). */
+  offsetInt8Param(layer: LayerRef, ref: ParamRef): string {
+    const tensor = this.#params.get(ref.name);
+    if (!tensor) throw exportError(layer, `parameter '${ref.name}' is missing`, { param: ref.name });
+    if (tensor.dtype !== 'int8' || tensor.shape.length !== ref.shape.length || tensor.shape.some((d, i) => d !== ref.shape[i])) {
+      throw exportError(layer, `parameter '${ref.name}' must be int8${formatShape(ref.shape)}, found ${tensor.dtype}${formatShape(tensor.shape)}`, { param: ref.name });
+    }
+    const shifted = new Uint8Array(tensor.data.length);
+    for (let i = 0; i < shifted.length; i++) shifted[i] = (tensor.data[i]! + INT8_OFFSET) & BYTE_MASK;
+    return this.initializer(layer, ref.name, hostTensor('uint8', tensor.shape, shifted));
+  }
+
+  /** A float32 parameter by name (per-channel scales, a quantized convolution's bias), checked for its element count. */
+  float32Param(layer: LayerRef, name: string, count: number): Float32Array {
+    const tensor = this.#params.get(name);
+    if (!tensor || tensor.dtype !== 'float32' || tensor.data.byteLength !== count * 4) {
+      throw exportError(layer, `parameter '${name}' must be float32 with ${count} values, found ${tensor ? `${tensor.dtype}${formatShape(tensor.shape)}` : 'none'}`, { param: name });
+    }
+    return toFloat32(tensor);
   }
 
   /** The type of an IR tensor (an input of the layer being exported). */
@@ -78,7 +126,7 @@ export class OnnxGraphBuilder {
 
   /** Declares the type of a tensor produced inside the graph (value_info, for tools like Netron). */
   valueInfo(name: string, type: TensorType): void {
-    this.#valueInfo.push(valueInfoProto(name, type));
+    this.#valueInfo.push(valueInfoProto(name, this.isOffsetInt8(name) ? { ...type, dtype: 'uint8' } : type));
   }
 
   graphInput(layer: LayerRef, name: string, type: TensorType): void {

@@ -57,12 +57,18 @@ function metadataProps(metadata: Readonly<Record<string, string>> | undefined): 
   });
 }
 
+/** The int8 tensors inside the graph (not read by an Output), which ONNX carries as uint8 + 128 (OnnxGraphBuilder.isOffsetInt8). */
+function offsetInt8Tensors(graph: Graph): Set<string> {
+  const outputs = new Set(graph.nodes.filter((n) => n.kind === 'Output').flatMap((n) => n.inputs));
+  return new Set(graph.nodes.flatMap((n) => n.outputs).filter((o) => o.type.dtype === 'int8' && !outputs.has(o.name)).map((o) => o.name));
+}
+
 /** The model as plain protobuf objects (what `exportOnnx` encodes). */
 export function buildOnnxModel(graph: Graph, params: ReadonlyMap<string, HostTensor>, options: OnnxExportOptions = {}): ModelProtoObject {
   const opset = options.opset ?? DEFAULT_OPSET;
   const irVersion = irVersionFor(opset);
   verifyGraph(graph);
-  const b = new OnnxGraphBuilder(params, tensorIndex(graph), opset);
+  const b = new OnnxGraphBuilder(params, tensorIndex(graph), opset, offsetInt8Tensors(graph));
   const table = handlerTable(b);
   for (const node of graph.nodes) {
     dispatch(table, node);

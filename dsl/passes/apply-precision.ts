@@ -1,6 +1,6 @@
 /**
- * Turns a precision policy into types: every computing layer takes its inputs in the precision the
- * policy gives its name, with a Cast inserted where a tensor changes type (one Cast per tensor and
+ * Turns a precision policy into types: every computing layer takes its inputs in the float type the
+ * policy gives its name (float32 for int8 layers, which quantize-int8.ts then quantizes), with a Cast inserted where a tensor changes type (one Cast per tensor and
  * type, shared by all readers) and constants converted in place. Graph inputs and outputs keep
  * their types (float32), so callers see the same interface under any policy. Explicit Cast,
  * Quantize and Dequantize nodes are left as written.
@@ -8,7 +8,6 @@
 import type { DType } from '../../common/dtype.js';
 import { isFloat } from '../../common/dtype.js';
 import { castFloat } from '../../common/host-tensor.js';
-import { ErrorCode, fail } from '../../common/errors.js';
 import type { Graph } from '../ir/graph.js';
 import { makeNode } from '../ir/infer.js';
 import type { CastNode, ConstantNode, IrNode, NodeKind } from '../ir/node.js';
@@ -25,14 +24,15 @@ const ROLE: { readonly [K in NodeKind]: 'compute' | 'keep' | 'output' | 'constan
   NMS: 'compute',
 };
 
-const FLOAT_OF: Readonly<Record<Exclude<Precision, 'int8'>, 'float32' | 'float16'>> = { fp32: 'float32', fp16: 'float16' };
+/**
+ * The float type each precision computes in. An int8 layer's float parts (a convolution's rescaled
+ * output, an activation, an add) are float32, as DequantizeLinear yields; the int8 pass
+ * (quantize-int8.ts) then quantizes what int8 layers read.
+ */
+const FLOAT_OF: Readonly<Record<Precision, 'float32' | 'float16'>> = { fp32: 'float32', fp16: 'float16', int8: 'float32' };
 
 function targetDtype(policy: PrecisionPolicy, layer: string): 'float32' | 'float16' {
-  const p = precisionOf(policy, layer);
-  if (p === 'int8') {
-    fail(ErrorCode.PolicySyntax, `layer '${layer}': int8 needs quantization scales from calibration, which this version does not provide yet; use fp32 or fp16`);
-  }
-  return FLOAT_OF[p];
+  return FLOAT_OF[precisionOf(policy, layer)];
 }
 
 export function applyPrecision(g: Graph, policy: PrecisionPolicy): Graph {

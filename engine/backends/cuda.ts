@@ -8,7 +8,7 @@ import type { HostTensor } from '../../common/host-tensor.js';
 import type { Graph } from '../../dsl/ir/graph.js';
 import type { Backend, BuildOptions, EngineRunner } from '../backend.js';
 import { deviceArchitecture, loadNativeAddon, nativeAvailability, toNativeGraph, toNetdefError } from '../native/load.js';
-import { NativeRunner } from './native-runner.js';
+import { CudaRunner } from './cuda-runner.js';
 
 const DEFAULT_BATCH = { min: 1, opt: 1, max: 1 } as const;
 
@@ -20,16 +20,21 @@ export const cudaBackend: Backend = {
     if (nms) {
       fail(ErrorCode.InvalidArgument, `NMS layer '${nms.name}': the CUDA engine does not run NMS inside the graph; build without NMS (the Detector runs it on the host) or use the tensorrt or onnxruntime backend`);
     }
+    // Refused before native code too (the CUDA network refuses them as well).
+    const int8 = graph.nodes.filter((n) => n.kind === 'Convolution' && n.quant).map((n) => n.name);
+    if (int8.length > 0) {
+      fail(ErrorCode.Backend, `${graph.name} has ${int8.length} int8 convolution(s) (${int8[0]}, …), which the CUDA engine does not run yet (issue 9): use --backend onnxruntime or tensorrt for int8, or fp16/fp32 layers on the cuda backend`);
+    }
     try {
       const native = await loadNativeAddon().buildCudaEngine(toNativeGraph(graph, params), { batch: options.batch ?? DEFAULT_BATCH, tune: true }, options.onProgress);
-      return new NativeRunner('cuda', native, graph);
+      return new CudaRunner('cuda', native, graph);
     } catch (e) {
       throw toNetdefError(e);
     }
   },
   async load(blob: Uint8Array, io: Graph): Promise<EngineRunner> {
     try {
-      return new NativeRunner('cuda', await loadNativeAddon().loadCudaEngine(blob, {}), io);
+      return new CudaRunner('cuda', await loadNativeAddon().loadCudaEngine(blob, {}), io);
     } catch (e) {
       throw toNetdefError(e);
     }

@@ -93,9 +93,46 @@ export interface NativeOutput {
   readonly data: Uint8Array;
 }
 
+/** A decoded image (RGB, HWC) and where the letterbox puts it in the engine's input (engine/image-run.ts). */
+export interface NativeLetterboxImage {
+  readonly data: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+  readonly unpadWidth: number;
+  readonly unpadHeight: number;
+  readonly padLeft: number;
+  readonly padTop: number;
+}
+
+/** The candidate pre-filter of runImages (native/src/cuda/ops/candidates.cuh); conf is rounded to float32. */
+export interface NativeCandidateQuery {
+  readonly conf: number;
+  readonly maxNms: number;
+  readonly classes?: readonly number[];
+}
+
+/** Per image counts[b] records of 28 bytes (cx, cy, w, h, score float32; class, anchor int32; LE), image after image. */
+export interface NativeCandidates {
+  readonly counts: Int32Array;
+  readonly records: Uint8Array;
+}
+
+/** runImages' answer: the raw outputs without a query, the candidates with one. */
+export interface NativeImageRun {
+  readonly outputs?: Record<string, NativeOutput>;
+  readonly candidates?: NativeCandidates;
+}
+
 export interface NativeCudaEngine {
   /** Runs on a worker thread; `inputs` by graph input name, raw bytes of [batch, ...] tensors. */
   run(inputs: Readonly<Record<string, Uint8Array>>, batch: number): Promise<Record<string, NativeOutput>>;
+  /**
+   * The CUDA engine only (TensorRT rejects it with ERR_BACKEND): the images (one per batch index;
+   * bytes copied before the worker starts) letterboxed into the one image input on the device,
+   * the forward, then the raw outputs or the candidates of output0. Bad geometry or a batch
+   * outside the range reject with ERR_INVALID_ARGUMENT.
+   */
+  runImages(images: readonly NativeLetterboxImage[], candidates?: NativeCandidateQuery): Promise<NativeImageRun>;
   /** Runs `iterations` times at `batch` timing each layer with CUDA events; updates layers().timeMs. */
   profile(batch: number, iterations: number): Promise<void>;
   layers(): NativeLayerInfo[];

@@ -90,6 +90,10 @@ function wrapTensorrtEngine(raw: NativeTensorrtEngine): NativeTensorrtEngine {
 function wrapEngine(raw: NativeCudaEngine): NativeCudaEngine {
   return {
     run: (inputs, batch) => typedAsync(() => raw.run(inputs, batch)),
+    runImages: (images, candidates) => typedAsync(async () => {
+      if (typeof raw.runImages !== 'function') throw new NetdefError(ErrorCode.Backend, 'this build of the native addon has no runImages: rebuild it with `npm run build:native`');
+      return raw.runImages(images, candidates);
+    }),
     profile: (batch, iterations) => typedAsync(() => raw.profile(batch, iterations)),
     layers: () => typed(() => raw.layers()),
     timeForward: (batch, iterations, withCopies) => typedAsync(async () => {

@@ -8,6 +8,7 @@
 import { hostTensor } from '../../common/host-tensor.js';
 import type { GraphBuilder, Tensor } from '../../dsl/builder.js';
 import type { Dim } from '../../dsl/ir/tensor-type.js';
+import { PREPROCESS_SCOPE } from '../../dsl/quantize/int8-regions.js';
 
 export type ImageInputDType = 'float32' | 'uint8';
 
@@ -17,7 +18,7 @@ const PIXEL_MAX = 255;
 export function imageInput(b: GraphBuilder, shape: readonly Dim[], dtype: ImageInputDType = 'float32'): Tensor {
   if (dtype === 'float32') return b.input('images', 'float32', shape);
   const bytes = b.input('images', 'uint8', shape);
-  const scope = b.root().child('preprocess');
+  const scope = b.root().child(PREPROCESS_SCOPE.slice(1, -1));
   const max = scope.constant(hostTensor('float32', [1, 1, 1, 1], new Uint8Array(Float32Array.of(PIXEL_MAX).buffer)));
   return scope.div(scope.cast(bytes, 'float32'), max);
 }

@@ -274,6 +274,7 @@ void runEngineTests() {
   testChain();
   testViewChain();
   testRefit();
+  testRunImages();
   ops_test::Rng rng(23);
   std::snprintf(crashContext(), 256, "engine-level tests");
   ops_test::runCase("engine-level tests", [&] {

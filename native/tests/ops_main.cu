@@ -31,6 +31,8 @@ int main(int argc, char** argv) {
       {"quantize", ops_test::testQuantize},
       {"matmul", ops_test::testMatMul},
       {"graph_capture", ops_test::testGraphCapture},
+      {"letterbox", ops_test::testLetterbox},
+      {"candidates", ops_test::testCandidates},
       {"igemm_conv", ops_test::testIgemmConv},
       {"engine", engine_test::runEngineTests},  // the engine's tests (engine_test.cu), same tally
   };

@@ -223,6 +223,8 @@ void testCast();
 void testQuantize();
 void testMatMul();
 void testGraphCapture();
+void testLetterbox();
+void testCandidates();
 void testIgemmConv();
 
 }  // namespace ops_test

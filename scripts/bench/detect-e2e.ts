@@ -6,7 +6,11 @@
  * Square letterbox (one engine per batch size; the peer letterboxes to the square too).
  *
  *   node --import tsx scripts/bench/detect-e2e.ts --weights yolov8n.pt --data coco128/images \
- *     --backend cuda --precision fp16 --batch 1,32 --workers 8 --repeats 5 [--input uint8|float32]
+ *     --backend cuda --precision fp16 --batch 1,32 --workers 8 --repeats 5 [--input uint8|float32] [--processing gpu|cpu]
+ *
+ * `--processing` (default: the Detector's, gpu on cuda) chooses where letterbox and NMS's
+ * confidence pre-filter run; with gpu the `letterbox` stage is the handover of decoded bytes and
+ * the GPU letterbox is inside `inference`.
  *
  * Prints one JSON line per batch size. The peer is scripts/bench/torch_pipeline.py, run in the
  * same call on the same machine.
@@ -22,7 +26,7 @@ const { values } = parseArgs({ options: {
   weights: { type: 'string' }, data: { type: 'string' }, backend: { type: 'string', default: 'cuda' },
   precision: { type: 'string', default: 'fp16' }, batch: { type: 'string', default: '1,32' },
   workers: { type: 'string' }, repeats: { type: 'string', default: '5' }, imgsz: { type: 'string', default: '640' },
-  input: { type: 'string' },
+  input: { type: 'string' }, processing: { type: 'string' },
 } });
 if (!values.weights || !values.data) throw new Error('--weights and --data are required');
 const images = await imagesInFolder(values.data);
@@ -56,6 +60,7 @@ for (const batch of values.batch!.split(',').map(Number)) {
   await using detector = await Detector.load(values.weights, {
     backend: values.backend!, imgsz, rect: false, batch, policy: parsePolicy(values.precision!),
     ...(workers !== undefined ? { workers } : {}), ...(values.input ? { input: values.input as 'uint8' | 'float32' } : {}),
+    ...(values.processing ? { processing: values.processing as 'gpu' | 'cpu' } : {}),
   });
   const warm = await pass(detector);
   const passes: Pass[] = [];
@@ -64,7 +69,7 @@ for (const batch of values.batch!.split(',').map(Number)) {
   const mid = passes[rates.indexOf(median(rates))]!;
   const round = (x: number): number => Math.round(x * 1000) / 1000;
   process.stdout.write(`${JSON.stringify({
-    peer: 'netdef', backend: values.backend, precision: values.precision, input: values.input ?? 'default', batch, workers: workers ?? `default (${availableParallelism()} cores)`,
+    peer: 'netdef', backend: values.backend, precision: values.precision, input: values.input ?? 'default', processing: detector.processing, batch, workers: workers ?? `default (${availableParallelism()} cores)`,
     images: images.length, images_per_s: round(median(rates)), all_rates: rates.map(round), build_s: round(warm.perImage.build / 1000),
     ms_per_image: Object.fromEntries(Object.entries(mid.perImage).filter(([k]) => k !== 'build').map(([k, v]) => [k, round(v)])),
     detections: mid.detections,

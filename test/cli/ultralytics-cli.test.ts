@@ -149,7 +149,9 @@ describe('4. help and argument errors', () => {
     [['--precision-policy', '*:fp16,/model.99/:fp32'], 'ERR_PRECISION_POLICY', "'/model.99/' match no layer"],
     [['--precision-policy', '/dev/zero'], 'ERR_INVALID_ARGUMENT', 'not a regular file'],
     [['--imgsz', '99999968'], 'ERR_MODEL_SPEC', 'at most 16384'],
-    [['--int8'], 'ERR_PRECISION_POLICY', 'calibration'],
+    [['--int8'], 'ERR_CALIBRATION', 'netdef calibrate'],
+    [['--precision-policy', 'int8-mixed'], 'ERR_CALIBRATION', 'gives int8 to'],
+    [['--int8', '--calib', 'missing.calib.json'], 'ERR_FILE_NOT_FOUND', 'calibration file missing.calib.json'],
     [['--half', '--precision-policy', 'fp32'], 'ERR_INVALID_ARGUMENT', 'both set the precision'],
   ])('inspect %j fails with %s', async (extra, code, message) => {
     const res = await netdef('inspect', '--model', 'yolov8n', ...extra);

@@ -1,4 +1,4 @@
-/** A worker for test/common/worker-pool.test.ts: echoes, fails with a code, or exits. */
+/** A worker for test/common/worker-pool.test.ts: echoes, fails with a code, exits, or stays busy. */
 import { ErrorCode, NetdefError } from '../../common/errors.js';
 import { serveRequests } from '../../common/worker-pool.js';
 
@@ -15,4 +15,9 @@ serveRequests({
     throw new TypeError('oops');
   },
   exit: () => process.exit(3),
+  busy: (x: { ms: number }) => {
+    const until = Date.now() + x.ms;
+    while (Date.now() < until) { /* holds the worker, as a long decode does */ }
+    return { value: x.ms };
+  },
 });

@@ -29,6 +29,14 @@ describe('WorkerPool', () => {
     await expect(own.request('echo', { value: 1 })).rejects.toMatchObject({ message: expect.stringContaining('closed') });
   });
 
+  it('fails requests still in flight when closed, instead of leaving them pending', async () => {
+    const own = new WorkerPool(new URL('./pool-worker.ts', import.meta.url), 1, 'closing pool');
+    await own.request('echo', { value: 1 });
+    const inFlight = own.request('busy', { ms: 300 });
+    await own.close();
+    await expect(inFlight).rejects.toMatchObject({ code: 'ERR_BACKEND', message: expect.stringContaining('closed with the request in flight') });
+  });
+
   it('refuses a pool of no workers', () => {
     expect(() => new WorkerPool(new URL('./pool-worker.ts', import.meta.url), 0, 'empty')).toThrow(/positive integer/);
   });

@@ -84,7 +84,8 @@ describe('applyPrecision', () => {
     expect(new Set(g.nodes.map((n) => n.name)).size).toBe(g.nodes.length);
   });
 
-  it('refuses int8 until calibration exists, naming the layer', () => {
-    expect(() => applyPrecision(convBnSilu(), parsePolicy('/model.0/conv/:int8'))).toThrow(/model\.0\/conv\/Conv.*int8/);
+  it('types an int8 layer\'s float parts as float32, for the int8 pass to quantize', () => {
+    const g = verifyGraph(applyPrecision(convBnSilu(), parsePolicy('*:fp16,/model.0/conv/:int8')));
+    expect(g.nodes.find((n) => n.name === '/model.0/conv/Conv')!.outputs[0]!.type.dtype).toBe('float32');
   });
 });

@@ -9,6 +9,7 @@ import { ErrorCode, NetdefError } from '../../common/errors.js';
 import { hostTensor, type HostTensor } from '../../common/host-tensor.js';
 import { detectStream, type BatchImage, type ImageInput, type StreamHost } from '../../engine/detect-stream.js';
 import type { Engine } from '../../engine/engine.js';
+import type { ImageRun } from '../../engine/image-run.js';
 import { rgbImage } from '../../vision/image.js';
 import { PreprocessPool } from '../../vision/preprocess/pool.js';
 import { dataPath } from '../data.js';
@@ -35,7 +36,7 @@ function fakeHost(rect: boolean, failRun = false): { host: StreamHost; runs: num
   return { runs, host: { pool, square: SQUARE, rect, inputDType: 'float32', engineFor: async () => engine } };
 }
 
-const describeBatch = (_o: Record<string, HostTensor>, _e: Engine, images: readonly BatchImage[]): string[] => images.map((im) => `${im.width}x${im.height}@${im.geometry.width}x${im.geometry.height}`);
+const describeBatch = (_o: ImageRun, _e: Engine, images: readonly BatchImage[]): string[] => images.map((im) => `${im.width}x${im.height}@${im.geometry.width}x${im.geometry.height}`);
 
 async function collect(host: StreamHost, sources: ImageInput[], batch: number): Promise<string[]> {
   const out: string[] = [];

@@ -9,6 +9,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parsePolicy } from '../../dsl/precision/policy.js';
+import { POLICY_PRESETS } from '../../dsl/precision/presets.js';
+import { calibrationTensors } from '../../engine/calibrate/probes.js';
 import { loadNativeAddon, toNativeGraph } from '../../engine/native/load.js';
 import { prepareModel } from '../../engine/prepare.js';
 import { NMS_TOPK_LIMIT } from '../../dsl/ir/nodes/nms.js';
@@ -37,7 +39,7 @@ function parse(line: string): Call {
   return { call, name, inputs: inputs ? inputs.split(',') : [], args: others, out };
 }
 
-const LAYER_CALLS = new Set(['addConstant', 'addConvolution', 'addActivation', 'addElementWise', 'addConcatenation', 'addSlice', 'addPooling',
+const LAYER_CALLS = new Set(['addConstant', 'addConvolution', 'addConvolutionInt8', 'addActivation', 'addElementWise', 'addConcatenation', 'addSlice', 'addPooling',
   'addResize', 'addShuffle', 'addSoftmax', 'addMatrixMultiply', 'addCast', 'addQuantize', 'addDequantize', 'addNMS']);
 
 describe('replay of yolov8n under "*:fp16,/model.22/:fp32" into the recording network', () => {
@@ -172,5 +174,42 @@ describe('replay of yolov8n with NMS in the graph (same policy) into the recordi
       `markOutput ${NMS_OUTPUTS.indices} in=${NMS}_output_0 -> int32[-1,3]`,
       `markOutput ${NMS_OUTPUTS.count} in=${NMS}_output_1 -> int32[]`,
     ]);
+  });
+});
+
+describe('replay of yolov8n under the int8-mixed preset (explicit quantization)', () => {
+  let calls: Call[];
+
+  beforeAll(async () => {
+    const addon = loadNativeAddon();
+    const weights = dataPath('weights', 'yolov8n.pt');
+    const fp32 = await prepareModel({ weights });
+    // Ranges as a calibration would give them (their values do not matter to the calls).
+    const amax = new Map(calibrationTensors(fp32.graph).map((t) => [t, t === 'images' ? 1 : 4]));
+    const prepared = await prepareModel({ weights, policy: parsePolicy(POLICY_PRESETS.get('int8-mixed')!), calibration: { source: 'test', amax } });
+    calls = addon.recordReplay(toNativeGraph(prepared.graph, prepared.params)).map(parse);
+  });
+
+  it('keeps the first two Conv modules and the DFL in fp16, every other convolution int8 with per-channel weight scales', () => {
+    expect(calls.filter((c) => c.call === 'addConvolution').map((c) => c.name)).toEqual(['/model.0/conv/Conv', '/model.1/conv/Conv', '/model.22/dfl/conv/Conv']);
+    const int8 = calls.filter((c) => c.call === 'addConvolutionInt8');
+    expect(int8).toHaveLength(61);
+    expect(int8[0]).toMatchObject({
+      name: '/model.2/cv1/conv/Conv', inputs: ['/model.1/act/Silu/Quantize_output_0'],
+      args: {
+        x_scale: expect.stringMatching(/^0\.0314/) as unknown as string, out: '32', k: '1x1',
+        w: 'model.2.cv1.conv.weight:int8[32,32,1,1]', w_scale: 'model.2.cv1.conv.weight.scale:float32[32]', b: 'model.2.cv1.conv.bias:float32[32]',
+      },
+      out: 'float32[-1,32,160,160]',
+    });
+  });
+
+  it('quantizes the fp16 activation entering int8 directly, and runs SPPF\'s pools and the neck\'s concats on int8', () => {
+    const byName = new Map(calls.map((c) => [c.name, c]));
+    expect(byName.get('/model.1/act/Silu/Quantize')).toMatchObject({
+      call: 'addQuantize', inputs: ['/model.1/act/Silu_output_0', '/model.1/act/Silu/Quantize/scale_output_0'], out: 'int8[-1,32,160,160]',
+    });
+    for (const name of ['/model.9/m/MaxPool', '/model.9/Concat', '/model.10/Resize', '/model.11/Concat']) expect(byName.get(name)!.out, name).toMatch(/^int8\[/);
+    expect(calls.filter((c) => c.call === 'addDequantize')).toEqual([]);
   });
 });

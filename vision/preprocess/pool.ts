@@ -10,7 +10,7 @@ import { WorkerPool } from '../../common/worker-pool.js';
 import type { RgbImage } from '../image.js';
 import type { LetterboxGeometry } from '../letterbox.js';
 import type { InputDType } from '../tensor.js';
-import type { DecodeReply, LetterboxReply } from './protocol.js';
+import type { DecodeReply, LetterboxReply, PixelsReply } from './protocol.js';
 
 /** At most this many workers by default: beyond it the engine, not the decoding, is the limit. */
 const MAX_DEFAULT_WORKERS = 8;
@@ -64,6 +64,11 @@ export class PreprocessPool {
   /** The image's input tensor ([1, 3, H, W] bytes); the worker forgets the image. */
   letterbox(image: DecodedImage, shape: readonly [number, number], auto: boolean, dtype: InputDType, valImgsz?: number): Promise<PreparedInput> {
     return this.pool.request<LetterboxReply>('letterbox', { key: image.key, shape, auto, dtype, ...(valImgsz === undefined ? {} : { valImgsz }) }, { worker: image.worker });
+  }
+
+  /** The decoded image's RGB bytes (HWC), moved to this thread; the worker forgets the image. */
+  pixels(image: DecodedImage): Promise<PixelsReply> {
+    return this.pool.request<PixelsReply>('pixels', { key: image.key }, { worker: image.worker });
   }
 
   /** Forgets a decoded image that will not be letterboxed (its batch failed). */

@@ -44,3 +44,13 @@ export interface LetterboxReply {
   readonly loaded: { readonly width: number; readonly height: number };
   readonly ms: number;
 }
+
+export interface PixelsRequest {
+  readonly key: number;
+}
+
+/** A decoded image's RGB bytes (HWC), for a letterbox on the GPU (engine/image-run.ts). */
+export interface PixelsReply {
+  readonly data: Uint8Array;
+  readonly ms: number;
+}

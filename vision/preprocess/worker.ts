@@ -1,6 +1,7 @@
 /**
  * The preprocessing worker thread: decodes images (sharp) and letterboxes them into the network's
- * input layout (vision/letterbox.ts, OpenCV-exact). A decoded image stays here, under its key, until
+ * input layout (vision/letterbox.ts, OpenCV-exact), or hands the decoded bytes over for a letterbox
+ * on the GPU (`pixels`). A decoded image stays here, under its key, until
  * the main thread has chosen its letterbox shape (which can depend on the other images of its
  * batch), so pixels cross threads once, as the finished tensor.
  */
@@ -11,7 +12,7 @@ import { decodeImage, rgbImage, type RgbImage } from '../image.js';
 import { letterbox } from '../letterbox.js';
 import { imageToTensor } from '../tensor.js';
 import { valLoadResize } from '../val-shapes.js';
-import type { DecodeRequest, DecodeReply, LetterboxReply, LetterboxRequest } from './protocol.js';
+import type { DecodeRequest, DecodeReply, LetterboxReply, LetterboxRequest, PixelsReply, PixelsRequest } from './protocol.js';
 
 // Parallelism comes from the worker threads; one libvips thread each keeps the cores unoversubscribed.
 sharp.concurrency(1);
@@ -42,6 +43,15 @@ serveRequests({
     const tensor = imageToTensor(boxed.image, r.dtype);
     const data = tensor.data;
     const value: LetterboxReply = { data, geometry: boxed.geometry, loaded: { width: loaded.width, height: loaded.height }, ms: performance.now() - started };
+    return { value, transfer: [data.buffer as ArrayBuffer] };
+  },
+  pixels: (r: PixelsRequest) => {
+    const started = performance.now();
+    const image = take(r.key);
+    // Transferred to the main thread; a view into a larger buffer is copied out first.
+    const whole = image.data.byteOffset === 0 && image.data.byteLength === image.data.buffer.byteLength;
+    const data = whole ? image.data : image.data.slice();
+    const value: PixelsReply = { data, ms: performance.now() - started };
     return { value, transfer: [data.buffer as ArrayBuffer] };
   },
   drop: (r: { key: number }) => {

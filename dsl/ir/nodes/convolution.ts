@@ -22,6 +22,18 @@ export interface ConvolutionNode extends NodeBase<'Convolution'> {
   readonly bias: ParamRef | null;
   readonly fold: BnFold | null;
   readonly activation: ActivationOp | null;
+  /**
+   * An int8 convolution (set by the int8 pass, dsl/passes/quantize-int8.ts): the input is int8
+   * quantized with `inputScale`, the weights int8 per output channel (their scales computed from
+   * the weights when they are bound, weights/quantize.ts), the products accumulated in int32 and
+   * rescaled to float32 (acc · inputScale · weightScale[k] + bias[k]) before the activation.
+   */
+  readonly quant?: ConvQuantization;
+}
+
+export interface ConvQuantization {
+  /** The scale of the int8 input: x ≈ q · inputScale. */
+  readonly inputScale: number;
 }
 
 export function convOutputSize(size: number, k: number, s: number, padBefore: number, padAfter: number, dilation: number): number {
@@ -32,7 +44,12 @@ export const inferConvolution: InferFn<ConvolutionNode> = (node, inputs) => {
   expectInputs(node, inputs, 1);
   const x = inputs[0]!;
   expectRank(node, x, 4);
-  if (!isFloat(x.dtype)) throw layerError(node, `expects a float input, found ${x.dtype}`);
+  if (node.quant) {
+    if (x.dtype !== 'int8') throw layerError(node, `is an int8 convolution, so its input must be int8, found ${x.dtype}`);
+    if (!(node.quant.inputScale > 0) || !Number.isFinite(node.quant.inputScale)) throw layerError(node, `input scale ${node.quant.inputScale} must be a positive finite number`);
+  } else if (!isFloat(x.dtype)) {
+    throw layerError(node, `expects a float input, found ${x.dtype}`);
+  }
   const [n, c, h, w] = x.shape;
   if (typeof c !== 'number' || typeof h !== 'number' || typeof w !== 'number') {
     throw layerError(node, `channels and spatial size must be fixed, found [${x.shape.join(', ')}]`);
@@ -54,5 +71,6 @@ export const inferConvolution: InferFn<ConvolutionNode> = (node, inputs) => {
   const oh = convOutputSize(h, kh, node.stride[0], pt, pb, node.dilation[0]);
   const ow = convOutputSize(w, kw, node.stride[1], pl, pr, node.dilation[1]);
   if (oh < 1 || ow < 1) throw layerError(node, `input ${h}x${w} is too small for kernel ${kh}x${kw}`);
-  return [tensorType(x.dtype, [n!, outChannels, oh, ow])];
+  // An int8 convolution yields float32: the int32 sums rescaled (its consumers quantize again).
+  return [tensorType(node.quant ? 'float32' : x.dtype, [n!, outChannels, oh, ow])];
 };

@@ -1,3 +1,4 @@
+import { isFloat } from '../../../common/dtype.js';
 import { expectInputs, expectRank, type InferFn, layerError, type NodeBase } from '../node-base.js';
 import { tensorType } from '../tensor-type.js';
 import { convOutputSize } from './convolution.js';
@@ -16,6 +17,8 @@ export const inferPooling: InferFn<PoolingNode> = (node, inputs) => {
   expectInputs(node, inputs, 1);
   const x = inputs[0]!;
   expectRank(node, x, 4);
+  // Max pooling commutes with quantization, so it may run on int8; averaging needs floats.
+  if (!isFloat(x.dtype) && !(node.op === 'max' && x.dtype === 'int8')) throw layerError(node, `${node.op} pooling cannot take ${x.dtype}`);
   const [n, c, h, w] = x.shape;
   if (typeof h !== 'number' || typeof w !== 'number') throw layerError(node, 'spatial size must be fixed');
   const [pt, pl, pb, pr] = node.padding;

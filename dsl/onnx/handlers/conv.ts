@@ -1,5 +1,5 @@
 /**
- * ONNX export of Convolution (Conv, with its fused activation appended), BatchNorm
+ * ONNX export of Convolution (Conv, or ConvInteger and a rescale for an int8 one, conv-int8.ts, with its fused activation appended), BatchNorm
  * (BatchNormalization) and Activation. SiLU is written as Sigmoid then Mul(x, sigmoid), as
  * PyTorch exports it, so the graph reads like Ultralytics' own ONNX export.
  */
@@ -7,6 +7,7 @@ import type { ActivationOp } from '../../ir/nodes/activation.js';
 import type { KindTable } from '../../ir/node.js';
 import type { TensorType } from '../../ir/tensor-type.js';
 import { attr, helperNode, helperValue, type LayerRef, type OnnxGraphBuilder } from '../builder.js';
+import { emitInt8Convolution } from './conv-int8.js';
 
 /** The ONNX operator that starts each activation (SiLU continues with a Mul). */
 const FIRST_OP: Readonly<Record<ActivationOp, string>> = { relu: 'Relu', sigmoid: 'Sigmoid', silu: 'Sigmoid' };
@@ -34,20 +35,22 @@ export function convHandlers(b: OnnxGraphBuilder): Pick<KindTable<void>, 'Convol
     Convolution: (node) => {
       const out = node.outputs[0]!;
       const dtype = out.type.dtype;
-      const inputs = [node.inputs[0]!, b.param(node, node.weight, dtype)];
-      if (node.bias) inputs.push(b.param(node, node.bias, dtype));
       const convOut = node.activation ? helperValue(node, 'Conv') : out.name;
       const [top, left, bottom, right] = node.padding;
-      b.node(node, {
-        opType: 'Conv', name: node.name, inputs, outputs: [convOut],
-        attributes: [
-          attr.ints('kernel_shape', node.kernel),
-          attr.ints('strides', node.stride),
-          attr.ints('pads', [top, left, bottom, right]),
-          attr.ints('dilations', node.dilation),
-          attr.int('group', node.groups),
-        ],
-      });
+      const attributes = [
+        attr.ints('kernel_shape', node.kernel),
+        attr.ints('strides', node.stride),
+        attr.ints('pads', [top, left, bottom, right]),
+        attr.ints('dilations', node.dilation),
+        attr.int('group', node.groups),
+      ];
+      if (node.quant) {
+        emitInt8Convolution(b, node, convOut, attributes);
+      } else {
+        const inputs = [node.inputs[0]!, b.param(node, node.weight, dtype)];
+        if (node.bias) inputs.push(b.param(node, node.bias, dtype));
+        b.node(node, { opType: 'Conv', name: node.name, inputs, outputs: [convOut], attributes });
+      }
       if (node.activation) {
         b.valueInfo(convOut, out.type);
         const firstName = helperNode(node, FIRST_OP[node.activation]);

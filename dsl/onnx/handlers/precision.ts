@@ -1,6 +1,6 @@
 /**
  * ONNX export of the layers that change precision: Cast, Quantize (QuantizeLinear with a float32
- * scale, int8 zero point 0, per-tensor or per-channel with `axis`) and Dequantize
+ * scale, int8 zero point 0 (uint8 128 inside the graph, see OnnxGraphBuilder.isOffsetInt8), per-tensor or per-channel with `axis`) and Dequantize
  * (DequantizeLinear to float32, then a Cast when the layer yields float16). ONNX QuantizeLinear
  * rounds half to even and saturates to [-128, 127]. Its float input must be float32 up to opset 18,
  * so a float16 input is cast first.
@@ -16,12 +16,16 @@ interface QdqInputs {
   readonly attributes: AttributeProtoObject[];
 }
 
-/** The scale (float32) and zero point (int8 zeros): scalars per tensor, 1-D with `axis` per channel. */
-function qdqInputs(b: OnnxGraphBuilder, node: QuantizeNode | DequantizeNode): QdqInputs {
+/**
+ * The scale (float32) and zero point of the int8 tensor `int8Tensor`: scalars per tensor, 1-D with
+ * `axis` per channel. The zero point is int8 0, or uint8 128 where ONNX carries the tensor shifted
+ * (OnnxGraphBuilder.isOffsetInt8).
+ */
+function qdqInputs(b: OnnxGraphBuilder, node: QuantizeNode | DequantizeNode, int8Tensor: string): QdqInputs {
   const shape = node.axis === null ? [] : [node.scales.length];
   return {
     scale: b.float32Initializer(node, helperConst(node, 'scale'), node.scales, shape),
-    zeroPoint: b.int8Zeros(node, helperConst(node, 'zero_point'), shape),
+    zeroPoint: b.int8ZeroPoint(node, helperConst(node, 'zero_point'), int8Tensor, shape),
     attributes: node.axis === null ? [] : [attr.int('axis', node.axis)],
   };
 }
@@ -43,14 +47,14 @@ export function precisionHandlers(b: OnnxGraphBuilder): Pick<KindTable<void>, 'C
         b.valueInfo(cast, { dtype: 'float32', shape: inType.shape });
         x = cast;
       }
-      const q = qdqInputs(b, node);
+      const q = qdqInputs(b, node, node.outputs[0]!.name);
       b.node(node, {
         opType: 'QuantizeLinear', name: node.name, inputs: [x, q.scale, q.zeroPoint], outputs: [node.outputs[0]!.name], attributes: q.attributes,
       });
     },
     Dequantize: (node) => {
       const out = node.outputs[0]!;
-      const q = qdqInputs(b, node);
+      const q = qdqInputs(b, node, node.inputs[0]!);
       const dqOut = node.to === 'float32' ? out.name : helperValue(node, 'DequantizeLinear');
       b.node(node, {
         opType: 'DequantizeLinear', name: node.name, inputs: [node.inputs[0]!, q.scale, q.zeroPoint], outputs: [dqOut], attributes: q.attributes,

@@ -9,6 +9,7 @@
 
 #include "../common/error.h"
 #include "graph_from_js.h"
+#include "image_batch_from_js.h"
 #include "js_values.h"
 #include "promise_worker.h"
 
@@ -20,6 +21,20 @@ struct AddonData {
 };
 
 using Inputs = std::unordered_map<std::string, std::vector<uint8_t>>;
+
+Napi::Object outputsToJs(Napi::Env env, std::unordered_map<std::string, HostOutput>& outputs) {
+  Napi::Object out = Napi::Object::New(env);
+  for (auto& [name, o] : outputs) {
+    Napi::Object t = Napi::Object::New(env);
+    t.Set("dtype", ir::dtypeName(o.dtype));
+    Napi::Array shape = Napi::Array::New(env, o.shape.size());
+    for (size_t i = 0; i < o.shape.size(); ++i) shape.Set(static_cast<uint32_t>(i), static_cast<double>(o.shape[i]));
+    t.Set("shape", shape);
+    t.Set("data", ownedBytes(env, std::move(o.data)));
+    out.Set(name, t);
+  }
+  return out;
+}
 
 // Each worker keeps the engine alive while it works and lets go of it before it returns, so the
 // last reference after dispose() is dropped off the JS thread.
@@ -35,24 +50,46 @@ class RunWorker final : public PromiseWorker {
     inputs_.clear();
   }
 
-  Napi::Value result(Napi::Env env) override {
-    Napi::Object out = Napi::Object::New(env);
-    for (auto& [name, o] : outputs_) {
-      Napi::Object t = Napi::Object::New(env);
-      t.Set("dtype", ir::dtypeName(o.dtype));
-      Napi::Array shape = Napi::Array::New(env, o.shape.size());
-      for (size_t i = 0; i < o.shape.size(); ++i) shape.Set(static_cast<uint32_t>(i), static_cast<double>(o.shape[i]));
-      t.Set("shape", shape);
-      t.Set("data", ownedBytes(env, std::move(o.data)));
-      out.Set(name, t);
-    }
-    return out;
-  }
+  Napi::Value result(Napi::Env env) override { return outputsToJs(env, outputs_); }
 
   std::shared_ptr<Engine> engine_;
   Inputs inputs_;
   int64_t batch_;
   std::unordered_map<std::string, HostOutput> outputs_;
+};
+
+class RunImagesWorker final : public PromiseWorker {
+ public:
+  RunImagesWorker(Napi::Env env, std::shared_ptr<Engine> engine, ImageBatch batch, std::optional<CandidateQuery> query)
+      : PromiseWorker(env), engine_(std::move(engine)), batch_(std::move(batch)), query_(std::move(query)) {}
+
+ private:
+  void work() override {
+    std::shared_ptr<Engine> engine = std::move(engine_);
+    result_ = engine->runImages(batch_, query_);
+    batch_ = ImageBatch();
+  }
+
+  Napi::Value result(Napi::Env env) override {
+    Napi::Object out = Napi::Object::New(env);
+    if (result_.candidates) {
+      CandidateSet& c = *result_.candidates;
+      Napi::Object candidates = Napi::Object::New(env);
+      Napi::Int32Array counts = Napi::Int32Array::New(env, c.counts.size());
+      for (size_t i = 0; i < c.counts.size(); ++i) counts[i] = c.counts[i];
+      candidates.Set("counts", counts);
+      candidates.Set("records", ownedBytes(env, std::move(c.records)));
+      out.Set("candidates", candidates);
+    } else {
+      out.Set("outputs", outputsToJs(env, result_.outputs));
+    }
+    return out;
+  }
+
+  std::shared_ptr<Engine> engine_;
+  ImageBatch batch_;
+  std::optional<CandidateQuery> query_;
+  ImageRunResult result_;
 };
 
 class ProfileWorker final : public PromiseWorker {
@@ -139,7 +176,8 @@ Napi::Uint8Array ownedBytes(Napi::Env env, std::vector<uint8_t>&& bytes) {
 
 void EngineWrap::define(Napi::Env env) {
   Napi::Function ctor = DefineClass(env, "NativeEngine",
-                                    {InstanceMethod<&EngineWrap::run>("run"), InstanceMethod<&EngineWrap::profile>("profile"),
+                                    {InstanceMethod<&EngineWrap::run>("run"), InstanceMethod<&EngineWrap::runImages>("runImages"),
+                                     InstanceMethod<&EngineWrap::profile>("profile"),
                                      InstanceMethod<&EngineWrap::timeForward>("timeForward"), InstanceMethod<&EngineWrap::refit>("refit"),
                                      InstanceMethod<&EngineWrap::inspect>("inspect"),
                                      InstanceMethod<&EngineWrap::layers>("layers"), InstanceMethod<&EngineWrap::serialize>("serialize"),
@@ -174,6 +212,15 @@ Napi::Value EngineWrap::run(const Napi::CallbackInfo& info) {
     Inputs inputs = copyInputs(info[0]);
     int64_t batch = toInteger(info[1], "run: batch", 1, INT32_MAX);
     return queue(std::make_unique<RunWorker>(info.Env(), std::move(engine), std::move(inputs), batch));
+  });
+}
+
+Napi::Value EngineWrap::runImages(const Napi::CallbackInfo& info) {
+  return promiseGuard(info.Env(), [&]() -> Napi::Value {
+    std::shared_ptr<Engine> engine = this->engine();
+    std::optional<CandidateQuery> query = candidateQueryFromJs(info[1]);
+    ImageBatch batch = imageBatchFromJs(info[0]);
+    return queue(std::make_unique<RunImagesWorker>(info.Env(), std::move(engine), std::move(batch), std::move(query)));
   });
 }
 

@@ -1,5 +1,6 @@
 // The JS object for a built engine of either native backend, the CUDA engine or TensorRT
-// (NativeCudaEngine / NativeTensorrtEngine in engine/native/addon-types.ts).
+// (NativeCudaEngine / NativeTensorrtEngine in engine/native/addon-types.ts). runImages (images
+// letterboxed on the device, candidates selected there) is the CUDA engine's; TensorRT rejects it.
 //
 // Ownership: the wrapper holds a shared_ptr to the engine and every run/profile worker holds
 // another for as long as it works, so the workers in flight are counted by the shared_ptr.
@@ -27,6 +28,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
 
  private:
   Napi::Value run(const Napi::CallbackInfo& info);
+  Napi::Value runImages(const Napi::CallbackInfo& info);
   Napi::Value profile(const Napi::CallbackInfo& info);
   Napi::Value timeForward(const Napi::CallbackInfo& info);
   Napi::Value refit(const Napi::CallbackInfo& info);

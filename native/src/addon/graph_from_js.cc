@@ -2,6 +2,7 @@
 // node's `kind` in a table; an unknown kind is an error naming the layer.
 #include "graph_from_js.h"
 
+#include <cmath>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -143,6 +144,21 @@ class Converter {
     c.weight = param(f, "weight");
     if (f.has("bias")) c.bias = param(f, "bias");
     if (f.has("activation")) c.activation = activation(f, f.string("activation"));
+    if (f.has("quant")) {
+      FieldReader q = f.child("quant");
+      double scale = q.number("inputScale");
+      if (!(scale > 0) || !std::isfinite(scale)) q.fail("inputScale must be a positive finite number");
+      c.inputScale = static_cast<float>(scale);
+      // The per-channel scales are materialized beside the weight (weights/quantize.ts weightScaleName).
+      std::string scalesName = c.weight.name + ".scale";
+      if (!params_.HasOwnProperty(scalesName)) f.fail("parameter '" + scalesName + "' (the int8 weight's scales) is missing");
+      std::vector<int64_t> shape{c.outChannels};
+      c.weightScales = tensor(FieldReader(params_.Get(scalesName), f.where() + ": parameter '" + scalesName + "'"), scalesName, &shape);
+      if (c.weight.dtype != ir::DType::Int8 || c.weightScales->dtype != ir::DType::Float32) {
+        f.fail("an int8 convolution needs int8 weights and float32 scales, found " + std::string(ir::dtypeName(c.weight.dtype)) + " and " +
+               ir::dtypeName(c.weightScales->dtype));
+      }
+    }
     return c;
   }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -24,6 +25,41 @@ struct HostOutput {
   std::vector<uint8_t> data;
 };
 
+// Decoded RGB images (HWC uint8) for Engine::runImages, each with the letterbox geometry that
+// vision/letterbox.ts computed for it: the resized size and its top-left corner in the input.
+struct ImagePlacement {
+  uint64_t offset = 0;  // into ImageBatch::bytes
+  int32_t width = 0, height = 0;
+  int32_t unpadWidth = 0, unpadHeight = 0;
+  int32_t padLeft = 0, padTop = 0;
+};
+
+struct ImageBatch {
+  std::vector<uint8_t> bytes;  // every image, one after another
+  std::vector<ImagePlacement> images;  // one per batch index
+};
+
+// The candidate pre-filter (cuda/ops/candidates.cuh): best class above `conf`, at most `maxNms`
+// per image by score, classes filtered when `classes` is set.
+struct CandidateQuery {
+  float conf = 0.25f;  // already rounded to float32, as the host NMS compares
+  int64_t maxNms = 30000;
+  std::optional<std::vector<int32_t>> classes;
+};
+
+// Per image, counts[b] records of 28 bytes (cx, cy, w, h, score as float32; class, anchor as
+// int32; little-endian), in anchor order, image after image.
+struct CandidateSet {
+  std::vector<int32_t> counts;
+  std::vector<uint8_t> records;
+};
+
+// What runImages gives: the raw outputs (no query) or the candidates.
+struct ImageRunResult {
+  std::unordered_map<std::string, HostOutput> outputs;
+  std::optional<CandidateSet> candidates;
+};
+
 class Engine {
  public:
   virtual ~Engine() = default;
@@ -41,6 +77,10 @@ class Engine {
   // number of values, else ERR_WEIGHTS_MISMATCH listing every mismatch and nothing is changed;
   // weights not given keep their values. Waits for runs in flight. serialize() then saves the new values.
   virtual void refit(const std::vector<ir::Param>& params) = 0;
+  // The images letterboxed into the engine's one image input on the device, the forward, then
+  // either the raw outputs or, with a query, the candidates of the output "output0" selected on
+  // the device. Backends without it throw ERR_BACKEND.
+  virtual ImageRunResult runImages(const ImageBatch& batch, const std::optional<CandidateQuery>& query);
   // The backend's own description of the built engine (TensorRT: IEngineInspector JSON); backends
   // without one throw ERR_BACKEND.
   virtual std::string inspect() const;

@@ -155,6 +155,10 @@ ILayer* CudaNetwork::addConvolution(ITensor& input, int64_t outChannels, const C
   return record(a, {&x}, {out}, x.type_);
 }
 
+ILayer* CudaNetwork::addConvolutionInt8(ITensor&, float, int64_t, const ConvolutionParams&, const Weights&, const Weights&, const Weights&) {
+  invalid(nextLabel("Convolution"), "int8 convolutions are not in the CUDA engine yet (use the onnxruntime or tensorrt backend for int8)");
+}
+
 ILayer* CudaNetwork::addActivation(ITensor& input, ActivationType type) {
   Tensor& x = own(input, "activation input");
   if (!isFloat(x.type_)) invalid(nextLabel("Activation"), "activation input must be float32 or float16");

@@ -24,6 +24,9 @@ class CudaNetwork final : public INetwork {
   ILayer* addConstant(const Dims& dims, const Weights& weights) override;
   ILayer* addConvolution(ITensor& input, int64_t outChannels, const ConvolutionParams& params, const Weights& kernel,
                          const Weights& bias) override;
+  // Refused: the CUDA engine has no int8 convolution yet (issue 9); JS refuses such graphs first.
+  ILayer* addConvolutionInt8(ITensor& input, float inputScale, int64_t outChannels, const ConvolutionParams& params, const Weights& kernel,
+                             const Weights& kernelScales, const Weights& bias) override;
   ILayer* addActivation(ITensor& input, ActivationType type) override;
   ILayer* addElementWise(ITensor& a, ITensor& b, ElementWiseOperation op) override;
   ILayer* addConcatenation(const std::vector<ITensor*>& inputs, int axis) override;

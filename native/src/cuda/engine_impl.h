@@ -6,7 +6,8 @@
 // captured the first time that batch runs (inputs copied in, every op, outputs copied out).
 // refit() writes new weight values over the weight buffer in place (same offsets, same dtypes, same
 // reorder), so tactics, the plan and the captured graphs stay valid: no rebuild.
-// run() and profile() take the engine's mutex, so one engine may be used from several threads.
+// runImages() letterboxes decoded images on the device and can select NMS candidates there.
+// run(), runImages() and profile() take the engine's mutex, so one engine may be used from several threads.
 //
 // Test: native/tests/engine_test.cu.
 #pragma once
@@ -22,6 +23,7 @@
 #include "cuda_check.h"
 #include "engine_api.h"
 #include "engine_format.h"
+#include "image_io.h"
 #include "op_launch.h"
 
 namespace netdef::cuda {
@@ -45,6 +47,9 @@ class CudaEngine final : public Engine {
   std::vector<uint8_t> serialize() const override;
   uint64_t deviceMemoryBytes() const override;
   void refit(const std::vector<ir::Param>& params) override;
+  // Letterbox on the device into the one image input, the captured forward without host copies,
+  // then the candidates of output0 or every output copied back (image_io.h).
+  ImageRunResult runImages(const ImageBatch& batch, const std::optional<CandidateQuery>& query) override;
 
   // Median milliseconds of the captured forward at `batch`: the ops alone (how the layout mode is
   // chosen), or with the input and output copies that run() adds.
@@ -68,6 +73,8 @@ class CudaEngine final : public Engine {
   void checkBatch(int64_t batch) const;
   void enqueueForward(int64_t batch, bool withCopies);
   const GraphExec& graphFor(int64_t batch, bool withCopies);
+  // After a forward with copies: the outputs out of the staging buffers.
+  std::unordered_map<std::string, HostOutput> stagedOutputs(int64_t batch) const;
 
   int device_;
   Program program_;
@@ -85,6 +92,7 @@ class CudaEngine final : public Engine {
   std::vector<std::unique_ptr<ConvLayer>> convs_;
   ExecContext ctx_;
   std::vector<PinnedBuffer> inputStaging_, outputStaging_;
+  ImageIo imageIo_;
   std::map<std::pair<int64_t, bool>, GraphExec> graphs_;  // by (batch, with copies)
   std::vector<double> layerMs_;
   mutable std::mutex mutex_;

@@ -93,6 +93,10 @@ std::unordered_map<std::string, HostOutput> CudaEngine::run(const std::unordered
   if (matched != inputs.size()) throw Error(kErrInvalidArgument, "run() was given an input the engine does not have");
   graphFor(batch, true).launch(stream_->get());
   stream_->synchronize("run");
+  return stagedOutputs(batch);
+}
+
+std::unordered_map<std::string, HostOutput> CudaEngine::stagedOutputs(int64_t batch) const {
   std::unordered_map<std::string, HostOutput> out;
   for (size_t i = 0; i < program_.outputs.size(); ++i) {
     const TensorDef& t = program_.tensors[program_.outputs[i].tensor];
@@ -104,6 +108,36 @@ std::unordered_map<std::string, HostOutput> CudaEngine::run(const std::unordered
     out.emplace(program_.outputs[i].name, std::move(h));
   }
   return out;
+}
+
+ImageRunResult CudaEngine::runImages(const ImageBatch& images, const std::optional<CandidateQuery>& query) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  DeviceGuard guard(device_);
+  const int64_t batch = static_cast<int64_t>(images.images.size());
+  checkBatch(batch);
+  if (program_.inputs.size() != 1) throw Error(kErrInvalidArgument, "runImages: the engine must have one image input, it has " + std::to_string(program_.inputs.size()));
+  const OutputDef* output0 = nullptr;
+  for (const OutputDef& o : program_.outputs)
+    if (o.name == "output0") output0 = &o;
+  if (query && !output0) throw Error(kErrInvalidArgument, "runImages: candidates are selected from 'output0', which this engine does not have");
+  cudaStream_t s = stream_->get();
+  const int32_t input = program_.inputs[0];
+  imageIo_.enqueueLetterbox(images, program_.tensors[input], ctx_.tensors[input], s);
+  graphFor(batch, false).launch(s);
+  ImageRunResult result;
+  if (query) {
+    result.candidates = imageIo_.candidates(*query, program_.tensors[output0->tensor], ctx_.tensors[output0->tensor], batch, *stream_);
+    return result;
+  }
+  for (size_t i = 0; i < program_.outputs.size(); ++i) {
+    const OutputDef& o = program_.outputs[i];
+    checkCuda(cudaMemcpyAsync(outputStaging_[i].get(), ctx_.tensors[o.tensor], tensorBytes(program_.tensors[o.tensor], batch),
+                              cudaMemcpyDeviceToHost, s),
+              "copy output " + o.name);
+  }
+  stream_->synchronize("runImages");
+  result.outputs = stagedOutputs(batch);
+  return result;
 }
 
 float CudaEngine::timeForward(int64_t batch, bool withCopies) {

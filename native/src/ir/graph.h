@@ -66,6 +66,10 @@ struct ConvolutionNode {
   Param weight;
   std::optional<Param> bias;
   std::optional<Activation> activation;  // fused
+  // An int8 convolution (the JS int8 pass): the input is int8 with scale inputScale, `weight` is
+  // int8 with one float32 scale per output channel in weightScales; y = acc * inputScale * w[k] + bias.
+  std::optional<float> inputScale;
+  std::optional<Param> weightScales;
 };
 struct BatchNormNode { double eps; Param gamma, beta, mean, var; };
 struct ActivationNode { Activation op; };

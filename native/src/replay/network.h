@@ -87,6 +87,12 @@ class INetwork {
   // bias.count == 0 means no bias.
   virtual ILayer* addConvolution(ITensor& input, int64_t outChannels, const ConvolutionParams& params,
                                  const Weights& kernel, const Weights& bias) = 0;
+  // An int8 convolution in TensorRT's explicit-quantization form: int8 input (scale inputScale), int8
+  // kernel with one float32 scale per output channel (kernelScales), float32 bias; float32 output
+  // acc * inputScale * kernelScales[k] + bias[k]. TensorRT gets Dequantize layers on the input and the
+  // kernel constant feeding a float convolution, which its Q/DQ fusion runs as an int8 convolution.
+  virtual ILayer* addConvolutionInt8(ITensor& input, float inputScale, int64_t outChannels, const ConvolutionParams& params,
+                                     const Weights& kernel, const Weights& kernelScales, const Weights& bias) = 0;
   virtual ILayer* addActivation(ITensor& input, ActivationType type) = 0;
   virtual ILayer* addElementWise(ITensor& a, ITensor& b, ElementWiseOperation op) = 0;
   virtual ILayer* addConcatenation(const std::vector<ITensor*>& inputs, int axis) = 0;

@@ -164,6 +164,25 @@ ILayer* RecordingNetwork::addConvolution(ITensor& input, int64_t outChannels, co
   return record("addConvolution", {&input}, args, input.type(), out);
 }
 
+ILayer* RecordingNetwork::addConvolutionInt8(ITensor& input, float inputScale, int64_t outChannels, const ConvolutionParams& p,
+                                             const Weights& kernel, const Weights& kernelScales, const Weights& bias) {
+  const Dims& x = input.dims();
+  if (x.d.size() != 4 || x.d[1] < 0 || input.type() != DType::Int8) invalid("addConvolutionInt8: needs an int8 [N,C,H,W] input, found " + formatType(input.type(), x));
+  if (p.groups < 1 || x.d[1] % p.groups != 0 || outChannels % p.groups != 0) invalid("addConvolutionInt8: channels do not divide into groups");
+  if (!(inputScale > 0)) invalid("addConvolutionInt8: the input scale must be positive");
+  if (kernel.type != DType::Int8 || kernelScales.type != DType::Float32 || kernelScales.count != outChannels || (bias.count > 0 && bias.type != DType::Float32)) {
+    invalid("addConvolutionInt8: an int8 kernel, one float32 scale per output channel and a float32 bias");
+  }
+  std::string args = "x_scale=" + shortest(inputScale) + " out=" + std::to_string(outChannels) + " k=" + ints(p.kernel, 2, "x") + " s=" + ints(p.stride, 2, "x") +
+                     " d=" + ints(p.dilation, 2, "x") + " p=" + ints(p.prePadding, 2) + "," + ints(p.postPadding, 2) +
+                     " g=" + std::to_string(p.groups) + " w=" + weightsText(kernel, Dims{{outChannels, x.d[1] / p.groups, p.kernel[0], p.kernel[1]}}) +
+                     " w_scale=" + weightsText(kernelScales, Dims{{outChannels}});
+  if (bias.count > 0) args += " b=" + weightsText(bias, Dims{{outChannels}});
+  Dims out{{x.d[0], outChannels, windowOutput(x.d[2], p.kernel[0], p.stride[0], p.prePadding[0], p.postPadding[0], p.dilation[0]),
+            windowOutput(x.d[3], p.kernel[1], p.stride[1], p.prePadding[1], p.postPadding[1], p.dilation[1])}};
+  return record("addConvolutionInt8", {&input}, args, DType::Float32, out);
+}
+
 ILayer* RecordingNetwork::addActivation(ITensor& input, ActivationType type) {
   if (!isFloat(input.type())) invalid("addActivation: needs a float input");
   return record("addActivation", {&input}, std::string("op=") + activationName(type), input.type(), input.dims());
@@ -191,7 +210,9 @@ ILayer* RecordingNetwork::addSlice(ITensor& input, const Dims& start, const Dims
 
 ILayer* RecordingNetwork::addPooling(ITensor& input, const PoolingParams& p, PoolingType type) {
   const Dims& x = input.dims();
-  if (x.d.size() != 4 || !isFloat(input.type())) invalid("addPooling: needs a float [N,C,H,W] input");
+  // Max pooling commutes with int8 quantization, so it takes int8 (explicit quantization); averaging needs floats.
+  const bool int8Max = input.type() == DType::Int8 && type == PoolingType::Max;
+  if (x.d.size() != 4 || !(isFloat(input.type()) || int8Max)) invalid("addPooling: needs a float [N,C,H,W] input (int8 for max pooling)");
   std::string args = std::string("op=") + (type == PoolingType::Max ? "max" : "average") + " k=" + ints(p.window, 2, "x") +
                      " s=" + ints(p.stride, 2, "x") + " p=" + ints(p.prePadding, 2) + "," + ints(p.postPadding, 2);
   Dims out{{x.d[0], x.d[1], windowOutput(x.d[2], p.window[0], p.stride[0], p.prePadding[0], p.postPadding[0], 1),

@@ -80,7 +80,9 @@ class Importer {
   void operator()(const ir::ConvolutionNode& n) {
     ConvolutionParams p{{n.kernel[0], n.kernel[1]}, {n.stride[0], n.stride[1]}, {n.dilation[0], n.dilation[1]},
                         {n.padding[0], n.padding[1]}, {n.padding[2], n.padding[3]}, n.groups};
-    ILayer* conv = net_.addConvolution(in(0), n.outChannels, p, weightsOf(n.weight), n.bias ? weightsOf(*n.bias) : Weights{});
+    ILayer* conv = n.inputScale ? net_.addConvolutionInt8(in(0), *n.inputScale, n.outChannels, p, weightsOf(n.weight), weightsOf(*n.weightScales),
+                                                          n.bias ? weightsOf(*n.bias) : Weights{})
+                                : net_.addConvolution(in(0), n.outChannels, p, weightsOf(n.weight), n.bias ? weightsOf(*n.bias) : Weights{});
     if (!n.activation) return finish(conv);
     name(conv, node_->name);
     ILayer* act = net_.addActivation(*conv->output(0), activationOf(*n.activation));

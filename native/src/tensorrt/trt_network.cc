@@ -297,6 +297,53 @@ ILayer* TrtNetwork::addConvolution(ITensor& input, int64_t outChannels, const Co
   return finish("addConvolutionNd", {{conv, ""}}, {out});
 }
 
+ILayer* TrtNetwork::addConvolutionInt8(ITensor& input, float inputScale, int64_t outChannels, const ConvolutionParams& p,
+                                       const Weights& kernel, const Weights& kernelScales, const Weights& bias) {
+  Tensor& x = own(input, "addConvolutionInt8");
+  const Dims& xd = x.dims();
+  if (xd.d.size() != 4 || xd.d[1] < 0 || x.type() != DType::Int8) invalid("addConvolutionInt8: needs an int8 [N,C,H,W] input, found " + formatType(x.type(), xd));
+  if (p.groups < 1 || xd.d[1] % p.groups != 0 || outChannels % p.groups != 0) invalid("addConvolutionInt8: channels do not divide into groups");
+  if (!(inputScale > 0)) invalid("addConvolutionInt8: the input scale must be positive");
+  const int64_t kernelCount = outChannels * (xd.d[1] / p.groups) * p.kernel[0] * p.kernel[1];
+  if (kernel.type != DType::Int8 || kernel.count != kernelCount || kernelScales.type != DType::Float32 || kernelScales.count != outChannels ||
+      (bias.count > 0 && (bias.type != DType::Float32 || bias.count != outChannels))) {
+    invalid("addConvolutionInt8: needs an int8 kernel of " + std::to_string(kernelCount) + " values, " + std::to_string(outChannels) +
+            " float32 scales and a float32 bias");
+  }
+  std::vector<Part> parts;
+  nvinfer1::ITensor& xScale = scalarConstant(parts, "/input_scale", nvinfer1::DataType::kFLOAT, &inputScale, sizeof inputScale);
+  nvinfer1::ILayer* dqX = check(network_->addDequantize(x.trt(), xScale, nvinfer1::DataType::kFLOAT), "addDequantize");
+  parts.push_back(Part{dqX, "/input_dequantize"});
+  const Dims kernelDims{{outChannels, xd.d[1] / p.groups, p.kernel[0], p.kernel[1]}};
+  nvinfer1::Weights kw = keep(kernel);
+  nvinfer1::ILayer* k = check(network_->addConstant(toTrt(kernelDims), kw), "addConstant");
+  nameWeights(kw, kernel.name, "addConstant");
+  parts.push_back(Part{k, "/kernel"});
+  nvinfer1::Weights sw = keep(kernelScales);
+  nvinfer1::ILayer* ks = check(network_->addConstant(toTrt(Dims{{outChannels}}), sw), "addConstant");
+  nameWeights(sw, kernelScales.name, "addConstant");
+  parts.push_back(Part{ks, "/kernel_scale"});
+  auto* dqK = static_cast<nvinfer1::IDequantizeLayer*>(
+      check(network_->addDequantize(*k->getOutput(0), *ks->getOutput(0), nvinfer1::DataType::kFLOAT), "addDequantize"));
+  dqK->setAxis(0);
+  parts.push_back(Part{dqK, "/kernel_dequantize"});
+  nvinfer1::Weights none{nvinfer1::DataType::kFLOAT, nullptr, 0};
+  nvinfer1::Weights bw = bias.count > 0 ? keep(bias) : none;
+  auto* conv = static_cast<nvinfer1::IConvolutionLayer*>(
+      check(network_->addConvolutionNd(*dqX->getOutput(0), outChannels, dims2(p.kernel), none, bw), "addConvolutionNd"));
+  conv->setStrideNd(dims2(p.stride));
+  conv->setPrePadding(dims2(p.prePadding));
+  conv->setPostPadding(dims2(p.postPadding));
+  conv->setDilationNd(dims2(p.dilation));
+  conv->setNbGroups(p.groups);
+  conv->setInput(1, *dqK->getOutput(0));
+  nameWeights(bw, bias.name, "addConvolutionNd");
+  parts.push_back(Part{conv, ""});
+  Dims out{{xd.d[0], outChannels, windowOutput(xd.d[2], p.kernel[0], p.stride[0], p.prePadding[0], p.postPadding[0], p.dilation[0]),
+            windowOutput(xd.d[3], p.kernel[1], p.stride[1], p.prePadding[1], p.postPadding[1], p.dilation[1])}};
+  return finish("addConvolutionInt8", parts, {out});
+}
+
 ILayer* TrtNetwork::addActivation(ITensor& input, ActivationType type) {
   Tensor& x = own(input, "addActivation");
   if (!isFloat(x.type())) invalid("addActivation: needs a float input");
@@ -372,7 +419,9 @@ ILayer* TrtNetwork::addSlice(ITensor& input, const Dims& start, const Dims& size
 ILayer* TrtNetwork::addPooling(ITensor& input, const PoolingParams& p, PoolingType type) {
   Tensor& x = own(input, "addPooling");
   const Dims& xd = x.dims();
-  if (xd.d.size() != 4 || !isFloat(x.type())) invalid("addPooling: needs a float [N,C,H,W] input");
+  // Max pooling commutes with int8 quantization, so it takes int8 (explicit quantization); averaging needs floats.
+  const bool int8Max = x.type() == DType::Int8 && type == PoolingType::Max;
+  if (xd.d.size() != 4 || !(isFloat(x.type()) || int8Max)) invalid("addPooling: needs a float [N,C,H,W] input (int8 for max pooling)");
   auto* pool = static_cast<nvinfer1::IPoolingLayer*>(check(
       network_->addPoolingNd(x.trt(), type == PoolingType::Max ? nvinfer1::PoolingType::kMAX : nvinfer1::PoolingType::kAVERAGE, dims2(p.window)),
       "addPoolingNd"));

@@ -8,6 +8,13 @@
 // TensorRT layers names the extra ones "<layer>/<suffix>"):
 //   addConvolution  addConvolutionNd (kernel and bias Weights in the input's dtype), setStrideNd,
 //                   setPrePadding/setPostPadding, setDilationNd, setNbGroups
+//   addConvolutionInt8  explicit quantization: a 0-D float32 constant "<layer>/input_scale" and
+//                   IDequantizeLayer "<layer>/input_dequantize" (to float32) on the int8 input; the
+//                   int8 kernel as a constant "<layer>/kernel" and its per-output-channel scales
+//                   "<layer>/kernel_scale", dequantized on axis 0 ("<layer>/kernel_dequantize");
+//                   addConvolutionNd with empty kernel Weights and setInput(1, kernel), the float32
+//                   bias as Weights. TensorRT fuses the pattern into an int8 convolution. Weights names
+//                   (refit) are the kernel's, its scales' and the bias's.
 //   addActivation   IActivationLayer; SiLU as x * sigmoid(x): kSIGMOID "<layer>" + kPROD "<layer>/mul"
 //   addSlice        addSlice; a size of -1 (the dynamic batch) becomes a shape tensor
 //                   (setInput(2, ...)): shape(x) * mask + fixed, layers "<layer>/shape",
@@ -66,6 +73,8 @@ class TrtNetwork final : public INetwork {
   ILayer* addConstant(const Dims& dims, const Weights& weights) override;
   ILayer* addConvolution(ITensor& input, int64_t outChannels, const ConvolutionParams& params, const Weights& kernel,
                          const Weights& bias) override;
+  ILayer* addConvolutionInt8(ITensor& input, float inputScale, int64_t outChannels, const ConvolutionParams& params, const Weights& kernel,
+                             const Weights& kernelScales, const Weights& bias) override;
   ILayer* addActivation(ITensor& input, ActivationType type) override;
   ILayer* addElementWise(ITensor& a, ITensor& b, ElementWiseOperation op) override;
   ILayer* addConcatenation(const std::vector<ITensor*>& inputs, int axis) override;
