@@ -2,7 +2,8 @@
 // CPU reference on seeded random inputs, then the engine's tests (engine_test.cu) build small
 // networks through INetwork; a line per case. Exit status 0 only when every case passed.
 // Arguments, optional: group names (activation, elementwise, copy_strided, pooling, resize_nearest,
-// softmax, cast, quantize, matmul, graph_capture, igemm_conv, engine); only those groups run.
+// softmax, cast, quantize, matmul, graph_capture, letterbox, candidates, igemm_conv, engine); only those
+// groups run.
 // Build and run (GPU machine): scripts/native-tests.sh, or
 //   cmake --build native/build/plain --target netdef_native_tests && native/build/plain/netdef_native_tests [group ...]
 #include <cstring>
