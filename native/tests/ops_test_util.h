@@ -225,5 +225,6 @@ void testMatMul();
 void testGraphCapture();
 void testLetterbox();
 void testCandidates();
+void testIgemmConv();
 
 }  // namespace ops_test

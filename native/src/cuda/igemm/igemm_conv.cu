@@ -1,0 +1,195 @@
+// The implicit-GEMM convolution's host side: argument checks, ConvArgs, and the dispatch over tile
+// shape and output type to igemmConvKernel. See igemm_conv.h.
+#include <atomic>
+#include <climits>
+#include <cmath>
+
+#include "../../common/error.h"
+#include "../ops/op_common.cuh"
+#include "igemm_conv.h"
+#include "igemm_kernel.cuh"
+
+namespace netdef::cuda::igemm {
+namespace {
+
+constexpr const char* kOp = "igemm conv";
+// Devices whose dynamic shared-memory limit has been raised, one bit each, per kernel.
+constexpr int kMaxTrackedDevices = 64;
+
+int64_t orDefault(int64_t stride, int64_t dense) { return stride > 0 ? stride : dense; }
+
+bool aligned(const void* p, size_t bytes) { return reinterpret_cast<uintptr_t>(p) % bytes == 0; }
+
+bool positiveFinite(float v) { return std::isfinite(v) && v > 0.0f; }
+
+size_t outBytes(ir::DType t) { return ops::elementBytes(t); }
+
+// Elements of one 16-byte store of the output type.
+int64_t vectorOf(ir::DType t) { return static_cast<int64_t>(kChunkBytes / outBytes(t)); }
+
+// Whether the epilogue may store 16-byte vectors: output channel count, offsets and strides, and
+// every pointer it reads per channel, aligned.
+bool canStoreVectors(const IgemmConvParams& p) {
+  const int64_t v = vectorOf(p.outType);
+  const int64_t yStride = orDefault(p.yPixelStride, p.outChannels);
+  bool ok = p.outChannels % v == 0 && yStride % v == 0 && p.yChannelOffset % v == 0 && aligned(p.y, kChunkBytes);
+  if (p.outType != ir::DType::Int32) ok = ok && aligned(p.weightScales, kChunkBytes) && (!p.bias || aligned(p.bias, kChunkBytes));
+  if (p.residual) {
+    const int64_t rStride = orDefault(p.residualPixelStride, p.outChannels);
+    const size_t rBytes = std::min<size_t>(kChunkBytes, v * outBytes(p.residualType));
+    ok = ok && rStride % v == 0 && p.residualChannelOffset % v == 0 && aligned(p.residual, rBytes);
+  }
+  return ok;
+}
+
+ConvArgs makeArgs(const IgemmConvParams& p) {
+  ConvArgs a;
+  a.gemmM = static_cast<int>(p.batch * p.outHeight * p.outWidth);
+  a.gemmN = static_cast<int>(p.outChannels);
+  a.gemmK = static_cast<int>(p.kernelH * p.kernelW * p.inChannels);
+  a.height = static_cast<int>(p.height);
+  a.width = static_cast<int>(p.width);
+  a.channels = static_cast<int>(p.inChannels);
+  a.outHeight = static_cast<int>(p.outHeight);
+  a.outWidth = static_cast<int>(p.outWidth);
+  a.kernelH = static_cast<int>(p.kernelH);
+  a.kernelW = static_cast<int>(p.kernelW);
+  a.strideH = static_cast<int>(p.strideH);
+  a.strideW = static_cast<int>(p.strideW);
+  a.padTop = static_cast<int>(p.padTop);
+  a.padLeft = static_cast<int>(p.padLeft);
+  a.x = p.x;
+  a.xPixelStride = orDefault(p.xPixelStride, p.inChannels);
+  a.w = p.w;
+  a.inputScale = p.inputScale;
+  a.weightScales = p.weightScales;
+  a.bias = p.bias;
+  a.activation = p.activation;
+  a.outputScale = p.outputScale;
+  a.y = p.y;
+  a.yPixelStride = orDefault(p.yPixelStride, p.outChannels);
+  a.yChannelOffset = p.yChannelOffset;
+  if (p.residual) {
+    a.residualKind = p.residualType == ir::DType::Int8 ? ResidualKind::kInt8 : ResidualKind::kFloat16;
+    a.residual = p.residual;
+    a.residualScale = p.residualScale;
+    a.residualPixelStride = orDefault(p.residualPixelStride, p.outChannels);
+    a.residualChannelOffset = p.residualChannelOffset;
+  }
+  a.vectorStore = canStoreVectors(p);
+  return a;
+}
+
+// Raises the kernel's dynamic shared-memory limit once per device (a host-side attribute, allowed
+// while a stream is being captured).
+template <typename Cfg, typename OutT>
+void allowSharedMemory() {
+  static std::atomic<uint64_t> done{0};
+  int device = 0;
+  if (cudaGetDevice(&device) != cudaSuccess) ops::checkLaunch(kOp);
+  const uint64_t bit = device < kMaxTrackedDevices ? uint64_t{1} << device : 0;
+  if (bit && (done.load(std::memory_order_acquire) & bit)) return;
+  const cudaError_t err =
+      cudaFuncSetAttribute(igemmConvKernel<Cfg, OutT>, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::kSharedBytes);
+  if (err != cudaSuccess) {
+    cudaGetLastError();
+    throw Error(kErrBackend, std::string(kOp) + ": cannot allow " + std::to_string(Cfg::kSharedBytes) +
+                                 " bytes of shared memory: " + cudaGetErrorString(err));
+  }
+  done.fetch_or(bit, std::memory_order_acq_rel);
+}
+
+template <typename Cfg, typename OutT>
+void launchTile(const ConvArgs& a, cudaStream_t stream) {
+  allowSharedMemory<Cfg, OutT>();
+  const int64_t tilesM = (static_cast<int64_t>(a.gemmM) + Cfg::kBlockM - 1) / Cfg::kBlockM;
+  const int64_t tilesN = (static_cast<int64_t>(a.gemmN) + Cfg::kBlockN - 1) / Cfg::kBlockN;
+  igemmConvKernel<Cfg, OutT><<<static_cast<unsigned>(tilesM * tilesN), Cfg::kThreads, Cfg::kSharedBytes, stream>>>(a);
+  ops::checkLaunch(kOp);
+}
+
+template <typename T, typename OutT>
+void launchOut(IgemmTile tile, const ConvArgs& a, cudaStream_t stream) {
+  switch (tile) {
+    case IgemmTile::k128x128x64: return launchTile<Tile128x128x64<T>, OutT>(a, stream);
+    case IgemmTile::k128x64x64: return launchTile<Tile128x64x64<T>, OutT>(a, stream);
+    case IgemmTile::k64x64x64: return launchTile<Tile64x64x64<T>, OutT>(a, stream);
+  }
+}
+
+}  // namespace
+
+const char* igemmTileName(IgemmTile t) {
+  switch (t) {
+    case IgemmTile::k128x128x64: return "128x128x64";
+    case IgemmTile::k128x64x64: return "128x64x64";
+    case IgemmTile::k64x64x64: return "64x64x64";
+  }
+  return "unknown";
+}
+
+std::string checkIgemmConv(const IgemmConvParams& p) {
+  using ir::DType;
+  constexpr int64_t kChannelMultiple = kChunkBytes;  // int8 channels per 16-byte copy
+  if (p.inType != DType::Int8) return std::string("input type ") + ops::dtypeLabel(p.inType) + " is not supported (int8)";
+  if (p.tile != IgemmTile::k128x128x64 && p.tile != IgemmTile::k128x64x64 && p.tile != IgemmTile::k64x64x64)
+    return "unknown tile shape";
+  if (p.batch < 1 || p.height < 1 || p.width < 1 || p.inChannels < 1 || p.outChannels < 1 || p.outHeight < 1 || p.outWidth < 1)
+    return "every size must be >= 1";
+  if (p.kernelH < 1 || p.kernelW < 1 || p.strideH < 1 || p.strideW < 1) return "kernel and stride must be >= 1";
+  if (p.padTop < 0 || p.padLeft < 0) return "padding must be >= 0";
+  if (p.inChannels % kChannelMultiple != 0)
+    return "input channels (" + std::to_string(p.inChannels) + ") must be a multiple of " + std::to_string(kChannelMultiple) +
+           " (a network's first convolution, C = 3, stays float16)";
+  const int64_t xStride = orDefault(p.xPixelStride, p.inChannels);
+  if (xStride < p.inChannels || xStride % kChannelMultiple != 0)
+    return "x's pixel stride must be >= C and a multiple of " + std::to_string(kChannelMultiple);
+  if (p.batch * p.outHeight * p.outWidth > INT_MAX || p.kernelH * p.kernelW * p.inChannels > INT_MAX ||
+      p.outChannels > INT_MAX || p.height * p.width > INT_MAX || (p.outHeight - 1) * p.strideH + p.kernelH > INT_MAX ||
+      (p.outWidth - 1) * p.strideW + p.kernelW > INT_MAX)
+    return "sizes exceed 32-bit GEMM indices";
+  {
+    constexpr int64_t kSmallestTile = 64;  // of kIgemmTiles, along M and N
+    const int64_t tiles = (p.batch * p.outHeight * p.outWidth + kSmallestTile - 1) / kSmallestTile *
+                          ((p.outChannels + kSmallestTile - 1) / kSmallestTile);
+    if (tiles > INT_MAX) return "too many output tiles for one grid";
+  }
+  if (!p.x || !p.w || !p.y) return "null x, w or y";
+  if (!aligned(p.x, kChunkBytes) || !aligned(p.w, kChunkBytes)) return "x and w must be 16-byte aligned";
+  if (p.outType != DType::Int8 && p.outType != DType::Float16 && p.outType != DType::Int32)
+    return std::string("output type ") + ops::dtypeLabel(p.outType) + " is not supported (int8, float16, int32)";
+  const int64_t yStride = orDefault(p.yPixelStride, p.outChannels);
+  if (p.yChannelOffset < 0 || yStride < p.yChannelOffset + p.outChannels)
+    return "y's channel offset + K exceeds its pixel stride";
+  if (p.outType == DType::Int32) {
+    if (p.weightScales || p.bias || p.activation != FusedActivation::kNone || p.residual)
+      return "the int32 output is the raw accumulator: no scales, bias, activation or residual";
+    return "";
+  }
+  if (!p.weightScales) return "null weight scales";
+  if (!positiveFinite(p.inputScale)) return "the input scale must be finite and > 0";
+  if (p.outType == DType::Int8 && !positiveFinite(p.outputScale)) return "the output scale must be finite and > 0";
+  if (p.residual) {
+    if (p.residualType != DType::Int8 && p.residualType != DType::Float16)
+      return std::string("residual type ") + ops::dtypeLabel(p.residualType) + " is not supported (int8, float16)";
+    if (!std::isfinite(p.residualScale)) return "the residual scale must be finite";
+    const int64_t rStride = orDefault(p.residualPixelStride, p.outChannels);
+    if (p.residualChannelOffset < 0 || rStride < p.residualChannelOffset + p.outChannels)
+      return "the residual's channel offset + K exceeds its pixel stride";
+    if (!aligned(p.residual, outBytes(p.residualType))) return "the residual is not aligned to its element size";
+  }
+  return "";
+}
+
+void launchIgemmConv(const IgemmConvParams& p, cudaStream_t stream) {
+  const std::string why = checkIgemmConv(p);
+  if (!why.empty()) ops::throwInvalid(kOp, why);
+  const ConvArgs a = makeArgs(p);
+  switch (p.outType) {
+    case ir::DType::Int8: return launchOut<int8_t, int8_t>(p.tile, a, stream);
+    case ir::DType::Float16: return launchOut<int8_t, __half>(p.tile, a, stream);
+    default: return launchOut<int8_t, int32_t>(p.tile, a, stream);
+  }
+}
+
+}  // namespace netdef::cuda::igemm

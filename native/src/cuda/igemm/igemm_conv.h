@@ -1,0 +1,93 @@
+// The engine's own convolution on tensor cores: an implicit GEMM over NHWC activations and
+// [K][R][S][C] weights, int8 x int8 -> int32 with `mma.sync` (m16n8k32) and a `cp.async`
+// multi-stage shared-memory pipeline, with the epilogue fused (igemm_epilogue.cuh):
+//
+//   v = acc * (inputScale * weightScales[k]) + bias[k]     (float32, one fma)
+//   v = act(v)                                             (none, SiLU, sigmoid, ReLU)
+//   v = v + residual * residualScale                       (optional; int8 or float16 residual)
+//   y = int8:    clamp(round_half_even(v / outputScale), -128, 127)
+//       float16: round to nearest
+//       int32:   the raw accumulator, nothing of the above (for exact tests and diagnostics)
+//
+// The residual is added after the activation, as YOLOv8's Bottleneck adds x to cv2's SiLU output.
+// y, x and the residual may be channel ranges of wider tensors (channel_views.h): a pixel stride
+// (the storage's channel count) and, for y and the residual, a channel offset, so a concat's input
+// is written in place.
+//
+// Geometry: any batch, H, W; kernel R x S; stride; top/left padding (bottom/right follow from the
+// output size); dilation 1, one group. C must be a multiple of 16 (one 16-byte cp.async holds 16
+// int8 channels); the network's first convolution (C = 3) stays float16 in the recipe. K is any
+// count (tiles at the edge are masked); outputs whose channels, offsets and strides keep 16-byte
+// vectors are stored as vectors, others element by element.
+//
+// The tile machinery (igemm_tile.cuh) takes the element type as a template parameter: int8 is
+// instantiated here; float16 (m16n8k16, float accumulators) uses the same loaders and fragments.
+// Three tile shapes are offered so a caller can time them per layer (kIgemmTiles).
+//
+// Host-side: plain C++ (the engine's .cc files include it with a host compiler).
+//
+// Test: native/tests/ops_igemm_conv.cu (exact int32 accumulators against a CPU loop; every
+// epilogue against a CPU reference; argument checks). Timing: native/bench/bench_igemm_conv.cu.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+#include <string>
+
+#include "../../ir/graph.h"
+#include "../program.h"
+
+namespace netdef::cuda::igemm {
+
+// Block tile M (output pixels) x N (output channels) x K (reduction, elements), see igemm_tile.cuh.
+enum class IgemmTile : uint8_t { k128x128x64 = 0, k128x64x64 = 1, k64x64x64 = 2 };
+inline constexpr IgemmTile kIgemmTiles[] = {IgemmTile::k128x128x64, IgemmTile::k128x64x64, IgemmTile::k64x64x64};
+const char* igemmTileName(IgemmTile t);
+
+struct IgemmConvParams {
+  // ---- geometry (per sample: x [N, H, W, C], y [N, P, Q, K], w [K, R, S, C])
+  int64_t batch = 1, height = 0, width = 0, inChannels = 0;
+  int64_t outChannels = 0, outHeight = 0, outWidth = 0;
+  int64_t kernelH = 1, kernelW = 1, strideH = 1, strideW = 1, padTop = 0, padLeft = 0;
+
+  // ---- operands (device memory)
+  ir::DType inType = ir::DType::Int8;  // of x and w; int8 only for now
+  const void* x = nullptr;             // first channel of the range the conv reads
+  int64_t xPixelStride = 0;            // elements from one pixel to the next; 0: inChannels
+  const void* w = nullptr;             // [K][R][S][C], dense
+
+  // ---- epilogue
+  float inputScale = 1.0f;              // x's quantization scale (per tensor)
+  const float* weightScales = nullptr;  // K float32 (per output channel), device; required unless int32 output
+  const float* bias = nullptr;          // K float32, device; null: no bias
+  FusedActivation activation = FusedActivation::kNone;
+
+  ir::DType outType = ir::DType::Int8;  // Int8, Float16, or Int32 (the raw accumulator)
+  float outputScale = 1.0f;             // y's quantization scale (int8 output)
+  void* y = nullptr;                    // storage base; y[m * yPixelStride + yChannelOffset + k]
+  int64_t yPixelStride = 0;             // 0: outChannels
+  int64_t yChannelOffset = 0;
+
+  const void* residual = nullptr;  // null: none; else added after the activation
+  ir::DType residualType = ir::DType::Int8;  // Int8 or Float16
+  float residualScale = 1.0f;
+  int64_t residualPixelStride = 0;  // 0: outChannels
+  int64_t residualChannelOffset = 0;
+
+  IgemmTile tile = IgemmTile::k128x64x64;
+};
+
+// Why the kernel cannot run these parameters, or "" when it can. Never throws; cheap (no CUDA call).
+std::string checkIgemmConv(const IgemmConvParams& p);
+
+// Checks (ERR_INVALID_ARGUMENT with checkIgemmConv's reason) and enqueues the convolution on
+// `stream`; a launch failure is ERR_BACKEND. Safe inside stream capture.
+void launchIgemmConv(const IgemmConvParams& p, cudaStream_t stream);
+
+// Multiply-accumulates of one convolution (2x this is its operation count).
+inline double igemmMacs(const IgemmConvParams& p) {
+  return static_cast<double>(p.batch) * p.outHeight * p.outWidth * p.outChannels * p.kernelH * p.kernelW * p.inChannels;
+}
+
+}  // namespace netdef::cuda::igemm

@@ -1,0 +1,174 @@
+// The fused epilogue of the implicit-GEMM kernels (formula in igemm_conv.h). It runs after the
+// main loop, on the block's accumulator tile staged in shared memory ([kBlockM][kAccPitch]), so
+// each thread finishes a run of consecutive channels of one pixel and stores it as one 16-byte
+// vector (ConvArgs::vectorStore), or, for shapes that do not keep the alignment, one element at a
+// time. Per element, in float32:
+//   v = fma(float(acc), inputScale * weightScales[k], bias[k]); v = act(v);
+//   v = fma(float(residual), residualScale, v); then the output conversion of OutT.
+// OutT int32 stores the accumulator itself (the launcher allows no scales, activation or residual).
+//
+// Test: native/tests/ops_igemm_conv.cu (every output type, activation, residual type, vector and
+// element paths, against a CPU reference doing the same float32 operations).
+#pragma once
+
+#include <cuda_fp16.h>
+
+#include <type_traits>
+
+#include "igemm_args.cuh"
+#include "igemm_tile.cuh"
+
+namespace netdef::cuda::igemm {
+
+inline constexpr int kInt8Min = -128;
+inline constexpr int kInt8Max = 127;
+
+__device__ __forceinline__ float activate(float v, FusedActivation act) {
+  switch (act) {
+    case FusedActivation::kSilu: return v / (1.0f + expf(-v));
+    case FusedActivation::kSigmoid: return 1.0f / (1.0f + expf(-v));
+    case FusedActivation::kRelu: return fmaxf(v, 0.0f);
+    case FusedActivation::kNone: break;
+  }
+  return v;
+}
+
+__device__ __forceinline__ float toFloat(int8_t v) { return static_cast<float>(v); }
+__device__ __forceinline__ float toFloat(__half v) { return __half2float(v); }
+__device__ __forceinline__ float toFloat(int32_t v) { return static_cast<float>(v); }
+__device__ __forceinline__ float toFloat(float v) { return v; }
+
+// The output conversion: int8 requantizes (IEEE division, round half to even, saturate), float16
+// rounds to nearest.
+template <typename OutT>
+__device__ __forceinline__ OutT convertOut(float v, float outputScale);
+template <>
+__device__ __forceinline__ int8_t convertOut<int8_t>(float v, float outputScale) {
+  const int q = __float2int_rn(__fdiv_rn(v, outputScale));
+  return static_cast<int8_t>(min(max(q, kInt8Min), kInt8Max));
+}
+template <>
+__device__ __forceinline__ __half convertOut<__half>(float v, float) {
+  return __float2half_rn(v);
+}
+
+// `count` consecutive elements of R at p (aligned to their size or 16 bytes) as floats.
+template <typename R, int kCount>
+__device__ __forceinline__ void loadAsFloat(const R* p, float (&out)[kCount]) {
+  constexpr int kBytes = kCount * static_cast<int>(sizeof(R));
+  static_assert(kBytes % 8 == 0, "8- or 16-byte pieces");
+  constexpr int kPieceBytes = kBytes >= kChunkBytes ? kChunkBytes : 8;
+  constexpr int kPerPiece = kPieceBytes / static_cast<int>(sizeof(R));
+#pragma unroll
+  for (int piece = 0; piece < kCount / kPerPiece; ++piece) {
+    alignas(kChunkBytes) R values[kPerPiece];
+    if constexpr (kPieceBytes == kChunkBytes) {
+      *reinterpret_cast<uint4*>(values) = *reinterpret_cast<const uint4*>(p + piece * kPerPiece);
+    } else {
+      *reinterpret_cast<uint2*>(values) = *reinterpret_cast<const uint2*>(p + piece * kPerPiece);
+    }
+#pragma unroll
+    for (int j = 0; j < kPerPiece; ++j) out[piece * kPerPiece + j] = toFloat(values[j]);
+  }
+}
+
+template <typename Cfg, typename OutT>
+struct Epilogue {
+  using Acc = typename Cfg::Acc;
+  static constexpr bool kRaw = sizeof(OutT) == sizeof(Acc) && !std::is_same_v<OutT, __half>;
+  static constexpr int kVector = kChunkBytes / static_cast<int>(sizeof(OutT));  // elements per store
+  static_assert(Cfg::kBlockN % kVector == 0, "a tile row holds whole vectors");
+
+  // Writes the register accumulators of one warp into the shared accumulator tile.
+  __device__ __forceinline__ static void stage(Acc* tile, const Acc (&acc)[Cfg::kFragsM][Cfg::kFragsN][4], int warpRow,
+                                               int warpCol, int lane) {
+#pragma unroll
+    for (int mi = 0; mi < Cfg::kFragsM; ++mi)
+#pragma unroll
+      for (int ni = 0; ni < Cfg::kFragsN; ++ni) {
+        const int row = warpRow + mi * kMmaM + lane / 4, col = warpCol + ni * kMmaN + 2 * (lane % 4);
+        Acc* at = tile + row * Cfg::kAccPitch + col;
+        at[0] = acc[mi][ni][0];
+        at[1] = acc[mi][ni][1];
+        at += kRowsBelow * Cfg::kAccPitch;
+        at[0] = acc[mi][ni][2];
+        at[1] = acc[mi][ni][3];
+      }
+  }
+
+  // Finishes the staged tile into y (all threads of the block).
+  __device__ __forceinline__ static void store(const Acc* tile, const ConvArgs& a, int tileM, int tileN) {
+    if (a.vectorStore) {
+      constexpr int kVectorsPerRow = Cfg::kBlockN / kVector;
+      for (int i = threadIdx.x; i < Cfg::kBlockM * kVectorsPerRow; i += Cfg::kThreads) {
+        const int row = i / kVectorsPerRow, col = (i % kVectorsPerRow) * kVector;
+        const int m = tileM + row, n = tileN + col;
+        if (m >= a.gemmM || n >= a.gemmN) continue;
+        alignas(kChunkBytes) OutT out[kVector];
+        finishVector(tile + row * Cfg::kAccPitch + col, a, m, n, out);
+        *reinterpret_cast<uint4*>(static_cast<OutT*>(a.y) + m * a.yPixelStride + a.yChannelOffset + n) =
+            *reinterpret_cast<const uint4*>(out);
+      }
+      return;
+    }
+    for (int i = threadIdx.x; i < Cfg::kBlockM * Cfg::kBlockN; i += Cfg::kThreads) {
+      const int row = i / Cfg::kBlockN, col = i % Cfg::kBlockN;
+      const int m = tileM + row, n = tileN + col;
+      if (m >= a.gemmM || n >= a.gemmN) continue;
+      static_cast<OutT*>(a.y)[m * a.yPixelStride + a.yChannelOffset + n] = finishOne(tile[row * Cfg::kAccPitch + col], a, m, n);
+    }
+  }
+
+ private:
+  static constexpr int kRowsBelow = 8;  // d[2], d[3] lie 8 rows below d[0], d[1]
+
+  __device__ __forceinline__ static OutT finishOne(Acc acc, const ConvArgs& a, int m, int n) {
+    if constexpr (kRaw) {
+      return acc;
+    } else {
+      float v = fmaf(toFloat(acc), a.inputScale * a.weightScales[n], a.bias ? a.bias[n] : 0.0f);
+      v = activate(v, a.activation);
+      if (a.residualKind == ResidualKind::kInt8) {
+        v = fmaf(toFloat(static_cast<const int8_t*>(a.residual)[m * a.residualPixelStride + a.residualChannelOffset + n]),
+                 a.residualScale, v);
+      } else if (a.residualKind == ResidualKind::kFloat16) {
+        v = fmaf(toFloat(static_cast<const __half*>(a.residual)[m * a.residualPixelStride + a.residualChannelOffset + n]),
+                 a.residualScale, v);
+      }
+      return convertOut<OutT>(v, a.outputScale);
+    }
+  }
+
+  __device__ __forceinline__ static void finishVector(const Acc* accs, const ConvArgs& a, int m, int n, OutT (&out)[kVector]) {
+    if constexpr (kRaw) {
+#pragma unroll
+      for (int j = 0; j < kVector; ++j) out[j] = accs[j];
+    } else {
+      float scale[kVector], bias[kVector], v[kVector];
+      loadAsFloat<float, kVector>(a.weightScales + n, scale);
+      if (a.bias) {
+        loadAsFloat<float, kVector>(a.bias + n, bias);
+      } else {
+#pragma unroll
+        for (int j = 0; j < kVector; ++j) bias[j] = 0.0f;
+      }
+#pragma unroll
+      for (int j = 0; j < kVector; ++j) v[j] = activate(fmaf(toFloat(accs[j]), a.inputScale * scale[j], bias[j]), a.activation);
+      if (a.residualKind != ResidualKind::kNone) {
+        float r[kVector];
+        const int64_t at = m * a.residualPixelStride + a.residualChannelOffset + n;
+        if (a.residualKind == ResidualKind::kInt8) {
+          loadAsFloat<int8_t, kVector>(static_cast<const int8_t*>(a.residual) + at, r);
+        } else {
+          loadAsFloat<__half, kVector>(static_cast<const __half*>(a.residual) + at, r);
+        }
+#pragma unroll
+        for (int j = 0; j < kVector; ++j) v[j] = fmaf(r[j], a.residualScale, v[j]);
+      }
+#pragma unroll
+      for (int j = 0; j < kVector; ++j) out[j] = convertOut<OutT>(v[j], a.outputScale);
+    }
+  }
+};
+
+}  // namespace netdef::cuda::igemm

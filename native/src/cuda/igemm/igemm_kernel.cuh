@@ -1,0 +1,107 @@
+// The implicit-GEMM convolution kernel, one template for every element type, tile shape and
+// output type (igemm_tile.cuh, igemm_loader.cuh, igemm_epilogue.cuh):
+//
+//   prologue: stages 0 .. kStages-2 copied (cp.async, one commit group each)
+//   for each reduction step kt:
+//     wait until step kt's group has landed; __syncthreads
+//     copy step kt + kStages - 1 into the stage step kt - 1 used (all warps are past it)
+//     kStepsK times: ldmatrix the warp's A fragments (kFragsM x4) and B fragments (kFragsN / 2
+//     x4), then kFragsM x kFragsN mma.sync
+//   drain the pipeline; stage the accumulators in shared memory; the fused epilogue stores y.
+//
+// The grid is one-dimensional: block b computes output-channel tile b % tilesN of pixel tile
+// b / tilesN, so the blocks that read the same activation rows run side by side (the weights of
+// a layer fit in L2, its activations often do not).
+//
+// Test: native/tests/ops_igemm_conv.cu.
+#pragma once
+
+#include "igemm_epilogue.cuh"
+#include "igemm_loader.cuh"
+
+namespace netdef::cuda::igemm {
+
+template <typename Cfg, typename OutT>
+__global__ void __launch_bounds__(Cfg::kThreads) igemmConvKernel(const ConvArgs a) {
+  using Acc = typename Cfg::Acc;
+  using MmaOp = typename Cfg::MmaOp;
+  constexpr int kChunksPerMma = Cfg::kMmaK * static_cast<int>(sizeof(typename Cfg::Element)) / kChunkBytes;
+  extern __shared__ __align__(kChunkBytes) uint8_t shared[];
+
+  const int tilesN = (a.gemmN + Cfg::kBlockN - 1) / Cfg::kBlockN;
+  const int tileN = static_cast<int>(blockIdx.x % tilesN) * Cfg::kBlockN;
+  const int tileM = static_cast<int>(blockIdx.x / tilesN) * Cfg::kBlockM;
+  const int steps = (a.gemmK + Cfg::kBlockK - 1) / Cfg::kBlockK;
+
+  const int lane = threadIdx.x % kWarpSize, warp = threadIdx.x / kWarpSize;
+  const int warpRow = (warp / Cfg::kWarpsN) * Cfg::kWarpM, warpCol = (warp % Cfg::kWarpsN) * Cfg::kWarpN;
+
+  auto stageA = [&](int stage) { return shared + stage * Cfg::kStageBytes; };
+  auto stageB = [&](int stage) { return shared + stage * Cfg::kStageBytes + Cfg::kStageBytesA; };
+
+  TileLoader<Cfg> loader(a, tileM, tileN, threadIdx.x);
+#pragma unroll
+  for (int stage = 0; stage < Cfg::kStages - 1; ++stage) {
+    if (stage < steps) {
+      loader.load(stageA(stage), stageB(stage), a);
+      loader.advance(a);
+    }
+    cpAsyncCommit();
+  }
+
+  Acc acc[Cfg::kFragsM][Cfg::kFragsN][4];
+#pragma unroll
+  for (int mi = 0; mi < Cfg::kFragsM; ++mi)
+#pragma unroll
+    for (int ni = 0; ni < Cfg::kFragsN; ++ni)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) acc[mi][ni][e] = Acc(0);
+
+  // ldmatrix row addresses of this lane: A, rows 0-15 with the second 16 bytes for lanes 16-31;
+  // B, two 8-column blocks, each with both 16-byte halves (lanes 8j .. 8j+7: matrix j).
+  const int aRow = warpRow + lane % 16, aChunk = lane / 16;
+  const int bRow = warpCol + (lane / 16) * kMmaN + lane % 8, bChunk = (lane / 8) % 2;
+
+  for (int step = 0; step < steps; ++step) {
+    cpAsyncWait<Cfg::kStages - 2>();
+    __syncthreads();
+    const int next = step + Cfg::kStages - 1;
+    if (next < steps) {
+      loader.load(stageA(next % Cfg::kStages), stageB(next % Cfg::kStages), a);
+      loader.advance(a);
+    }
+    cpAsyncCommit();
+
+    const uint8_t* sa = stageA(step % Cfg::kStages);
+    const uint8_t* sb = stageB(step % Cfg::kStages);
+#pragma unroll
+    for (int k = 0; k < Cfg::kStepsK; ++k) {
+      uint32_t fa[Cfg::kFragsM][4], fb[Cfg::kFragsN][2];
+#pragma unroll
+      for (int mi = 0; mi < Cfg::kFragsM; ++mi)
+        ldmatrixX4(fa[mi], sa + Cfg::chunkOffset(aRow + mi * kMmaM, k * kChunksPerMma + aChunk));
+#pragma unroll
+      for (int nj = 0; nj < Cfg::kFragsN / 2; ++nj) {
+        uint32_t r[4];
+        ldmatrixX4(r, sb + Cfg::chunkOffset(bRow + nj * 2 * kMmaN, k * kChunksPerMma + bChunk));
+        fb[2 * nj][0] = r[0];
+        fb[2 * nj][1] = r[1];
+        fb[2 * nj + 1][0] = r[2];
+        fb[2 * nj + 1][1] = r[3];
+      }
+#pragma unroll
+      for (int mi = 0; mi < Cfg::kFragsM; ++mi)
+#pragma unroll
+        for (int ni = 0; ni < Cfg::kFragsN; ++ni) MmaOp::run(acc[mi][ni], fa[mi], fb[ni]);
+    }
+  }
+
+  cpAsyncWait<0>();
+  __syncthreads();  // every warp is done with the pipeline's memory
+  Acc* tile = reinterpret_cast<Acc*>(shared);
+  Epilogue<Cfg, OutT>::stage(tile, acc, warpRow, warpCol, lane);
+  __syncthreads();
+  Epilogue<Cfg, OutT>::store(tile, a, tileM, tileN);
+}
+
+}  // namespace netdef::cuda::igemm

@@ -1,0 +1,81 @@
+// Tile shapes of the implicit-GEMM kernels, as template parameters: a block computes a kBlockM x
+// kBlockN tile of the output (pixels x output channels), walking the reduction (R * S * C) in steps
+// of kBlockK elements through kStages shared-memory buffers; its warps are laid out kWarpsM x
+// kWarpsN, each computing a (kBlockM / kWarpsM) x (kBlockN / kWarpsN) sub-tile as a grid of
+// 16 x 8 mma tiles. The element type T fixes the bytes per row of a stage and the mma's K.
+//
+// Shared memory, per stage: A [kBlockM rows][kRowBytes], B [kBlockN rows][kRowBytes], each row
+// kRowChunks 16-byte chunks, stored at chunk ^ swizzle(row) so the eight rows one ldmatrix reads
+// fall in distinct bank groups (kRowChunks = 4 or 8). After the main loop the same memory holds
+// the block's accumulators for the epilogue: [kBlockM][kBlockN + kAccPad] of the accumulator type.
+//
+// Test: through native/tests/ops_igemm_conv.cu (every tile shape).
+#pragma once
+
+#include <cstddef>
+
+#include "igemm_ptx.cuh"
+
+namespace netdef::cuda::igemm {
+
+inline constexpr int kWarpSize = 32;
+// 16-byte chunks per 128-byte shared-memory line (the bank width of one wavefront).
+inline constexpr int kChunksPerLine = 8;
+// The mma tile: 16 rows (M) x 8 columns (N).
+inline constexpr int kMmaM = 16;
+inline constexpr int kMmaN = 8;
+// Accumulator tile padding (elements per row): makes the rows of one 8-byte fragment store land
+// in distinct banks.
+inline constexpr int kAccPad = 8;
+
+template <typename T, int BlockM, int BlockN, int BlockK, int WarpsM, int WarpsN, int Stages>
+struct TileConfig {
+  using Element = T;
+  using MmaOp = Mma<T>;
+  using Acc = typename MmaOp::Acc;
+  static constexpr int kBlockM = BlockM, kBlockN = BlockN, kBlockK = BlockK;
+  static constexpr int kWarpsM = WarpsM, kWarpsN = WarpsN, kStages = Stages;
+  static constexpr int kThreads = WarpsM * WarpsN * kWarpSize;
+  static constexpr int kWarpM = BlockM / WarpsM, kWarpN = BlockN / WarpsN;
+  static constexpr int kFragsM = kWarpM / kMmaM;  // mma tiles per warp along M
+  static constexpr int kFragsN = kWarpN / kMmaN;  // and along N
+  static constexpr int kMmaK = MmaOp::kK;
+  static constexpr int kStepsK = BlockK / kMmaK;  // mma steps per stage
+  static constexpr int kElementsPerChunk = kChunkBytes / static_cast<int>(sizeof(T));
+  static constexpr int kRowBytes = BlockK * static_cast<int>(sizeof(T));
+  static constexpr int kRowChunks = kRowBytes / kChunkBytes;
+  static constexpr int kStageBytesA = BlockM * kRowBytes;
+  static constexpr int kStageBytesB = BlockN * kRowBytes;
+  static constexpr int kStageBytes = kStageBytesA + kStageBytesB;
+  static constexpr int kPipelineBytes = Stages * kStageBytes;
+  static constexpr int kAccPitch = BlockN + kAccPad;  // accumulator tile row, elements
+  static constexpr int kAccBytes = BlockM * kAccPitch * static_cast<int>(sizeof(Acc));
+  static constexpr int kSharedBytes = kPipelineBytes > kAccBytes ? kPipelineBytes : kAccBytes;
+  // Global -> shared copies: each thread moves chunks of one chunk column, every kRowsPerPass rows.
+  static constexpr int kRowsPerPass = kThreads / kRowChunks;
+  static constexpr int kRowsPerThreadA = BlockM / kRowsPerPass;
+  static constexpr int kRowsPerThreadB = BlockN / kRowsPerPass;
+
+  static_assert(kWarpM % kMmaM == 0 && kWarpN % (2 * kMmaN) == 0, "warp tile: 16-row and 16-column multiples");
+  static_assert(BlockK % kMmaK == 0, "block K: a multiple of the mma's K");
+  static_assert(kRowChunks == 4 || kRowChunks == 8, "a stage row is 64 or 128 bytes (swizzle)");
+  static_assert(kThreads % kRowChunks == 0 && BlockM % kRowsPerPass == 0 && BlockN % kRowsPerPass == 0,
+                "copy passes cover the tiles exactly");
+  static_assert(Stages >= 2, "a pipeline needs two stages at least");
+
+  // Byte offset of 16-byte chunk `chunk` of `row` within an A or B stage.
+  __device__ __forceinline__ static int chunkOffset(int row, int chunk) {
+    constexpr int kRowsPerLine = kChunksPerLine / kRowChunks;
+    return row * kRowBytes + ((chunk ^ ((row / kRowsPerLine) % kRowChunks)) * kChunkBytes);
+  }
+};
+
+// The tile shapes offered (igemm_conv.h's IgemmTile), for int8: 4 warps each.
+template <typename T>
+using Tile128x128x64 = TileConfig<T, 128, 128, 64, 2, 2, 4>;
+template <typename T>
+using Tile128x64x64 = TileConfig<T, 128, 64, 64, 2, 2, 4>;
+template <typename T>
+using Tile64x64x64 = TileConfig<T, 64, 64, 64, 2, 2, 4>;
+
+}  // namespace netdef::cuda::igemm
