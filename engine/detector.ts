@@ -334,6 +334,11 @@ export class Detector {
     return engine;
   }
 
+  /** The engines built or loaded so far, by input shape and batch (`HxW/batch`; a loaded file: `HxW`). */
+  get engineKeys(): string[] {
+    return [...this.engines.keys()];
+  }
+
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
