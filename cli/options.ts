@@ -39,7 +39,7 @@ export const OPTIONS = {
   'trt-cache': { type: 'string', value: 'FILE', help: 'also write the ranges as a TensorRT calibration cache (TensorRT 10 implicit quantization)', origin: 'trtexec' },
   batch: { type: 'string', value: 'N', help: 'images per engine call (detect: default 1; a batch of mixed image sizes is letterboxed to the square, as Ultralytics\' predictor)', origin: 'ultralytics' },
   workers: { type: 'string', value: 'N', help: 'threads that decode and letterbox images (default: the cores less one, at most 8)', origin: 'ultralytics' },
-  processing: { type: 'string', value: 'gpu|cpu', help: 'where letterbox and NMS\'s confidence pre-filter run: cpu (default) or gpu (cuda backend only: only decoded images go up, only candidates come back; not yet run on a GPU)', origin: 'netdef' },
+  processing: { type: 'string', value: 'gpu|cpu', help: 'where letterbox and NMS\'s confidence pre-filter run: gpu (the cuda backend\'s default: only decoded images go up, only candidates come back) or cpu (every other backend)', origin: 'netdef' },
   conf: { type: 'string', value: '0.25', help: 'confidence threshold (predict 0.25, val 0.001, as Ultralytics)', origin: 'ultralytics' },
   iou: { type: 'string', value: '0.7', help: 'NMS IoU threshold (default 0.7, as Ultralytics)', origin: 'ultralytics' },
   'max-det': { type: 'string', value: '300', help: 'at most this many detections per image (default 300)', origin: 'ultralytics' },

@@ -57,11 +57,11 @@ export interface DetectorOptions {
    */
   readonly input?: ImageInputDType;
   /**
-   * Where the letterbox and NMS's confidence pre-filter run. 'gpu' (cuda backend only, opt-in
-   * until verified on a GPU: resolveProcessing): the workers only decode, the engine letterboxes on the GPU (bit for bit as the host
+   * Where the letterbox and NMS's confidence pre-filter run. 'gpu' (the default on the cuda
+   * backend): the workers only decode, the engine letterboxes on the GPU (bit for bit as the host
    * does) and sends back only NMS candidates (best class above conf, at most maxNms per image;
    * with `multiLabel` the whole output comes back and the host collects them). 'cpu': the workers
-   * letterbox and NMS reads the whole output (the default; every other backend, where 'gpu' is refused).
+   * letterbox and NMS reads the whole output (every other backend; 'gpu' there is refused).
    */
   readonly processing?: Processing;
   /** Activation ranges for int8 layers of the policy (a calibration file's content: engine/calibrate). */
@@ -151,13 +151,9 @@ function inputDTypeOf(path: string, dtype: string | undefined): InputDType {
   return found;
 }
 
-/**
- * The processing a detector on `backend` uses: the one asked for (refused where it cannot run),
- * else 'cpu'. 'gpu' is opt-in on the cuda backend until its kernels and the runImages path have run
- * on a GPU (they are built and tested against CPU references here, never executed yet).
- */
+/** The processing a detector on `backend` uses: the one asked for (refused where it cannot run), else the backend's default. */
 export function resolveProcessing(processing: Processing | undefined, backend: string): Processing {
-  if (processing === undefined) return 'cpu';
+  if (processing === undefined) return GPU_PROCESSING_BACKENDS.has(backend) ? 'gpu' : 'cpu';
   if (processing !== 'gpu' && processing !== 'cpu') fail(ErrorCode.InvalidArgument, `processing must be 'gpu' or 'cpu', got ${String(processing)}`);
   if (processing === 'gpu' && !GPU_PROCESSING_BACKENDS.has(backend)) {
     fail(ErrorCode.InvalidArgument, `processing 'gpu' (letterbox and NMS pre-filter on the GPU) needs the cuda backend; backend '${backend}' letterboxes on the CPU`);

@@ -98,8 +98,7 @@ describe('the cuda runner\'s runImages', () => {
 
 describe('processing: where letterbox and the candidate pre-filter run', () => {
   it('defaults to the GPU on cuda and the CPU elsewhere, and refuses gpu where it cannot run', () => {
-    expect(resolveProcessing(undefined, 'cuda')).toBe('cpu'); // opt-in until the GPU path has run on a GPU
-    expect(resolveProcessing('gpu', 'cuda')).toBe('gpu');
+    expect(resolveProcessing(undefined, 'cuda')).toBe('gpu');
     expect(resolveProcessing('cpu', 'cuda')).toBe('cpu');
     expect(resolveProcessing(undefined, 'onnxruntime')).toBe('cpu');
     expect(resolveProcessing(undefined, 'tensorrt')).toBe('cpu');
