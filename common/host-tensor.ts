@@ -1,3 +1,4 @@
+import { endianness } from 'node:os';
 import { BYTES_PER_ELEMENT, type DType, bfloat16ToFloat, floatToHalf, halfToFloat } from './dtype.js';
 import { ErrorCode, fail } from './errors.js';
 
@@ -47,6 +48,14 @@ export function toFloat32(t: HostTensor): Float32Array {
     case 'int32': for (let i = 0; i < n; i++) out[i] = view.getInt32(i * 4, true); return out;
     case 'int64': for (let i = 0; i < n; i++) out[i] = Number(view.getBigInt64(i * 8, true)); return out;
   }
+}
+
+/** The values as float32: a view of the bytes when they already are aligned little-endian float32, else a copy. */
+export function float32View(t: HostTensor): Float32Array {
+  if (t.dtype === 'float32' && t.data.byteOffset % Float32Array.BYTES_PER_ELEMENT === 0 && endianness() === 'LE') {
+    return new Float32Array(t.data.buffer, t.data.byteOffset, t.data.byteLength / Float32Array.BYTES_PER_ELEMENT);
+  }
+  return toFloat32(t);
 }
 
 /** A float32 or float16 tensor from float values (rounded to nearest even for float16). */

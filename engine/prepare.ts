@@ -113,8 +113,8 @@ function typedGraph(source: Graph, policy: PrecisionPolicy, int8: Int8Inputs): {
 
 interface Int8Inputs {
   readonly calibration?: Calibration | ActivationRanges | undefined;
-  /** The weights, to check a calibration was made with them (absent: not checked). */
-  readonly params?: () => ReadonlyMap<string, HostTensor>;
+  /** The weights, to check a calibration was made with them (null: random weights, not checked). */
+  readonly store: WeightStore | null;
 }
 
 /** Refuses a calibration made for another graph or other weights; notes one made at another input size. */
@@ -122,8 +122,8 @@ function checkCalibration(c: Calibration, folded: Graph, int8: Int8Inputs): stri
   if (c.model !== folded.name || c.graphDigest !== graphDigest(folded)) {
     fail(ErrorCode.Calibration, `calibration file ${c.source} was made for another graph (${c.model}) than ${folded.name} with ${folded.meta.nc ?? '?'} classes; calibrate again for this model`);
   }
-  const params = int8.params?.();
-  if (params && c.weightsDigest !== weightsDigest(params)) {
+  // Calibration digests the fp32 parameters of the folded graph (calibrate.ts).
+  if (int8.store && c.weightsDigest !== weightsDigest(materializeParams(folded, int8.store))) {
     fail(ErrorCode.Calibration, `calibration file ${c.source} was made with other weights than these (${c.model}); activation ranges depend on the weights: calibrate again with them`);
   }
   const imgsz = folded.meta.imgsz;
@@ -151,14 +151,8 @@ export async function prepareGraph(options: PrepareOptions): Promise<PreparedGra
     source = buildYolov8({ scale: parseScale(options.model), nc: options.nc ?? DEFAULT_CLASSES, ...shape });
   }
   const policy = options.policy ?? FP32_POLICY;
-  const checked = store;
-  const typed = typedGraph(source, policy, { calibration: options.calibration, ...(checked ? { params: () => fp32Params(source, checked) } : {}) });
+  const typed = typedGraph(source, policy, { calibration: options.calibration, store });
   return { source, graph: typed.graph, store, policy, ...(options.nms ? { nms: options.nms } : {}), ...int8Fields(typed) };
-}
-
-/** The fp32 parameters of the folded graph, as calibration digests them. */
-function fp32Params(source: Graph, store: WeightStore): Map<string, HostTensor> {
-  return materializeParams(foldBatchNorm(source), store);
 }
 
 function int8Fields(typed: { calibration?: ActivationRanges; notes: string[] }): { calibration?: ActivationRanges; notes: string[] } {
@@ -177,7 +171,7 @@ export function prepareFromStore(store: WeightStore, options: Omit<PrepareOption
   const source = graphFor(store, options);
   checkWeights(source, store);
   const policy = options.policy ?? FP32_POLICY;
-  const typed = typedGraph(source, policy, { calibration: options.calibration, params: () => fp32Params(source, store) });
+  const typed = typedGraph(source, policy, { calibration: options.calibration, store });
   const graph = typed.graph;
   return { source, graph, store, policy, ...(options.nms ? { nms: options.nms } : {}), ...int8Fields(typed), params: materializeParams(graph, store) };
 }

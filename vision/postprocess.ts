@@ -12,11 +12,10 @@
  * A float16 output is widened to float32 first; Ultralytics running a half model on GPU does its NMS
  * in float16, which this does not imitate. Tested by test/vision/postprocess.test.ts.
  */
-import { endianness } from 'node:os';
 import { ErrorCode, fail } from '../common/errors.js';
-import { type HostTensor, toFloat32 } from '../common/host-tensor.js';
+import { float32View, type HostTensor } from '../common/host-tensor.js';
 import { type Box, type RatioPad, type Shape2D, scaleBoxes } from './boxes.js';
-import { type NmsOptions, nmsOnCandidates, nonMaxSuppression } from './nms.js';
+import { type NmsDetection, type NmsOptions, nmsOnCandidates, nonMaxSuppression } from './nms.js';
 import { type CandidateBatch, candidatesOf } from './device-candidates.js';
 
 /** One detection in the original image. */
@@ -57,12 +56,14 @@ export function postprocess(
 ): Detection[][] {
   const [batch, channels, anchors] = checkOutput(output0);
   const perImage = shapesPerImage(shapes, batch);
-  const kept = nonMaxSuppression(float32Values(output0), { batch, channels, anchors }, options);
-  return kept.map((dets, b) => {
-    const s = perImage[b]!;
-    const boxes = scaleBoxes(dets.map((d) => d.box), s.input, s.original, s.ratioPad);
-    return dets.map((d, k) => ({ box: boxes[k]!, score: d.score, classId: d.classId, label: names?.[d.classId] ?? String(d.classId) }));
-  });
+  const kept = nonMaxSuppression(float32View(output0), { batch, channels, anchors }, options);
+  return kept.map((dets, b) => toDetections(dets, perImage[b]!, names));
+}
+
+/** NMS's boxes mapped back to the original image, with their class names. */
+function toDetections(dets: readonly NmsDetection[], s: ImageShapes, names: readonly string[] | undefined): Detection[] {
+  const boxes = scaleBoxes(dets.map((d) => d.box), s.input, s.original, s.ratioPad);
+  return dets.map((d, k) => ({ box: boxes[k]!, score: d.score, classId: d.classId, label: names?.[d.classId] ?? String(d.classId) }));
 }
 
 /**
@@ -76,12 +77,7 @@ export function postprocessCandidates(
   options: NmsOptions = predictDefaults,
   names?: readonly string[],
 ): Detection[][] {
-  if (shapes.length !== batch.counts.length) fail(ErrorCode.InvalidArgument, `postprocess got ${shapes.length} image shapes for a batch of ${batch.counts.length}`);
-  return shapes.map((s, b) => {
-    const dets = nmsOnCandidates(candidatesOf(batch, b), nc, options);
-    const boxes = scaleBoxes(dets.map((d) => d.box), s.input, s.original, s.ratioPad);
-    return dets.map((d, k) => ({ box: boxes[k]!, score: d.score, classId: d.classId, label: names?.[d.classId] ?? String(d.classId) }));
-  });
+  return shapesPerImage(shapes, batch.counts.length).map((s, b) => toDetections(nmsOnCandidates(candidatesOf(batch, b), nc, options), s, names));
 }
 
 function checkOutput(t: HostTensor): [number, number, number] {
@@ -93,14 +89,6 @@ function checkOutput(t: HostTensor): [number, number, number] {
     fail(ErrorCode.InvalidArgument, `postprocess expects a floating-point output, got ${t.dtype}`);
   }
   return [batch, channels, anchors];
-}
-
-/** The values as float32: a view of the bytes when they already are little-endian float32, else a copy. */
-function float32Values(t: HostTensor): Float32Array {
-  if (t.dtype === 'float32' && t.data.byteOffset % 4 === 0 && endianness() === 'LE') {
-    return new Float32Array(t.data.buffer, t.data.byteOffset, t.data.byteLength / 4);
-  }
-  return toFloat32(t);
 }
 
 function shapesPerImage(shapes: ImageShapes | readonly ImageShapes[], batch: number): readonly ImageShapes[] {

@@ -82,7 +82,6 @@ export function int8Regions(graph: Graph, policy: PrecisionPolicy): Int8Regions 
   }
   const groups = new Groups();
   for (const n of graph.nodes) {
-    if (convolutions.has(n.name)) groups.union(origin(n.inputs[0]!), origin(n.inputs[0]!));
     if (!movers.has(n.name)) continue;
     const tensors = [...n.inputs, ...n.outputs.map((o) => o.name)].map(origin);
     for (const t of tensors) groups.union(t, tensors[0]!);

@@ -9,7 +9,7 @@
  * (intermediate tensors as extra outputs) where there is a GPU: `backend: 'cuda'`.
  */
 import { ErrorCode, NetdefError } from '../../common/errors.js';
-import { type HostTensor, hostTensor, numel, toFloat32 } from '../../common/host-tensor.js';
+import { float32View, hostTensor } from '../../common/host-tensor.js';
 import { weightsDigest } from '../../weights/digest.js';
 import { loadWeights } from '../../weights/load.js';
 import { imagesInFolder } from '../../vision/files.js';
@@ -55,12 +55,6 @@ export interface CalibrateOptions {
   readonly onSkip?: (path: string, error: Error) => void;
 }
 
-/** A float32 view of an output (no copy when aligned). */
-function floatValues(t: HostTensor): Float32Array {
-  if (t.dtype === 'float32' && t.data.byteOffset % Float32Array.BYTES_PER_ELEMENT === 0) return new Float32Array(t.data.buffer, t.data.byteOffset, numel(t.shape));
-  return toFloat32(t);
-}
-
 function checkCount(images: number): number {
   if (!Number.isInteger(images) || images < 1) throw new NetdefError(ErrorCode.InvalidArgument, `--images must be a positive integer, found ${images}`);
   return images;
@@ -102,7 +96,7 @@ export async function calibrateMethods(options: Omit<CalibrateOptions, 'method'>
       } else {
         const out = await runner.run({ [INPUT]: hostTensor('float32', [1, 3, size, size], input.data) });
         for (const t of tensors) {
-          const values = floatValues(out[`${PROBE_PREFIX}${t}`]!);
+          const values = float32View(out[`${PROBE_PREFIX}${t}`]!);
           if (n === 1) collector.observeMax(t, values);
           else collector.observeHistogram(t, values);
         }

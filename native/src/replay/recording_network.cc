@@ -105,6 +105,12 @@ const char* elementWiseName(ElementWiseOperation op) {
   return "?";
 }
 
+// "out=16 k=3x3 s=2x2 d=1x1 p=1,1,1,1 g=1": a convolution's geometry as the recording prints it.
+std::string convolutionText(int64_t outChannels, const ConvolutionParams& p) {
+  return "out=" + std::to_string(outChannels) + " k=" + ints(p.kernel, 2, "x") + " s=" + ints(p.stride, 2, "x") + " d=" + ints(p.dilation, 2, "x") +
+         " p=" + ints(p.prePadding, 2) + "," + ints(p.postPadding, 2) + " g=" + std::to_string(p.groups);
+}
+
 }  // namespace
 
 RecordingNetwork::RecordingNetwork() = default;
@@ -154,14 +160,9 @@ ILayer* RecordingNetwork::addConvolution(ITensor& input, int64_t outChannels, co
   if (kernel.type != input.type() || (bias.count > 0 && bias.type != input.type())) {
     invalid("addConvolution: weights must have the input's dtype " + std::string(ir::dtypeName(input.type())) + " (strongly typed)");
   }
-  std::string args = "out=" + std::to_string(outChannels) + " k=" + ints(p.kernel, 2, "x") + " s=" + ints(p.stride, 2, "x") +
-                     " d=" + ints(p.dilation, 2, "x") + " p=" + ints(p.prePadding, 2) + "," + ints(p.postPadding, 2) +
-                     " g=" + std::to_string(p.groups) + " w=" +
-                     weightsText(kernel, Dims{{outChannels, x.d[1] / p.groups, p.kernel[0], p.kernel[1]}});
+  std::string args = convolutionText(outChannels, p) + " w=" + weightsText(kernel, Dims{{outChannels, x.d[1] / p.groups, p.kernel[0], p.kernel[1]}});
   if (bias.count > 0) args += " b=" + weightsText(bias, Dims{{outChannels}});
-  Dims out{{x.d[0], outChannels, windowOutput(x.d[2], p.kernel[0], p.stride[0], p.prePadding[0], p.postPadding[0], p.dilation[0]),
-            windowOutput(x.d[3], p.kernel[1], p.stride[1], p.prePadding[1], p.postPadding[1], p.dilation[1])}};
-  return record("addConvolution", {&input}, args, input.type(), out);
+  return record("addConvolution", {&input}, args, input.type(), convolutionDims(x, outChannels, p));
 }
 
 ILayer* RecordingNetwork::addConvolutionInt8(ITensor& input, float inputScale, int64_t outChannels, const ConvolutionParams& p,
@@ -173,14 +174,11 @@ ILayer* RecordingNetwork::addConvolutionInt8(ITensor& input, float inputScale, i
   if (kernel.type != DType::Int8 || kernelScales.type != DType::Float32 || kernelScales.count != outChannels || (bias.count > 0 && bias.type != DType::Float32)) {
     invalid("addConvolutionInt8: an int8 kernel, one float32 scale per output channel and a float32 bias");
   }
-  std::string args = "x_scale=" + shortest(inputScale) + " out=" + std::to_string(outChannels) + " k=" + ints(p.kernel, 2, "x") + " s=" + ints(p.stride, 2, "x") +
-                     " d=" + ints(p.dilation, 2, "x") + " p=" + ints(p.prePadding, 2) + "," + ints(p.postPadding, 2) +
-                     " g=" + std::to_string(p.groups) + " w=" + weightsText(kernel, Dims{{outChannels, x.d[1] / p.groups, p.kernel[0], p.kernel[1]}}) +
+  std::string args = "x_scale=" + shortest(inputScale) + " " + convolutionText(outChannels, p) +
+                     " w=" + weightsText(kernel, Dims{{outChannels, x.d[1] / p.groups, p.kernel[0], p.kernel[1]}}) +
                      " w_scale=" + weightsText(kernelScales, Dims{{outChannels}});
   if (bias.count > 0) args += " b=" + weightsText(bias, Dims{{outChannels}});
-  Dims out{{x.d[0], outChannels, windowOutput(x.d[2], p.kernel[0], p.stride[0], p.prePadding[0], p.postPadding[0], p.dilation[0]),
-            windowOutput(x.d[3], p.kernel[1], p.stride[1], p.prePadding[1], p.postPadding[1], p.dilation[1])}};
-  return record("addConvolutionInt8", {&input}, args, DType::Float32, out);
+  return record("addConvolutionInt8", {&input}, args, DType::Float32, convolutionDims(x, outChannels, p));
 }
 
 ILayer* RecordingNetwork::addActivation(ITensor& input, ActivationType type) {

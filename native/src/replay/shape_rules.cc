@@ -35,6 +35,11 @@ int64_t windowOutput(int64_t size, int64_t kernel, int64_t stride, int64_t padBe
   return span / stride + 1;
 }
 
+Dims convolutionDims(const Dims& x, int64_t outChannels, const ConvolutionParams& p) {
+  return Dims{{x.d[0], outChannels, windowOutput(x.d[2], p.kernel[0], p.stride[0], p.prePadding[0], p.postPadding[0], p.dilation[0]),
+               windowOutput(x.d[3], p.kernel[1], p.stride[1], p.prePadding[1], p.postPadding[1], p.dilation[1])}};
+}
+
 int normalizeAxis(int axis, size_t rank) {
   int r = static_cast<int>(rank);
   int a = axis < 0 ? axis + r : axis;

@@ -21,6 +21,9 @@ int64_t fixedVolume(const Dims& dims);
 // One spatial output size of a convolution or pooling window (-1 stays -1).
 int64_t windowOutput(int64_t size, int64_t kernel, int64_t stride, int64_t padBefore, int64_t padAfter, int64_t dilation);
 
+// IConvolutionLayer: [N, C, H, W] -> [N, outChannels, H', W'] (channels and groups checked by the caller).
+Dims convolutionDims(const Dims& input, int64_t outChannels, const ConvolutionParams& params);
+
 // Element-wise broadcasting between equal ranks: per axis equal, or one side 1.
 Dims broadcastDims(const Dims& a, const Dims& b);
 

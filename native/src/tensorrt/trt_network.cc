@@ -28,6 +28,15 @@ nvinfer1::Dims dims2(const int64_t (&v)[2]) {
   return d;
 }
 
+// A convolution's stride, padding, dilation and groups (its kernel size is given when it is added).
+void setGeometry(nvinfer1::IConvolutionLayer& conv, const ConvolutionParams& p) {
+  conv.setStrideNd(dims2(p.stride));
+  conv.setPrePadding(dims2(p.prePadding));
+  conv.setPostPadding(dims2(p.postPadding));
+  conv.setDilationNd(dims2(p.dilation));
+  conv.setNbGroups(p.groups);
+}
+
 nvinfer1::ActivationType activationOf(ActivationType t) {
   return t == ActivationType::Relu ? nvinfer1::ActivationType::kRELU : nvinfer1::ActivationType::kSIGMOID;
 }
@@ -285,16 +294,10 @@ ILayer* TrtNetwork::addConvolution(ITensor& input, int64_t outChannels, const Co
   nvinfer1::Weights bw = bias.count > 0 ? keep(bias) : nvinfer1::Weights{toTrt(x.type()), nullptr, 0};
   auto* conv = static_cast<nvinfer1::IConvolutionLayer*>(
       check(network_->addConvolutionNd(x.trt(), outChannels, dims2(p.kernel), kw, bw), "addConvolutionNd"));
-  conv->setStrideNd(dims2(p.stride));
-  conv->setPrePadding(dims2(p.prePadding));
-  conv->setPostPadding(dims2(p.postPadding));
-  conv->setDilationNd(dims2(p.dilation));
-  conv->setNbGroups(p.groups);
+  setGeometry(*conv, p);
   nameWeights(kw, kernel.name, "addConvolutionNd");
   nameWeights(bw, bias.name, "addConvolutionNd");
-  Dims out{{xd.d[0], outChannels, windowOutput(xd.d[2], p.kernel[0], p.stride[0], p.prePadding[0], p.postPadding[0], p.dilation[0]),
-            windowOutput(xd.d[3], p.kernel[1], p.stride[1], p.prePadding[1], p.postPadding[1], p.dilation[1])}};
-  return finish("addConvolutionNd", {{conv, ""}}, {out});
+  return finish("addConvolutionNd", {{conv, ""}}, {convolutionDims(xd, outChannels, p)});
 }
 
 ILayer* TrtNetwork::addConvolutionInt8(ITensor& input, float inputScale, int64_t outChannels, const ConvolutionParams& p,
@@ -331,17 +334,11 @@ ILayer* TrtNetwork::addConvolutionInt8(ITensor& input, float inputScale, int64_t
   nvinfer1::Weights bw = bias.count > 0 ? keep(bias) : none;
   auto* conv = static_cast<nvinfer1::IConvolutionLayer*>(
       check(network_->addConvolutionNd(*dqX->getOutput(0), outChannels, dims2(p.kernel), none, bw), "addConvolutionNd"));
-  conv->setStrideNd(dims2(p.stride));
-  conv->setPrePadding(dims2(p.prePadding));
-  conv->setPostPadding(dims2(p.postPadding));
-  conv->setDilationNd(dims2(p.dilation));
-  conv->setNbGroups(p.groups);
+  setGeometry(*conv, p);
   conv->setInput(1, *dqK->getOutput(0));
   nameWeights(bw, bias.name, "addConvolutionNd");
   parts.push_back(Part{conv, ""});
-  Dims out{{xd.d[0], outChannels, windowOutput(xd.d[2], p.kernel[0], p.stride[0], p.prePadding[0], p.postPadding[0], p.dilation[0]),
-            windowOutput(xd.d[3], p.kernel[1], p.stride[1], p.prePadding[1], p.postPadding[1], p.dilation[1])}};
-  return finish("addConvolutionInt8", parts, {out});
+  return finish("addConvolutionInt8", parts, {convolutionDims(xd, outChannels, p)});
 }
 
 ILayer* TrtNetwork::addActivation(ITensor& input, ActivationType type) {
