@@ -10,4 +10,10 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // The command's launcher is CommonJS so it runs before libuv's threadpool starts (bin/netdef.cjs).
+    files: ['bin/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

@@ -147,7 +147,7 @@ async function prepare(host: StreamHost, slots: Slot[], buffers: InputBuffers): 
     }
     const source = slot.source;
     try {
-      slot.decoded = await host.pool.decode(source, typeof source === 'string' ? undefined : nameOf(source, i));
+      slot.decoded = await host.pool.decode(source, typeof source === 'string' ? undefined : nameOf(source, i), host.device !== undefined);
     } catch (e) {
       slot.error = perImage(e);
     }
@@ -172,9 +172,9 @@ async function prepare(host: StreamHost, slots: Slot[], buffers: InputBuffers): 
   return { slots, shape, tensor: stackInputs(ready.map((s) => s.prepared!), shape, host.inputDType, buffers) };
 }
 
-/** The GPU letterbox's preparation: geometry here, the decoded bytes from the workers. */
-async function prepareForDevice(host: StreamHost, slots: Slot[], live: Slot[], auto: boolean): Promise<Prepared> {
-  await Promise.all(live.map(async (slot) => {
+/** The GPU letterbox's preparation: the decoded bytes came with the decode; the geometry is computed here. */
+function prepareForDevice(host: StreamHost, slots: Slot[], live: Slot[], auto: boolean): Prepared {
+  for (const slot of live) {
     const d = slot.decoded!;
     try {
       const started = performance.now();
@@ -183,12 +183,11 @@ async function prepareForDevice(host: StreamHost, slots: Slot[], live: Slot[], a
         // as the host letterbox (resize-linear.ts) refuses it: this image fails, not its batch
         throw new NetdefError(ErrorCode.InvalidArgument, `letterbox: ${d.path} (${d.width}x${d.height}) resizes to ${geometry.newUnpadWidth}x${geometry.newUnpadHeight} at ${host.square[1]}x${host.square[0]}`);
       }
-      const pixels = await host.pool.pixels(d);
-      slot.prepared = { data: pixels.data, geometry, loaded: { width: d.width, height: d.height }, ms: performance.now() - started };
+      slot.prepared = { data: d.data!, geometry, loaded: { width: d.width, height: d.height }, ms: performance.now() - started };
     } catch (e) {
       slot.error = perImage(e);
     }
-  }));
+  }
   const ready = slots.filter((s) => s.prepared);
   if (ready.length === 0) return { slots };
   const g = ready[0]!.prepared!.geometry;

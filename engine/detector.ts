@@ -16,6 +16,7 @@ import { type Detection, type ImageShapes, postprocess, postprocessCandidates, p
 import type { Yolov8NmsOptions } from '../models/yolov8/nms.js';
 import type { ImageInputDType } from '../models/yolov8/input.js';
 import { PreprocessPool } from '../vision/preprocess/pool.js';
+import { threadpoolNote } from '../common/threadpool.js';
 import type { InputDType } from '../vision/tensor.js';
 import { loadWeights } from '../weights/load.js';
 import type { WeightStore } from '../weights/store.js';
@@ -295,7 +296,11 @@ export class Detector {
   }
 
   private pool(): PreprocessPool {
-    this.preprocess ??= new PreprocessPool(this.options.workers);
+    if (!this.preprocess) {
+      this.preprocess = new PreprocessPool(this.options.workers);
+      const note = threadpoolNote(this.preprocess.workers);
+      if (note) this.notes.add(note);
+    }
     return this.preprocess;
   }
 

@@ -9,7 +9,7 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-const BIN = join(REPO_ROOT, 'bin', 'netdef.js');
+const BIN = join(REPO_ROOT, 'bin', 'netdef.cjs');
 
 /** Runs the built `netdef` command in the repository (npm test builds dist/ first). */
 export function netdef(...args: string[]): Promise<CliResult> {

@@ -10,7 +10,7 @@ import { WorkerPool } from '../../common/worker-pool.js';
 import type { RgbImage } from '../image.js';
 import type { LetterboxGeometry } from '../letterbox.js';
 import type { InputDType } from '../tensor.js';
-import type { DecodeReply, LetterboxReply, PixelsReply } from './protocol.js';
+import type { DecodeReply, LetterboxReply } from './protocol.js';
 
 /** At most this many workers by default: beyond it the engine, not the decoding, is the limit. */
 const MAX_DEFAULT_WORKERS = 8;
@@ -29,6 +29,8 @@ export interface DecodedImage {
   readonly path: string;
   /** Milliseconds spent decoding. */
   readonly ms: number;
+  /** The RGB bytes (HWC), when decoded with `handOver` (then no worker keeps the image). */
+  readonly data?: Uint8Array;
 }
 
 export interface PreparedInput {
@@ -53,22 +55,22 @@ export class PreprocessPool {
     return this.pool.size;
   }
 
-  async decode(source: string | Uint8Array | RgbImage, name?: string): Promise<DecodedImage> {
+  /**
+   * Decodes on a worker, which keeps the image for `letterbox`; with `handOver` the RGB bytes come
+   * back with the reply instead (for a letterbox on the GPU).
+   */
+  async decode(source: string | Uint8Array | RgbImage, name?: string, handOver = false): Promise<DecodedImage> {
     const key = this.nextKey++;
     const worker = this.pool.leastBusy();
     const raw = typeof source === 'string' || source instanceof Uint8Array ? source : { width: source.width, height: source.height, data: source.data, path: source.path };
-    const reply = await this.pool.request<DecodeReply>('decode', { key, source: raw, ...(name === undefined ? {} : { name }) }, { worker });
+    const request = { key, source: raw, ...(name === undefined ? {} : { name }), ...(handOver ? { handOver } : {}) };
+    const reply = await this.pool.request<DecodeReply>('decode', request, { worker });
     return { worker, key, ...reply };
   }
 
   /** The image's input tensor ([1, 3, H, W] bytes); the worker forgets the image. */
   letterbox(image: DecodedImage, shape: readonly [number, number], auto: boolean, dtype: InputDType, valImgsz?: number): Promise<PreparedInput> {
     return this.pool.request<LetterboxReply>('letterbox', { key: image.key, shape, auto, dtype, ...(valImgsz === undefined ? {} : { valImgsz }) }, { worker: image.worker });
-  }
-
-  /** The decoded image's RGB bytes (HWC), moved to this thread; the worker forgets the image. */
-  pixels(image: DecodedImage): Promise<PixelsReply> {
-    return this.pool.request<PixelsReply>('pixels', { key: image.key }, { worker: image.worker });
   }
 
   /** Forgets a decoded image that will not be letterboxed (its batch failed). */

@@ -15,6 +15,11 @@ export interface DecodeRequest {
   readonly source: string | Uint8Array | RawRgb;
   /** A name for a buffer source, used in errors. */
   readonly name?: string;
+  /**
+   * Hand the RGB bytes over with the reply (for a letterbox on the GPU) instead of keeping the image
+   * for a `letterbox` request: one message per image instead of two.
+   */
+  readonly handOver?: boolean;
 }
 
 export interface DecodeReply {
@@ -22,6 +27,8 @@ export interface DecodeReply {
   readonly height: number;
   readonly path: string;
   readonly ms: number;
+  /** The RGB bytes (HWC), with `handOver`. */
+  readonly data?: Uint8Array;
 }
 
 export interface LetterboxRequest {
@@ -42,15 +49,5 @@ export interface LetterboxReply {
   readonly geometry: LetterboxGeometry;
   /** The size after validation's load-resize (the letterbox's source); the decoded size otherwise. */
   readonly loaded: { readonly width: number; readonly height: number };
-  readonly ms: number;
-}
-
-export interface PixelsRequest {
-  readonly key: number;
-}
-
-/** A decoded image's RGB bytes (HWC), for a letterbox on the GPU (engine/image-run.ts). */
-export interface PixelsReply {
-  readonly data: Uint8Array;
   readonly ms: number;
 }
