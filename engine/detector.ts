@@ -10,7 +10,7 @@
 import { ErrorCode, NetdefError, fail } from '../common/errors.js';
 import type { PrecisionPolicy } from '../dsl/precision/policy.js';
 import type { Calibration } from './calibrate/calibration-file.js';
-import type { NmsOptions } from '../vision/nms.js';
+import { DEFAULT_MAX_NMS, type NmsOptions } from '../vision/nms.js';
 import { checkEngineNmsOptions, detectionsFromEngineNms } from '../vision/engine-nms.js';
 import { type Detection, type ImageShapes, postprocess, postprocessCandidates, predictDefaults } from '../vision/postprocess.js';
 import type { Yolov8NmsOptions } from '../models/yolov8/nms.js';
@@ -281,7 +281,7 @@ export class Detector {
    */
   private deviceQuery(nms: DetectOptions): { readonly candidates?: CandidateQuery } {
     if (nms.multiLabel === true && this.names.length > 1) return {};
-    return { candidates: { conf: nms.conf ?? 0.25, maxNms: nms.maxNms ?? 30000, ...(nms.classes ? { classes: nms.classes } : {}) } };
+    return { candidates: { conf: nms.conf ?? 0.25, maxNms: nms.maxNms ?? DEFAULT_MAX_NMS, ...(nms.classes ? { classes: nms.classes } : {}) } };
   }
 
   /** One image's detections (see detect). */

@@ -27,6 +27,9 @@ import { type Candidates, collectCandidates } from './nms-candidates.js';
 
 const f32 = Math.fround;
 
+/** Ultralytics' `max_nms`: the most candidates NMS considers, by score. */
+export const DEFAULT_MAX_NMS = 30000;
+
 export interface NmsOptions {
   /** Confidence threshold; a score must be strictly greater. Default 0.25 (Ultralytics predict). */
   readonly conf?: number;
@@ -40,7 +43,7 @@ export interface NmsOptions {
   readonly multiLabel?: boolean;
   /** Most detections kept per image. Default 300. */
   readonly maxDet?: number;
-  /** Most boxes passed into NMS (highest scores). Default 30000. */
+  /** Most boxes passed into NMS (highest scores). Default DEFAULT_MAX_NMS (30000). */
   readonly maxNms?: number;
   /** Class offset for batched NMS, in pixels. Default 7680. */
   readonly maxWh?: number;
@@ -239,7 +242,7 @@ function resolveOptions(o: NmsOptions, nc: number): ResolvedOptions {
     agnostic: o.agnostic ?? false,
     multiLabel: (o.multiLabel ?? false) && nc > 1, // `multi_label &= nc > 1`
     maxDet: o.maxDet ?? 300,
-    maxNms: o.maxNms ?? 30000,
+    maxNms: o.maxNms ?? DEFAULT_MAX_NMS,
     maxWh: o.maxWh ?? 7680,
   };
   for (const key of ['maxDet', 'maxNms'] as const) {

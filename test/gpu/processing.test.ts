@@ -1,9 +1,12 @@
 /**
- * GPU pre/postprocessing on the whole model (GPU machine, `npm run test:gpu`): the letterbox on the
- * device and the candidates selected there give the detections of the CPU letterbox and the host NMS
- * over the whole output, exactly (same engine file, both processing modes), for batches of one and
- * several image sizes, square and rect, and with a class filter and a small maxNms; the raw output
- * of runImages equals run() on the CPU letterbox's tensor byte for byte.
+ * GPU pre/postprocessing on the whole model (GPU machine, `npm run test:gpu`):
+ * - on one engine, the raw output of runImages equals run() on the CPU letterbox's tensor byte for
+ *   byte, for the square and a rect letterbox;
+ * - two Detectors, GPU and CPU processing, give the same detections for batches of one and several
+ *   image sizes, with a class filter and a small maxNms: exactly in square mode; in rect mode each
+ *   Detector builds its own engine per shape, and two fp16 builds may time different convolution
+ *   tactics (different rounding), so there the issue's tolerance holds them (same classes, IoU >=
+ *   0.99, scores within 1e-3), the byte-for-byte check above being the letterbox's exact test.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,8 +20,11 @@ import { prepareModel } from '../../engine/prepare.js';
 import { decodeImage } from '../../vision/image.js';
 import { letterbox } from '../../vision/letterbox.js';
 import { imageToTensor } from '../../vision/tensor.js';
-import { gpuData } from './support.js';
+import { assertMatchingDetections, gpuData } from './support.js';
 
+/** The issue's "same detections" between separately built fp16 engines (see above). */
+const RECT_MIN_IOU = 0.99;
+const RECT_SCORE_TOLERANCE = 1e-3;
 const IMAGES = ['bus.jpg', 'zidane.jpg'].map((i) => gpuData('images', i));
 const tmp = mkdtempSync(join(tmpdir(), 'netdef-gpu-processing-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -26,20 +32,24 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 describe('GPU letterbox and candidate pre-filter (yolov8n fp16)', () => {
   const weights = gpuData('yolov8n', 'weights.safetensors');
 
-  it('runImages without a query gives run()\'s output0 on the CPU letterbox, byte for byte', async () => {
-    await using engine = await Engine.build(await prepareModel({ weights, policy: parsePolicy('fp16') }), { backend: 'cuda', batch: { min: 1, opt: 2, max: 2 } });
-    const decoded = await Promise.all(IMAGES.map((p) => decodeImage(p)));
-    const boxed = decoded.map((im) => letterbox(im, { shape: 640 }));
-    const images = decoded.map((im, i) => ({ data: im.data, width: im.width, height: im.height, geometry: boxed[i]!.geometry }));
-    const gpu = await engine.runImages(images);
-    if (!('outputs' in gpu)) throw new Error('runImages without a query must give the outputs');
-    const all: Uint8Array = gpu.outputs['output0']!.data;
-    for (let i = 0; i < images.length; i++) {
-      const cpu: Uint8Array = (await engine.run({ images: imageToTensor(boxed[i]!.image) })).output0!.data;
-      const one = all.subarray(i * cpu.byteLength, (i + 1) * cpu.byteLength);
-      assert.equal(Buffer.compare(Buffer.from(one), Buffer.from(cpu)), 0, `image ${i}`);
-    }
-  });
+  for (const auto of [false, true]) {
+    it(`runImages without a query gives run()'s output0 on the CPU letterbox, byte for byte (${auto ? 'rect' : 'square'})`, async () => {
+      const decoded = await Promise.all((auto ? IMAGES.slice(0, 1) : IMAGES).map((p) => decodeImage(p)));
+      const boxed = decoded.map((im) => letterbox(im, { shape: 640, auto }));
+      const { height, width } = boxed[0]!.geometry;
+      const prepared = await prepareModel({ weights, policy: parsePolicy('fp16'), imgsz: [height, width] });
+      await using engine = await Engine.build(prepared, { backend: 'cuda', batch: { min: 1, opt: 2, max: 2 } });
+      const images = decoded.map((im, i) => ({ data: im.data, width: im.width, height: im.height, geometry: boxed[i]!.geometry }));
+      const gpu = await engine.runImages(images);
+      if (!('outputs' in gpu)) throw new Error('runImages without a query must give the outputs');
+      const all: Uint8Array = gpu.outputs['output0']!.data;
+      for (let i = 0; i < images.length; i++) {
+        const cpu: Uint8Array = (await engine.run({ images: imageToTensor(boxed[i]!.image) })).output0!.data;
+        const one = all.subarray(i * cpu.byteLength, (i + 1) * cpu.byteLength);
+        assert.equal(Buffer.compare(Buffer.from(one), Buffer.from(cpu)), 0, `image ${i} (${width}x${height})`);
+      }
+    });
+  }
 
   for (const [batch, rect] of [[1, false], [2, false], [1, true]] as const) {
     it(`same detections as processing 'cpu': batch ${batch}${rect ? ', rect' : ''}`, async () => {
@@ -49,7 +59,8 @@ describe('GPU letterbox and candidate pre-filter (yolov8n fp16)', () => {
       for (const nms of [{}, { classes: [0], maxNms: 20, conf: 0.1 }]) {
         const a = await gpu.detect(IMAGES, nms);
         const b = await cpu.detect(IMAGES, nms);
-        assert.deepEqual(a.map((r) => r.detections), b.map((r) => r.detections));
+        if (!rect) assert.deepEqual(a.map((r) => r.detections), b.map((r) => r.detections));
+        else a.forEach((r, i) => assertMatchingDetections(r.detections, b[i]!.detections, `${IMAGES[i]} ${JSON.stringify(nms)}`, RECT_MIN_IOU, RECT_SCORE_TOLERANCE));
       }
     });
   }

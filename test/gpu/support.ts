@@ -69,18 +69,25 @@ function detections(output: HostTensor): Detection[] {
 }
 
 /**
+ * Two lists of one image's detections match: the same classes, and each detection of `expected`
+ * matched by one of `got` of its class with IoU >= minIou and a score within scoreTolerance.
+ */
+export function assertMatchingDetections(got: readonly Detection[], expected: readonly Detection[], label: string, minIou: number, scoreTolerance: number): void {
+  assert.deepEqual(got.map((d) => d.classId).sort(), expected.map((d) => d.classId).sort(), `${label} classes`);
+  for (const d of expected) {
+    const best = got.filter((e) => e.classId === d.classId).sort((x, y) => boxIou(y.box, d.box) - boxIou(x.box, d.box))[0]!;
+    assert.ok(boxIou(best.box, d.box) >= minIou, `${label}: IoU ${boxIou(best.box, d.box)}`);
+    assert.ok(Math.abs(best.score - d.score) <= scoreTolerance, `${label}: scores ${best.score} vs ${d.score}`);
+  }
+}
+
+/**
  * Two output0 tensors of a 640×640 image give the same detections: the same classes, each box of
  * `expected` matched by one of `got` with IoU >= 0.98 and a score within 0.01 (how fp16 engines are
  * held to fp32 and to each other). Returns the number of detections.
  */
 export function assertSameDetections(got: HostTensor, expected: HostTensor, label: string): number {
   const da = detections(expected);
-  const db = detections(got);
-  assert.deepEqual(db.map((d) => d.classId).sort(), da.map((d) => d.classId).sort(), `${label} classes`);
-  for (const d of da) {
-    const best = db.filter((e) => e.classId === d.classId).sort((x, y) => boxIou(y.box, d.box) - boxIou(x.box, d.box))[0]!;
-    assert.ok(boxIou(best.box, d.box) >= MIN_IOU, `${label}: IoU ${boxIou(best.box, d.box)}`);
-    assert.ok(Math.abs(best.score - d.score) <= SCORE_TOLERANCE, `${label}: scores ${best.score} vs ${d.score}`);
-  }
+  assertMatchingDetections(detections(got), da, label, MIN_IOU, SCORE_TOLERANCE);
   return da.length;
 }
