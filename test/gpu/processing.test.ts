@@ -3,10 +3,10 @@
  * - on one engine, the raw output of runImages equals run() on the CPU letterbox's tensor byte for
  *   byte, for the square and a rect letterbox;
  * - two Detectors, GPU and CPU processing, give the same detections for batches of one and several
- *   image sizes, with a class filter and a small maxNms: exactly in square mode; in rect mode each
- *   Detector builds its own engine per shape, and two fp16 builds may time different convolution
- *   tactics (different rounding), so there the issue's tolerance holds them (same classes, IoU >=
- *   0.99, scores within 1e-3), the byte-for-byte check above being the letterbox's exact test.
+ *   image sizes, with a class filter and a small maxNms: exactly in square mode, where both load
+ *   one engine file; in rect mode each Detector builds its own engine per shape, and two fp16 builds
+ *   may time different convolution tactics (different rounding; seen on an H100), so there the
+ *   issue's tolerance holds them (same classes, IoU >= 0.99, scores within 1e-3).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,6 +20,7 @@ import { prepareModel } from '../../engine/prepare.js';
 import { decodeImage } from '../../vision/image.js';
 import { letterbox } from '../../vision/letterbox.js';
 import { imageToTensor } from '../../vision/tensor.js';
+import { toFloat32 } from '../../common/host-tensor.js';
 import { assertMatchingDetections, gpuData } from './support.js';
 
 /** The issue's "same detections" between separately built fp16 engines (see above). */
@@ -42,20 +43,37 @@ describe('GPU letterbox and candidate pre-filter (yolov8n fp16)', () => {
       const images = decoded.map((im, i) => ({ data: im.data, width: im.width, height: im.height, geometry: boxed[i]!.geometry }));
       const gpu = await engine.runImages(images);
       if (!('outputs' in gpu)) throw new Error('runImages without a query must give the outputs');
-      const all: Uint8Array = gpu.outputs['output0']!.data;
+      const all = gpu.outputs['output0']!;
       for (let i = 0; i < images.length; i++) {
-        const cpu: Uint8Array = (await engine.run({ images: imageToTensor(boxed[i]!.image) })).output0!.data;
-        const one = all.subarray(i * cpu.byteLength, (i + 1) * cpu.byteLength);
-        assert.equal(Buffer.compare(Buffer.from(one), Buffer.from(cpu)), 0, `image ${i} (${width}x${height})`);
+        const input = imageToTensor(boxed[i]!.image);
+        const cpu = (await engine.run({ images: input })).output0!;
+        const one = all.data.subarray(i * cpu.data.byteLength, (i + 1) * cpu.data.byteLength);
+        if (Buffer.compare(Buffer.from(one), Buffer.from(cpu.data)) === 0) continue;
+        // Say why: the engine itself not repeating its bytes (a nondeterministic tactic), or the input.
+        const again = (await engine.run({ images: input })).output0!;
+        const repeats = Buffer.compare(Buffer.from(again.data), Buffer.from(cpu.data)) === 0;
+        const a = toFloat32(cpu);
+        const b = toFloat32({ ...cpu, data: one });
+        const worst = a.reduce((m, v, k) => Math.max(m, Math.abs(v - b[k]!)), 0);
+        assert.fail(`image ${i} (${width}x${height}): output0 differs by up to ${worst}; run() twice on the same tensor ${repeats ? 'repeats its bytes' : 'does not repeat its bytes'}`);
       }
     });
   }
 
+  // Square: both Detectors load one engine file (its tactics fixed), so the results must be equal.
+  // Rect: each Detector builds its own engine per shape, and two fp16 builds may time different
+  // tactics, so the issue's tolerance holds them.
   for (const [batch, rect] of [[1, false], [2, false], [1, true]] as const) {
     it(`same detections as processing 'cpu': batch ${batch}${rect ? ', rect' : ''}`, async () => {
-      const options = { batch, rect, policy: parsePolicy('fp16'), backend: 'cuda' } as const;
-      await using gpu = await Detector.load(weights, { ...options, processing: 'gpu' });
-      await using cpu = await Detector.load(weights, { ...options, processing: 'cpu' });
+      let source = weights;
+      if (!rect) {
+        source = join(tmp, `square-b${batch}.engine`);
+        await using built = await Engine.build(await prepareModel({ weights, policy: parsePolicy('fp16') }), { backend: 'cuda', batch: { min: 1, opt: batch, max: batch } });
+        await built.save(source);
+      }
+      const options = rect ? { batch, rect, policy: parsePolicy('fp16'), backend: 'cuda' } as const : { batch, backend: 'cuda' } as const;
+      await using gpu = await Detector.load(source, { ...options, processing: 'gpu' });
+      await using cpu = await Detector.load(source, { ...options, processing: 'cpu' });
       for (const nms of [{}, { classes: [0], maxNms: 20, conf: 0.1 }]) {
         const a = await gpu.detect(IMAGES, nms);
         const b = await cpu.detect(IMAGES, nms);
