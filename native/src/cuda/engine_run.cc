@@ -122,8 +122,12 @@ ImageRunResult CudaEngine::runImages(const ImageBatch& images, const std::option
   if (query && !output0) throw Error(kErrInvalidArgument, "runImages: candidates are selected from 'output0', which this engine does not have");
   cudaStream_t s = stream_->get();
   const int32_t input = program_.inputs[0];
+  // The forward's graph before the letterbox: capturing it runs one eager forward, and the arena
+  // lets later tensors reuse the input's memory, so a letterbox written before that warm-up would
+  // be overwritten (the first call of a batch size would run on garbage).
+  const GraphExec& forward = graphFor(batch, false);
   imageIo_.enqueueLetterbox(images, program_.tensors[input], ctx_.tensors[input], s);
-  graphFor(batch, false).launch(s);
+  forward.launch(s);
   ImageRunResult result;
   if (query) {
     result.candidates = imageIo_.candidates(*query, program_.tensors[output0->tensor], ctx_.tensors[output0->tensor], batch, *stream_);
