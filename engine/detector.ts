@@ -76,8 +76,19 @@ const GPU_PROCESSING_BACKENDS: ReadonlySet<string> = new Set(['cuda']);
 
 export type DetectOptions = NmsOptions;
 
-/** Batches prepared or running at once: one in the engine, one being letterboxed, one decoding. */
-const LOOKAHEAD_BATCHES = 3;
+/** Batches prepared or running at once, at least: one in the engine, one being letterboxed, one decoding. */
+const MIN_LOOKAHEAD_BATCHES = 3;
+/** Images in flight per preprocessing worker, at least, so small batches still keep every worker busy. */
+const IMAGES_IN_FLIGHT_PER_WORKER = 2;
+
+/**
+ * How many batches detectStream keeps in flight: three, or more when batches are small, so that
+ * about two images per worker are being decoded (with three batches of one image, three of eight
+ * workers would decode). Memory stays bounded: about max(3 × batch, 2 × workers) images.
+ */
+export function lookaheadBatches(batch: number, workers: number): number {
+  return Math.max(MIN_LOOKAHEAD_BATCHES, Math.ceil((IMAGES_IN_FLIGHT_PER_WORKER * workers) / batch));
+}
 
 export interface ImageResult {
   readonly image: string;
@@ -266,7 +277,7 @@ export class Detector {
       checkEngineNmsOptions(inEngine, options);
       return detectionsFromEngineNms(outputs, inEngine, shapes, { maxDet: predictDefaults.maxDet!, ...options }, this.names);
     };
-    for await (const item of detectStream(host, images, this.batch, LOOKAHEAD_BATCHES, post)) {
+    for await (const item of detectStream(host, images, this.batch, lookaheadBatches(this.batch, host.pool.workers), post)) {
       if (item.error) {
         yield { image: item.image, error: item.error };
         continue;

@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ErrorCode, NetdefError } from '../../common/errors.js';
 import { hostTensor, type HostTensor } from '../../common/host-tensor.js';
 import { detectStream, type BatchImage, type ImageInput, type StreamHost } from '../../engine/detect-stream.js';
+import { lookaheadBatches } from '../../engine/detector.js';
 import type { Engine } from '../../engine/engine.js';
 import type { ImageRun } from '../../engine/image-run.js';
 import { rgbImage } from '../../vision/image.js';
@@ -99,5 +100,15 @@ describe('detectStream', () => {
     const { host } = fakeHost(true);
     const failing: StreamHost = { ...host, engineFor: () => Promise.reject(new NetdefError(ErrorCode.Backend, 'device lost')) };
     await expect(collect(failing, [BUS], 1)).rejects.toMatchObject({ code: ErrorCode.Backend });
+  });
+});
+
+describe('lookaheadBatches', () => {
+  it('keeps three batches in flight, or enough small batches for two images per worker', () => {
+    expect(lookaheadBatches(32, 8)).toBe(3);
+    expect(lookaheadBatches(4, 8)).toBe(4);
+    expect(lookaheadBatches(1, 8)).toBe(16);
+    expect(lookaheadBatches(1, 1)).toBe(3);
+    expect(lookaheadBatches(3, 8)).toBe(6);
   });
 });
