@@ -8,24 +8,71 @@
  *
  *   node --import tsx scripts/bench/gpu.ts --model yolov8n --weights .gpu/yolov8n/weights.safetensors --batch 1,32 --precision fp16,fp32
  *   node --import tsx scripts/bench/gpu.ts --model yolov8x --batch 1,32 --precision fp16,fp32     # random weights
+ *
+ * Precisions: fp32, fp16, int8 (every layer) and int8-mixed (the preset). The int8 ones need
+ * activation ranges: `--calib FILE`, or `--calib-data DIR` to calibrate here first on the first
+ * `--calib-images` images (default 16) with the cuda backend (default method). Without --weights
+ * the random weights are written to a temporary safetensors file first, so that the calibration
+ * and the engines see the same weights (speed only: random weights detect nothing).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { parsePolicy } from '../../dsl/precision/policy.js';
+import { POLICY_PRESETS } from '../../dsl/precision/presets.js';
+import { calibrate } from '../../engine/calibrate/calibrate.js';
+import { type Calibration, readCalibration } from '../../engine/calibrate/calibration-file.js';
+import { describeMethod } from '../../engine/calibrate/methods.js';
 import { Engine } from '../../engine/engine.js';
-import { prepareModel } from '../../engine/prepare.js';
+import { prepareGraph, prepareModel } from '../../engine/prepare.js';
+import { metadataFromInfo } from '../../weights/metadata.js';
+import { randomWeights } from '../../weights/random.js';
+import { writeSafetensors } from '../../weights/safetensors-write.js';
 
 const { values } = parseArgs({ options: {
   model: { type: 'string', default: 'yolov8n' }, weights: { type: 'string' }, batch: { type: 'string', default: '1,32' },
   precision: { type: 'string', default: 'fp16,fp32' }, iterations: { type: 'string', default: '200' },
+  calib: { type: 'string' }, 'calib-data': { type: 'string' }, 'calib-images': { type: 'string', default: '16' },
 } });
 const batches = values.batch!.split(',').map(Number);
 const iterations = Number(values.iterations);
+const precisions = values.precision!.split(',');
+const isInt8 = (p: string): boolean => p.startsWith('int8');
+const policyText = (p: string): string => POLICY_PRESETS.get(p) ?? `*:${p}`;
+
+/** The weights every engine uses: the given file, or the model's random weights written to a temporary file. */
+async function weightsFile(scratch: string): Promise<string> {
+  if (values.weights) return values.weights;
+  const { source } = await prepareGraph({ model: values.model! });
+  const store = randomWeights(source, 0);
+  const path = join(scratch, `${values.model}-random.safetensors`);
+  await writeSafetensors(path, store.tensors, metadataFromInfo(store.info));
+  return path;
+}
+
+async function calibration(weights: string): Promise<Calibration | undefined> {
+  if (!precisions.some(isInt8)) return undefined;
+  if (values.calib) return readCalibration(values.calib);
+  if (!values['calib-data']) throw new Error('int8 precisions need --calib FILE or --calib-data DIR');
+  const t0 = performance.now();
+  const c = await calibrate({ weights, data: values['calib-data'], images: Number(values['calib-images']), backend: 'cuda' });
+  console.error(`calibrated ${values.model} on ${c.images} images in ${((performance.now() - t0) / 1000).toFixed(1)} s (${describeMethod(c.method)})`);
+  return c;
+}
+
+const scratch = mkdtempSync(join(tmpdir(), 'netdef-gpu-bench-'));
+process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
+const weights = await weightsFile(scratch);
+const ranges = await calibration(weights);
 
 // One engine per batch size (opt = max = batch), as a deployment builds for its batch: the engine
 // picks its layout and kernels by timing at the opt batch.
-for (const precision of values.precision!.split(',')) {
-  const prepared = await prepareModel({ model: values.model!, ...(values.weights ? { weights: values.weights } : {}), policy: parsePolicy(`*:${precision}`) });
+for (const precision of precisions) {
+  const prepared = await prepareModel({
+    model: values.model!, weights, policy: parsePolicy(policyText(precision)), ...(isInt8(precision) && ranges ? { calibration: ranges } : {}),
+  });
   for (const batch of batches) {
     const t0 = performance.now();
     const engine = await Engine.build(prepared, { backend: 'cuda', batch: { min: 1, opt: batch, max: batch } });
