@@ -9,7 +9,8 @@
  *   node --import tsx scripts/bench/gpu.ts --model yolov8n --weights .gpu/yolov8n/weights.safetensors --batch 1,32 --precision fp16,fp32
  *   node --import tsx scripts/bench/gpu.ts --model yolov8x --batch 1,32 --precision fp16,fp32     # random weights
  *
- * Precisions: fp32, fp16, int8 (every layer) and int8-mixed (the preset). The int8 ones need
+ * Precisions: fp32, fp16, int8 (every layer) and int8-mixed (the preset); `--policy P` (repeatable)
+ * adds whole precision policies, e.g. `--precision fp16 --policy '*:fp16,/model.22/:fp32'`. The int8 ones need
  * activation ranges: `--calib FILE`, or `--calib-data DIR` to calibrate here first on the first
  * `--calib-images` images (default 16) with the cuda backend (default method). Without --weights
  * the random weights are written to a temporary safetensors file first, so that the calibration
@@ -35,12 +36,14 @@ const { values } = parseArgs({ options: {
   model: { type: 'string', default: 'yolov8n' }, weights: { type: 'string' }, batch: { type: 'string', default: '1,32' },
   precision: { type: 'string', default: 'fp16,fp32' }, iterations: { type: 'string', default: '200' },
   calib: { type: 'string' }, 'calib-data': { type: 'string' }, 'calib-images': { type: 'string', default: '16' },
+  policy: { type: 'string', multiple: true },
 } });
 const batches = values.batch!.split(',').map(Number);
 const iterations = Number(values.iterations);
-const precisions = values.precision!.split(',');
-const isInt8 = (p: string): boolean => p.startsWith('int8');
-const policyText = (p: string): string => POLICY_PRESETS.get(p) ?? `*:${p}`;
+// Each --policy (a whole precision policy, e.g. '*:fp16,/model.22/:fp32') runs after the precisions, labelled by its text.
+const precisions = [...(values.precision ? values.precision.split(',').filter((p) => p !== '') : []), ...(values.policy ?? [])];
+const isInt8 = (p: string): boolean => (POLICY_PRESETS.get(p) ?? p).includes('int8');
+const policyText = (p: string): string => POLICY_PRESETS.get(p) ?? (p.includes(':') ? p : `*:${p}`);
 
 /** The weights every engine uses: the given file, or the model's random weights written to a temporary file. */
 async function weightsFile(scratch: string): Promise<string> {
