@@ -16,59 +16,24 @@
  * the random weights are written to a temporary safetensors file first, so that the calibration
  * and the engines see the same weights (speed only: random weights detect nothing).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { parsePolicy } from '../../dsl/precision/policy.js';
-import { POLICY_PRESETS } from '../../dsl/precision/presets.js';
-import { calibrate } from '../../engine/calibrate/calibrate.js';
-import { type Calibration, readCalibration } from '../../engine/calibrate/calibration-file.js';
-import { describeMethod } from '../../engine/calibrate/methods.js';
 import { Engine } from '../../engine/engine.js';
-import { prepareGraph, prepareModel } from '../../engine/prepare.js';
-import { metadataFromInfo } from '../../weights/metadata.js';
-import { randomWeights } from '../../weights/random.js';
-import { writeSafetensors } from '../../weights/safetensors-write.js';
+import { prepareModel } from '../../engine/prepare.js';
+import { benchCalibration, benchWeights, CALIBRATION_OPTIONS, isInt8, policyText } from './bench-model.js';
 
 const { values } = parseArgs({ options: {
   model: { type: 'string', default: 'yolov8n' }, weights: { type: 'string' }, batch: { type: 'string', default: '1,32' },
   precision: { type: 'string', default: 'fp16,fp32' }, iterations: { type: 'string', default: '200' },
-  calib: { type: 'string' }, 'calib-data': { type: 'string' }, 'calib-images': { type: 'string', default: '16' },
-  policy: { type: 'string', multiple: true },
+  policy: { type: 'string', multiple: true }, ...CALIBRATION_OPTIONS,
 } });
 const batches = values.batch!.split(',').map(Number);
 const iterations = Number(values.iterations);
 // Each --policy (a whole precision policy, e.g. '*:fp16,/model.22/:fp32') runs after the precisions, labelled by its text.
 const precisions = [...(values.precision ? values.precision.split(',').filter((p) => p !== '') : []), ...(values.policy ?? [])];
-const isInt8 = (p: string): boolean => (POLICY_PRESETS.get(p) ?? p).includes('int8');
-const policyText = (p: string): string => POLICY_PRESETS.get(p) ?? (p.includes(':') ? p : `*:${p}`);
-
-/** The weights every engine uses: the given file, or the model's random weights written to a temporary file. */
-async function weightsFile(scratch: string): Promise<string> {
-  if (values.weights) return values.weights;
-  const { source } = await prepareGraph({ model: values.model! });
-  const store = randomWeights(source, 0);
-  const path = join(scratch, `${values.model}-random.safetensors`);
-  await writeSafetensors(path, store.tensors, metadataFromInfo(store.info));
-  return path;
-}
-
-async function calibration(weights: string): Promise<Calibration | undefined> {
-  if (!precisions.some(isInt8)) return undefined;
-  if (values.calib) return readCalibration(values.calib);
-  if (!values['calib-data']) throw new Error('int8 precisions need --calib FILE or --calib-data DIR');
-  const t0 = performance.now();
-  const c = await calibrate({ weights, data: values['calib-data'], images: Number(values['calib-images']), backend: 'cuda' });
-  console.error(`calibrated ${values.model} on ${c.images} images in ${((performance.now() - t0) / 1000).toFixed(1)} s (${describeMethod(c.method)})`);
-  return c;
-}
-
-const scratch = mkdtempSync(join(tmpdir(), 'netdef-gpu-bench-'));
-process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
-const weights = await weightsFile(scratch);
-const ranges = await calibration(weights);
+const weights = await benchWeights(values.model!, values.weights);
+const ranges = precisions.some(isInt8) ? await benchCalibration(weights, values) : undefined;
 
 // One engine per batch size (opt = max = batch), as a deployment builds for its batch: the engine
 // picks its layout and kernels by timing at the opt batch.

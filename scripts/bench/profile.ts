@@ -4,18 +4,24 @@
  * prints the time per layer kind and the slowest layers, next to the whole forward's median.
  *
  *   node --import tsx scripts/bench/profile.ts --weights .gpu/yolov8n/weights.safetensors --batch 1 --precision fp16
+ *   node --import tsx scripts/bench/profile.ts --weights ... --precision int8-mixed --calib-data coco128/images   # see bench-model.ts
  */
 import { parseArgs } from 'node:util';
 import { parsePolicy } from '../../dsl/precision/policy.js';
 import { Engine } from '../../engine/engine.js';
 import { prepareModel } from '../../engine/prepare.js';
+import { benchCalibration, benchWeights, CALIBRATION_OPTIONS, isInt8, policyText } from './bench-model.js';
 
 const { values } = parseArgs({ options: {
   model: { type: 'string', default: 'yolov8n' }, weights: { type: 'string' }, batch: { type: 'string', default: '1' },
-  precision: { type: 'string', default: 'fp16' }, top: { type: 'string', default: '12' },
+  precision: { type: 'string', default: 'fp16' }, top: { type: 'string', default: '12' }, ...CALIBRATION_OPTIONS,
 } });
 const batch = Number(values.batch);
-const prepared = await prepareModel({ model: values.model!, ...(values.weights ? { weights: values.weights } : {}), policy: parsePolicy(`*:${values.precision}`) });
+const weights = await benchWeights(values.model!, values.weights);
+const prepared = await prepareModel({
+  model: values.model!, weights, policy: parsePolicy(policyText(values.precision!)),
+  ...(isInt8(values.precision!) ? { calibration: await benchCalibration(weights, values) } : {}),
+});
 await using engine = await Engine.build(prepared, { backend: 'cuda', batch: { min: 1, opt: batch, max: batch } });
 const forward = await engine.timeForward(batch, { iterations: 200 });
 const layers = await engine.profile(batch, 50);
