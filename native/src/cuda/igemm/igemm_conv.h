@@ -80,6 +80,9 @@ struct IgemmConvParams {
 
 // Why the kernel cannot run these parameters, or "" when it can. Never throws; cheap (no CUDA call).
 std::string checkIgemmConv(const IgemmConvParams& p);
+// The same checks without the operands (pointers and their alignment): whether a layer's geometry,
+// types and scales can run at all, before any buffer exists (the engine's build asks this).
+std::string checkIgemmConvShape(const IgemmConvParams& p);
 
 // Checks (ERR_INVALID_ARGUMENT with checkIgemmConv's reason) and enqueues the convolution on
 // `stream`; a launch failure is ERR_BACKEND. Safe inside stream capture.
