@@ -56,8 +56,9 @@ Int8ConvModel makeConv(ops_test::Rng& rng, const std::string& name, int64_t inC,
   Int8ConvModel c{name, inC, outC, k, stride, pad, bias, silu, {}, {}, {}, {}, {}, {}};
   c.w.resize(static_cast<size_t>(outC * inC * k * k));
   for (int8_t& v : c.w) v = static_cast<int8_t>(rng.integer(-kWeightMax, kWeightMax));
-  const float fan = 1.0f / std::sqrt(static_cast<float>(inC * k * k));
-  c.scales = rng.uniform(static_cast<size_t>(outC), kMinBound * fan / kWeightMax, kMaxBound * fan / kWeightMax);
+  const float invSqrtFan = 1.0f / std::sqrt(static_cast<float>(inC * k * k));
+  c.scales = rng.uniform(static_cast<size_t>(outC), kMinBound, kMaxBound);  // (Rng keeps |v| >= 0.01: scaled after)
+  for (float& v : c.scales) v *= invSqrtFan / kWeightMax;
   c.b = bias ? rng.uniform(static_cast<size_t>(outC), -kBiasRange, kBiasRange) : std::vector<float>{};
   c.wBytes.assign(reinterpret_cast<const uint8_t*>(c.w.data()), reinterpret_cast<const uint8_t*>(c.w.data()) + c.w.size());
   c.sBytes = ops_test::encode(c.scales, DType::Float32);
