@@ -38,41 +38,35 @@ class LayoutAssigner {
     if (auto it = reformatted_.find(key); it != reformatted_.end()) return it->second;
     TensorDef copy = out_.tensors[t];
     copy.layout = want;
-    copy.isInput = false;
     copy.name += want == Layout::kNhwc ? " (nhwc)" : " (nchw)";
-    const auto id = static_cast<int32_t>(out_.tensors.size());
-    out_.tensors.push_back(copy);
-    OpDef op;
-    op.name = "Reformat " + out_.tensors[t].name + " for " + consumer;
-    op.inputs = {t};
-    op.outputs = {id};
-    op.attrs = ReformatAttrs{};
-    out_.ops.push_back(std::move(op));
-    reformatted_[key] = id;
-    return id;
+    return reformatted_[key] = addReformat(t, std::move(copy), consumer);
   }
 
   // The NHWC tensor an int8 convolution reads: `t` itself, or its copy with the channels padded to
   // a multiple of kInt8ConvChannels (see layout_pass.h).
   int32_t ensureInt8Input(int32_t t, const std::string& consumer) {
-    const int64_t c = out_.tensors[t].dims.size() == kSpatialRank ? out_.tensors[t].dims[1] : 0;
+    const int64_t c = spatial(t) ? out_.tensors[t].dims[1] : 0;
     const int64_t padded = (c + kInt8ConvChannels - 1) / kInt8ConvChannels * kInt8ConvChannels;
     if (c == padded) return ensure(t, Layout::kNhwc, consumer);
     if (auto it = padded_.find(t); it != padded_.end()) return it->second;
     TensorDef copy = out_.tensors[t];
     copy.layout = Layout::kNhwc;
-    copy.isInput = false;
     copy.dims[1] = padded;
     copy.name += " (nhwc, " + std::to_string(padded) + " channels)";
+    return padded_[t] = addReformat(t, std::move(copy), consumer);
+  }
+
+  // Adds `copy` (t's new form) and the Reformat op that writes it from `t`; returns the copy's index.
+  int32_t addReformat(int32_t t, TensorDef copy, const std::string& consumer) {
+    copy.isInput = false;
     const auto id = static_cast<int32_t>(out_.tensors.size());
-    out_.tensors.push_back(copy);
+    out_.tensors.push_back(std::move(copy));
     OpDef op;
     op.name = "Reformat " + out_.tensors[t].name + " for " + consumer;
     op.inputs = {t};
     op.outputs = {id};
     op.attrs = ReformatAttrs{};
     out_.ops.push_back(std::move(op));
-    padded_[t] = id;
     return id;
   }
 
