@@ -2,6 +2,7 @@
 #include "cuda_network.h"
 
 #include <cmath>
+#include <cstring>
 
 #include "../common/error.h"
 #include "ops/op_common.cuh"
@@ -179,9 +180,11 @@ ILayer* CudaNetwork::addConvolutionInt8(ITensor& input, float inputScale, int64_
   const int64_t perGroup = x.dims_.d[1] / params.groups;
   a.weight = addWeights(kernel, DType::Int8, outChannels * perGroup * params.kernel[0] * params.kernel[1], label);
   a.weightScales = addWeights(kernelScales, DType::Float32, outChannels, label);
-  const auto* scales = reinterpret_cast<const float*>(program_.weights[a.weightScales].bytes.data());
+  const std::vector<uint8_t>& scales = program_.weights[a.weightScales].bytes;
   for (int64_t k = 0; k < outChannels; ++k) {
-    if (!std::isfinite(scales[k]) || scales[k] <= 0) invalid(label, "kernel scale " + std::to_string(k) + " of '" + kernelScales.name + "' must be finite and > 0");
+    float v = 0;
+    std::memcpy(&v, &scales[k * sizeof v], sizeof v);
+    if (!std::isfinite(v) || v <= 0) invalid(label, "kernel scale " + std::to_string(k) + " of '" + kernelScales.name + "' must be finite and > 0");
   }
   if (bias.count > 0) a.bias = addWeights(bias, DType::Float32, outChannels, label);
   return record(a, {&x}, {out}, DType::Float32);
