@@ -4,19 +4,19 @@
 //   x [B,16,12,12] f32 -> Quantize (x.scale) -> c1 int8 conv 3x3 16->32 + SiLU -> Quantize (t.scale),
 //   folded into c1 -> t1 int8 -> split a | b -> c2 int8 conv 3x3 16->16 + SiLU -> Quantize (t.scale),
 //   folded -> m -> concat [a, b, m] int8 (views: c1 and c2 write in place) -> max pool 3 s1 p1 int8
-//   -> nearest x2 int8 -> c3 int8 conv 1x1/2 48->32 + bias + SiLU -> y (float16 then Cast to f32)
-//   stem: x[:, 0:3] -> Quantize (x.scale) -> c4 int8 conv 3x3/2 3->16 (C padded to 16) -> z
+//   -> nearest x2 int8 -> c3 int8 conv 1x1/2 48->32 + bias + SiLU -> y (float32, written by the kernel)
+//   stem: x[:, 0:3] -> Quantize (x.scale) -> c4 int8 conv 3x3/2 3->16 (C padded to 16) -> z (float32)
 //   outputs: y, z, cat = Dequantize(concat), up = Dequantize(nearest x2)
 //
 // Scales are powers of two, so a dequantized int8 (q * s) and its way back are exact. Each stage
 // is checked from the engine's own int8 inputs: the int32 sums are exact, so an int8 output may
 // differ from the reference only where the float epilogue (expf, a tie) lands a value on the other
 // side of a rounding step: at most one step, and rarely; max pooling, nearest resize, split and
-// concat move int8 bytes and must match exactly; float outputs are float16-rounded.
-// Also: the ops after the build passes (Quantizes folded, Casts added, C padded), the kernels
-// layers() reports, a serialized engine reloaded (same bytes), refit with new int8 weights and
-// scales (against the reference, then back to the first weights bit for bit), refits refused,
-// and a grouped int8 convolution refused at build with the layer's name.
+// concat move int8 bytes and must match exactly; float32 outputs are the same float operations
+// (within an ulp or two of expf). Also: the ops after the build passes (Quantizes folded, no
+// Cast, C padded), the kernels layers() reports, a serialized engine reloaded (same bytes), refit
+// with new int8 weights and scales (against the reference, then back to the first weights bit for
+// bit), refits refused, and a grouped int8 convolution refused at build with the layer's name.
 #include <algorithm>
 
 #include "cuda/engine_build.h"
@@ -40,6 +40,8 @@ constexpr float kMinBound = 1.0f, kMaxBound = 3.0f;
 constexpr float kBiasRange = 0.5f;
 // At most this share of an int8 output may be one step off the reference (see above).
 constexpr double kMaxOneOffShare = 0.01;
+// float32 outputs: the device's expf and the host's std::exp may differ by an ulp or two.
+constexpr double kFloatOutRtol = 1e-5, kFloatOutAtol = 1e-6;
 constexpr uint32_t kSeed = 41;
 
 struct Int8ConvModel {
@@ -176,10 +178,10 @@ void checkInt8Exact(const std::string& name, const Int8Tensor& got, const Int8Te
   ops_test::checkBytes(name, std::vector<uint8_t>(got.begin(), got.end()), std::vector<uint8_t>(ref.begin(), ref.end()));
 }
 
-// float16-rounded float32 against the float reference.
-void checkHalf(const std::string& name, const HostOutput& o, const std::vector<float>& ref) {
-  ops_test::checkClose(name, ops_test::decode(o.data, o.dtype), std::vector<double>(ref.begin(), ref.end()), ops_test::kFp16Rtol,
-                       ops_test::kFp16Atol);
+// A float32 output of the kernel against the reference's float operations.
+void checkFloat(const std::string& name, const HostOutput& o, const std::vector<float>& ref) {
+  ops_test::checkClose(name, ops_test::decode(o.data, o.dtype), std::vector<double>(ref.begin(), ref.end()), kFloatOutRtol,
+                       kFloatOutAtol);
 }
 
 // ---- the network
@@ -262,9 +264,9 @@ void checkOutputs(Engine& e, const Int8Model& m, const std::vector<float>& xf, i
             quantizeAll(convRefInt8(b, {batch, kHalf, kHW, kHW}, m.c2, kTScale, s2), kTScale));
   const Int8Tensor up = int8Of(out.at("up"), kTScale);
   checkInt8Exact(label + ": int8 max pool + nearest x2 of the concat, exact", up, upsampleRef(maxPoolRef(cat, catShape), catShape));
-  checkHalf(label + ": c3 (float16 out, cast to float32)", out.at("y"),
+  checkFloat(label + ": c3 (float32 out)", out.at("y"),
             convRefInt8(up, {batch, kCat, kHW * kUp, kHW * kUp}, m.c3, kTScale, s3));
-  checkHalf(label + ": c4 (C = 3 padded to 16, no bias, no activation)", out.at("z"),
+  checkFloat(label + ": c4 (C = 3 padded to 16, no bias, no activation)", out.at("z"),
             convRefInt8(channels(q0, xs, 0, kStemC), {batch, kStemC, kHW, kHW}, m.c4, kXScale, s4));
 }
 
@@ -278,7 +280,7 @@ void checkProgram(const CudaEngine& e, const std::string& label) {
     if (c && c->isInt8() && op.name == "c4" && p.tensors[op.inputs[0]].dims[1] == kInt8ConvChannels) ++padded;
   }
   ops_test::record(folded == 2, label + ": c1's and c2's Quantize folded into them", std::to_string(folded) + " folded");
-  ops_test::record(casts == 2, label + ": c3 and c4 write float16, each followed by a Cast", std::to_string(casts) + " casts");
+  ops_test::record(casts == 0, label + ": c3 and c4 write their float32 outputs themselves (no Cast)", std::to_string(casts) + " casts");
   ops_test::record(padded == 1, label + ": c4 reads its input padded to 16 channels", "");
   int igemm = 0, inPlace = 0;
   for (const LayerInfo& l : e.layers()) {

@@ -35,7 +35,9 @@ IgemmLayer::IgemmLayer(const std::string& name, const ConvGeometry& g) : name_(n
   if (g.layout != Layout::kNhwc) refuse("its tensors are not NHWC");
   if (p.groups != 1) refuse("grouped convolutions (groups " + std::to_string(p.groups) + ") are not supported");
   if (p.dilation[0] != 1 || p.dilation[1] != 1) refuse("dilated convolutions are not supported");
-  if (g.outDtype != ir::DType::Int8 && g.outDtype != ir::DType::Float16) refuse("its output must be int8 or float16");
+  if (g.outDtype != ir::DType::Int8 && g.outDtype != ir::DType::Float16 && g.outDtype != ir::DType::Float32) {
+    refuse("its output must be int8, float16 or float32");
+  }
   constexpr int64_t kShapeBatch = 1;  // the shape check does not depend on the batch
   const std::string why = igemm::checkIgemmConvShape(params(ConvBuffers{}, kShapeBatch, tile_));
   if (!why.empty()) refuse(why);
@@ -103,7 +105,7 @@ void IgemmLayer::enqueue(cudaStream_t stream, const ConvBuffers& b, int64_t batc
 }
 
 std::string IgemmLayer::kernelName() const {
-  return std::string("netdef:igemm_conv ") + igemm::igemmTileName(tile_) + " int8->" + (g_.outDtype == ir::DType::Int8 ? "int8" : "float16") +
+  return std::string("netdef:igemm_conv ") + igemm::igemmTileName(tile_) + " int8->" + ir::dtypeName(g_.outDtype) +
          "(scale" + (g_.hasBias ? "+bias" : "") + activationLabel(g_.activation) + ")/nhwc";
 }
 

@@ -1,7 +1,8 @@
 // One int8 convolution layer of the engine on the igemm kernel (igemm/igemm_conv.h): NHWC int8
 // input (channel-range views allowed), KRSC int8 filter, per-output-channel scales, float32 bias,
 // the activation and (when a Quantize was folded in, int8_conv_pass.h) the int8 requantize in the
-// kernel's epilogue; the output is int8 or float16, possibly a channel range of a concat's buffer.
+// kernel's epilogue; the output is int8, float16 or float32, possibly a channel range of a
+// concat's buffer.
 // Tactic selection at build: every tile of kIgemmTiles is run once eagerly, then captured in a CUDA
 // graph and timed (median of kTuneIterations replays), as ConvLayer times cuDNN's algorithms; the
 // fastest is kept and serialized as a ConvTactic of kind kIgemm (algo = the tile). A geometry the

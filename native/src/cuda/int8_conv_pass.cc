@@ -39,7 +39,7 @@ float quantizeScale(const Program& p, const OpDef& q) {
   return v;
 }
 
-// Step 1: folds each int8 convolution's lone per-tensor Quantize reader into it.
+// Folds each int8 convolution's lone per-tensor Quantize reader into it.
 void foldQuantizes(Program& p) {
   const Readers r = readersOf(p);
   for (size_t i = 0; i < p.ops.size(); ++i) {
@@ -58,40 +58,6 @@ void foldQuantizes(Program& p) {
   }
 }
 
-// Step 2: the int8 convolutions left with a float32 output write float16, then a Cast follows.
-Program castFloatOutputs(const Program& in) {
-  Program out = in;
-  out.ops.clear();
-  std::vector<int32_t> newIndex(in.ops.size(), -1);
-  for (size_t i = 0; i < in.ops.size(); ++i) {
-    OpDef op = in.ops[i];
-    newIndex[i] = static_cast<int32_t>(out.ops.size());
-    if (!int8Conv(op) || out.tensors[op.outputs[0]].dtype != ir::DType::Float32) {
-      out.ops.push_back(std::move(op));
-      continue;
-    }
-    const int32_t y = op.outputs[0];
-    TensorDef half = out.tensors[y];
-    half.dtype = ir::DType::Float16;
-    half.isInput = false;
-    half.name += " (float16)";
-    const auto h = static_cast<int32_t>(out.tensors.size());
-    out.tensors.push_back(half);
-    op.outputs[0] = h;
-    OpDef cast;
-    cast.name = op.name + "/cast_float32";
-    cast.inputs = {h};
-    cast.outputs = {y};
-    cast.attrs = CastAttrs{ir::DType::Float32};
-    out.ops.push_back(std::move(op));
-    out.ops.push_back(std::move(cast));
-  }
-  for (OpDef& op : out.ops) {
-    if (op.fusedInto >= 0) op.fusedInto = newIndex[op.fusedInto];
-  }
-  return out;
-}
-
 }  // namespace
 
 Program lowerInt8Convolutions(const Program& in) {
@@ -100,7 +66,7 @@ Program lowerInt8Convolutions(const Program& in) {
   if (!any) return in;
   Program folded = in;
   foldQuantizes(folded);
-  return castFloatOutputs(folded);
+  return folded;
 }
 
 }  // namespace netdef::cuda

@@ -1,19 +1,15 @@
-// Int8 convolution pass (after fuseConvolutionActivations, before the layout pass): shapes the
-// int8 convolutions CudaNetwork recorded (float32 output, as TensorRT's explicit quantization has
-// them) into what the igemm kernel writes:
-//  1. A Quantize folded into the epilogue: when the convolution's (activated) output is read by
-//     exactly one op, a per-tensor Quantize to int8, and is no network output, the convolution
-//     writes that Quantize's int8 output itself (ConvAttrs::outputScale = its scale), and the
-//     Quantize runs nothing (fusedInto). So int8 flows between int8 layers without a float tensor.
-//  2. Every other int8 convolution writes float16 (the kernel has no float32 output): its output
-//     gets a float16 tensor, and a Cast to the graph's float32 tensor follows it. The float32
-//     values are then float16-rounded (relative error at most 2^-11) where the CPU backend keeps
-//     float32.
-// Float convolutions are left as they are; a program without int8 convolutions is returned
-// unchanged.
+// Int8 convolution pass (after fuseConvolutionActivations, before the layout pass): folds
+// Quantizes into the int8 convolutions CudaNetwork recorded (float32 output, as TensorRT's explicit
+// quantization has them). When a convolution's (activated) output is read by exactly one op, a
+// per-tensor Quantize to int8, and is no network output, the convolution writes that Quantize's
+// int8 output itself (ConvAttrs::outputScale = its scale: the igemm epilogue requantizes), and the
+// Quantize runs nothing (fusedInto). So int8 flows between int8 layers without a float tensor.
+// Every other int8 convolution keeps its float output, which the igemm kernel writes directly
+// (float32, or float16 where the graph has it). Float convolutions are left as they are; a program
+// without int8 convolutions is returned unchanged.
 //
-// Test: native/tests/engine_test_int8.cu (the folded and the cast outputs, checked against an
-// integer CPU reference, and the program's ops after the pass).
+// Test: native/tests/host/int8_passes.cc (the ops after the pass, no GPU) and
+// native/tests/engine_test_int8.cu (the folded outputs against an integer CPU reference).
 #pragma once
 
 #include "program.h"

@@ -154,8 +154,8 @@ std::string checkIgemmConvShape(const IgemmConvParams& p) {
                           ((p.outChannels + kSmallestTile - 1) / kSmallestTile);
     if (tiles > INT_MAX) return "too many output tiles for one grid";
   }
-  if (p.outType != DType::Int8 && p.outType != DType::Float16 && p.outType != DType::Int32)
-    return std::string("output type ") + ops::dtypeLabel(p.outType) + " is not supported (int8, float16, int32)";
+  if (p.outType != DType::Int8 && p.outType != DType::Float16 && p.outType != DType::Float32 && p.outType != DType::Int32)
+    return std::string("output type ") + ops::dtypeLabel(p.outType) + " is not supported (int8, float16, float32, int32)";
   const int64_t yStride = orDefault(p.yPixelStride, p.outChannels);
   if (p.yChannelOffset < 0 || yStride < p.yChannelOffset + p.outChannels)
     return "y's channel offset + K exceeds its pixel stride";
@@ -199,6 +199,7 @@ void launchIgemmConv(const IgemmConvParams& p, cudaStream_t stream) {
   switch (p.outType) {
     case ir::DType::Int8: return launchOut<int8_t, int8_t>(p.tile, a, stream);
     case ir::DType::Float16: return launchOut<int8_t, __half>(p.tile, a, stream);
+    case ir::DType::Float32: return launchOut<int8_t, float>(p.tile, a, stream);
     default: return launchOut<int8_t, int32_t>(p.tile, a, stream);
   }
 }
