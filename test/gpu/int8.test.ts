@@ -6,13 +6,12 @@
  *  - coco128 mAP50-95 of yolov8n under int8-mixed and all-int8 stays near the CUDA engine's fp32
  *    (printed; asserted within MAX_MAP_DROP, looser than issue 9's held-out targets, which the
  *    accuracy script measures).
- * Calibration runs on the CUDA engine here (the GPU machine has no ONNX Runtime for Node), on the
- * first CALIBRATION_IMAGES images of coco128, with the default method.
+ * The calibrations come from .gpu/<model>/calib.json (scripts/gpu-fixtures.ts: the CPU backend,
+ * the first 64 coco128 images, the default method), as the CPU measurements of docs/int8.md.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { calibrate } from '../../engine/calibrate/calibrate.js';
-import type { Calibration } from '../../engine/calibrate/calibration-file.js';
+import { readCalibration } from '../../engine/calibrate/calibration-file.js';
 import { parsePolicy } from '../../dsl/precision/policy.js';
 import { POLICY_PRESETS } from '../../dsl/precision/presets.js';
 import { Engine } from '../../engine/engine.js';
@@ -21,18 +20,11 @@ import { prepareModel } from '../../engine/prepare.js';
 import { toFloat32 } from '../../common/host-tensor.js';
 import { gpuData, letterboxed } from './support.js';
 
-const CALIBRATION_IMAGES = 32;
-/** mAP50-95 drop against fp32 allowed here (all 128 images, calibrated on 32 of them). */
+/** mAP50-95 drop against fp32 allowed here (all 128 images, 64 of them calibrated on). */
 const MAX_MAP_DROP = 0.015;
 const POLICIES = { 'int8-mixed': POLICY_PRESETS.get('int8-mixed')!, int8: '*:int8' } as const;
 
-const calibrations = new Map<string, Promise<Calibration>>();
-function calibration(model: string): Promise<Calibration> {
-  if (!calibrations.has(model)) {
-    calibrations.set(model, calibrate({ weights: gpuData(model, 'weights.safetensors'), data: gpuData('coco128', 'images'), images: CALIBRATION_IMAGES, backend: 'cuda' }));
-  }
-  return calibrations.get(model)!;
-}
+const calibration = (model: string) => readCalibration(gpuData(model, 'calib.json'));
 
 describe('int8 engines on the CUDA backend', () => {
   for (const model of ['yolov8n', 'yolov8s']) {
