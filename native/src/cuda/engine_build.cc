@@ -39,7 +39,7 @@ std::unique_ptr<CudaEngine> buildFromNetwork(CudaNetwork& network, const BuildOp
                                              const LayoutMode* onlyMode) {
   checkOptions(options);
   requireDevice(options.device);
-  const Program fused = lowerInt8Convolutions(fuseConvolutionActivations(network.take()));
+  const Program fused = foldInt8Quantizes(fuseConvolutionActivations(network.take()));
   std::vector<LayoutMode> modes;
   if (onlyMode) {
     modes.push_back(*onlyMode);

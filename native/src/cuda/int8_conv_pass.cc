@@ -60,7 +60,7 @@ void foldQuantizes(Program& p) {
 
 }  // namespace
 
-Program lowerInt8Convolutions(const Program& in) {
+Program foldInt8Quantizes(const Program& in) {
   bool any = false;
   for (const OpDef& op : in.ops) any = any || int8Conv(op) != nullptr;
   if (!any) return in;

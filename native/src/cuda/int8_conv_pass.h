@@ -16,6 +16,6 @@
 
 namespace netdef::cuda {
 
-Program lowerInt8Convolutions(const Program& in);
+Program foldInt8Quantizes(const Program& in);
 
 }  // namespace netdef::cuda

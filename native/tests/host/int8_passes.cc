@@ -1,6 +1,6 @@
 // Host-only test of the CUDA engine's build passes on an int8 network (no GPU: the passes are
 // pure Program -> Program functions): CudaNetwork records the network, then the passes the builder
-// runs (fuseConvolutionActivations, lowerInt8Convolutions, assignLayouts in both modes,
+// runs (fuseConvolutionActivations, foldInt8Quantizes, assignLayouts in both modes,
 // planChannelViews) are checked op by op:
 //  - a convolution whose SiLU'd output is read by one per-tensor Quantize writes that Quantize's int8
 //    tensor at its scale, and the Quantize runs nothing;
@@ -192,7 +192,7 @@ void checkRefusals() {
 
 int main() {
   try {
-    const Program lowered = lowerInt8Convolutions(fuseConvolutionActivations(record()));
+    const Program lowered = foldInt8Quantizes(fuseConvolutionActivations(record()));
     checkLowered(lowered);
     for (LayoutMode mode : {LayoutMode::kRowMajor, LayoutMode::kChannelsLastHalf}) checkLayout(assignLayouts(lowered, mode), mode);
     checkRefusals();
