@@ -4,8 +4,8 @@
 // per-tensor Quantize to int8, and is no network output, the convolution writes that Quantize's
 // int8 output itself (ConvAttrs::outputScale = its scale: the igemm epilogue requantizes), and the
 // Quantize runs nothing (fusedInto). So int8 flows between int8 layers without a float tensor.
-// Every other int8 convolution keeps its float output, which the igemm kernel writes directly
-// (float32, or float16 where the graph has it). Float convolutions are left as they are; a program
+// Every other int8 convolution keeps its float32 output, which the igemm kernel writes directly.
+// Float convolutions are left as they are; a program
 // without int8 convolutions is returned unchanged.
 //
 // Test: native/tests/host/int8_passes.cc (the ops after the pass, no GPU) and
