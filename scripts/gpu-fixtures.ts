@@ -5,6 +5,8 @@
  *   .gpu/<model>/<image>.ref.json             the CPU backend's fp32 output0 on the letterboxed image,
  *                                             sampled: the 128 anchors with the highest class score and
  *                                             128 seeded random anchors, all 4 + nc rows of each
+ *   .gpu/<model>/calib.json                   an int8 calibration on the CPU backend: the first 64
+ *                                             coco128 images, the default method (docs/int8.md)
  *   .gpu/images/, .gpu/coco128/, .gpu/coco.names
  * Inputs are not stored: the GPU test letterboxes the same JPEGs with the same code.
  *
@@ -14,6 +16,8 @@ import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toFloat32 } from '../common/host-tensor.js';
 import { onnxruntimeBackend } from '../engine/backends/onnxruntime.js';
+import { calibrate } from '../engine/calibrate/calibrate.js';
+import { writeCalibration } from '../engine/calibrate/calibration-file.js';
 import { prepareModel } from '../engine/prepare.js';
 import { dataPath, REPO_ROOT } from '../test/data.js';
 import { decodeImage } from '../vision/image.js';
@@ -25,6 +29,8 @@ const OUT = join(REPO_ROOT, '.gpu');
 const IMAGES = ['bus.jpg', 'zidane.jpg'];
 const TOP_ANCHORS = 128;
 const RANDOM_ANCHORS = 128;
+/** As the accuracy measurements of docs/int8.md: the first 64 images of coco128. */
+const CALIBRATION_IMAGES = 64;
 
 function sampleAnchors(out: Float32Array, rows: number, anchors: number, seed: number): number[] {
   const best = Array.from({ length: anchors }, (_, k) => {
@@ -58,6 +64,8 @@ for (const model of ['yolov8n', 'yolov8s']) {
     writeFileSync(join(dir, `${image}.ref.json`), JSON.stringify(ref));
   }
   await runner.dispose();
+  const calibration = await calibrate({ weights, data: dataPath('coco128', 'images'), images: CALIBRATION_IMAGES, backend: 'onnxruntime' });
+  await writeCalibration(join(dir, 'calib.json'), calibration);
 }
 cpSync(dataPath('coco128'), join(OUT, 'coco128'), { recursive: true });
 mkdirSync(join(OUT, 'images'), { recursive: true });

@@ -20,11 +20,6 @@ export const cudaBackend: Backend = {
     if (nms) {
       fail(ErrorCode.InvalidArgument, `NMS layer '${nms.name}': the CUDA engine does not run NMS inside the graph; build without NMS (the Detector runs it on the host) or use the tensorrt or onnxruntime backend`);
     }
-    // Refused before native code too (the CUDA network refuses them as well).
-    const int8 = graph.nodes.filter((n) => n.kind === 'Convolution' && n.quant).map((n) => n.name);
-    if (int8.length > 0) {
-      fail(ErrorCode.Backend, `${graph.name} has ${int8.length} int8 convolution(s) (${int8[0]}, …), which the CUDA engine does not run yet (issue 9): use --backend onnxruntime or tensorrt for int8, or fp16/fp32 layers on the cuda backend`);
-    }
     try {
       const native = await loadNativeAddon().buildCudaEngine(toNativeGraph(graph, params), { batch: options.batch ?? DEFAULT_BATCH, tune: true }, options.onProgress);
       return new CudaRunner('cuda', native, graph);

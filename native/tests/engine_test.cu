@@ -275,6 +275,7 @@ void runEngineTests() {
   testViewChain();
   testRefit();
   testRunImages();
+  testInt8Engine();
   ops_test::Rng rng(23);
   std::snprintf(crashContext(), 256, "engine-level tests");
   ops_test::runCase("engine-level tests", [&] {

@@ -16,8 +16,9 @@ mkdir -p "$BUILD_DIR/obj"
 nvcc -std=c++17 -I native/src -I "$CUDNN_INCLUDE" -c native/tests/cudnn_abi_check.cc -o "$BUILD_DIR/cudnn_abi_check.o"
 echo "cudnn_abi_check: compiled (declarations match cudnn.h)"
 
-sources=(native/src/cuda/*.cc native/src/cuda/*.cu native/src/cuda/ops/*.cu native/src/common/*.cc native/src/ir/*.cc native/src/replay/*.cc
-         native/tests/engine_test.cu native/tests/engine_test_chain.cu native/tests/engine_test_refit.cu native/tests/engine_test_images.cu native/tests/engine_yolo_bench.cu)
+sources=(native/src/cuda/*.cc native/src/cuda/*.cu native/src/cuda/ops/*.cu native/src/cuda/igemm/*.cu native/src/common/*.cc native/src/ir/*.cc native/src/replay/*.cc
+         native/tests/engine_test.cu native/tests/engine_test_chain.cu native/tests/engine_test_refit.cu native/tests/engine_test_images.cu
+         native/tests/engine_test_int8.cu native/tests/engine_yolo_bench.cu)
 printf '%s\n' "${sources[@]}" | xargs -P "$JOBS" -I{} sh -c \
   'nvcc -std=c++17 -O2 '"$NVCC_FLAGS"' -arch='"$ARCH"' -I native/src -DNETDEF_ENGINE_TEST_MAIN -c {} -o '"$BUILD_DIR"'/obj/$(echo {} | tr / _).o'
 nvcc -arch="$ARCH" "$BUILD_DIR"/obj/*.o -o "$BUILD_DIR/engine_test" -ldl

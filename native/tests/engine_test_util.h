@@ -116,6 +116,7 @@ inline char* crashContext() {
 // Test groups (engine_test.cu), and the YOLOv8n-shaped timing run (engine_yolo_bench.cu).
 void runEngineTests();
 void testRunImages();  // engine_test_images.cu
+void testInt8Engine();  // engine_test_int8.cu
 void runYoloBench(const std::string& scale);  // "n" or "x"
 
 }  // namespace engine_test

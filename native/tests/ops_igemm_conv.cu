@@ -5,7 +5,7 @@
 //    wider tensor;
 //  - the fused epilogue, the reference doing the same float32 operations: int8 requantization
 //    (exact: ties to even, saturation), SiLU / sigmoid / ReLU, float16 output (within float16
-//    rounding), int8 and float16 residuals, output written into a channel range of a wider tensor
+//    rounding), float32 output (within an ulp or two of expf), int8 and float16 residuals, output written into a channel range of a wider tensor
 //    with the other channels left untouched, vector and element-wise stores;
 //  - the argument checks (typed errors, nothing launched).
 // expf on the device and std::exp on the host may differ by an ulp, so an int8 output after SiLU
@@ -32,6 +32,9 @@ constexpr uint32_t kSeed = 1212;
 constexpr int kInt8Min = -128, kInt8Max = 127;
 constexpr double kMaxOffByOneFraction = 1e-3;
 constexpr double kFp16AbsFloor = 1e-4;  // absolute allowance of float16 outputs near zero
+// float32 outputs: the same float operations, but expf and std::exp may differ by an ulp or two.
+constexpr double kFp32OutRtol = 1e-5;
+constexpr double kFp32AbsFloor = 1e-6;
 constexpr uint8_t kPoisonInt8 = 0x7B;   // storage outside the written channel range must keep it
 constexpr int kChannelVector = 16;      // int8 channels of one 16-byte chunk
 constexpr float kInputScale = 1.0f / 64;
@@ -171,6 +174,13 @@ const EpilogueCase kEpilogueCases[] = {
      Residual::kInt8, 3, 7, 5, 9},
     {"fp16 sigmoid no bias, y view 1/+3 (element stores)", DType::Float16, FusedActivation::kSigmoid, false, Scales::kRandom,
      Residual::kNone, 1, 3, 0, 0},
+    {"fp32 bias silu", DType::Float32, FusedActivation::kSilu, true, Scales::kRandom, Residual::kNone, 0, 0, 0, 0},
+    {"fp32 silu + int8 residual, y view 4/+12", DType::Float32, FusedActivation::kSilu, true, Scales::kRandom, Residual::kInt8,
+     4, 12, 16, 16},
+    {"fp32 + fp16 residual, y view 8/+8", DType::Float32, FusedActivation::kNone, true, Scales::kRandom, Residual::kFloat16,
+     8, 8, 0, 8},
+    {"fp32 sigmoid no bias, y view 1/+3 (element stores)", DType::Float32, FusedActivation::kSigmoid, false, Scales::kRandom,
+     Residual::kNone, 1, 3, 0, 0},
 };
 
 float activateRef(float v, FusedActivation a) {
@@ -230,7 +240,7 @@ void testEpilogue(Rng& rng, const Problem& pr, const DeviceBuffer& x, const Devi
         ref[m * K + k] = v;
       }
     // Device buffers.
-    const size_t outBytes = e.out == DType::Int8 ? 1 : sizeof(__half);
+    const size_t outBytes = e.out == DType::Int8 ? 1 : e.out == DType::Float16 ? sizeof(__half) : sizeof(float);
     DeviceBuffer dScale(encode(wScale, DType::Float32)), dBias(encode(bias, DType::Float32));
     DeviceBuffer y(M * yStride * outBytes);
     std::vector<uint8_t> residualBytes;
@@ -297,13 +307,17 @@ void testEpilogue(Rng& rng, const Problem& pr, const DeviceBuffer& x, const Devi
     }
     std::vector<float> have(M * K);
     std::vector<double> want(M * K);
-    const std::vector<float> all = decode(got, DType::Float16);
+    const std::vector<float> all = decode(got, e.out);
     for (int64_t m = 0; m < M; ++m)
       for (int64_t k = 0; k < K; ++k) {
         have[m * K + k] = all[m * yStride + e.yOffset + k];
         want[m * K + k] = ref[m * K + k];
       }
-    checkClose(name, have, want, kFp16Rtol, kFp16AbsFloor);
+    if (e.out == DType::Float16) {
+      checkClose(name, have, want, kFp16Rtol, kFp16AbsFloor);
+    } else {
+      checkClose(name, have, want, kFp32OutRtol, kFp32AbsFloor);
+    }
   });
 }
 
@@ -336,7 +350,7 @@ void testChecks() {
       {"misaligned x", [](IgemmConvParams& p) { p.x = fake + 1; }},
       {"x pixel stride below C", [](IgemmConvParams& p) { p.xPixelStride = 8; }},
       {"float16 input", [](IgemmConvParams& p) { p.inType = DType::Float16; }},
-      {"float32 output", [](IgemmConvParams& p) { p.outType = DType::Float32; }},
+      {"uint8 output", [](IgemmConvParams& p) { p.outType = DType::UInt8; }},
       {"int32 output with an activation", [](IgemmConvParams& p) {
          p.outType = DType::Int32;
          p.activation = FusedActivation::kSilu;

@@ -1,4 +1,4 @@
-// Tests ops/pooling: max and average, float32 and float16, SPPF's 5x5/1 pad 2, 2x2/2, 3x3/2 pad 1,
+// Tests ops/pooling: max and average, float32 and float16 (and int8 max: integers, exact), SPPF's 5x5/1 pad 2, 2x2/2, 3x3/2 pad 1,
 // asymmetric padding, windows that drop a remainder. The CPU loop does the kernel's float32
 // operations in the kernel's order (max; or sum row-major, then divide by the full window), so
 // results must match exactly, float16 outputs included.
@@ -15,6 +15,8 @@ using netdef::cuda::ops::PoolingParams;
 using netdef::ir::PoolingOp;
 
 constexpr uint32_t kSeed = 1004;
+constexpr float kFloatRange = 3.0f;
+constexpr float kInt8Range = 128.0f;  // every int8 value, -128 and 127 included, after rounding
 
 struct Geometry {
   int64_t n, c, h, w, kernel, stride;
@@ -58,7 +60,8 @@ void runCaseFor(Rng& rng, DType t, PoolingOp op, const Geometry& g) {
                            std::to_string(g.stride) + " pad " + shapeName({g.pad[0], g.pad[1], g.pad[2], g.pad[3]}) +
                            " -> " + shapeName({p.outHeight, p.outWidth});
   runCase(name, [&] {
-    const std::vector<float> x = representable(rng.uniform(g.n * g.c * g.h * g.w, -3.0f, 3.0f), t);
+    const float range = t == DType::Int8 ? kInt8Range : kFloatRange;
+    const std::vector<float> x = representable(rng.uniform(g.n * g.c * g.h * g.w, -range, range), t);
     DeviceBuffer dx(encode(x, t)), dy(g.n * g.c * p.outHeight * p.outWidth * sizeOf(t));
     dy.poison();
     p.x = dx.get();
@@ -82,6 +85,13 @@ void testPooling() {
   for (DType t : {DType::Float32, DType::Float16})
     for (PoolingOp op : {PoolingOp::Max, PoolingOp::Average})
       for (const Geometry& g : geometries) runCaseFor(rng, t, op, g);
+  for (const Geometry& g : geometries) runCaseFor(rng, DType::Int8, PoolingOp::Max, g);
+  expectError("pooling refuses an int8 average", netdef::kErrInvalidArgument, [] {
+    PoolingParams p;
+    p.op = PoolingOp::Average;
+    p.dtype = DType::Int8;
+    netdef::cuda::ops::launchPooling(p, nullptr);
+  });
   expectError("pooling rejects a wrong output size", netdef::kErrInvalidArgument, [] {
     PoolingParams p;
     p.height = p.width = 8;

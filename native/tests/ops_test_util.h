@@ -102,10 +102,13 @@ class Rng {
   std::mt19937 gen_;
 };
 
-inline size_t sizeOf(DType t) { return t == DType::Float16 ? sizeof(__half) : t == DType::UInt8 ? sizeof(uint8_t) : sizeof(float); }
-inline const char* typeName(DType t) { return t == DType::Float16 ? "f16" : "f32"; }
+inline size_t sizeOf(DType t) {
+  return t == DType::Float16 ? sizeof(__half) : t == DType::UInt8 || t == DType::Int8 ? sizeof(uint8_t) : sizeof(float);
+}
+inline const char* typeName(DType t) { return t == DType::Float16 ? "f16" : t == DType::Int8 ? "i8" : "f32"; }
 
-// float32 or float16 bytes of host floats (float16 rounded to nearest even).
+// float32, float16, uint8 or int8 bytes of host floats (float16 rounded to nearest even; uint8
+// rounded and clamped; int8 rounded half to even and clamped to [-128, 127], as Quantize does).
 inline std::vector<uint8_t> encode(const std::vector<float>& v, DType t) {
   std::vector<uint8_t> bytes(v.size() * sizeOf(t));
   for (size_t i = 0; i < v.size(); ++i) {
@@ -114,6 +117,9 @@ inline std::vector<uint8_t> encode(const std::vector<float>& v, DType t) {
       std::memcpy(bytes.data() + i * sizeof(__half), &h, sizeof(__half));
     } else if (t == DType::UInt8) {
       bytes[i] = static_cast<uint8_t>(std::lround(std::fmin(std::fmax(v[i], 0.0f), 255.0f)));
+    } else if (t == DType::Int8) {
+      const auto q = static_cast<int8_t>(std::nearbyint(std::fmin(std::fmax(v[i], -128.0f), 127.0f)));
+      std::memcpy(&bytes[i], &q, 1);
     } else {
       std::memcpy(bytes.data() + i * sizeof(float), &v[i], sizeof(float));
     }
@@ -130,6 +136,10 @@ inline std::vector<float> decode(const std::vector<uint8_t>& bytes, DType t) {
       v[i] = __half2float(h);
     } else if (t == DType::UInt8) {
       v[i] = static_cast<float>(bytes[i]);
+    } else if (t == DType::Int8) {
+      int8_t q;
+      std::memcpy(&q, &bytes[i], 1);
+      v[i] = static_cast<float>(q);
     } else {
       std::memcpy(&v[i], bytes.data() + i * sizeof(float), sizeof(float));
     }

@@ -23,6 +23,10 @@ struct ConvGeometry {
   // Channel count of the storage x and y lie in (channel-range views, channel_views.h): the
   // batch/pixel strides use these; equal to in/outChannels for dense tensors.
   int64_t inStorageChannels = 0, outStorageChannels = 0;
+  // int8 convolutions (dtype Int8, igemm_layer.h): the output's dtype (int8 when a Quantize was
+  // folded in, else float16) and the epilogue's scales (ConvAttrs).
+  ir::DType outDtype = ir::DType::Float32;
+  float inputScale = 0, outputScale = 0;
   int64_t xChannels() const { return inStorageChannels > 0 ? inStorageChannels : inChannels; }
   int64_t yChannels() const { return outStorageChannels > 0 ? outStorageChannels : outChannels; }
 };
@@ -30,8 +34,9 @@ struct ConvGeometry {
 // Device pointers a conv reads and writes.
 struct ConvBuffers {
   const void* x = nullptr;
-  const void* w = nullptr;  // KCRS (row-major) or KRSC (NHWC), in the conv's dtype
+  const void* w = nullptr;  // KCRS (row-major) or KRSC (NHWC), in the conv's dtype (int8: KRSC, C padded)
   const void* bias = nullptr;
+  const void* weightScales = nullptr;  // int8: K float32 per-output-channel scales
   void* y = nullptr;
   void* workspace = nullptr;
   size_t workspaceBytes = 0;

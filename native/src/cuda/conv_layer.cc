@@ -43,20 +43,26 @@ const char* activationName(FusedActivation a) {
 
 const char* cudnnAlgoName(int algo) { return algo >= 0 && algo < cudnn::kFwdAlgoCount ? kAlgoNames[algo] : "unknown"; }
 
-std::vector<uint8_t> filterToNhwc(const std::vector<uint8_t>& kcrs, int64_t k, int64_t c, int64_t r, int64_t s, size_t bytes) {
-  std::vector<uint8_t> out(kcrs.size());
+std::vector<uint8_t> filterToNhwc(const std::vector<uint8_t>& kcrs, int64_t k, int64_t c, int64_t r, int64_t s, size_t bytes,
+                                  int64_t paddedC) {
+  const int64_t cs = std::max(paddedC, c);
+  std::vector<uint8_t> out(static_cast<size_t>(k * r * s * cs) * bytes, 0);
   for (int64_t ki = 0; ki < k; ++ki)
     for (int64_t ci = 0; ci < c; ++ci)
       for (int64_t ri = 0; ri < r; ++ri)
         for (int64_t si = 0; si < s; ++si) {
           const int64_t from = ((ki * c + ci) * r + ri) * s + si;
-          const int64_t to = ((ki * r + ri) * s + si) * c + ci;
+          const int64_t to = ((ki * r + ri) * s + si) * cs + ci;
           std::memcpy(&out[to * bytes], &kcrs[from * bytes], bytes);
         }
   return out;
 }
 
 ConvLayer::ConvLayer(const std::string& name, const ConvGeometry& g) : name_(name), g_(g) {
+  if (g.dtype == ir::DType::Int8) {
+    igemm_ = std::make_unique<IgemmLayer>(name, g);
+    return;
+  }
   const CudnnApi& api = cudnnApi();
   const ConvolutionParams& p = g.params;
   for (int i = 0; i < 2; ++i) {
@@ -113,6 +119,12 @@ int64_t ConvLayer::workspaceFor(cudnn::Handle handle, int algo, int64_t batch) {
 
 std::vector<ConvTactic> ConvLayer::tune(cudnn::Handle handle, cudaStream_t stream, const ConvBuffers& b, int64_t batch,
                                         int64_t maxBatch, bool timeCandidates) {
+  if (igemm_) {
+    std::vector<ConvTactic> tiles = igemm_->tune(stream, b, batch, timeCandidates);
+    tactic_ = tiles.front();
+    workspace_ = 0;
+    return tiles;
+  }
   const CudnnApi& api = cudnnApi();
   setMath(defaultMath(g_.dtype));
   const BatchDescs& d = descs(batch);
@@ -185,6 +197,13 @@ const FusedConvPlan& ConvLayer::fusedPlan(cudnn::Handle handle, int64_t batch, i
 }
 
 void ConvLayer::useTactic(cudnn::Handle handle, const ConvTactic& t, int64_t maxBatch) {
+  if (igemm_ || t.kind == ConvTactic::Kind::kIgemm) {
+    if (!igemm_) throw Error(kErrEngineFormat, name_ + ": an int8 tactic for a float convolution");
+    igemm_->useTactic(t);
+    tactic_ = t;
+    workspace_ = 0;
+    return;
+  }
   if (t.kind == ConvTactic::Kind::kCudnnFused) {
     try {
       workspace_ = fusedPlan(handle, maxBatch, t.engine).workspaceBytes();
@@ -208,6 +227,7 @@ void ConvLayer::useTactic(cudnn::Handle handle, const ConvTactic& t, int64_t max
 }
 
 void ConvLayer::enqueue(cudnn::Handle handle, cudaStream_t stream, const ConvBuffers& b, int64_t batch) {
+  if (igemm_) return igemm_->enqueue(stream, b, batch);
   if (tactic_.kind == ConvTactic::Kind::kCudnnFused) {
     fusedPlan(handle, batch, tactic_.engine).execute(handle, b);
     return;
@@ -235,6 +255,7 @@ void ConvLayer::epilogue(cudaStream_t stream, const ConvBuffers& b, int64_t batc
 }
 
 std::string ConvLayer::kernelName() const {
+  if (igemm_) return igemm_->kernelName();
   if (tactic_.kind == ConvTactic::Kind::kCudnnFused) {
     return "cudnn:graph(conv" + std::string(g_.hasBias ? "+bias" : "") +
            (g_.activation != FusedActivation::kNone ? std::string("+") + activationName(g_.activation) : std::string()) + ") engine " +

@@ -10,6 +10,9 @@
 // exact to rounding); float16 with CUDNN_TENSOR_OP_MATH. The chosen tactic is serialized and
 // restored with useTactic(), which re-checks it against the device.
 //
+// An int8 convolution (int8 input) is delegated to an IgemmLayer (igemm_layer.h): its tactics
+// are the igemm tiles, timed the same way; it needs no cuDNN and no workspace.
+//
 // Test: native/tests/engine_test.cu (conv+bias+SiLU fp32/fp16, NCHW/NHWC, batch 1 and 3, strided
 // and grouped, against a CPU reference; every candidate tactic of a layer is run and checked).
 #pragma once
@@ -22,6 +25,7 @@
 
 #include "conv_geometry.h"
 #include "fused_conv_graph.h"
+#include "igemm_layer.h"
 #include "dnn_resources.h"
 #include "program.h"
 
@@ -32,10 +36,11 @@ inline constexpr int kRetimeCandidates = 4;
 
 struct ConvTactic {
   // kCudnnLegacy: cudnnConvolutionForward + the ops' epilogue; kCudnnFused: one cuDNN graph
-  // (conv + bias + activation) through the backend API (fused_conv_graph.h).
-  enum class Kind : uint8_t { kCudnnLegacy = 0, kCudnnFused = 1 };
+  // (conv + bias + activation) through the backend API (fused_conv_graph.h); kIgemm: the engine's
+  // int8 implicit GEMM (igemm_layer.h).
+  enum class Kind : uint8_t { kCudnnLegacy = 0, kCudnnFused = 1, kIgemm = 2 };
   Kind kind = Kind::kCudnnLegacy;
-  int32_t algo = 0;      // legacy: cudnn::FwdAlgo
+  int32_t algo = 0;      // legacy: cudnn::FwdAlgo; igemm: igemm::IgemmTile
   int32_t mathType = 0;  // legacy: cudnn::MathType
   int64_t engine = -1;   // fused: cuDNN's global engine index
   float timeMs = 0;      // measured at build (opt batch); 0 when not timed
@@ -83,11 +88,14 @@ class ConvLayer {
   std::map<std::pair<int64_t, int64_t>, std::unique_ptr<FusedConvPlan>> fused_;  // by (engine, batch)
   ConvTactic tactic_;
   size_t workspace_ = 0;
+  std::unique_ptr<IgemmLayer> igemm_;  // int8 convolutions: no cuDNN descriptors
 };
 
 // Reorders a KCRS filter into KRSC (what cuDNN's NHWC filter format means), element size `bytes`.
+// With paddedC > c, each KRS position holds paddedC channels, the extra ones zero (an int8
+// convolution whose input channels the layout pass padded to a multiple of 16).
 std::vector<uint8_t> filterToNhwc(const std::vector<uint8_t>& kcrs, int64_t k, int64_t c, int64_t r, int64_t s,
-                                  size_t bytes);
+                                  size_t bytes, int64_t paddedC = 0);
 
 // "implicit_precomp_gemm", ...
 const char* cudnnAlgoName(int algo);

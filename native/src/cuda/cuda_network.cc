@@ -1,6 +1,9 @@
 // CudaNetwork: see cuda_network.h.
 #include "cuda_network.h"
 
+#include <cmath>
+#include <cstring>
+
 #include "../common/error.h"
 #include "ops/op_common.cuh"
 #include "shape_infer.h"
@@ -155,8 +158,36 @@ ILayer* CudaNetwork::addConvolution(ITensor& input, int64_t outChannels, const C
   return record(a, {&x}, {out}, x.type_);
 }
 
-ILayer* CudaNetwork::addConvolutionInt8(ITensor&, float, int64_t, const ConvolutionParams&, const Weights&, const Weights&, const Weights&) {
-  invalid(nextLabel("Convolution"), "int8 convolutions are not in the CUDA engine yet (use the onnxruntime or tensorrt backend for int8)");
+ILayer* CudaNetwork::addConvolutionInt8(ITensor& input, float inputScale, int64_t outChannels, const ConvolutionParams& params,
+                                        const Weights& kernel, const Weights& kernelScales, const Weights& bias) {
+  Tensor& x = own(input, "convolution input");
+  const std::string label = nextLabel("Convolution");
+  if (x.type_ != DType::Int8) invalid(label, "an int8 convolution's input must be int8");
+  if (kernel.type != DType::Int8) invalid(label, "an int8 convolution's kernel must be int8");
+  if (kernelScales.type != DType::Float32) invalid(label, "an int8 convolution's kernel scales must be float32");
+  if (bias.count > 0 && bias.type != DType::Float32) invalid(label, "an int8 convolution's bias must be float32");
+  if (!std::isfinite(inputScale) || inputScale <= 0) invalid(label, "the input scale must be finite and > 0");
+  ConvAttrs a;
+  a.outChannels = outChannels;
+  a.params = params;
+  a.inputScale = inputScale;
+  shapes::Shape out;
+  try {
+    out = shapes::convolution(x.dims_.d, a);
+  } catch (const Error& e) {
+    invalid(label, e.what());
+  }
+  const int64_t perGroup = x.dims_.d[1] / params.groups;
+  a.weight = addWeights(kernel, DType::Int8, outChannels * perGroup * params.kernel[0] * params.kernel[1], label);
+  a.weightScales = addWeights(kernelScales, DType::Float32, outChannels, label);
+  const std::vector<uint8_t>& scales = program_.weights[a.weightScales].bytes;
+  for (int64_t k = 0; k < outChannels; ++k) {
+    float v = 0;
+    std::memcpy(&v, &scales[k * sizeof v], sizeof v);
+    if (!std::isfinite(v) || v <= 0) invalid(label, "kernel scale " + std::to_string(k) + " of '" + kernelScales.name + "' must be finite and > 0");
+  }
+  if (bias.count > 0) a.bias = addWeights(bias, DType::Float32, outChannels, label);
+  return record(a, {&x}, {out}, DType::Float32);
 }
 
 ILayer* CudaNetwork::addActivation(ITensor& input, ActivationType type) {
@@ -215,7 +246,9 @@ ILayer* CudaNetwork::addSlice(ITensor& input, const Dims& start, const Dims& siz
 ILayer* CudaNetwork::addPooling(ITensor& input, const PoolingParams& params, PoolingType type) {
   Tensor& x = own(input, "pooling input");
   const std::string label = nextLabel("Pooling");
-  if (!isFloat(x.type_)) invalid(label, "pooling input must be float32 or float16");
+  // int8: max pooling only (it commutes with quantization; an average would need requantizing).
+  const bool int8Max = x.type_ == DType::Int8 && type == PoolingType::Max;
+  if (!isFloat(x.type_) && !int8Max) invalid(label, "pooling input must be float32 or float16 (int8 for max pooling)");
   PoolingAttrs a{params, type};
   shapes::Shape out;
   try {

@@ -24,7 +24,8 @@ class CudaNetwork final : public INetwork {
   ILayer* addConstant(const Dims& dims, const Weights& weights) override;
   ILayer* addConvolution(ITensor& input, int64_t outChannels, const ConvolutionParams& params, const Weights& kernel,
                          const Weights& bias) override;
-  // Refused: the CUDA engine has no int8 convolution yet (issue 9); JS refuses such graphs first.
+  // int8 input, int8 KCRS kernel, float32 per-output-channel kernel scales and bias; float32 output
+  // (the build may fold a following Quantize into it: int8_conv_pass.h). Runs on the igemm kernel.
   ILayer* addConvolutionInt8(ITensor& input, float inputScale, int64_t outChannels, const ConvolutionParams& params, const Weights& kernel,
                              const Weights& kernelScales, const Weights& bias) override;
   ILayer* addActivation(ITensor& input, ActivationType type) override;

@@ -4,6 +4,7 @@
 #include "../common/cuda_probe.h"
 #include "../common/error.h"
 #include "fuse_pass.h"
+#include "int8_conv_pass.h"
 #include "layout_pass.h"
 
 namespace netdef::cuda {
@@ -38,7 +39,7 @@ std::unique_ptr<CudaEngine> buildFromNetwork(CudaNetwork& network, const BuildOp
                                              const LayoutMode* onlyMode) {
   checkOptions(options);
   requireDevice(options.device);
-  const Program fused = fuseConvolutionActivations(network.take());
+  const Program fused = foldInt8Quantizes(fuseConvolutionActivations(network.take()));
   std::vector<LayoutMode> modes;
   if (onlyMode) {
     modes.push_back(*onlyMode);

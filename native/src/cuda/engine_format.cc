@@ -58,6 +58,9 @@ struct AttrWriter {
     w.i32(a.weight);
     w.i32(a.bias);
     w.u8(static_cast<uint8_t>(a.activation));
+    w.i32(a.weightScales);
+    w.f32(a.inputScale);
+    w.f32(a.outputScale);
   }
   void operator()(const ActivationAttrs& a) const { w.u8(static_cast<uint8_t>(a.type)); }
   void operator()(const ElementWiseAttrs& a) const { w.u8(static_cast<uint8_t>(a.op)); }
@@ -109,6 +112,9 @@ OpAttrs readAttrs(ByteReader& r, uint8_t kind) {
       a.weight = r.i32();
       a.bias = r.i32();
       a.activation = enumFrom<FusedActivation>(r.u8(), static_cast<uint8_t>(FusedActivation::kRelu), "activation");
+      a.weightScales = r.i32();
+      a.inputScale = r.f32();
+      a.outputScale = r.f32();
       return a;
     }
     case 1: return ActivationAttrs{enumFrom<ActivationType>(r.u8(), static_cast<uint8_t>(ActivationType::Silu), "activation")};
@@ -292,14 +298,17 @@ void readPayload(ByteReader& r, EngineRecord& e) {
     if (op.fusedInto < 0 && std::holds_alternative<ConvAttrs>(op.attrs) && op.inputs.empty()) corrupt("convolution without input");
     if (const auto* c = std::get_if<ConvAttrs>(&op.attrs)) {
       const auto n = static_cast<int32_t>(p.weights.size());
-      if (c->weight < 0 || c->weight >= n || c->bias < -1 || c->bias >= n) corrupt("weight index out of range");
+      if (c->weight < 0 || c->weight >= n || c->bias < -1 || c->bias >= n || c->weightScales < -1 || c->weightScales >= n) {
+        corrupt("weight index out of range");
+      }
+      if (c->isInt8() && (!(c->inputScale > 0) || !(c->outputScale >= 0))) corrupt("int8 convolution scales out of range");
     }
   }
   e.tactics.resize(r.count(1));
   for (OpTactic& t : e.tactics) {
     t.op = r.i32();
     if (t.op < 0 || static_cast<size_t>(t.op) >= p.ops.size()) corrupt("tactic op out of range");
-    t.tactic.kind = enumFrom<ConvTactic::Kind>(r.u8(), static_cast<uint8_t>(ConvTactic::Kind::kCudnnFused), "tactic kind");
+    t.tactic.kind = enumFrom<ConvTactic::Kind>(r.u8(), static_cast<uint8_t>(ConvTactic::Kind::kIgemm), "tactic kind");
     t.tactic.algo = r.i32();
     t.tactic.mathType = r.i32();
     t.tactic.engine = r.i64();

@@ -8,9 +8,10 @@
 //            | weights  (u64 n; each: str name, u8 dtype, u64 bytes + raw values)
 //            | inputs   (u64 n; i32 tensor each) | outputs (u64 n; each: str name, i32 tensor)
 //            | ops      (u64 n; each: str name, u8 kind = OpAttrs index, i32 fused-into,
-//                        u64 n + i32 inputs, u64 n + i32 outputs, the kind's attributes)
-//            | tactics  (u64 n; each: i32 op, u8 kind (0 legacy, 1 fused graph), i32 cuDNN algo,
-//                        i32 math type, i64 fused engine index, f32 ms at build)
+//                        u64 n + i32 inputs, u64 n + i32 outputs, the kind's attributes; a
+//                        convolution's end with i32 weight-scales index, f32 input and output scale)
+//            | tactics  (u64 n; each: i32 op, u8 kind (0 legacy, 1 fused graph, 2 igemm), i32 cuDNN
+//                        algo or igemm tile, i32 math type, i64 fused engine index, f32 ms at build)
 //   (str = u64 length + bytes; i64s = u64 count + i64 each)
 //
 // The buffer plan is not stored: it is a pure function of the program and is recomputed at load.
@@ -31,7 +32,8 @@
 
 namespace netdef::cuda {
 
-inline constexpr uint32_t kEngineFormatVersion = 2;
+// 3: int8 convolutions (ConvAttrs' weight scales and input/output scales; the igemm tactic kind).
+inline constexpr uint32_t kEngineFormatVersion = 3;
 
 struct EngineConfig {
   int64_t minBatch = 1, optBatch = 1, maxBatch = 1;

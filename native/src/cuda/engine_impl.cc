@@ -39,6 +39,9 @@ ConvGeometry geometryOf(const ExecContext& ctx, const OpDef& op, const ConvAttrs
   g.hasBias = a.bias >= 0;
   g.inStorageChannels = storageChannels(ctx, op.inputs[0]);
   g.outStorageChannels = storageChannels(ctx, op.outputs[0]);
+  g.outDtype = y.dtype;
+  g.inputScale = a.inputScale;
+  g.outputScale = a.outputScale;
   return g;
 }
 
@@ -140,9 +143,8 @@ void CudaEngine::uploadWeights() {
   }
   for (size_t i = 0; i < program_.ops.size(); ++i) {
     if (!nhwcFilterOf(i)) continue;
-    const ConvAttrs& c = std::get<ConvAttrs>(program_.ops[i].attrs);
     filterOffsets_[i] = total;
-    total = alignUp(total + program_.weights[c.weight].bytes.size());
+    total = alignUp(total + nhwcFilterBytes(i));
   }
   weights_ = DeviceBuffer(total, "weights");
   copyWeightsToDevice();
@@ -160,11 +162,13 @@ void CudaEngine::uploadWeights() {
   }
   ctx_.filters.assign(program_.ops.size(), nullptr);
   ctx_.biases.assign(program_.ops.size(), nullptr);
+  ctx_.weightScales.assign(program_.ops.size(), nullptr);
   for (size_t i = 0; i < program_.ops.size(); ++i) {
     const auto* c = std::get_if<ConvAttrs>(&program_.ops[i].attrs);
     if (!c) continue;
     ctx_.filters[i] = weights_.bytes() + (filterOffsets_[i] != kNoFilter ? filterOffsets_[i] : weightOffsets_[c->weight]);
     if (c->bias >= 0) ctx_.biases[i] = weights_.bytes() + weightOffsets_[c->bias];
+    if (c->weightScales >= 0) ctx_.weightScales[i] = weights_.bytes() + weightOffsets_[c->weightScales];
   }
   ctx_.cudnn = cudnn_.get();
   ctx_.stream = stream_->get();
@@ -173,6 +177,27 @@ void CudaEngine::uploadWeights() {
 bool CudaEngine::nhwcFilterOf(size_t op) const {
   const OpDef& o = program_.ops[op];
   return std::holds_alternative<ConvAttrs>(o.attrs) && o.fusedInto < 0 && program_.tensors[o.inputs[0]].layout == Layout::kNhwc;
+}
+
+CudaEngine::FilterShape CudaEngine::filterShape(size_t op) const {
+  const OpDef& o = program_.ops[op];
+  const ConvAttrs& c = std::get<ConvAttrs>(o.attrs);
+  const WeightDef& w = program_.weights[c.weight];
+  FilterShape f;
+  f.k = c.outChannels;
+  f.r = c.params.kernel[0];
+  f.s = c.params.kernel[1];
+  f.elementBytes = ops::elementBytes(w.dtype);
+  // The filter's own channels (per group); the input may have more when the layout pass padded
+  // an int8 convolution's channels (layout_pass.h), and the reordered filter is padded with zeros.
+  f.c = static_cast<int64_t>(w.bytes.size() / f.elementBytes) / (f.k * f.r * f.s);
+  f.paddedC = std::max(f.c, program_.tensors[o.inputs[0]].dims[1] / c.params.groups);
+  return f;
+}
+
+uint64_t CudaEngine::nhwcFilterBytes(size_t op) const {
+  const FilterShape f = filterShape(op);
+  return static_cast<uint64_t>(f.k * f.r * f.s * f.paddedC) * f.elementBytes;
 }
 
 void CudaEngine::copyWeightsToDevice() {
@@ -185,11 +210,9 @@ void CudaEngine::copyWeightsToDevice() {
   }
   for (size_t i = 0; i < program_.ops.size(); ++i) {
     if (filterOffsets_[i] == kNoFilter) continue;
-    const OpDef& op = program_.ops[i];
-    const ConvAttrs& c = std::get<ConvAttrs>(op.attrs);
-    const WeightDef& w = program_.weights[c.weight];
-    const int64_t cin = program_.tensors[op.inputs[0]].dims[1] / c.params.groups;
-    const std::vector<uint8_t> krsc = filterToNhwc(w.bytes, c.outChannels, cin, c.params.kernel[0], c.params.kernel[1], ops::elementBytes(w.dtype));
+    const ConvAttrs& c = std::get<ConvAttrs>(program_.ops[i].attrs);
+    const FilterShape f = filterShape(i);
+    const std::vector<uint8_t> krsc = filterToNhwc(program_.weights[c.weight].bytes, f.k, f.c, f.r, f.s, f.elementBytes, f.paddedC);
     std::memcpy(&host[filterOffsets_[i]], krsc.data(), krsc.size());
   }
   if (!host.empty()) checkCuda(cudaMemcpy(weights_.get(), host.data(), host.size(), cudaMemcpyHostToDevice), "upload weights");

@@ -1,6 +1,6 @@
 // CudaEngine: a built (or loaded) Program on one GPU. Owns everything the forward needs, each
 // through an RAII owner: the weights (uploaded once, in each layer's dtype; NHWC convolutions get
-// their filters reordered to KRSC), one activation arena laid out by the buffer plan (liveness
+// their filters reordered to KRSC, an int8 one's channels padded to its input's), one activation arena laid out by the buffer plan (liveness
 // based, views aliased, sized for the largest batch), the shared convolution workspace, pinned
 // staging for inputs and outputs, a stream, a cuDNN handle, and one CUDA graph per batch size,
 // captured the first time that batch runs (inputs copied in, every op, outputs copied out).
@@ -68,6 +68,12 @@ class CudaEngine final : public Engine {
   void uploadWeights();                // places the weights (offsets, device buffer) and points ctx_ at them
   void copyWeightsToDevice();          // program_.weights (and KRSC filter copies) into weights_
   bool nhwcFilterOf(size_t op) const;  // op is a channels-last convolution (its filter is reordered)
+  struct FilterShape {
+    int64_t k = 0, c = 0, r = 0, s = 0, paddedC = 0;
+    size_t elementBytes = 0;
+  };
+  FilterShape filterShape(size_t op) const;      // of convolution `op`, with its input's (padded) channels
+  uint64_t nhwcFilterBytes(size_t op) const;     // its KRSC copy's size
   uint64_t viewOffsetBytes(int32_t t) const;  // bytes from t's storage root to t (channel-range views)
   void createConvolutions(const EngineBuildOptions& options);
   void checkBatch(int64_t batch) const;

@@ -38,17 +38,35 @@ class LayoutAssigner {
     if (auto it = reformatted_.find(key); it != reformatted_.end()) return it->second;
     TensorDef copy = out_.tensors[t];
     copy.layout = want;
-    copy.isInput = false;
     copy.name += want == Layout::kNhwc ? " (nhwc)" : " (nchw)";
+    return reformatted_[key] = addReformat(t, std::move(copy), consumer);
+  }
+
+  // The NHWC tensor an int8 convolution reads: `t` itself, or its copy with the channels padded to
+  // a multiple of kInt8ConvChannels (see layout_pass.h).
+  int32_t ensureInt8Input(int32_t t, const std::string& consumer) {
+    const int64_t c = spatial(t) ? out_.tensors[t].dims[1] : 0;
+    const int64_t padded = (c + kInt8ConvChannels - 1) / kInt8ConvChannels * kInt8ConvChannels;
+    if (c == padded) return ensure(t, Layout::kNhwc, consumer);
+    if (auto it = padded_.find(t); it != padded_.end()) return it->second;
+    TensorDef copy = out_.tensors[t];
+    copy.layout = Layout::kNhwc;
+    copy.dims[1] = padded;
+    copy.name += " (nhwc, " + std::to_string(padded) + " channels)";
+    return padded_[t] = addReformat(t, std::move(copy), consumer);
+  }
+
+  // Adds `copy` (t's new form) and the Reformat op that writes it from `t`; returns the copy's index.
+  int32_t addReformat(int32_t t, TensorDef copy, const std::string& consumer) {
+    copy.isInput = false;
     const auto id = static_cast<int32_t>(out_.tensors.size());
-    out_.tensors.push_back(copy);
+    out_.tensors.push_back(std::move(copy));
     OpDef op;
     op.name = "Reformat " + out_.tensors[t].name + " for " + consumer;
     op.inputs = {t};
     op.outputs = {id};
     op.attrs = ReformatAttrs{};
     out_.ops.push_back(std::move(op));
-    reformatted_[key] = id;
     return id;
   }
 
@@ -77,7 +95,11 @@ class LayoutAssigner {
   }
   Layout followFirst(OpDef& op) { return spatial(op.inputs[0]) ? layoutOf(op.inputs[0]) : Layout::kRowMajor; }
 
-  Layout place(OpDef& op, const ConvAttrs&) {
+  Layout place(OpDef& op, const ConvAttrs& a) {
+    if (a.isInt8()) {
+      op.inputs[0] = a.params.groups == 1 ? ensureInt8Input(op.inputs[0], op.name) : ensure(op.inputs[0], Layout::kNhwc, op.name);
+      return Layout::kNhwc;
+    }
     const Layout l = mode_ == LayoutMode::kChannelsLastHalf && wantsNhwc(out_, op) ? Layout::kNhwc : Layout::kRowMajor;
     op.inputs[0] = ensure(op.inputs[0], l, op.name);
     return l;
@@ -105,6 +127,7 @@ class LayoutAssigner {
   LayoutMode mode_;
   Program out_;
   std::map<std::pair<int32_t, Layout>, int32_t> reformatted_;
+  std::map<int32_t, int32_t> padded_;  // tensor -> its channel-padded NHWC copy
   std::vector<int32_t> newIndex_;  // input op index -> output op index
 };
 

@@ -6,6 +6,12 @@
 // pooling, shuffle, softmax, matmul, per-channel Q/DQ and the network's inputs and outputs are
 // row-major. kRowMajor mode leaves everything row-major (NCHW). The builder builds both modes
 // when a network has float16 convolutions and keeps the one that measures faster.
+// Int8 convolutions run NHWC in both modes (the igemm kernel takes nothing else). One whose input
+// channels are not a multiple of kInt8ConvChannels (all-int8's first convolution, C = 3) reads a
+// padded copy: the Reformat into NHWC writes the C channels into a tensor of kInt8ConvChannels
+// (rounded up) channels per pixel, its output tensor declaring the padded channel count; the
+// filter is padded with zero weights (engine_impl), so the padding's values, whatever they are,
+// add exactly 0 to the int32 sums.
 //
 // Test: native/tests/engine_test.cu (fp16 networks are checked in both modes against the CPU).
 #pragma once
@@ -20,6 +26,8 @@ enum class LayoutMode : uint8_t { kRowMajor = 0, kChannelsLastHalf = 1 };
 
 // Channel counts that tensor-core kernels take without padding (8 halves = 16 bytes).
 inline constexpr int64_t kTensorCoreChannels = 8;
+// An int8 convolution's input channels are a multiple of this (one 16-byte copy of int8 channels).
+inline constexpr int64_t kInt8ConvChannels = 16;
 
 Program assignLayouts(const Program& in, LayoutMode mode);
 

@@ -311,6 +311,7 @@ ConvBuffers convBuffers(const ExecContext& ctx, size_t opIndex) {
   b.x = ctx.tensors[op.inputs[0]];
   b.w = ctx.filters[opIndex];
   b.bias = ctx.biases[opIndex];
+  b.weightScales = opIndex < ctx.weightScales.size() ? ctx.weightScales[opIndex] : nullptr;
   b.y = ctx.tensors[op.outputs[0]];
   b.workspace = ctx.workspace;
   b.workspaceBytes = ctx.workspaceBytes;

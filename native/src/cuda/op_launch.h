@@ -24,6 +24,7 @@ struct ExecContext {
   std::vector<std::unique_ptr<ConvLayer>>* convs = nullptr;  // per op (null for non-convolutions)
   std::vector<const void*> filters;               // per op: the conv's filter in its layout's order
   std::vector<const void*> biases;                // per op: the conv's bias or nullptr
+  std::vector<const void*> weightScales;          // per op: an int8 conv's per-channel scales or nullptr
   cudnn::Handle cudnn = nullptr;
   cudaStream_t stream = nullptr;
   void* workspace = nullptr;

@@ -44,8 +44,16 @@ struct ConvAttrs {
   int64_t outChannels = 0;
   ConvolutionParams params{};
   int32_t weight = -1;  // WeightDef index, [K, C/groups, kh, kw] in the conv's dtype, KCRS order
-  int32_t bias = -1;    // WeightDef index or -1
+  int32_t bias = -1;    // WeightDef index or -1 (float32 for an int8 convolution)
   FusedActivation activation = FusedActivation::kNone;
+  // An int8 convolution (int8 input, int8 weight): K float32 per-output-channel weight scales
+  // (WeightDef index, -1 for a float convolution) and the input's per-tensor scale. Its output is
+  // acc * inputScale * weightScales[k] + bias[k], then the activation; outputScale > 0 means a
+  // Quantize was folded in (int8_conv_pass.h) and the output is int8 at that scale.
+  int32_t weightScales = -1;
+  float inputScale = 0;
+  float outputScale = 0;
+  bool isInt8() const { return weightScales >= 0; }
 };
 struct ActivationAttrs { ActivationType type = ActivationType::Silu; };
 struct ElementWiseAttrs { ElementWiseOperation op = ElementWiseOperation::Sum; };

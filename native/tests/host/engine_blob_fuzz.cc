@@ -36,8 +36,12 @@ EngineRecord sampleRecord() {
   p.tensors = {TensorDef{"images", netdef::ir::DType::Float32, {netdef::ir::kBatch, 3, 8, 8}, Layout::kRowMajor, -1, true},
                TensorDef{"conv", netdef::ir::DType::Float32, {netdef::ir::kBatch, 4, 8, 8}},
                TensorDef{"act", netdef::ir::DType::Float32, {netdef::ir::kBatch, 4, 8, 8}},
-               TensorDef{"w", netdef::ir::DType::Float32, {4, 3, 3, 3}, Layout::kRowMajor, 0}};
-  p.weights = {WeightDef{"model.0.conv.weight", netdef::ir::DType::Float32, std::vector<uint8_t>(4 * 3 * 3 * 3 * 4, 1)}};
+               TensorDef{"w", netdef::ir::DType::Float32, {4, 3, 3, 3}, Layout::kRowMajor, 0},
+               TensorDef{"q", netdef::ir::DType::Int8, {netdef::ir::kBatch, 16, 8, 8}, Layout::kNhwc},
+               TensorDef{"q8", netdef::ir::DType::Int8, {netdef::ir::kBatch, 16, 8, 8}, Layout::kNhwc}};
+  p.weights = {WeightDef{"model.0.conv.weight", netdef::ir::DType::Float32, std::vector<uint8_t>(4 * 3 * 3 * 3 * 4, 1)},
+               WeightDef{"model.3.conv.weight", netdef::ir::DType::Int8, std::vector<uint8_t>(16 * 16, 1)},
+               WeightDef{"model.3.conv.weight.scale", netdef::ir::DType::Float32, std::vector<uint8_t>(16 * 4, 0x3C)}};
   p.inputs = {0};
   p.outputs = {OutputDef{"output0", 2}};
   ConvAttrs conv;
@@ -48,8 +52,19 @@ EngineRecord sampleRecord() {
   OpDef a{"/model.0/act/Mul", {1}, {2}, ActivationAttrs{}, -1};
   OpDef s{"/model.1/Reshape", {2}, {2}, ShuffleAttrs{{netdef::ir::kBatch, 256}, {0, 1}}, -1};
   OpDef z{"/model.2/Slice", {2}, {2}, SliceAttrs{{0, 0}, {1, 1}, {1, 1}}, -1};
-  p.ops = {c, a, s, z};
-  r.tactics = {OpTactic{0, ConvTactic{}}};
+  ConvAttrs int8;  // an int8 convolution with a folded Quantize, on an igemm tile
+  int8.outChannels = 16;
+  int8.params = netdef::ConvolutionParams{{1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, 1};
+  int8.weight = 1;
+  int8.weightScales = 2;
+  int8.inputScale = 0.5f;
+  int8.outputScale = 0.25f;
+  OpDef q{"/model.3/conv/Conv", {4}, {5}, int8, -1};
+  p.ops = {c, a, s, z, q};
+  ConvTactic tile;
+  tile.kind = ConvTactic::Kind::kIgemm;
+  tile.algo = 1;
+  r.tactics = {OpTactic{0, ConvTactic{}}, OpTactic{4, tile}};
   return r;
 }
 

@@ -128,7 +128,7 @@ const char* igemmTileName(IgemmTile t) {
   return "unknown";
 }
 
-std::string checkIgemmConv(const IgemmConvParams& p) {
+std::string checkIgemmConvShape(const IgemmConvParams& p) {
   using ir::DType;
   constexpr int64_t kChannelMultiple = kChunkBytes;  // int8 channels per 16-byte copy
   if (p.inType != DType::Int8) return std::string("input type ") + ops::dtypeLabel(p.inType) + " is not supported (int8)";
@@ -154,19 +154,16 @@ std::string checkIgemmConv(const IgemmConvParams& p) {
                           ((p.outChannels + kSmallestTile - 1) / kSmallestTile);
     if (tiles > INT_MAX) return "too many output tiles for one grid";
   }
-  if (!p.x || !p.w || !p.y) return "null x, w or y";
-  if (!aligned(p.x, kChunkBytes) || !aligned(p.w, kChunkBytes)) return "x and w must be 16-byte aligned";
-  if (p.outType != DType::Int8 && p.outType != DType::Float16 && p.outType != DType::Int32)
-    return std::string("output type ") + ops::dtypeLabel(p.outType) + " is not supported (int8, float16, int32)";
+  if (p.outType != DType::Int8 && p.outType != DType::Float16 && p.outType != DType::Float32 && p.outType != DType::Int32)
+    return std::string("output type ") + ops::dtypeLabel(p.outType) + " is not supported (int8, float16, float32, int32)";
   const int64_t yStride = orDefault(p.yPixelStride, p.outChannels);
   if (p.yChannelOffset < 0 || yStride < p.yChannelOffset + p.outChannels)
     return "y's channel offset + K exceeds its pixel stride";
   if (p.outType == DType::Int32) {
-    if (p.weightScales || p.bias || p.activation != FusedActivation::kNone || p.residual)
+    if (p.activation != FusedActivation::kNone || p.residual)
       return "the int32 output is the raw accumulator: no scales, bias, activation or residual";
     return "";
   }
-  if (!p.weightScales) return "null weight scales";
   if (!positiveFinite(p.inputScale)) return "the input scale must be finite and > 0";
   if (p.outType == DType::Int8 && !positiveFinite(p.outputScale)) return "the output scale must be finite and > 0";
   if (p.residual) {
@@ -176,8 +173,22 @@ std::string checkIgemmConv(const IgemmConvParams& p) {
     const int64_t rStride = orDefault(p.residualPixelStride, p.outChannels);
     if (p.residualChannelOffset < 0 || rStride < p.residualChannelOffset + p.outChannels)
       return "the residual's channel offset + K exceeds its pixel stride";
-    if (!aligned(p.residual, outBytes(p.residualType))) return "the residual is not aligned to its element size";
   }
+  return "";
+}
+
+std::string checkIgemmConv(const IgemmConvParams& p) {
+  using ir::DType;
+  const std::string shape = checkIgemmConvShape(p);
+  if (!shape.empty()) return shape;
+  if (!p.x || !p.w || !p.y) return "null x, w or y";
+  if (!aligned(p.x, kChunkBytes) || !aligned(p.w, kChunkBytes)) return "x and w must be 16-byte aligned";
+  if (p.outType == DType::Int32) {
+    if (p.weightScales || p.bias) return "the int32 output is the raw accumulator: no scales, bias, activation or residual";
+    return "";
+  }
+  if (!p.weightScales) return "null weight scales";
+  if (p.residual && !aligned(p.residual, outBytes(p.residualType))) return "the residual is not aligned to its element size";
   return "";
 }
 
@@ -188,6 +199,7 @@ void launchIgemmConv(const IgemmConvParams& p, cudaStream_t stream) {
   switch (p.outType) {
     case ir::DType::Int8: return launchOut<int8_t, int8_t>(p.tile, a, stream);
     case ir::DType::Float16: return launchOut<int8_t, __half>(p.tile, a, stream);
+    case ir::DType::Float32: return launchOut<int8_t, float>(p.tile, a, stream);
     default: return launchOut<int8_t, int32_t>(p.tile, a, stream);
   }
 }

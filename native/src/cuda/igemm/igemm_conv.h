@@ -7,6 +7,7 @@
 //   v = v + residual * residualScale                       (optional; int8 or float16 residual)
 //   y = int8:    clamp(round_half_even(v / outputScale), -128, 127)
 //       float16: round to nearest
+//       float32: v
 //       int32:   the raw accumulator, nothing of the above (for exact tests and diagnostics)
 //
 // The residual is added after the activation, as YOLOv8's Bottleneck adds x to cv2's SiLU output.
@@ -63,7 +64,7 @@ struct IgemmConvParams {
   const float* bias = nullptr;          // K float32, device; null: no bias
   FusedActivation activation = FusedActivation::kNone;
 
-  ir::DType outType = ir::DType::Int8;  // Int8, Float16, or Int32 (the raw accumulator)
+  ir::DType outType = ir::DType::Int8;  // Int8, Float16, Float32, or Int32 (the raw accumulator)
   float outputScale = 1.0f;             // y's quantization scale (int8 output)
   void* y = nullptr;                    // storage base; y[m * yPixelStride + yChannelOffset + k]
   int64_t yPixelStride = 0;             // 0: outChannels
@@ -80,6 +81,9 @@ struct IgemmConvParams {
 
 // Why the kernel cannot run these parameters, or "" when it can. Never throws; cheap (no CUDA call).
 std::string checkIgemmConv(const IgemmConvParams& p);
+// The same checks without the operands (pointers and their alignment): whether a layer's geometry,
+// types and scales can run at all, before any buffer exists (the engine's build asks this).
+std::string checkIgemmConvShape(const IgemmConvParams& p);
 
 // Checks (ERR_INVALID_ARGUMENT with checkIgemmConv's reason) and enqueues the convolution on
 // `stream`; a launch failure is ERR_BACKEND. Safe inside stream capture.

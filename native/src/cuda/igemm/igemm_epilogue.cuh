@@ -39,7 +39,7 @@ __device__ __forceinline__ float toFloat(int32_t v) { return static_cast<float>(
 __device__ __forceinline__ float toFloat(float v) { return v; }
 
 // The output conversion: int8 requantizes (IEEE division, round half to even, saturate), float16
-// rounds to nearest.
+// rounds to nearest, float32 keeps the value.
 template <typename OutT>
 __device__ __forceinline__ OutT convertOut(float v, float outputScale);
 template <>
@@ -51,21 +51,28 @@ template <>
 __device__ __forceinline__ __half convertOut<__half>(float v, float) {
   return __float2half_rn(v);
 }
+template <>
+__device__ __forceinline__ float convertOut<float>(float v, float) {
+  return v;
+}
 
 // `count` consecutive elements of R at p (aligned to their size or 16 bytes) as floats.
 template <typename R, int kCount>
 __device__ __forceinline__ void loadAsFloat(const R* p, float (&out)[kCount]) {
   constexpr int kBytes = kCount * static_cast<int>(sizeof(R));
-  static_assert(kBytes % 8 == 0, "8- or 16-byte pieces");
-  constexpr int kPieceBytes = kBytes >= kChunkBytes ? kChunkBytes : 8;
+  constexpr int kWordBytes = 4, kPairBytes = 8;
+  static_assert(kBytes % kWordBytes == 0, "4-, 8- or 16-byte pieces");
+  constexpr int kPieceBytes = kBytes >= kChunkBytes ? kChunkBytes : kBytes >= kPairBytes ? kPairBytes : kWordBytes;
   constexpr int kPerPiece = kPieceBytes / static_cast<int>(sizeof(R));
 #pragma unroll
   for (int piece = 0; piece < kCount / kPerPiece; ++piece) {
     alignas(kChunkBytes) R values[kPerPiece];
     if constexpr (kPieceBytes == kChunkBytes) {
       *reinterpret_cast<uint4*>(values) = *reinterpret_cast<const uint4*>(p + piece * kPerPiece);
-    } else {
+    } else if constexpr (kPieceBytes == kPairBytes) {
       *reinterpret_cast<uint2*>(values) = *reinterpret_cast<const uint2*>(p + piece * kPerPiece);
+    } else {
+      *reinterpret_cast<uint32_t*>(values) = *reinterpret_cast<const uint32_t*>(p + piece * kPerPiece);
     }
 #pragma unroll
     for (int j = 0; j < kPerPiece; ++j) out[piece * kPerPiece + j] = toFloat(values[j]);
@@ -75,7 +82,7 @@ __device__ __forceinline__ void loadAsFloat(const R* p, float (&out)[kCount]) {
 template <typename Cfg, typename OutT>
 struct Epilogue {
   using Acc = typename Cfg::Acc;
-  static constexpr bool kRaw = sizeof(OutT) == sizeof(Acc) && !std::is_same_v<OutT, __half>;
+  static constexpr bool kRaw = std::is_same_v<OutT, int32_t>;  // the raw accumulator, no epilogue
   static constexpr int kVector = kChunkBytes / static_cast<int>(sizeof(OutT));  // elements per store
   static_assert(Cfg::kBlockN % kVector == 0, "a tile row holds whole vectors");
 

@@ -36,6 +36,7 @@ __device__ __forceinline__ int64_t globalThreadCount() { return static_cast<int6
 __device__ __forceinline__ float toFloat(float v) { return v; }
 __device__ __forceinline__ float toFloat(__half v) { return __half2float(v); }
 __device__ __forceinline__ float toFloat(uint8_t v) { return static_cast<float>(v); }  // exact
+__device__ __forceinline__ float toFloat(int8_t v) { return static_cast<float>(v); }   // exact
 
 template <typename T>
 __device__ __forceinline__ T fromFloat(float v);
@@ -43,6 +44,12 @@ template <>
 __device__ __forceinline__ float fromFloat<float>(float v) { return v; }
 template <>
 __device__ __forceinline__ __half fromFloat<__half>(float v) { return __float2half_rn(v); }
+// int8: rounded half to even and saturated (exact for the integers an int8 max pool yields).
+template <>
+__device__ __forceinline__ int8_t fromFloat<int8_t>(float v) {
+  constexpr float kMin = -128.0f, kMax = 127.0f;
+  return static_cast<int8_t>(__float2int_rn(fminf(fmaxf(v, kMin), kMax)));
+}
 
 // kVectorBytes worth of T, loaded and stored as one 16-byte access.
 template <typename T>

@@ -58,8 +58,12 @@ void runType(const PoolingParams& p, const PoolGeometry& g, cudaStream_t stream)
 }  // namespace
 
 void launchPooling(const PoolingParams& p, cudaStream_t stream) {
-  requireFloatType(p.dtype, kOp);
   require(p.op == ir::PoolingOp::Max || p.op == ir::PoolingOp::Average, kOp, "unknown pooling op");
+  if (p.dtype == ir::DType::Int8) {
+    require(p.op == ir::PoolingOp::Max, kOp, "int8 pools by max only (an average would need requantizing)");
+  } else {
+    requireFloatType(p.dtype, kOp);
+  }
   require(p.batch >= 0 && p.channels >= 0 && p.height > 0 && p.width > 0, kOp, "bad input shape");
   require(p.kernel[0] > 0 && p.kernel[1] > 0 && p.stride[0] > 0 && p.stride[1] > 0, kOp, "kernel and stride must be > 0");
   for (int axis = 0; axis < 2; ++axis) {
@@ -78,6 +82,7 @@ void launchPooling(const PoolingParams& p, cudaStream_t stream) {
   const PoolGeometry g{p.height, p.width, outH, outW, p.kernel[0], p.kernel[1],
                        p.stride[0], p.stride[1], p.padding[0], p.padding[1]};
   if (p.dtype == ir::DType::Float32) return runType<float>(p, g, stream);
+  if (p.dtype == ir::DType::Int8) return run<int8_t, ir::PoolingOp::Max>(p, g, stream);
   return runType<__half>(p, g, stream);
 }
 

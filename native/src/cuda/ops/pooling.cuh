@@ -3,9 +3,13 @@
 // right, as ir::PoolingNode); output sizes round down (PyTorch's ceil_mode=False). Max: padded
 // cells never win. Average: the sum over the window's in-image cells divided by the full window
 // size, i.e. padding counts as zeros (PyTorch's count_include_pad=True). float32 or float16
-// (average accumulated in float32). One thread per output element.
+// (average accumulated in float32), or int8 for max pooling only (compared as floats, which hold
+// every int8 exactly: the result is bit exact; max commutes with quantization, so an int8 region
+// pools without requantizing). One kernel, templated on the element type. One thread per output
+// element.
 //
-// Test: native/tests/ops_pooling.cu (CPU loop doing the same float operations: exact).
+// Test: native/tests/ops_pooling.cu (CPU loop doing the same float operations: exact; int8 max
+// against an integer loop).
 #pragma once
 
 #include "op_common.cuh"

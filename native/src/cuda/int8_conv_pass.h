@@ -1,0 +1,21 @@
+// Int8 convolution pass (after fuseConvolutionActivations, before the layout pass): folds
+// Quantizes into the int8 convolutions CudaNetwork recorded (float32 output, as TensorRT's explicit
+// quantization has them). When a convolution's (activated) output is read by exactly one op, a
+// per-tensor Quantize to int8, and is no network output, the convolution writes that Quantize's
+// int8 output itself (ConvAttrs::outputScale = its scale: the igemm epilogue requantizes), and the
+// Quantize runs nothing (fusedInto). So int8 flows between int8 layers without a float tensor.
+// Every other int8 convolution keeps its float32 output, which the igemm kernel writes directly.
+// Float convolutions are left as they are; a program without int8 convolutions is returned
+// unchanged.
+//
+// Test: native/tests/host/int8_passes.cc (the ops after the pass, no GPU) and
+// native/tests/engine_test_int8.cu (the folded outputs against an integer CPU reference).
+#pragma once
+
+#include "program.h"
+
+namespace netdef::cuda {
+
+Program foldInt8Quantizes(const Program& in);
+
+}  // namespace netdef::cuda

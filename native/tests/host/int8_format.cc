@@ -1,0 +1,111 @@
+// Host-only round trip of an int8 engine record through the CUDA engine's blob format
+// (engine_format.h, version 3): an int8 convolution's weight-scales index, input and output scales
+// and its igemm tactic (kind, tile) come back as written, next to a float convolution's; a version-2
+// blob (before int8) is refused with ERR_ENGINE_FORMAT naming both versions.
+// Built and run by scripts/native-host-tests.sh (g++, CUDA headers only).
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "cuda/byte_io.h"
+#include "cuda/engine_format.h"
+
+namespace {
+
+using namespace netdef;
+using namespace netdef::cuda;
+
+constexpr uint32_t kPreviousVersion = 2;
+constexpr size_t kMagicBytes = 8, kChecksumBytes = 8;
+constexpr float kInputScale = 0.0078125f, kOutputScale = 0.03125f;
+
+int failures = 0, passes = 0;
+
+void check(bool ok, const std::string& what) {
+  (ok ? passes : failures) += 1;
+  std::printf("%s  %s\n", ok ? "PASS" : "FAIL", what.c_str());
+}
+
+EngineRecord int8Record() {
+  EngineRecord r;
+  r.smMajor = 9;
+  r.deviceName = "host";
+  Program& p = r.program;
+  p.tensors = {TensorDef{"q", ir::DType::Int8, {ir::kBatch, 16, 8, 8}, Layout::kNhwc, -1, true},
+               TensorDef{"y", ir::DType::Int8, {ir::kBatch, 32, 8, 8}, Layout::kNhwc},
+               TensorDef{"h", ir::DType::Float16, {ir::kBatch, 32, 8, 8}, Layout::kNhwc}};
+  p.weights = {WeightDef{"c.w", ir::DType::Int8, std::vector<uint8_t>(32 * 16 * 9, 3)},
+               WeightDef{"c.w.scale", ir::DType::Float32, std::vector<uint8_t>(32 * 4, 0x3C)},
+               WeightDef{"c.b", ir::DType::Float32, std::vector<uint8_t>(32 * 4, 0)},
+               WeightDef{"d.w", ir::DType::Float16, std::vector<uint8_t>(32 * 32 * 2, 0x3C)}};
+  p.inputs = {0};
+  p.outputs = {OutputDef{"h", 2}};
+  ConvAttrs c;
+  c.outChannels = 32;
+  c.params = ConvolutionParams{{3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, 1};
+  c.weight = 0;
+  c.weightScales = 1;
+  c.bias = 2;
+  c.activation = FusedActivation::kSilu;
+  c.inputScale = kInputScale;
+  c.outputScale = kOutputScale;
+  ConvAttrs d;
+  d.outChannels = 32;
+  d.params = ConvolutionParams{{1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, 1};
+  d.weight = 3;
+  p.ops = {OpDef{"c", {0}, {1}, c, -1}, OpDef{"d", {1}, {2}, d, -1}};
+  ConvTactic tile;
+  tile.kind = ConvTactic::Kind::kIgemm;
+  tile.algo = 2;
+  tile.timeMs = 0.5f;
+  r.tactics = {OpTactic{0, tile}, OpTactic{1, ConvTactic{}}};
+  return r;
+}
+
+void testRoundTrip() {
+  const std::vector<uint8_t> blob = writeEngine(int8Record());
+  const EngineRecord r = readEngine(blob.data(), blob.size());
+  const auto& c = std::get<ConvAttrs>(r.program.ops.at(0).attrs);
+  check(c.isInt8() && c.weightScales == 1 && c.inputScale == kInputScale && c.outputScale == kOutputScale && c.bias == 2 &&
+            c.activation == FusedActivation::kSilu,
+        "the int8 convolution's scales, weight-scales index, bias and activation come back");
+  const auto& d = std::get<ConvAttrs>(r.program.ops.at(1).attrs);
+  check(!d.isInt8() && d.inputScale == 0 && d.outputScale == 0, "the float convolution stays float");
+  check(r.tactics.size() == 2 && r.tactics[0].tactic.kind == ConvTactic::Kind::kIgemm && r.tactics[0].tactic.algo == 2 &&
+            r.tactics[1].tactic.kind == ConvTactic::Kind::kCudnnLegacy,
+        "the igemm tactic (kind and tile) comes back beside the cuDNN one");
+  check(r.program.weights.at(0).dtype == ir::DType::Int8 && r.program.weights.at(0).bytes == std::vector<uint8_t>(32 * 16 * 9, 3),
+        "the int8 weight's bytes come back");
+}
+
+void testPreviousVersionRefused() {
+  std::vector<uint8_t> blob = writeEngine(int8Record());
+  const uint32_t v = kPreviousVersion;
+  for (size_t i = 0; i < sizeof v; ++i) blob[kMagicBytes + i] = static_cast<uint8_t>(v >> (8 * i));
+  const size_t body = blob.size() - kChecksumBytes;
+  const uint64_t h = fnv1a64(blob.data(), body);
+  for (size_t i = 0; i < kChecksumBytes; ++i) blob[body + i] = static_cast<uint8_t>(h >> (8 * i));
+  try {
+    readEngine(blob.data(), blob.size());
+    check(false, "a version-2 blob is refused (it parsed)");
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    check(std::string(e.code()) == kErrEngineFormat && m.find("version 2") != std::string::npos && m.find("version 3") != std::string::npos,
+          std::string("a version-2 blob is refused: ") + m);
+  }
+}
+
+}  // namespace
+
+int main() {
+  try {
+    testRoundTrip();
+    testPreviousVersionRefused();
+  } catch (const std::exception& e) {
+    check(false, std::string("threw: ") + e.what());
+  }
+  std::printf("\n%d passed, %d failed\n", passes, failures);
+  return failures == 0 ? 0 : 1;
+}

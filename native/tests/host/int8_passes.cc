@@ -1,0 +1,204 @@
+// Host-only test of the CUDA engine's build passes on an int8 network (no GPU: the passes are
+// pure Program -> Program functions): CudaNetwork records the network, then the passes the builder
+// runs (fuseConvolutionActivations, foldInt8Quantizes, assignLayouts in both modes,
+// planChannelViews) are checked op by op:
+//  - a convolution whose SiLU'd output is read by one per-tensor Quantize writes that Quantize's int8
+//    tensor at its scale, and the Quantize runs nothing;
+//  - a convolution whose output is a network output, or is read by anything else, keeps its
+//    float32 output (the kernel writes it), and no op is added;
+//  - int8 convolutions read NHWC; a 3-channel input is read through a copy padded to 16 channels;
+//  - the C2f-shaped split/concat takes channel views: both convolutions write into the concat's
+//    buffer, the split halves are views, the concat copies nothing;
+//  - addConvolutionInt8 refuses a float input, float kernel, a non-positive kernel scale.
+// Built and run by scripts/native-host-tests.sh (g++, CUDA headers only).
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "cuda/channel_views.h"
+#include "cuda/cuda_network.h"
+#include "cuda/fuse_pass.h"
+#include "cuda/int8_conv_pass.h"
+#include "cuda/layout_pass.h"
+
+namespace {
+
+using namespace netdef;
+using namespace netdef::cuda;
+
+constexpr int64_t kC = 16, kHW = 12, kMid = 32, kHalf = 16, kOut = 32, kStemC = 3, kStemK = 16;
+constexpr float kXScale = 1.0f / 64, kTScale = 1.0f / 16;
+
+int failures = 0, passes = 0;
+
+void check(bool ok, const std::string& what) {
+  (ok ? passes : failures) += 1;
+  std::printf("%s  %s\n", ok ? "PASS" : "FAIL", what.c_str());
+}
+
+void expectInvalid(const std::string& what, const std::function<void()>& f) {
+  try {
+    f();
+    check(false, what + " (nothing thrown)");
+  } catch (const Error& e) {
+    check(std::string(e.code()) == kErrInvalidArgument, what + ": " + e.what());
+  }
+}
+
+std::vector<uint8_t> floats(std::vector<float> v) {
+  std::vector<uint8_t> b(v.size() * sizeof(float));
+  std::memcpy(b.data(), v.data(), b.size());
+  return b;
+}
+
+struct ConvWeights {
+  std::string name;
+  int64_t inC, outC, k;
+  std::vector<uint8_t> w, s, b;
+  ConvWeights(std::string n, int64_t c, int64_t o, int64_t kk)
+      : name(std::move(n)), inC(c), outC(o), k(kk), w(o * c * kk * kk, 1), s(floats(std::vector<float>(o, 0.01f))),
+        b(floats(std::vector<float>(o, 0.5f))) {}
+  Weights kernel() const { return Weights{name + ".w", DType::Int8, w.data(), static_cast<int64_t>(w.size())}; }
+  Weights scales() const { return Weights{name + ".w.scale", DType::Float32, s.data(), outC}; }
+  Weights bias() const { return Weights{name + ".b", DType::Float32, b.data(), outC}; }
+};
+
+ConvolutionParams params(int64_t k, int64_t stride, int64_t pad) { return ConvolutionParams{{k, k}, {stride, stride}, {1, 1}, {pad, pad}, {pad, pad}, 1}; }
+
+ITensor* conv(INetwork& net, ITensor* x, float scale, const ConvWeights& c, int64_t stride, int64_t pad, bool silu) {
+  ILayer* l = net.addConvolutionInt8(*x, scale, c.outC, params(c.k, stride, pad), c.kernel(), c.scales(), c.bias());
+  l->setName(c.name);
+  if (!silu) return l->output(0);
+  ILayer* a = net.addActivation(*l->output(0), ActivationType::Silu);
+  a->setName(c.name + "/act");
+  return a->output(0);
+}
+
+ITensor* quantize(INetwork& net, ITensor* x, ITensor* s, const std::string& name) {
+  ILayer* q = net.addQuantize(*x, *s, 0, DType::Int8);
+  q->setName(name);
+  return q->output(0);
+}
+
+ITensor* slice(INetwork& net, ITensor* x, int64_t c0, int64_t n, const std::string& name) {
+  ILayer* s = net.addSlice(*x, Dims{{0, c0, 0, 0}}, Dims{{ir::kBatch, n, kHW, kHW}}, Dims{{1, 1, 1, 1}});
+  s->setName(name);
+  return s->output(0);
+}
+
+// The network of native/tests/engine_test_int8.cu.
+Program record() {
+  static const ConvWeights c1("c1", kC, kMid, 3), c2("c2", kHalf, kHalf, 3), c3("c3", kMid + kHalf, kOut, 1), c4("c4", kStemC, kStemK, 3);
+  static const std::vector<uint8_t> xs = floats({kXScale}), ts = floats({kTScale});
+  CudaNetwork net;
+  ITensor* x = net.addInput("x", DType::Float32, Dims{{ir::kBatch, kC, kHW, kHW}});
+  ILayer* xsl = net.addConstant(Dims{{1}}, Weights{"x.scale", DType::Float32, xs.data(), 1});
+  xsl->setName("x.scale");
+  ILayer* tsl = net.addConstant(Dims{{1}}, Weights{"t.scale", DType::Float32, ts.data(), 1});
+  tsl->setName("t.scale");
+  ITensor* t1 = quantize(net, conv(net, quantize(net, x, xsl->output(0), "x/Quantize"), kXScale, c1, 1, 1, true), tsl->output(0), "c1/Quantize");
+  ITensor* a = slice(net, t1, 0, kHalf, "split/a");
+  ITensor* b = slice(net, t1, kHalf, kHalf, "split/b");
+  ITensor* m = quantize(net, conv(net, b, kTScale, c2, 1, 1, true), tsl->output(0), "c2/Quantize");
+  ILayer* cat = net.addConcatenation({a, b, m}, 1);
+  cat->setName("concat");
+  ILayer* pool = net.addPooling(*cat->output(0), PoolingParams{{3, 3}, {1, 1}, {1, 1}, {1, 1}}, PoolingType::Max);
+  pool->setName("pool");
+  ILayer* up = net.addResize(*pool->output(0), {1, 1, 2, 2});
+  up->setName("up");
+  net.markOutput(*conv(net, up->output(0), kTScale, c3, 2, 0, true), "y");
+  ITensor* stem = quantize(net, slice(net, x, 0, kStemC, "stem/slice"), xsl->output(0), "stem/Quantize");
+  net.markOutput(*conv(net, stem, kXScale, c4, 2, 1, false), "z");
+  ILayer* dq = net.addDequantize(*cat->output(0), *tsl->output(0), 0, DType::Float32);
+  dq->setName("cat/dequantize");
+  net.markOutput(*dq->output(0), "cat");
+  return net.take();
+}
+
+const OpDef* opNamed(const Program& p, const std::string& name) {
+  for (const OpDef& op : p.ops)
+    if (op.name == name) return &op;
+  return nullptr;
+}
+
+int32_t indexOf(const Program& p, const std::string& name) {
+  for (size_t i = 0; i < p.ops.size(); ++i)
+    if (p.ops[i].name == name) return static_cast<int32_t>(i);
+  return -1;
+}
+
+void checkLowered(const Program& p) {
+  const OpDef* c1 = opNamed(p, "c1");
+  const OpDef* q1 = opNamed(p, "c1/Quantize");
+  check(c1 && q1 && q1->fusedInto == indexOf(p, "c1") && p.tensors[c1->outputs[0]].dtype == DType::Int8,
+        "c1 writes int8: its lone Quantize reader is folded into it");
+  check(c1 && std::get<ConvAttrs>(c1->attrs).outputScale == kTScale && std::get<ConvAttrs>(c1->attrs).activation == FusedActivation::kSilu,
+        "c1 keeps its SiLU and takes the Quantize's scale");
+  const OpDef* act1 = opNamed(p, "c1/act");
+  check(act1 && act1->fusedInto == indexOf(p, "c1"), "c1's activation is fused into c1");
+  check(opNamed(p, "c2/Quantize") && opNamed(p, "c2/Quantize")->fusedInto == indexOf(p, "c2"), "c2's Quantize folded too");
+  for (const char* name : {"c3", "c4"}) {
+    const OpDef* c = opNamed(p, name);
+    check(c && p.tensors[c->outputs[0]].dtype == DType::Float32 && std::get<ConvAttrs>(c->attrs).outputScale == 0,
+          std::string(name) + " (a network output) writes its float32 output itself");
+  }
+  int casts = 0;
+  for (const OpDef& op : p.ops) casts += std::holds_alternative<CastAttrs>(op.attrs) ? 1 : 0;
+  check(casts == 0, "the pass adds no Cast");
+  for (const char* name : {"x/Quantize", "stem/Quantize"}) check(opNamed(p, name) && opNamed(p, name)->fusedInto < 0, std::string(name) + " (no convolution before it) still runs");
+}
+
+void checkLayout(const Program& p, LayoutMode mode) {
+  const std::string m = std::string(" (") + layoutModeName(mode) + ")";
+  bool nhwc = true;
+  for (const OpDef& op : p.ops) {
+    const auto* c = std::get_if<ConvAttrs>(&op.attrs);
+    if (c && c->isInt8() && op.fusedInto < 0) nhwc = nhwc && p.tensors[op.inputs[0]].layout == Layout::kNhwc && p.tensors[op.outputs[0]].layout == Layout::kNhwc;
+  }
+  check(nhwc, "every int8 convolution reads and writes NHWC" + m);
+  const OpDef* c4 = opNamed(p, "c4");
+  check(c4 && p.tensors[c4->inputs[0]].dims[1] == kInt8ConvChannels && p.tensors[c4->inputs[0]].dtype == DType::Int8,
+        "c4's 3-channel input is read through a copy padded to 16 channels" + m);
+  const ChannelViews v = planChannelViews(p);
+  const int32_t cat = indexOf(p, "concat");
+  int inPlace = 0;
+  for (uint8_t b : v.concatInPlace.at(cat)) inPlace += b;
+  check(inPlace == 3, "the concat's three inputs are in place (c1 and c2 write into its buffer)" + m);
+  const OpDef* b = opNamed(p, "split/b");
+  check(b && v.views[b->outputs[0]].root == p.ops[cat].outputs[0] && v.views[b->outputs[0]].offset == kHalf,
+        "split b is a view of the concat's channels 16..32, which c2 reads" + m);
+}
+
+void checkRefusals() {
+  const std::vector<uint8_t> w(kC * kC, 1), s = floats(std::vector<float>(kC, 0.01f)), bad = floats(std::vector<float>(kC, 0.0f));
+  const Weights kernel{"w", DType::Int8, w.data(), static_cast<int64_t>(w.size())};
+  const Weights scales{"w.scale", DType::Float32, s.data(), kC};
+  auto build = [&](DType input, const Weights& k, const Weights& sc) {
+    CudaNetwork net;
+    ITensor* x = net.addInput("x", input, Dims{{ir::kBatch, kC, kHW, kHW}});
+    net.addConvolutionInt8(*x, kXScale, kC, params(1, 1, 0), k, sc, Weights{});
+  };
+  expectInvalid("addConvolutionInt8 refuses a float input", [&] { build(DType::Float32, kernel, scales); });
+  expectInvalid("addConvolutionInt8 refuses a float kernel", [&] {
+    build(DType::Int8, Weights{"w", DType::Float32, s.data(), kC}, scales);
+  });
+  expectInvalid("addConvolutionInt8 refuses a zero kernel scale", [&] { build(DType::Int8, kernel, Weights{"w.scale", DType::Float32, bad.data(), kC}); });
+}
+
+}  // namespace
+
+int main() {
+  try {
+    const Program lowered = foldInt8Quantizes(fuseConvolutionActivations(record()));
+    checkLowered(lowered);
+    for (LayoutMode mode : {LayoutMode::kRowMajor, LayoutMode::kChannelsLastHalf}) checkLayout(assignLayouts(lowered, mode), mode);
+    checkRefusals();
+  } catch (const std::exception& e) {
+    check(false, std::string("threw: ") + e.what());
+  }
+  std::printf("\n%d passed, %d failed\n", passes, failures);
+  return failures == 0 ? 0 : 1;
+}
