@@ -61,6 +61,15 @@ bool isFloat(DType t) { return t == DType::Float32 || t == DType::Float16; }
 
 constexpr int kSpatialAxes = 2;
 
+// The convolution's output shape; a bad geometry fails naming the layer.
+shapes::Shape convolutionShape(const std::string& label, const shapes::Shape& input, const ConvAttrs& a) {
+  try {
+    return shapes::convolution(input, a);
+  } catch (const Error& e) {
+    invalid(label, e.what());
+  }
+}
+
 }  // namespace
 
 CudaNetwork::CudaNetwork() = default;
@@ -146,12 +155,7 @@ ILayer* CudaNetwork::addConvolution(ITensor& input, int64_t outChannels, const C
   ConvAttrs a;
   a.outChannels = outChannels;
   a.params = params;
-  shapes::Shape out;
-  try {
-    out = shapes::convolution(x.dims_.d, a);
-  } catch (const Error& e) {
-    invalid(label, e.what());
-  }
+  const shapes::Shape out = convolutionShape(label, x.dims_.d, a);
   const int64_t perGroup = x.dims_.d[1] / params.groups;
   a.weight = addWeights(kernel, x.type_, outChannels * perGroup * params.kernel[0] * params.kernel[1], label);
   if (bias.count > 0) a.bias = addWeights(bias, x.type_, outChannels, label);
@@ -171,12 +175,7 @@ ILayer* CudaNetwork::addConvolutionInt8(ITensor& input, float inputScale, int64_
   a.outChannels = outChannels;
   a.params = params;
   a.inputScale = inputScale;
-  shapes::Shape out;
-  try {
-    out = shapes::convolution(x.dims_.d, a);
-  } catch (const Error& e) {
-    invalid(label, e.what());
-  }
+  const shapes::Shape out = convolutionShape(label, x.dims_.d, a);
   const int64_t perGroup = x.dims_.d[1] / params.groups;
   a.weight = addWeights(kernel, DType::Int8, outChannels * perGroup * params.kernel[0] * params.kernel[1], label);
   a.weightScales = addWeights(kernelScales, DType::Float32, outChannels, label);
