@@ -58,6 +58,8 @@ export const DEFAULT_LIMITS = Object.freeze({
   policyRules: 100_000,
   /** Characters of one layer pattern. */
   patternChars: 4096,
+  /** A timing cache file (the CUDA engine's holds a line per layer geometry, about 100 bytes each). */
+  timingCacheBytes: 256 * MiB,
   /** A calibration file (yolov8x's has about 300 tensors, a few kB). */
   calibrationBytes: 16 * MiB,
   /** A COCO annotations JSON (val2017's is 450 MB; the whole file is held as bytes). */

@@ -61,9 +61,10 @@ export interface TensorrtOptions {
    * holds no weights and is refitted from the weights file when loaded.
    */
   readonly weights?: 'refittable' | 'fixed' | 'identical' | 'stripped';
-  /** A timing cache file: read when it exists, written (atomically) after the build. */
-  readonly timingCache?: string;
 }
+
+/** How the CUDA engine finds each convolution's candidates before timing them (docs/benchmarks.md, build time). */
+export type TacticSearch = 'heuristic' | 'exhaustive';
 
 export type RefitMode = 'any' | 'identical' | 'none';
 
@@ -74,6 +75,19 @@ export interface BuildOptions {
   readonly batch?: { readonly min: number; readonly opt: number; readonly max: number };
   /** Progress while building (GPU backends tune kernels per layer). */
   readonly onProgress?: (done: number, total: number, layer: string) => void;
+  /**
+   * GPU backends' timing cache file (the CUDA engine's own text format, or TensorRT's): read when
+   * it exists, written atomically after the build with what the build measured.
+   */
+  readonly timingCache?: string;
+  /**
+   * The CUDA engine's candidate search: 'heuristic' (default: cuDNN's ranking, nothing run before
+   * timing; layout modes that an untuned build shows cannot win are not tuned) or 'exhaustive'
+   * (cuDNN runs every algorithm first, and every layout mode is tuned). Other backends refuse it.
+   */
+  readonly search?: TacticSearch;
+  /** What the build reports besides progress: modes tried and kept, where its time went, cache use, TensorRT's warnings. */
+  readonly onLog?: (line: string) => void;
   /** Settings only the TensorRT backend reads. */
   readonly tensorrt?: TensorrtOptions;
 }

@@ -9,7 +9,7 @@ import { NETDEF_VERSION } from '../common/version.js';
 import { type Graph, graphInputs, graphOutputs, makeGraph } from '../dsl/ir/graph.js';
 import { makeNode } from '../dsl/ir/infer.js';
 import type { InputNode, IrNode, OutputNode } from '../dsl/ir/node.js';
-import type { EngineRunner, LayerInfo, TensorMap, TensorrtOptions } from './backend.js';
+import type { EngineRunner, LayerInfo, TacticSearch, TensorMap, TensorrtOptions } from './backend.js';
 import type { CandidateQuery, DeviceImage, ImageRun } from './image-run.js';
 import { DEFAULT_BACKEND, selectBackend } from './backends/index.js';
 import { type EngineMetadata, checkExpectation, readEngineFile, writeEngineFile } from './file-format.js';
@@ -26,6 +26,25 @@ export interface EngineBuildOptions {
   readonly onProgress?: (done: number, total: number, layer: string) => void;
   /** TensorRT builder settings (backend 'tensorrt' only). */
   readonly tensorrt?: TensorrtOptions;
+  /** A timing cache file, read when it exists and written after the build (backends 'cuda' and 'tensorrt'). */
+  readonly timingCache?: string;
+  /** The CUDA engine's tactic search (backend 'cuda' only; BuildOptions.search). */
+  readonly search?: TacticSearch;
+  /** The build's log lines (backends 'cuda' and 'tensorrt'). */
+  readonly onLog?: (line: string) => void;
+}
+
+/** Build settings and the backends that read them: any other backend refuses them, naming the setting. */
+const BACKEND_SETTINGS: Readonly<Record<'tensorrt' | 'timingCache' | 'search', readonly string[]>> = {
+  tensorrt: ['tensorrt'], timingCache: ['cuda', 'tensorrt'], search: ['cuda'],
+};
+
+function checkSettings(backend: string, options: EngineBuildOptions): void {
+  for (const [setting, backends] of Object.entries(BACKEND_SETTINGS)) {
+    if (options[setting as keyof typeof BACKEND_SETTINGS] !== undefined && !backends.includes(backend)) {
+      fail(ErrorCode.InvalidArgument, `the build setting '${setting}' is read by the ${backends.join(' and ')} backend${backends.length > 1 ? 's' : ''} only, not by '${backend}'`);
+    }
+  }
 }
 
 const DEFAULT_BATCH = { min: 1, opt: 1, max: 1 } as const;
@@ -96,9 +115,11 @@ export class Engine {
   static async build(prepared: PreparedModel, options: EngineBuildOptions = {}): Promise<Engine> {
     const backend = selectBackend(options.backend ?? DEFAULT_BACKEND);
     const batch = checkBatch(options.batch);
+    checkSettings(backend.name, options);
     const runner = await backend.build(prepared.graph, prepared.params, {
       batch, ...(options.threads !== undefined ? { threads: options.threads } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      ...(options.tensorrt ? { tensorrt: options.tensorrt } : {}),
+      ...(options.tensorrt ? { tensorrt: options.tensorrt } : {}), ...(options.timingCache !== undefined ? { timingCache: options.timingCache } : {}),
+      ...(options.search !== undefined ? { search: options.search } : {}), ...(options.onLog ? { onLog: options.onLog } : {}),
     });
     return new Engine(backend.name, metadataOf(prepared, batch, runner), runner);
   }

@@ -1,7 +1,7 @@
 /** `netdef build --weights FILE --backend cuda|tensorrt -o model.engine`: a saved engine, with progress while it tunes. */
 import { performance } from 'node:perf_hooks';
 import { ErrorCode, fail } from '../../common/errors.js';
-import type { TensorrtOptions } from '../../engine/backend.js';
+import type { TacticSearch, TensorrtOptions } from '../../engine/backend.js';
 import { Engine } from '../../engine/engine.js';
 import { prepareModel } from '../../engine/prepare.js';
 import type { Yolov8NmsOptions } from '../../models/yolov8/nms.js';
@@ -29,19 +29,28 @@ const MIB = 2 ** 20;
 /** The TensorRT-only flags, refused with another backend rather than ignored. */
 function tensorrtOptions(values: Values, backend: string | undefined): TensorrtOptions | undefined {
   const workspace = str(values, 'workspace');
-  const cache = str(values, 'timing-cache');
   const weights = str(values, 'trt-weights');
-  if (workspace === undefined && cache === undefined && weights === undefined) return undefined;
-  if (backend !== 'tensorrt') fail(ErrorCode.InvalidArgument, '--workspace, --timing-cache and --trt-weights are TensorRT builder settings: use them with --backend tensorrt');
+  if (workspace === undefined && weights === undefined) return undefined;
+  if (backend !== 'tensorrt') fail(ErrorCode.InvalidArgument, '--workspace and --trt-weights are TensorRT builder settings: use them with --backend tensorrt');
   const mib = workspace === undefined ? undefined : Number(workspace);
   if (mib !== undefined && !(Number.isInteger(mib) && mib > 0)) fail(ErrorCode.InvalidArgument, `--workspace takes a whole number of MiB, got '${workspace}'`);
   if (weights !== undefined && !(TRT_WEIGHTS as readonly string[]).includes(weights)) {
     fail(ErrorCode.InvalidArgument, `--trt-weights must be one of ${TRT_WEIGHTS.join(', ')}, got '${weights}'`);
   }
   return {
-    ...(mib !== undefined ? { workspaceBytes: mib * MIB } : {}), ...(cache !== undefined ? { timingCache: cache } : {}),
+    ...(mib !== undefined ? { workspaceBytes: mib * MIB } : {}),
     ...(weights !== undefined ? { weights: weights as (typeof TRT_WEIGHTS)[number] } : {}),
   };
+}
+
+/** --timing-cache (cuda and tensorrt) and --tactic-search (cuda), refused with another backend rather than ignored. */
+function gpuBuildOptions(values: Values, backend: string | undefined): { timingCache?: string; search?: TacticSearch } {
+  const timingCache = str(values, 'timing-cache');
+  const search = str(values, 'tactic-search');
+  if (timingCache !== undefined && backend !== 'cuda' && backend !== 'tensorrt') fail(ErrorCode.InvalidArgument, '--timing-cache is read by the cuda and tensorrt backends: add --backend cuda or --backend tensorrt');
+  if (search !== undefined && backend !== 'cuda') fail(ErrorCode.InvalidArgument, '--tactic-search is the cuda backend\'s: add --backend cuda');
+  if (search !== undefined && search !== 'heuristic' && search !== 'exhaustive') fail(ErrorCode.InvalidArgument, `--tactic-search must be heuristic or exhaustive, got '${search}'`);
+  return { ...(timingCache !== undefined ? { timingCache } : {}), ...(search !== undefined ? { search: search as TacticSearch } : {}) };
 }
 
 function batchRange(values: Values): { min: number; opt: number; max: number } | undefined {
@@ -66,6 +75,7 @@ async function build(values: Values): Promise<number> {
   const calibration = await calibrationOf(values);
   const batch = batchRange(values);
   const tensorrt = tensorrtOptions(values, backend);
+  const gpu = gpuBuildOptions(values, backend);
   const nms = nmsOptions(values);
   const started = performance.now();
   const prepared = await prepareModel({
@@ -73,14 +83,17 @@ async function build(values: Values): Promise<number> {
   });
   for (const note of prepared.notes) process.stderr.write(`note: ${note}\n`);
   let progress: Progress | undefined;
+  const log: string[] = [];
   const engine = await Engine.build(prepared, {
-    ...(backend ? { backend } : {}), ...(batch ? { batch } : {}), ...(tensorrt ? { tensorrt } : {}),
+    ...(backend ? { backend } : {}), ...(batch ? { batch } : {}), ...(tensorrt ? { tensorrt } : {}), ...gpu,
     onProgress: (done, total) => {
       progress ??= Progress.forTerminal(total, 'layers tuned', false);
       progress.update(done);
     },
+    onLog: (line) => log.push(line),
   });
   progress?.end();
+  for (const line of log) process.stderr.write(`build: ${line}\n`);
   try {
     await engine.save(out);
   } finally {
@@ -97,7 +110,7 @@ export const buildCommand: CommandSpec = {
   positionals: '',
   options: [
     'weights', 'backend', 'device', 'imgsz', 'batch', 'half', 'int8', 'precision-policy', 'calib', 'nms', 'conf', 'iou', 'max-det',
-    'workspace', 'timing-cache', 'trt-weights', 'output',
+    'workspace', 'timing-cache', 'tactic-search', 'trt-weights', 'output',
   ],
   required: { weights: 'the .pt or .safetensors file', output: 'the engine file to write' },
   run: build,

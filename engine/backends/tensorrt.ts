@@ -10,15 +10,13 @@
  * compiled against TensorRT's public headers (docs/tensorrt.md). Where the addon was built without
  * them, or libnvinfer is not found, available() says so and nothing is attempted.
  */
-import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
-import { writeAtomically } from '../../common/atomic-file.js';
 import { ErrorCode, fail } from '../../common/errors.js';
 import type { HostTensor } from '../../common/host-tensor.js';
 import type { Graph } from '../../dsl/ir/graph.js';
 import type { Backend, BuildOptions, EngineRunner, RefitMode, TensorrtOptions } from '../backend.js';
 import type { NativeTensorrtBuildOptions, NativeTensorrtEngine } from '../native/addon-types.js';
 import { deviceArchitecture, loadNativeAddon, tensorrtAvailability, toNativeGraph, toNetdefError } from '../native/load.js';
+import { readTimingCache, reportBuild } from './build-report.js';
 import { NativeRunner } from './native-runner.js';
 import { parseInspectorJson, type TrtLayer } from './trt-inspector.js';
 
@@ -59,7 +57,8 @@ export async function tensorrtBuildOptions(options: BuildOptions): Promise<Nativ
   if (trt.workspaceBytes !== undefined && !(Number.isSafeInteger(trt.workspaceBytes) && trt.workspaceBytes > 0)) {
     fail(ErrorCode.InvalidArgument, `the TensorRT workspace must be a positive number of bytes, got ${trt.workspaceBytes}`);
   }
-  const cache = trt.timingCache && existsSync(trt.timingCache) ? new Uint8Array(await readFile(trt.timingCache)) : undefined;
+  if (options.search !== undefined) fail(ErrorCode.InvalidArgument, `search '${options.search}' is the CUDA engine's tactic search: TensorRT chooses its own (leave it out with the tensorrt backend)`);
+  const cache = await readTimingCache(options.timingCache);
   return {
     batch: options.batch ?? DEFAULT_BATCH, ...flags,
     ...(trt.workspaceBytes !== undefined ? { workspaceBytes: trt.workspaceBytes } : {}),
@@ -82,10 +81,7 @@ export const tensorrtBackend: Backend = {
     try {
       // A stripped plan runs only once refitted: with the weights it was built from.
       if (native.stripPlan) await runner.refit(params);
-      const cachePath = options.tensorrt?.timingCache;
-      if (cachePath && engine.timingCache && engine.timingCache.byteLength > 0) {
-        await writeAtomically(cachePath, 'TensorRT timing cache', (tmp) => writeFile(tmp, engine.timingCache!));
-      }
+      await reportBuild(options, 'TensorRT timing cache', engine);
     } catch (e) {
       await runner.dispose();
       throw e;

@@ -58,6 +58,10 @@ export interface NativeBuildOptions {
   readonly device?: number;
   /** Time candidate kernels per layer and keep the fastest (default true). */
   readonly tune?: boolean;
+  /** Candidates from cuDNN's FindEx (every algorithm run) and every layout mode tuned (default false: heuristics). */
+  readonly exhaustive?: boolean;
+  /** A timing cache to start from (the engine's text format); the built engine's `timingCache` adds this build's entries. */
+  readonly timingCache?: Uint8Array;
 }
 
 /** TensorRT builder settings (trt_api.h TrtBuildOptions). */
@@ -151,15 +155,18 @@ export interface NativeCudaEngine {
   /** Peak device memory the engine holds, in bytes. */
   deviceMemoryBytes(): number;
   dispose(): void;
+  /**
+   * After a build: the timing cache to save, and the build's log (the CUDA engine: layout modes
+   * tried and kept, where the time went, cache use; TensorRT: its warnings and errors).
+   */
+  readonly timingCache?: Uint8Array;
+  readonly buildLog?: readonly string[];
 }
 
 /** A TensorRT engine: the same object, plus TensorRT's own description of it. */
 export interface NativeTensorrtEngine extends NativeCudaEngine {
   /** IEngineInspector::getEngineInformation(kJSON) (engine/backends/trt-inspector.ts parses it). */
   inspect(): string;
-  /** After buildTensorrtEngine: the timing cache to save, and TensorRT's warnings and errors. */
-  readonly timingCache?: Uint8Array;
-  readonly buildLog?: readonly string[];
 }
 
 export interface NativeAddon {

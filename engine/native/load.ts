@@ -82,9 +82,13 @@ function wrapTensorrtEngine(raw: NativeTensorrtEngine): NativeTensorrtEngine {
   return {
     ...wrapEngine(raw),
     inspect: () => typed(() => raw.inspect()),
-    ...(raw.timingCache ? { timingCache: raw.timingCache } : {}),
-    ...(raw.buildLog ? { buildLog: raw.buildLog } : {}),
+    ...builtReport(raw),
   };
+}
+
+/** What a freshly built engine reports besides itself (timing cache, build log). */
+function builtReport(raw: NativeCudaEngine): Pick<NativeCudaEngine, 'timingCache' | 'buildLog'> {
+  return { ...(raw.timingCache ? { timingCache: raw.timingCache } : {}), ...(raw.buildLog ? { buildLog: raw.buildLog } : {}) };
 }
 
 function wrapEngine(raw: NativeCudaEngine): NativeCudaEngine {
@@ -133,7 +137,8 @@ async function buildEngine(raw: NativeAddon, graph: NativeGraph, options: Native
       progressError ??= e;
     }
   });
-  const engine = wrapEngine(await typedAsync(() => raw.buildCudaEngine(graph, options, report)));
+  const built = await typedAsync(() => raw.buildCudaEngine(graph, options, report));
+  const engine = { ...wrapEngine(built), ...builtReport(built) };
   if (progressError !== undefined) {
     engine.dispose();
     throw new NetdefError(ErrorCode.InvalidArgument, `the onProgress callback threw: ${progressError instanceof Error ? progressError.message : String(progressError)}`, { cause: progressError });

@@ -101,8 +101,10 @@ void sweepTactics(CudaEngine& e, const ConvCase& c, DType t, const ConvWeights& 
   ctx.workspace = workspace.get();
   ctx.workspaceBytes = workspace.size();
   const auto options = smallBatches();
+  TuneOptions sweep;
+  sweep.exhaustive = true;
   const std::vector<ConvTactic> candidates =
-      e.convolution(op)->tune(ctx.cudnn, ctx.stream, convBuffers(ctx, op), options.optBatch, options.maxBatch, true);
+      e.convolution(op)->tune(ctx.cudnn, ctx.stream, convBuffers(ctx, op), options.optBatch, options.maxBatch, sweep);
   const std::vector<uint8_t> blob = e.serialize();
   for (const ConvTactic& tactic : candidates) {
     EngineRecord r = readEngine(blob.data(), blob.size());

@@ -9,10 +9,15 @@ uses random weights (speed does not depend on the values).
 
 Prints one JSON line per configuration: median latency (ms), images/s, peak GPU memory, for
 eager and CUDA-graph execution. Timing: warm-up, CUDA events, median of many iterations.
+
+With --compile, also torch.compile(mode="reduce-overhead"): inductor's kernels replayed from CUDA
+graphs (mode "compile_reduce_overhead", with the seconds its compilation took as compile_s), the
+strongest PyTorch peer that compiles in reasonable time (max-autotune did not finish in 250 s).
 """
 import argparse
 import json
 import math
+import time
 
 import torch
 import torch.nn as nn
@@ -188,6 +193,21 @@ def bench(fn, iters, warmup):
     return times[len(times) // 2]
 
 
+def compiled(model, x, iters, warmup):
+    """torch.compile(mode="reduce-overhead") on this input: compiled and recorded first (timed as compile_s), then timed as the others."""
+    torch._dynamo.reset()
+    torch.cuda.reset_peak_memory_stats()
+    fn = torch.compile(model, mode="reduce-overhead", dynamic=False)
+    with torch.no_grad():
+        t0 = time.perf_counter()
+        for _ in range(3):  # compile, then cudagraph trees record on the following calls
+            fn(x)
+        torch.cuda.synchronize()
+        compile_s = time.perf_counter() - t0
+        ms = bench(lambda: fn(x), iters, warmup)
+    return "compile_reduce_overhead", ms, torch.cuda.max_memory_allocated(), {"compile_s": round(compile_s, 1)}
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--scale", default="n")
@@ -197,6 +217,7 @@ def main():
     p.add_argument("--iters", type=int, default=200)
     p.add_argument("--warmup", type=int, default=30)
     p.add_argument("--save-output")
+    p.add_argument("--compile", action="store_true", help='also time torch.compile(mode="reduce-overhead")')
     a = p.parse_args()
     torch.backends.cudnn.benchmark = True
     model = YOLOv8(a.scale).eval()
@@ -216,9 +237,14 @@ def main():
                 peak_graph = torch.cuda.max_memory_allocated()
                 if a.save_output and bsz == 1 and dt == "fp32":
                     torch.save(y.float().cpu(), a.save_output)
-            for mode, ms, peak in (("eager", eager, peak_eager), ("cuda_graph", graph, peak_graph)):
+            results = [("eager", eager, peak_eager, {}), ("cuda_graph", graph, peak_graph, {})]
+            if a.compile:
+                del g, y
+                results.append(compiled(m, x, a.iters, a.warmup))
+            for mode, ms, peak, extra in results:
                 print(json.dumps({"peer": "pytorch", "torch": torch.__version__, "scale": a.scale, "dtype": dt, "batch": bsz, "mode": mode,
-                                  "median_ms": round(ms, 4), "images_per_s": round(bsz * 1000 / ms, 1), "peak_mem_mb": round(peak / 2**20, 1)}), flush=True)
+                                  "median_ms": round(ms, 4), "images_per_s": round(bsz * 1000 / ms, 1), "peak_mem_mb": round(peak / 2**20, 1),
+                                  **extra}), flush=True)
 
 
 if __name__ == "__main__":

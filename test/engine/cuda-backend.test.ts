@@ -3,10 +3,15 @@
  * crash, and the CPU backend keeps working. On a machine with a GPU the same checks assert that the
  * backend is available instead (the GPU behaviour itself is tested by `npm run test:gpu`).
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cudaBackend } from '../../engine/backends/cuda.js';
 import { selectBackend } from '../../engine/backends/index.js';
 import { Detector } from '../../engine/detector.js';
+import { Engine } from '../../engine/engine.js';
+import { prepareModel } from '../../engine/prepare.js';
 import { loadNativeAddon } from '../../engine/native/load.js';
 import { netdef } from '../cli/run.js';
 import { dataPath } from '../data.js';
@@ -33,5 +38,43 @@ describe('cuda backend availability', () => {
     await using cpu = await Detector.load(dataPath('weights', 'yolov8n.pt'));
     const [r] = await cpu.detect(dataPath('images', 'bus.jpg'));
     expect(r!.detections.length).toBeGreaterThan(3);
+  });
+});
+
+describe('cuda build settings, checked before any device is needed', () => {
+  const weights = dataPath('weights', 'yolov8n.pt');
+
+  it('refuses an unknown tactic search and a file that is not a CUDA timing cache, naming it', async () => {
+    const prepared = await prepareModel({ weights });
+    await expect(cudaBackend.build(prepared.graph, prepared.params, { search: 'fast' as 'heuristic' }))
+      .rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining("search must be one of heuristic, exhaustive, got 'fast'") });
+    const dir = mkdtempSync(join(tmpdir(), 'netdef-cache-'));
+    try {
+      const foreign = join(dir, 'trt.cache');
+      writeFileSync(foreign, Uint8Array.from([0x54, 0x52, 0x54, 0]));
+      await expect(cudaBackend.build(prepared.graph, prepared.params, { timingCache: foreign }))
+        .rejects.toMatchObject({ code: 'ERR_ENGINE_FORMAT', message: expect.stringContaining(`${foreign}: not a netdef CUDA timing cache`) });
+      await expect(cudaBackend.build(prepared.graph, prepared.params, { timingCache: dir }))
+        .rejects.toMatchObject({ code: 'ERR_FILE_NOT_FOUND', message: expect.stringContaining('is a directory') });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses GPU build settings on the CPU backend, naming the setting, from the API and the CLI', async () => {
+    const prepared = await prepareModel({ weights });
+    await expect(Engine.build(prepared, { timingCache: 'x.cache' }))
+      .rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining("'timingCache' is read by the cuda and tensorrt backends only, not by 'onnxruntime'") });
+    await expect(Engine.build(prepared, { search: 'exhaustive' }))
+      .rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining("'search' is read by the cuda backend only") });
+    const cache = await netdef('build', '--weights', weights, '--timing-cache', 'x.cache', '-o', 'never.engine');
+    expect(cache.code).toBe(1);
+    expect(cache.stderr).toContain('--timing-cache is read by the cuda and tensorrt backends');
+    const search = await netdef('build', '--weights', weights, '--backend', 'tensorrt', '--tactic-search', 'exhaustive', '-o', 'never.engine');
+    expect(search.code).toBe(1);
+    expect(search.stderr).toContain("--tactic-search is the cuda backend's");
+    const bad = await netdef('build', '--weights', weights, '--backend', 'cuda', '--tactic-search', 'quick', '-o', 'never.engine');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("--tactic-search must be heuristic or exhaustive, got 'quick'");
   });
 });

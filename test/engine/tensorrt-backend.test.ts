@@ -57,9 +57,11 @@ describe('tensorrt builder settings', () => {
 
   it('reads an existing timing cache and refuses bad settings', async () => {
     const cache = join(dir, 'timing.cache');
-    expect((await tensorrtBuildOptions({ tensorrt: { timingCache: cache } })).timingCache).toBeUndefined();
+    expect((await tensorrtBuildOptions({ timingCache: cache })).timingCache).toBeUndefined();
     writeFileSync(cache, Uint8Array.from([1, 2, 3]));
-    expect((await tensorrtBuildOptions({ tensorrt: { timingCache: cache } })).timingCache).toEqual(Uint8Array.from([1, 2, 3]));
+    expect((await tensorrtBuildOptions({ timingCache: cache })).timingCache).toEqual(Uint8Array.from([1, 2, 3]));
+    await expect(tensorrtBuildOptions({ timingCache: dir })).rejects.toMatchObject({ code: 'ERR_FILE_NOT_FOUND', message: expect.stringContaining('is a directory') });
+    await expect(tensorrtBuildOptions({ search: 'exhaustive' })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining('search') });
     await expect(tensorrtBuildOptions({ tensorrt: { workspaceBytes: -1 } })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
     await expect(tensorrtBuildOptions({ tensorrt: { weights: 'none' as 'fixed' } })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
   });

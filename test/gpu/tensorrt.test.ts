@@ -32,7 +32,7 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 
 async function build(policy: string, weights = gpuData(MODEL, 'weights.safetensors'), timingCache?: string): Promise<Engine> {
   const prepared = await prepareModel({ weights, policy: parsePolicy(policy) });
-  return Engine.build(prepared, { backend: 'tensorrt', batch: { min: 1, opt: 1, max: 2 }, ...(timingCache ? { tensorrt: { timingCache } } : {}) });
+  return Engine.build(prepared, { backend: 'tensorrt', batch: { min: 1, opt: 1, max: 2 }, ...(timingCache ? { timingCache } : {}) });
 }
 
 describe(`${MODEL} on TensorRT`, { skip }, () => {

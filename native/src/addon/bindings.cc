@@ -1,7 +1,7 @@
 // The addon's entry points (NativeAddon in engine/native/addon-types.ts) and its module init.
 //   capabilities()                 what the machine offers (never throws)
 //   recordReplay(graph)            the replay into a RecordingNetwork: one line per call
-//   buildCudaEngine(graph, options, onProgress?) -> Promise<engine>   (graph copied, built on a worker)
+//   buildCudaEngine(graph, options, onProgress?) -> Promise<engine>   (graph copied, built on a worker; with .timingCache and .buildLog)
 //   loadCudaEngine(blob, options)  -> Promise<engine>                  (blob copied, loaded on a worker)
 //   buildTensorrtEngine(graph, options) -> Promise<engine>  (with .timingCache and .buildLog; TensorRT builds)
 //   loadTensorrtEngine(plan, options)   -> Promise<engine>
@@ -101,7 +101,23 @@ cuda::BuildOptions buildOptions(const Napi::Value& value) {
   readBatch(o, options);
   if (o.has("device")) options.device = static_cast<int>(o.integer("device", 0));
   if (o.has("tune")) options.tune = o.boolean("tune");
+  if (o.has("exhaustive")) options.exhaustive = o.boolean("exhaustive");
+  if (o.has("timingCache")) {
+    Napi::Uint8Array cache = o.bytes("timingCache");
+    options.timingCache.assign(cache.Data(), cache.Data() + cache.ByteLength());
+  }
   return options;
+}
+
+// The engine object with what the build reports besides: .timingCache and .buildLog.
+Napi::Object withBuildReport(Napi::Env env, std::unique_ptr<Engine> engine, std::vector<uint8_t>&& timingCache,
+                             const std::vector<std::string>& log) {
+  Napi::Object object = EngineWrap::wrap(env, std::move(engine));
+  object.Set("timingCache", ownedBytes(env, std::move(timingCache)));
+  Napi::Array lines = Napi::Array::New(env, log.size());
+  for (size_t i = 0; i < log.size(); ++i) lines.Set(static_cast<uint32_t>(i), log[i]);
+  object.Set("buildLog", lines);
+  return object;
 }
 
 struct Progress {
@@ -146,16 +162,18 @@ class BuildWorker final : public PromiseWorker {
     if (hasProgress_) {
       report = [this](int d, int t, const std::string& layer) { progress_.NonBlockingCall(new Progress{d, t, layer}); };
     }
-    engine_ = cuda::buildEngine(graph_->graph, options_, report);
+    built_ = cuda::buildEngine(graph_->graph, options_, report);
   }
 
-  Napi::Value result(Napi::Env env) override { return EngineWrap::wrap(env, std::move(engine_)); }
+  Napi::Value result(Napi::Env env) override {
+    return withBuildReport(env, std::move(built_.engine), std::move(built_.timingCache), built_.log);
+  }
 
   std::unique_ptr<OwnedGraph> graph_;
   cuda::BuildOptions options_;
   ProgressFn progress_;
   bool hasProgress_ = false;
-  std::unique_ptr<cuda::Engine> engine_;
+  cuda::Built built_;
 };
 
 Napi::Value buildCudaEngine(const Napi::CallbackInfo& info) {
@@ -236,12 +254,7 @@ class TrtBuildWorker final : public PromiseWorker {
   }
 
   Napi::Value result(Napi::Env env) override {
-    Napi::Object engine = EngineWrap::wrap(env, std::move(built_.engine));
-    engine.Set("timingCache", ownedBytes(env, std::move(built_.timingCache)));
-    Napi::Array log = Napi::Array::New(env, built_.log.size());
-    for (size_t i = 0; i < built_.log.size(); ++i) log.Set(static_cast<uint32_t>(i), built_.log[i]);
-    engine.Set("buildLog", log);
-    return engine;
+    return withBuildReport(env, std::move(built_.engine), std::move(built_.timingCache), built_.log);
   }
 
   std::unique_ptr<OwnedGraph> graph_;

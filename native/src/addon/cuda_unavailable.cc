@@ -16,7 +16,7 @@ constexpr const char* kNoEngine =
 
 Capabilities capabilities() { return probeCapabilities(); }
 
-std::unique_ptr<Engine> buildEngine(const ir::Graph&, const BuildOptions&, const ProgressFn&) {
+Built buildEngine(const ir::Graph&, const BuildOptions&, const ProgressFn&) {
   throw Error(kErrBackend, kNoEngine);
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "program.h"
 
@@ -30,6 +31,11 @@ struct ConvGeometry {
   int64_t xChannels() const { return inStorageChannels > 0 ? inStorageChannels : inChannels; }
   int64_t yChannels() const { return outStorageChannels > 0 ? outStorageChannels : outChannels; }
 };
+
+// Everything a tactic's speed and validity depend on, as text without spaces or tabs (the timing
+// cache's keys, the fused plans' registry): dtypes, layout, shapes, storage channels, convolution
+// parameters, epilogue and int8 scales' presence. The batch is not in it: callers append theirs.
+std::string geometryKey(const ConvGeometry& g);
 
 // Device pointers a conv reads and writes.
 struct ConvBuffers {

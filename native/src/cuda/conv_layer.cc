@@ -7,6 +7,7 @@
 #include "../common/error.h"
 #include "conv_epilogue.cuh"
 #include "timing.h"
+#include "timing_cache.h"
 
 namespace netdef::cuda {
 namespace {
@@ -58,7 +59,8 @@ std::vector<uint8_t> filterToNhwc(const std::vector<uint8_t>& kcrs, int64_t k, i
   return out;
 }
 
-ConvLayer::ConvLayer(const std::string& name, const ConvGeometry& g) : name_(name), g_(g) {
+ConvLayer::ConvLayer(const std::string& name, const ConvGeometry& g, std::shared_ptr<FusedPlans> plans)
+    : name_(name), g_(g), plans_(plans ? std::move(plans) : std::make_shared<FusedPlans>()) {
   if (g.dtype == ir::DType::Int8) {
     igemm_ = std::make_unique<IgemmLayer>(name, g);
     return;
@@ -117,37 +119,90 @@ int64_t ConvLayer::workspaceFor(cudnn::Handle handle, int algo, int64_t batch) {
   return s == cudnn::kStatusSuccess ? static_cast<int64_t>(bytes) : -1;
 }
 
+std::string ConvLayer::cacheKey(int64_t batch, int64_t maxBatch) const {
+  return geometryKey(g_) + ",batch" + std::to_string(batch) + ",max" + std::to_string(maxBatch);
+}
+
 std::vector<ConvTactic> ConvLayer::tune(cudnn::Handle handle, cudaStream_t stream, const ConvBuffers& b, int64_t batch,
-                                        int64_t maxBatch, bool timeCandidates) {
-  if (igemm_) {
-    std::vector<ConvTactic> tiles = igemm_->tune(stream, b, batch, timeCandidates);
-    tactic_ = tiles.front();
-    workspace_ = 0;
-    return tiles;
+                                        int64_t maxBatch, const TuneOptions& options) {
+  stats_ = options.stats;
+  struct Reset {
+    ConvLayer& layer;
+    ~Reset() { layer.stats_ = nullptr; }
+  } reset{*this};
+  const std::string key = options.cache && options.time ? cacheKey(batch, maxBatch) : std::string();
+  if (!key.empty()) {
+    if (const ConvTactic* cached = options.cache->conv(key)) {
+      try {
+        useTactic(handle, *cached, maxBatch);
+        if (stats_) ++stats_->convsCached;
+        return {tactic_};
+      } catch (const Error&) {
+        // Not usable here after all (the cache is checked against the device and cuDNN, but an
+        // engine may still refuse): tuned below, and the entry replaced.
+      }
+    }
   }
+  std::vector<ConvTactic> candidates;
+  if (igemm_) {
+    const StopWatch watch;
+    candidates = igemm_->tune(stream, b, batch, options.time);
+    if (stats_) stats_->timingMs += watch.ms();
+    tactic_ = candidates.front();
+    workspace_ = 0;
+  } else {
+    candidates = tuneCudnn(handle, stream, b, batch, maxBatch, options);
+  }
+  if (stats_ && options.time) ++stats_->convsTuned;
+  if (!key.empty()) options.cache->putConv(key, candidates.front());
+  return candidates;
+}
+
+std::vector<ConvTactic> ConvLayer::cudnnCandidates(cudnn::Handle handle, const ConvBuffers& b, int64_t batch, int64_t maxBatch,
+                                                   bool exhaustive) {
+  const StopWatch watch;
   const CudnnApi& api = cudnnApi();
   setMath(defaultMath(g_.dtype));
   const BatchDescs& d = descs(batch);
   cudnn::FwdAlgoPerf perf[cudnn::kFwdAlgoCount] = {};
   int returned = 0;
-  checkCudnn(api.findConvolutionForwardAlgorithmEx(handle, d.x.get(), b.x, filter_.get(), b.w, conv_.get(), d.y.get(), b.y,
-                                                   cudnn::kFwdAlgoCount, &returned, perf, b.workspace, b.workspaceBytes),
-             name_ + ": cudnnFindConvolutionForwardAlgorithmEx");
+  if (exhaustive) {
+    checkCudnn(api.findConvolutionForwardAlgorithmEx(handle, d.x.get(), b.x, filter_.get(), b.w, conv_.get(), d.y.get(), b.y,
+                                                     cudnn::kFwdAlgoCount, &returned, perf, b.workspace, b.workspaceBytes),
+               name_ + ": cudnnFindConvolutionForwardAlgorithmEx");
+  } else {
+    checkCudnn(api.getConvolutionForwardAlgorithmV7(handle, d.x.get(), filter_.get(), conv_.get(), d.y.get(), cudnn::kFwdAlgoCount,
+                                                    &returned, perf),
+               name_ + ": cudnnGetConvolutionForwardAlgorithm_v7");
+  }
   std::vector<ConvTactic> candidates;
   for (int i = 0; i < returned; ++i) {
     const cudnn::FwdAlgoPerf& r = perf[i];
-    if (r.status != cudnn::kStatusSuccess || !mathAllowed(g_.dtype, r.mathType) || r.memory > b.workspaceBytes) continue;
+    if (r.status != cudnn::kStatusSuccess || !mathAllowed(g_.dtype, r.mathType)) continue;
     // float32 runs with FMA math whatever cuDNN reports (DEFAULT_MATH would allow TF32 on Ampere and later).
     const int math = g_.dtype == ir::DType::Float32 ? static_cast<int>(cudnn::kFmaMath) : r.mathType;
+    const bool seen = std::any_of(candidates.begin(), candidates.end(), [&](const ConvTactic& c) { return c.algo == r.algo && c.mathType == math; });
+    if (seen) continue;
     setMath(math);
+    const int64_t atBatch = workspaceFor(handle, r.algo, batch);
     const int64_t atMax = workspaceFor(handle, r.algo, maxBatch);
+    if (atBatch < 0 || static_cast<uint64_t>(atBatch) > b.workspaceBytes) continue;
     if (atMax < 0 || static_cast<uint64_t>(atMax) > kMaxWorkspaceBytes) continue;
-    candidates.push_back(ConvTactic{ConvTactic::Kind::kCudnnLegacy, r.algo, math, -1, r.time});
+    candidates.push_back(ConvTactic{ConvTactic::Kind::kCudnnLegacy, r.algo, math, -1, exhaustive ? r.time : 0.0f});
   }
-  if (timeCandidates && candidates.size() > static_cast<size_t>(kRetimeCandidates)) candidates.resize(kRetimeCandidates);
+  if (stats_) stats_->searchMs += watch.ms();
+  return candidates;
+}
+
+std::vector<ConvTactic> ConvLayer::tuneCudnn(cudnn::Handle handle, cudaStream_t stream, const ConvBuffers& b, int64_t batch,
+                                             int64_t maxBatch, const TuneOptions& options) {
+  std::vector<ConvTactic> candidates = cudnnCandidates(handle, b, batch, maxBatch, options.exhaustive);
+  if (options.time && candidates.size() > static_cast<size_t>(kRetimeCandidates)) candidates.resize(kRetimeCandidates);
   if (FusedConvPlan::applies(g_)) addFusedCandidate(handle, batch, maxBatch, b.workspaceBytes, candidates);
   if (candidates.empty()) throw Error(kErrBackend, name_ + ": cuDNN has no convolution algorithm for these shapes on this device");
-  if (timeCandidates) {
+  if (options.time) {
+    const StopWatch watch;
+    const double plansBefore = stats_ ? stats_->fusedPlanMs : 0;
     std::vector<ConvTactic> timed;
     for (ConvTactic t : candidates) {
       // Timed as the engine runs it: captured in a CUDA graph (a tactic that cannot be captured is
@@ -162,6 +217,7 @@ std::vector<ConvTactic> ConvLayer::tune(cudnn::Handle handle, cudaStream_t strea
         checkCuda(cudaStreamSynchronize(stream), name_ + ": tuning");
       }
     }
+    if (stats_) stats_->timingMs += watch.ms() - (stats_->fusedPlanMs - plansBefore);
     if (timed.empty()) throw Error(kErrBackend, name_ + ": no cuDNN algorithm could be captured in a CUDA graph");
     std::stable_sort(timed.begin(), timed.end(), [](const ConvTactic& a, const ConvTactic& c) { return a.timeMs < c.timeMs; });
     candidates = std::move(timed);
@@ -187,13 +243,7 @@ bool ConvLayer::addFusedCandidate(cudnn::Handle handle, int64_t batch, int64_t m
 }
 
 const FusedConvPlan& ConvLayer::fusedPlan(cudnn::Handle handle, int64_t batch, int64_t engine) {
-  if (engine >= 0) {
-    auto it = fused_.find({engine, batch});
-    if (it != fused_.end()) return *it->second;
-  }
-  auto plan = std::make_unique<FusedConvPlan>(handle, g_, batch, engine);
-  const auto key = std::make_pair(plan->engine(), batch);
-  return *(fused_[key] = std::move(plan));
+  return plans_->get(handle, g_, batch, engine, stats_);
 }
 
 void ConvLayer::useTactic(cudnn::Handle handle, const ConvTactic& t, int64_t maxBatch) {

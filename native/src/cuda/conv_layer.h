@@ -1,14 +1,17 @@
 // One convolution layer of the engine: y = act(conv(x, w) + bias), NCHW or NHWC, float32 or
 // float16 (float32 accumulation), through cuDNN's convolution forward followed by the
 // bias+activation epilogue (conv_epilogue.cuh), or one fused cuDNN graph.
-// Tactic selection at build: cudnnFindConvolutionForwardAlgorithmEx lists the algorithms that run
-// on these shapes; for NHWC float16 layers cuDNN's graph API adds a fused conv+bias+activation
-// engine (fused_conv_graph.h); the most promising kRetimeCandidates and the fused one are timed
-// here end to end as the engine runs them (conv + epilogue captured in a CUDA graph, median of
-// kTuneIterations replays) and the fastest whose workspace at the largest batch fits
-// kMaxWorkspaceBytes is kept. float32 runs with CUDNN_FMA_MATH (no TF32: results stay float32
-// exact to rounding); float16 with CUDNN_TENSOR_OP_MATH. The chosen tactic is serialized and
-// restored with useTactic(), which re-checks it against the device.
+// Tactic selection at build: the candidates are cuDNN's heuristic ranking of its algorithms
+// (cudnnGetConvolutionForwardAlgorithm_v7, nothing run), or with an exhaustive search every
+// algorithm run once by cudnnFindConvolutionForwardAlgorithmEx; for NHWC float16 layers cuDNN's
+// graph API adds a fused conv+bias+activation engine (fused_conv_graph.h); the first
+// kRetimeCandidates and the fused one are timed here end to end as the engine runs them (conv +
+// epilogue captured in a CUDA graph, median of kTuneIterations replays) and the fastest whose
+// workspace at the largest batch fits kMaxWorkspaceBytes is kept. A timing cache
+// (timing_cache.h) short-cuts all of it for a geometry timed before. float32 runs with
+// CUDNN_FMA_MATH (no TF32: results stay float32 exact to rounding); float16 with
+// CUDNN_TENSOR_OP_MATH. The chosen tactic is serialized and restored with useTactic(), which
+// re-checks it against the device.
 //
 // An int8 convolution (int8 input) is delegated to an IgemmLayer (igemm_layer.h): its tactics
 // are the igemm tiles, timed the same way; it needs no cuDNN and no workspace.
@@ -23,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "build_stats.h"
 #include "conv_geometry.h"
 #include "fused_conv_graph.h"
 #include "igemm_layer.h"
@@ -33,6 +37,16 @@ namespace netdef::cuda {
 
 inline constexpr uint64_t kMaxWorkspaceBytes = 256ull << 20;
 inline constexpr int kRetimeCandidates = 4;
+
+class TimingCache;
+
+// How a build chooses a convolution's tactic.
+struct TuneOptions {
+  bool time = true;         // time the candidates (else the first candidate, untimed)
+  bool exhaustive = false;  // candidates from cuDNN's FindEx (every algorithm run) instead of its heuristics
+  TimingCache* cache = nullptr;  // tactics timed before, and where new ones go (used only when timing)
+  BuildStats* stats = nullptr;
+};
 
 struct ConvTactic {
   // kCudnnLegacy: cudnnConvolutionForward + the ops' epilogue; kCudnnFused: one cuDNN graph
@@ -48,13 +62,15 @@ struct ConvTactic {
 
 class ConvLayer {
  public:
-  ConvLayer(const std::string& name, const ConvGeometry& g);
+  // `plans`: the engine's shared fused plans (a layer of its own when null).
+  ConvLayer(const std::string& name, const ConvGeometry& g, std::shared_ptr<FusedPlans> plans = nullptr);
 
-  // Chooses the tactic on `b` at `batch`; `maxBatch` bounds the workspace. With timeCandidates
-  // false, cuDNN's own fastest measurement is taken without re-timing. Returns every candidate
-  // that ran (for tests and progress), the chosen one first.
+  // Chooses the tactic on `b` at `batch`; `maxBatch` bounds the workspace. Returns every candidate
+  // that ran (for tests and progress), the chosen one first; one entry when it came from the cache.
   std::vector<ConvTactic> tune(cudnn::Handle handle, cudaStream_t stream, const ConvBuffers& b, int64_t batch,
-                               int64_t maxBatch, bool timeCandidates);
+                               int64_t maxBatch, const TuneOptions& options);
+  // The timing cache's key of this layer tuned at `batch` for batches up to `maxBatch`.
+  std::string cacheKey(int64_t batch, int64_t maxBatch) const;
   // Restores a tactic (a loaded engine) or forces one (tests); throws ERR_ENGINE_FORMAT when cuDNN
   // refuses it on this device.
   void useTactic(cudnn::Handle handle, const ConvTactic& t, int64_t maxBatch);
@@ -74,6 +90,10 @@ class ConvLayer {
   void setMath(int mathType);
   // Workspace bytes of `algo` at `batch`, or -1 when cuDNN does not support it there.
   int64_t workspaceFor(cudnn::Handle handle, int algo, int64_t batch);
+  // cuDNN's candidates at `batch` that fit the workspaces (heuristic ranking or FindEx's times).
+  std::vector<ConvTactic> cudnnCandidates(cudnn::Handle handle, const ConvBuffers& b, int64_t batch, int64_t maxBatch, bool exhaustive);
+  std::vector<ConvTactic> tuneCudnn(cudnn::Handle handle, cudaStream_t stream, const ConvBuffers& b, int64_t batch, int64_t maxBatch,
+                                    const TuneOptions& options);
   void epilogue(cudaStream_t stream, const ConvBuffers& b, int64_t batch) const;
   // The fused plan of the current tactic for `batch` (made on first use).
   const FusedConvPlan& fusedPlan(cudnn::Handle handle, int64_t batch, int64_t engine);
@@ -85,7 +105,8 @@ class ConvLayer {
   FilterDesc filter_;
   ConvDesc conv_;
   std::map<int64_t, BatchDescs> byBatch_;
-  std::map<std::pair<int64_t, int64_t>, std::unique_ptr<FusedConvPlan>> fused_;  // by (engine, batch)
+  std::shared_ptr<FusedPlans> plans_;
+  BuildStats* stats_ = nullptr;  // while tuning
   ConvTactic tactic_;
   size_t workspace_ = 0;
   std::unique_ptr<IgemmLayer> igemm_;  // int8 convolutions: no cuDNN descriptors

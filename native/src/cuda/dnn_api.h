@@ -167,6 +167,10 @@ using FindConvolutionForwardAlgorithmExFn = Status (*)(Handle, TensorDescriptor 
                                                        ConvolutionDescriptor convDesc, TensorDescriptor yDesc, void* y,
                                                        int requested, int* returned, FwdAlgoPerf* results,
                                                        void* workspace, size_t workspaceBytes);
+// cuDNN's heuristic ranking of the algorithms for these descriptors, nothing run (time is -1).
+using GetConvolutionForwardAlgorithmV7Fn = Status (*)(Handle, TensorDescriptor xDesc, FilterDescriptor wDesc,
+                                                      ConvolutionDescriptor convDesc, TensorDescriptor yDesc,
+                                                      int requested, int* returned, FwdAlgoPerf* results);
 using GetConvolutionForwardWorkspaceSizeFn = Status (*)(Handle, TensorDescriptor xDesc, FilterDescriptor wDesc,
                                                         ConvolutionDescriptor convDesc, TensorDescriptor yDesc,
                                                         int algo, size_t* bytes);

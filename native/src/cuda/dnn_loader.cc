@@ -63,6 +63,7 @@ Loaded load() {
   resolve(library, "cudnnSetConvolutionMathType", a.setConvolutionMathType, missing);
   resolve(library, "cudnnDestroyConvolutionDescriptor", a.destroyConvolutionDescriptor, missing);
   resolve(library, "cudnnFindConvolutionForwardAlgorithmEx", a.findConvolutionForwardAlgorithmEx, missing);
+  resolve(library, "cudnnGetConvolutionForwardAlgorithm_v7", a.getConvolutionForwardAlgorithmV7, missing);
   resolve(library, "cudnnGetConvolutionForwardWorkspaceSize", a.getConvolutionForwardWorkspaceSize, missing);
   resolve(library, "cudnnConvolutionForward", a.convolutionForward, missing);
   resolve(library, "cudnnBackendCreateDescriptor", a.backendCreateDescriptor, missing);

@@ -34,6 +34,7 @@ struct CudnnApi {
   cudnn::SetConvolutionMathTypeFn setConvolutionMathType = nullptr;
   cudnn::DestroyConvolutionDescriptorFn destroyConvolutionDescriptor = nullptr;
   cudnn::FindConvolutionForwardAlgorithmExFn findConvolutionForwardAlgorithmEx = nullptr;
+  cudnn::GetConvolutionForwardAlgorithmV7Fn getConvolutionForwardAlgorithmV7 = nullptr;
   cudnn::GetConvolutionForwardWorkspaceSizeFn getConvolutionForwardWorkspaceSize = nullptr;
   cudnn::ConvolutionForwardFn convolutionForward = nullptr;
   cudnn::BackendCreateDescriptorFn backendCreateDescriptor = nullptr;

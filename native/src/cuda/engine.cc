@@ -1,8 +1,9 @@
 // The CUDA engine's entry points (cuda/engine_api.h): capabilities(), buildEngine() and
 // loadEngine(). Building replays the graph into a CudaNetwork, fuses convolutions with their
-// activations, then builds the engine once per candidate layout mode (row-major, and channels-last
-// float16 when the network has convolutions that could use it), choosing every convolution's
-// tactic by timing, and keeps the mode whose captured forward is fastest at the optimum batch.
+// activations, then builds the engine in each candidate layout mode (row-major, and channels-last
+// float16 when the network has convolutions that could use it; engine_build.h says which are
+// tuned), choosing every convolution's tactic by timing or from the timing cache, and keeps the
+// mode whose captured forward is fastest at the optimum batch.
 // Loading parses the blob, refuses another GPU architecture, and restores the stored tactics.
 //
 // Test: native/tests/engine_test.cu (builds through engine_build.h, which buildEngine shares).
@@ -24,10 +25,15 @@ Capabilities capabilities() {
   return caps;
 }
 
-std::unique_ptr<Engine> buildEngine(const ir::Graph& graph, const BuildOptions& options, const ProgressFn& progress) {
+Built buildEngine(const ir::Graph& graph, const BuildOptions& options, const ProgressFn& progress) {
   CudaNetwork network;
   replay(graph, network);
-  return buildFromNetwork(network, options, progress);
+  Built built;
+  BuildReport report;
+  built.engine = buildFromNetwork(network, options, progress, nullptr, &report);
+  built.timingCache = std::move(report.timingCache);
+  built.log = std::move(report.log);
+  return built;
 }
 
 std::unique_ptr<Engine> loadEngine(const std::vector<uint8_t>& blob, int device) { return loadFromBlob(blob, device); }

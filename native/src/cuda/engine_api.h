@@ -40,7 +40,21 @@ Capabilities capabilities();
 struct BuildOptions {
   int64_t minBatch = 1, optBatch = 1, maxBatch = 1;
   int device = 0;
-  bool tune = true;
+  bool tune = true;  // time candidate tactics (else take cuDNN's heuristic first choice)
+  // Candidates: cuDNN's heuristic ranking (false), or every algorithm run by cuDNN's FindEx first,
+  // and every layout mode tuned whatever an untuned estimate says (true: slower builds).
+  bool exhaustive = false;
+  // A timing cache to start from (timing_cache.h's text; empty: none). Built::timingCache holds it
+  // with this build's entries added.
+  std::vector<uint8_t> timingCache;
+};
+
+// A built engine with its timing cache and the build's log (what it timed, took from the cache,
+// and which layout mode it kept, with times).
+struct Built {
+  std::unique_ptr<Engine> engine;
+  std::vector<uint8_t> timingCache;
+  std::vector<std::string> log;
 };
 
 // done, total, layer name
@@ -52,7 +66,7 @@ using netdef::HostOutput;
 using netdef::LayerInfo;
 
 // The graph's parameter views must stay valid during the call only (the engine copies weights).
-std::unique_ptr<Engine> buildEngine(const ir::Graph& graph, const BuildOptions& options, const ProgressFn& progress);
+Built buildEngine(const ir::Graph& graph, const BuildOptions& options, const ProgressFn& progress);
 std::unique_ptr<Engine> loadEngine(const std::vector<uint8_t>& blob, int device);
 
 }  // namespace netdef::cuda

@@ -1,11 +1,17 @@
 // Building and loading CudaEngines: see engine_build.h.
 #include "engine_build.h"
 
+#include <cstdio>
+#include <optional>
+
 #include "../common/cuda_probe.h"
 #include "../common/error.h"
+#include "byte_io.h"
+#include "dnn_loader.h"
 #include "fuse_pass.h"
 #include "int8_conv_pass.h"
 #include "layout_pass.h"
+#include "timing_cache.h"
 
 namespace netdef::cuda {
 namespace {
@@ -35,49 +41,140 @@ void requireDevice(int device) {
   cudnnApi();  // throws ERR_CUDNN_UNAVAILABLE with the reason
 }
 
+std::string timingCacheIdentity(int device) {
+  cudaDeviceProp prop{};
+  checkCuda(cudaGetDeviceProperties(&prop, device), "cudaGetDeviceProperties");
+  return "sm_" + std::to_string(prop.major) + std::to_string(prop.minor) + " " + prop.name + " cuDNN " +
+         std::to_string(cudnnApi().version) + " netdef " + NETDEF_VERSION;
+}
+
+std::string programDigest(const Program& p) {
+  EngineRecord r;
+  r.program.tensors = p.tensors;
+  r.program.ops = p.ops;
+  r.program.inputs = p.inputs;
+  r.program.outputs = p.outputs;
+  for (const WeightDef& w : p.weights) r.program.weights.push_back(WeightDef{w.name, w.dtype, {}});
+  const std::vector<uint8_t> bytes = writeEngine(r);
+  char text[2 * sizeof(uint64_t) + 1];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(fnv1a64(bytes.data(), bytes.size())));
+  return text;
+}
+
+namespace {
+
+std::string fixed(double v, int digits) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.*f", digits, v);
+  return text;
+}
+
+// One line of the build log for a mode: its forward and where the build's time went.
+std::string modeLine(LayoutMode mode, bool tuned, float forwardMs, const BuildStats& s, double totalMs) {
+  std::string line = std::string(layoutModeName(mode)) + (tuned ? " tuned" : " untuned") + ": forward " + fixed(forwardMs, 3) +
+                     " ms; built in " + fixed(totalMs / 1000, 2) + " s";
+  if (tuned) {
+    line += " (" + std::to_string(s.convsTuned) + " convolutions timed, " + std::to_string(s.convsCached) + " from the timing cache; ";
+  } else {
+    line += " (";
+  }
+  line += "search " + fixed(s.searchMs / 1000, 2) + " s, " + std::to_string(s.fusedPlans) + " fused plans " +
+          fixed(s.fusedPlanMs / 1000, 2) + " s, timing " + fixed(s.timingMs / 1000, 2) + " s)";
+  return line;
+}
+
+}  // namespace
+
 std::unique_ptr<CudaEngine> buildFromNetwork(CudaNetwork& network, const BuildOptions& options, const ProgressFn& progress,
-                                             const LayoutMode* onlyMode) {
+                                             const LayoutMode* onlyMode, BuildReport* report) {
   checkOptions(options);
   requireDevice(options.device);
   const Program fused = foldInt8Quantizes(fuseConvolutionActivations(network.take()));
+  TimingCache cache(timingCacheIdentity(options.device));
+  if (!options.timingCache.empty()) cache.merge(options.timingCache.data(), options.timingCache.size());
+  std::vector<std::string> log = cache.notes();
+  if (!options.timingCache.empty() && cache.size() > 0) log.push_back("timing cache: " + std::to_string(cache.size()) + " entries for " + cache.device());
+
   std::vector<LayoutMode> modes;
   if (onlyMode) {
     modes.push_back(*onlyMode);
   } else {
-    modes.push_back(LayoutMode::kRowMajor);
     if (hasChannelsLastCandidates(fused)) modes.push_back(LayoutMode::kChannelsLastHalf);
+    modes.push_back(LayoutMode::kRowMajor);
+  }
+  const std::string modeKey = programDigest(fused) + ",batch" + std::to_string(options.minBatch) + "x" + std::to_string(options.optBatch) +
+                              "x" + std::to_string(options.maxBatch);
+  if (modes.size() > 1 && options.tune) {
+    if (std::optional<LayoutMode> known = cache.mode(modeKey)) {
+      modes = {*known};
+      log.push_back(std::string("layout mode ") + layoutModeName(*known) + " from the timing cache");
+    }
   }
   EngineConfig config;
   config.minBatch = options.minBatch;
   config.optBatch = options.optBatch;
   config.maxBatch = options.maxBatch;
   EngineBuildOptions build;
-  build.tune = options.tune;
+  build.tuning.time = options.tune;
+  build.tuning.exhaustive = options.exhaustive;
+  build.tuning.cache = &cache;
   build.progress = progress;
   build.progressTotal = convolutionCount(fused) * static_cast<int>(modes.size());
 
-  std::unique_ptr<CudaEngine> best;
-  float bestMs = 0;
-  for (LayoutMode mode : modes) {
+  auto make = [&](LayoutMode mode, bool tuned, BuildStats& stats) {
     config.layoutMode = mode;
     config.channelViews = true;
-    std::unique_ptr<CudaEngine> engine;
+    EngineBuildOptions o = build;
+    o.tuning.time = tuned;
+    o.tuning.stats = &stats;
     try {
-      engine = std::make_unique<CudaEngine>(assignLayouts(fused, mode), config, options.device, build);
+      return std::make_unique<CudaEngine>(assignLayouts(fused, mode), config, options.device, o);
     } catch (const Error& e) {
       if (e.code() != kErrBackend) throw;
       // A convolution has no cuDNN algorithm for a strided (in-place) input or output: this layout
       // is built without channel views instead (concats and splits copy).
       config.channelViews = false;
-      engine = std::make_unique<CudaEngine>(assignLayouts(fused, mode), config, options.device, build);
+      return std::make_unique<CudaEngine>(assignLayouts(fused, mode), config, options.device, o);
     }
+  };
+
+  std::unique_ptr<CudaEngine> best;
+  float bestMs = 0;
+  for (LayoutMode mode : modes) {
+    BuildStats stats;
+    const StopWatch watch;
+    bool tuned = options.tune;
+    std::unique_ptr<CudaEngine> engine;
+    if (best && tuned && !options.exhaustive) {
+      // An untuned estimate first: tuning a mode that cannot win is most of a cold build's time.
+      std::unique_ptr<CudaEngine> estimate = make(mode, false, stats);
+      const float estimateMs = estimate->timeForward(options.optBatch);
+      log.push_back(modeLine(mode, false, estimateMs, stats, watch.ms()));
+      if (estimateMs >= kModeEstimateMargin * bestMs) {
+        log.push_back(std::string(layoutModeName(mode)) + " not tuned: its untuned forward is " + fixed(estimateMs / bestMs, 2) +
+                      "x the tuned " + layoutModeName(best->config().layoutMode) + " forward");
+        build.progressDone += convolutionCount(fused);
+        if (progress) progress(build.progressDone, build.progressTotal, std::string(layoutModeName(mode)) + " (not tuned)");
+        continue;
+      }
+      stats = BuildStats{};
+    }
+    engine = make(mode, tuned, stats);
     build.progressDone += convolutionCount(fused);
-    if (modes.size() == 1) return engine;
-    const float ms = engine->timeForward(options.optBatch);
+    const float ms = modes.size() == 1 ? 0.0f : engine->timeForward(options.optBatch);
+    log.push_back(modeLine(mode, tuned, ms, stats, watch.ms()));
     if (!best || ms < bestMs) {
       best = std::move(engine);  // the slower one is freed here, before the next mode is built
       bestMs = ms;
     }
+  }
+  if (modes.size() > 1) {
+    log.push_back(std::string("layout mode kept: ") + layoutModeName(best->config().layoutMode));
+  }
+  if (options.tune && !onlyMode) cache.putMode(modeKey, best->config().layoutMode);
+  if (report) {
+    report->timingCache = cache.serialize();
+    report->log = std::move(log);
   }
   return best;
 }

@@ -277,7 +277,7 @@ void CudaEngine::createConvolutions(const EngineBuildOptions& options) {
   int done = options.progressDone;
   for (size_t i : convOps) {
     const OpDef& op = program_.ops[i];
-    auto layer = std::make_unique<ConvLayer>(op.name, geometryOf(ctx_, op, std::get<ConvAttrs>(op.attrs)));
+    auto layer = std::make_unique<ConvLayer>(op.name, geometryOf(ctx_, op, std::get<ConvAttrs>(op.attrs)), fusedPlans_);
     if (options.tactics) {
       auto it = std::find_if(options.tactics->begin(), options.tactics->end(), [&](const OpTactic& t) { return t.op == static_cast<int32_t>(i); });
       if (it == options.tactics->end()) throw Error(kErrEngineFormat, op.name + ": no tactic stored for this convolution");
@@ -286,7 +286,7 @@ void CudaEngine::createConvolutions(const EngineBuildOptions& options) {
       ExecContext tuneCtx = ctx_;
       tuneCtx.workspace = tuneWorkspace.get();
       tuneCtx.workspaceBytes = tuneWorkspace.size();
-      layer->tune(cudnn_.get(), stream_->get(), convBuffers(tuneCtx, i), config_.optBatch, config_.maxBatch, options.tune);
+      layer->tune(cudnn_.get(), stream_->get(), convBuffers(tuneCtx, i), config_.optBatch, config_.maxBatch, options.tuning);
       if (options.progress) options.progress(++done, options.progressTotal, op.name);
     }
     workspace = std::max(workspace, layer->workspaceBytes());

@@ -30,7 +30,7 @@ namespace netdef::cuda {
 
 struct EngineBuildOptions {
   const std::vector<OpTactic>* tactics = nullptr;  // a loaded engine's choices; null: choose now
-  bool tune = true;                                // time candidates (else cuDNN's own ranking)
+  TuneOptions tuning;                              // how to choose (timing, search, cache, stats)
   ProgressFn progress;                             // per tuned convolution
   int progressDone = 0, progressTotal = 0;         // offsets when several engines are built in turn
 };
@@ -96,6 +96,7 @@ class CudaEngine final : public Engine {
   std::vector<uint64_t> weightOffsets_;  // per WeightDef
   std::vector<uint64_t> filterOffsets_;  // per op: reordered NHWC filter, or UINT64_MAX
   std::vector<std::unique_ptr<ConvLayer>> convs_;
+  std::shared_ptr<FusedPlans> fusedPlans_ = std::make_shared<FusedPlans>();  // shared by convs_
   ExecContext ctx_;
   std::vector<PinnedBuffer> inputStaging_, outputStaging_;
   ImageIo imageIo_;

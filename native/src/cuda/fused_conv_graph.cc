@@ -227,4 +227,30 @@ void FusedConvPlan::execute(cudnn::Handle handle, const ConvBuffers& b) const {
   checkCudnn(cudnnApi().backendExecute(handle, plan_.get(), pack.get()), "cuDNN graph: execute");
 }
 
+const FusedConvPlan& FusedPlans::get(cudnn::Handle handle, const ConvGeometry& g, int64_t batch, int64_t engine,
+                                     BuildStats* stats) {
+  const std::string base = geometryKey(g) + ",batch" + std::to_string(batch) + ",engine";
+  auto it = plans_.find(base + std::to_string(engine));
+  if (it != plans_.end()) {
+    if (!it->second) throw Error(kErrBackend, "cuDNN proposes no fused engine for this convolution");
+    return *it->second;
+  }
+  const StopWatch watch;
+  std::shared_ptr<FusedConvPlan> plan;
+  try {
+    plan = std::make_shared<FusedConvPlan>(handle, g, batch, engine);
+  } catch (const Error&) {
+    plans_[base + std::to_string(engine)] = nullptr;  // the same geometry need not ask cuDNN again
+    if (stats) stats->fusedPlanMs += watch.ms();
+    throw;
+  }
+  if (stats) {
+    stats->fusedPlanMs += watch.ms();
+    ++stats->fusedPlans;
+  }
+  plans_[base + std::to_string(plan->engine())] = plan;
+  if (engine < 0) plans_[base + std::to_string(engine)] = plan;
+  return *plan;
+}
+
 }  // namespace netdef::cuda

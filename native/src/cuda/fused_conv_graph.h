@@ -11,8 +11,12 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
 #include <vector>
 
+#include "build_stats.h"
 #include "conv_geometry.h"
 #include "dnn_resources.h"
 
@@ -37,6 +41,17 @@ class FusedConvPlan {
   int64_t engine_ = -1;
   size_t workspace_ = 0;
   bool bias_ = false;
+};
+
+// The fused plans of one engine's convolutions (one cuDNN handle): identical geometries at the same
+// batch share one plan, so cuDNN compiles each runtime-fusion kernel once per engine, not once per
+// layer. Time spent making plans is added to `stats` when given.
+class FusedPlans {
+ public:
+  const FusedConvPlan& get(cudnn::Handle handle, const ConvGeometry& g, int64_t batch, int64_t engine, BuildStats* stats);
+
+ private:
+  std::map<std::string, std::shared_ptr<FusedConvPlan>> plans_;  // by geometry, batch, engine (-1: the first proposed)
 };
 
 }  // namespace netdef::cuda

@@ -1,0 +1,20 @@
+// A convolution's geometry as a key: see conv_geometry.h.
+#include "conv_geometry.h"
+
+#include <sstream>
+
+namespace netdef::cuda {
+
+std::string geometryKey(const ConvGeometry& g) {
+  const ConvolutionParams& p = g.params;
+  std::ostringstream k;
+  k << "dtype" << static_cast<int>(g.dtype) << ",out" << static_cast<int>(g.outDtype) << ",layout" << static_cast<int>(g.layout)
+    << ",c" << g.inChannels << 'x' << g.height << 'x' << g.width << ",k" << g.outChannels << 'x' << g.outHeight << 'x' << g.outWidth
+    << ",kernel" << p.kernel[0] << 'x' << p.kernel[1] << ",stride" << p.stride[0] << 'x' << p.stride[1] << ",dilation" << p.dilation[0]
+    << 'x' << p.dilation[1] << ",pad" << p.prePadding[0] << 'x' << p.prePadding[1] << 'x' << p.postPadding[0] << 'x'
+    << p.postPadding[1] << ",groups" << p.groups << ",storage" << g.xChannels() << 'x' << g.yChannels() << ",act"
+    << static_cast<int>(g.activation) << ",bias" << (g.hasBias ? 1 : 0) << ",requant" << (g.outputScale > 0 ? 1 : 0);
+  return k.str();
+}
+
+}  // namespace netdef::cuda

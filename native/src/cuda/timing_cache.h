@@ -1,0 +1,62 @@
+// The CUDA engine's timing cache, as TensorRT has one: what a build measured, kept so that the
+// next build of the same layers measures nothing.
+//   - per convolution: the tactic chosen, keyed by everything the choice depends on (ConvLayer's
+//     cacheKey: dtype, layout, shapes, strides of the storage, epilogue, batch and largest batch);
+//   - per network: the layout mode chosen (keyed by a digest of the program without its weights,
+//     and the batch range), so a warm build builds only that mode.
+// Entries are valid for one GPU and one cuDNN: the cache holds its device identity, and a cache of
+// another device or cuDNN is ignored whole (with a note in the build log), never mixed in.
+// A build uses an empty in-memory cache when given none, so identical layers in one network are
+// timed once.
+//
+// File format (text, tab-separated, one record a line):
+//   netdef-cuda-timing-cache <kTimingCacheVersion>
+//   device <identity>
+//   conv <key> <kind> <algo> <math type> <fused engine> <ms>
+//   mode <key> <layout mode>
+// A file that does not parse throws ERR_ENGINE_FORMAT naming its line; one of another format
+// version is ignored with a note.
+//
+// Test: native/tests/timing_cache_test.cc (round trip, device mismatch, malformed lines).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "conv_layer.h"
+#include "layout_pass.h"
+
+namespace netdef::cuda {
+
+inline constexpr int kTimingCacheVersion = 1;
+
+class TimingCache {
+ public:
+  // `device`: what entries are valid for ("sm_90 NVIDIA H100 80GB HBM3 cuDNN 91900").
+  explicit TimingCache(std::string device) : device_(std::move(device)) {}
+
+  // Adds the entries of a serialized cache of this device; another device's or version's are
+  // ignored and noted. Throws ERR_ENGINE_FORMAT for text that does not parse.
+  void merge(const uint8_t* data, size_t size);
+  std::vector<uint8_t> serialize() const;
+
+  const ConvTactic* conv(const std::string& key) const;
+  void putConv(const std::string& key, const ConvTactic& tactic) { convs_[key] = tactic; }
+  std::optional<LayoutMode> mode(const std::string& key) const;
+  void putMode(const std::string& key, LayoutMode mode) { modes_[key] = mode; }
+
+  size_t size() const { return convs_.size() + modes_.size(); }
+  const std::vector<std::string>& notes() const { return notes_; }
+  const std::string& device() const { return device_; }
+
+ private:
+  std::string device_;
+  std::map<std::string, ConvTactic> convs_;
+  std::map<std::string, LayoutMode> modes_;
+  std::vector<std::string> notes_;
+};
+
+}  // namespace netdef::cuda
