@@ -66,6 +66,9 @@ export interface TensorrtOptions {
 /** How the CUDA engine finds each convolution's candidates before timing them (docs/benchmarks.md, build time). */
 export type TacticSearch = 'heuristic' | 'exhaustive';
 
+/** How float32 layers multiply: exactly ('fma') or on TF32 tensor cores ('tf32', inputs rounded to 10-bit mantissas). */
+export type Fp32Math = 'fma' | 'tf32';
+
 export type RefitMode = 'any' | 'identical' | 'none';
 
 export interface BuildOptions {
@@ -86,6 +89,11 @@ export interface BuildOptions {
    * (cuDNN runs every algorithm first, and every layout mode is tuned). Other backends refuse it.
    */
   readonly search?: TacticSearch;
+  /**
+   * float32 layers' math: the CUDA engine defaults to 'fma' (exact float32), TensorRT to 'tf32'
+   * (BuilderFlag::kTF32 is on unless cleared); PyTorch's convolutions use TF32 by default too.
+   */
+  readonly fp32Math?: Fp32Math;
   /** What the build reports besides progress: modes tried and kept, where its time went, cache use, TensorRT's warnings. */
   readonly onLog?: (line: string) => void;
   /** Settings only the TensorRT backend reads. */

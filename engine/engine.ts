@@ -9,7 +9,7 @@ import { NETDEF_VERSION } from '../common/version.js';
 import { type Graph, graphInputs, graphOutputs, makeGraph } from '../dsl/ir/graph.js';
 import { makeNode } from '../dsl/ir/infer.js';
 import type { InputNode, IrNode, OutputNode } from '../dsl/ir/node.js';
-import type { EngineRunner, LayerInfo, TacticSearch, TensorMap, TensorrtOptions } from './backend.js';
+import type { EngineRunner, Fp32Math, LayerInfo, TacticSearch, TensorMap, TensorrtOptions } from './backend.js';
 import type { CandidateQuery, DeviceImage, ImageRun } from './image-run.js';
 import { DEFAULT_BACKEND, selectBackend } from './backends/index.js';
 import { type EngineMetadata, checkExpectation, readEngineFile, writeEngineFile } from './file-format.js';
@@ -30,13 +30,15 @@ export interface EngineBuildOptions {
   readonly timingCache?: string;
   /** The CUDA engine's tactic search (backend 'cuda' only; BuildOptions.search). */
   readonly search?: TacticSearch;
+  /** float32 layers exact ('fma') or on TF32 tensor cores ('tf32'); backends 'cuda' (default fma) and 'tensorrt' (default tf32). */
+  readonly fp32Math?: Fp32Math;
   /** The build's log lines (backends 'cuda' and 'tensorrt'). */
   readonly onLog?: (line: string) => void;
 }
 
 /** Build settings and the backends that read them: any other backend refuses them, naming the setting. */
-const BACKEND_SETTINGS: Readonly<Record<'tensorrt' | 'timingCache' | 'search', readonly string[]>> = {
-  tensorrt: ['tensorrt'], timingCache: ['cuda', 'tensorrt'], search: ['cuda'],
+const BACKEND_SETTINGS: Readonly<Record<'tensorrt' | 'timingCache' | 'search' | 'fp32Math', readonly string[]>> = {
+  tensorrt: ['tensorrt'], timingCache: ['cuda', 'tensorrt'], search: ['cuda'], fp32Math: ['cuda', 'tensorrt'],
 };
 
 function checkSettings(backend: string, options: EngineBuildOptions): void {
@@ -120,6 +122,7 @@ export class Engine {
       batch, ...(options.threads !== undefined ? { threads: options.threads } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.tensorrt ? { tensorrt: options.tensorrt } : {}), ...(options.timingCache !== undefined ? { timingCache: options.timingCache } : {}),
       ...(options.search !== undefined ? { search: options.search } : {}), ...(options.onLog ? { onLog: options.onLog } : {}),
+      ...(options.fp32Math !== undefined ? { fp32Math: options.fp32Math } : {}),
     });
     return new Engine(backend.name, metadataOf(prepared, batch, runner), runner);
   }

@@ -16,6 +16,7 @@ import { prepareModel } from '../../engine/prepare.js';
 import { modelOptions, positiveInt, str, type Values } from '../args.js';
 import { exclusive, type CommandSpec } from '../command.js';
 import { placement, type Placement } from '../device.js';
+import { gpuBuildOptions } from '../gpu-build.js';
 import { latencyStats, type LatencyStats } from '../latency.js';
 import { formatTable } from '../table.js';
 
@@ -28,7 +29,7 @@ async function engineFor(values: Values, batch: number, { backend, threads }: Pl
   const file = str(values, 'engine');
   const started = performance.now();
   if (file) {
-    for (const o of ['imgsz', 'half', 'int8', 'precision-policy', 'calib'] as const) {
+    for (const o of ['imgsz', 'half', 'int8', 'precision-policy', 'calib', 'timing-cache', 'tactic-search', 'fp32-math'] as const) {
       if (values[o] !== undefined) fail(ErrorCode.InvalidArgument, `--${o} is fixed in the engine file ${file}; it applies to netdef build`);
     }
     const engine = await Engine.load(file, threads === undefined ? {} : { threads });
@@ -38,9 +39,11 @@ async function engineFor(values: Values, batch: number, { backend, threads }: Pl
     }
     return { engine, buildSeconds: (performance.now() - started) / 1000 };
   }
+  const gpu = gpuBuildOptions(values, backend);
   const prepared = await prepareModel(await modelOptions({ ...values, batch: undefined }));
   const engine = await Engine.build(prepared, {
-    ...(backend ? { backend } : {}), ...(threads !== undefined ? { threads } : {}), batch: { min: 1, opt: batch, max: batch },
+    ...(backend ? { backend } : {}), ...(threads !== undefined ? { threads } : {}), batch: { min: 1, opt: batch, max: batch }, ...gpu,
+    onLog: (line) => process.stderr.write(`build: ${line}\n`),
   });
   return { engine, buildSeconds: (performance.now() - started) / 1000 };
 }
@@ -133,7 +136,7 @@ export const benchmarkCommand: CommandSpec = {
   positionals: '',
   options: [
     'weights', 'engine', 'model', 'backend', 'device', 'threads', 'imgsz', 'batch', 'half', 'int8', 'precision-policy', 'calib',
-    'iterations', 'warmup', 'dump-profile', 'json',
+    'timing-cache', 'tactic-search', 'fp32-math', 'iterations', 'warmup', 'dump-profile', 'json',
   ],
   run: benchmark,
 };

@@ -1,7 +1,7 @@
 /** `netdef build --weights FILE --backend cuda|tensorrt -o model.engine`: a saved engine, with progress while it tunes. */
 import { performance } from 'node:perf_hooks';
 import { ErrorCode, fail } from '../../common/errors.js';
-import type { TacticSearch, TensorrtOptions } from '../../engine/backend.js';
+import type { TensorrtOptions } from '../../engine/backend.js';
 import { Engine } from '../../engine/engine.js';
 import { prepareModel } from '../../engine/prepare.js';
 import type { Yolov8NmsOptions } from '../../models/yolov8/nms.js';
@@ -9,6 +9,7 @@ import { predictDefaults } from '../../vision/postprocess.js';
 import { batch as batchArg, calibrationOf, imgsz, policy, positiveInt, required, str, unitInterval, type Values } from '../args.js';
 import type { CommandSpec } from '../command.js';
 import { placement } from '../device.js';
+import { gpuBuildOptions } from '../gpu-build.js';
 import { Progress } from '../progress.js';
 
 /** NMS in the engine (--nms): Ultralytics predict's thresholds unless given; --max-det bounds each class. */
@@ -41,16 +42,6 @@ function tensorrtOptions(values: Values, backend: string | undefined): TensorrtO
     ...(mib !== undefined ? { workspaceBytes: mib * MIB } : {}),
     ...(weights !== undefined ? { weights: weights as (typeof TRT_WEIGHTS)[number] } : {}),
   };
-}
-
-/** --timing-cache (cuda and tensorrt) and --tactic-search (cuda), refused with another backend rather than ignored. */
-function gpuBuildOptions(values: Values, backend: string | undefined): { timingCache?: string; search?: TacticSearch } {
-  const timingCache = str(values, 'timing-cache');
-  const search = str(values, 'tactic-search');
-  if (timingCache !== undefined && backend !== 'cuda' && backend !== 'tensorrt') fail(ErrorCode.InvalidArgument, '--timing-cache is read by the cuda and tensorrt backends: add --backend cuda or --backend tensorrt');
-  if (search !== undefined && backend !== 'cuda') fail(ErrorCode.InvalidArgument, '--tactic-search is the cuda backend\'s: add --backend cuda');
-  if (search !== undefined && search !== 'heuristic' && search !== 'exhaustive') fail(ErrorCode.InvalidArgument, `--tactic-search must be heuristic or exhaustive, got '${search}'`);
-  return { ...(timingCache !== undefined ? { timingCache } : {}), ...(search !== undefined ? { search: search as TacticSearch } : {}) };
 }
 
 function batchRange(values: Values): { min: number; opt: number; max: number } | undefined {
@@ -110,7 +101,7 @@ export const buildCommand: CommandSpec = {
   positionals: '',
   options: [
     'weights', 'backend', 'device', 'imgsz', 'batch', 'half', 'int8', 'precision-policy', 'calib', 'nms', 'conf', 'iou', 'max-det',
-    'workspace', 'timing-cache', 'tactic-search', 'trt-weights', 'output',
+    'workspace', 'timing-cache', 'tactic-search', 'fp32-math', 'trt-weights', 'output',
   ],
   required: { weights: 'the .pt or .safetensors file', output: 'the engine file to write' },
   run: build,

@@ -16,7 +16,7 @@ import type { Graph } from '../../dsl/ir/graph.js';
 import type { Backend, BuildOptions, EngineRunner, RefitMode, TensorrtOptions } from '../backend.js';
 import type { NativeTensorrtBuildOptions, NativeTensorrtEngine } from '../native/addon-types.js';
 import { deviceArchitecture, loadNativeAddon, tensorrtAvailability, toNativeGraph, toNetdefError } from '../native/load.js';
-import { readTimingCache, reportBuild } from './build-report.js';
+import { checkFp32Math, readTimingCache, reportBuild } from './build-report.js';
 import { NativeRunner } from './native-runner.js';
 import { parseInspectorJson, type TrtLayer } from './trt-inspector.js';
 
@@ -59,10 +59,11 @@ export async function tensorrtBuildOptions(options: BuildOptions): Promise<Nativ
   }
   if (options.search !== undefined) fail(ErrorCode.InvalidArgument, `search '${options.search}' is the CUDA engine's tactic search: TensorRT chooses its own (leave it out with the tensorrt backend)`);
   const cache = await readTimingCache(options.timingCache);
+  const tf32 = options.fp32Math === undefined ? {} : { tf32: checkFp32Math(options.fp32Math) };
   return {
     batch: options.batch ?? DEFAULT_BATCH, ...flags,
     ...(trt.workspaceBytes !== undefined ? { workspaceBytes: trt.workspaceBytes } : {}),
-    ...(cache ? { timingCache: cache } : {}),
+    ...(cache ? { timingCache: cache } : {}), ...tf32,
   };
 }
 

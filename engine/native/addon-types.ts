@@ -60,6 +60,8 @@ export interface NativeBuildOptions {
   readonly tune?: boolean;
   /** Candidates from cuDNN's FindEx (every algorithm run) and every layout mode tuned (default false: heuristics). */
   readonly exhaustive?: boolean;
+  /** float32 convolutions may use TF32 tensor cores (default false: FMA math, exact float32). */
+  readonly tf32?: boolean;
   /** A timing cache to start from (the engine's text format); the built engine's `timingCache` adds this build's entries. */
   readonly timingCache?: Uint8Array;
 }
@@ -78,6 +80,8 @@ export interface NativeTensorrtBuildOptions {
   readonly stripPlan?: boolean;
   /** A serialized timing cache to start from. */
   readonly timingCache?: Uint8Array;
+  /** BuilderFlag::kTF32 set (true) or cleared (false); absent: TensorRT's default (set). */
+  readonly tf32?: boolean;
 }
 
 export interface NativeLayerInfo {

@@ -76,5 +76,13 @@ describe('cuda build settings, checked before any device is needed', () => {
     const bad = await netdef('build', '--weights', weights, '--backend', 'cuda', '--tactic-search', 'quick', '-o', 'never.engine');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("--tactic-search must be heuristic or exhaustive, got 'quick'");
+    const math = await netdef('benchmark', '--weights', weights, '--fp32-math', 'tf32');
+    expect(math.code).toBe(1);
+    expect(math.stderr).toContain('--fp32-math is read by the cuda and tensorrt backends');
+    const badMath = await netdef('build', '--weights', weights, '--backend', 'cuda', '--fp32-math', 'fp16', '-o', 'never.engine');
+    expect(badMath.code).toBe(1);
+    expect(badMath.stderr).toContain("--fp32-math must be fma or tf32, got 'fp16'");
+    await expect(Engine.build(prepared, { fp32Math: 'tf32' }))
+      .rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining("'fp32Math' is read by the cuda and tensorrt backends only") });
   });
 });

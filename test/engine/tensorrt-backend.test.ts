@@ -61,6 +61,10 @@ describe('tensorrt builder settings', () => {
     writeFileSync(cache, Uint8Array.from([1, 2, 3]));
     expect((await tensorrtBuildOptions({ timingCache: cache })).timingCache).toEqual(Uint8Array.from([1, 2, 3]));
     await expect(tensorrtBuildOptions({ timingCache: dir })).rejects.toMatchObject({ code: 'ERR_FILE_NOT_FOUND', message: expect.stringContaining('is a directory') });
+    expect((await tensorrtBuildOptions({ fp32Math: 'fma' })).tf32).toBe(false);
+    expect((await tensorrtBuildOptions({ fp32Math: 'tf32' })).tf32).toBe(true);
+    expect(await tensorrtBuildOptions({})).not.toHaveProperty('tf32');
+    await expect(tensorrtBuildOptions({ fp32Math: 'bf16' as 'fma' })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining("fp32Math must be fma or tf32, got 'bf16'") });
     await expect(tensorrtBuildOptions({ search: 'exhaustive' })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining('search') });
     await expect(tensorrtBuildOptions({ tensorrt: { workspaceBytes: -1 } })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
     await expect(tensorrtBuildOptions({ tensorrt: { weights: 'none' as 'fixed' } })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });

@@ -95,6 +95,13 @@ void readBatch(const FieldReader& o, Options& options) {
   if (options.minBatch > options.optBatch || options.optBatch > options.maxBatch) batch.fail("batch must satisfy min <= opt <= max");
 }
 
+// A build's optional `timingCache` bytes (copied).
+void readCache(const FieldReader& o, std::vector<uint8_t>& out) {
+  if (!o.has("timingCache")) return;
+  Napi::Uint8Array cache = o.bytes("timingCache");
+  out.assign(cache.Data(), cache.Data() + cache.ByteLength());
+}
+
 cuda::BuildOptions buildOptions(const Napi::Value& value) {
   FieldReader o(value, "buildCudaEngine options");
   cuda::BuildOptions options;
@@ -102,10 +109,8 @@ cuda::BuildOptions buildOptions(const Napi::Value& value) {
   if (o.has("device")) options.device = static_cast<int>(o.integer("device", 0));
   if (o.has("tune")) options.tune = o.boolean("tune");
   if (o.has("exhaustive")) options.exhaustive = o.boolean("exhaustive");
-  if (o.has("timingCache")) {
-    Napi::Uint8Array cache = o.bytes("timingCache");
-    options.timingCache.assign(cache.Data(), cache.Data() + cache.ByteLength());
-  }
+  if (o.has("tf32")) options.tf32 = o.boolean("tf32");
+  readCache(o, options.timingCache);
   return options;
 }
 
@@ -235,10 +240,8 @@ trt::TrtBuildOptions trtBuildOptions(const Napi::Value& value) {
   if (o.has("refit")) options.refit = o.boolean("refit");
   if (o.has("refitIdentical")) options.refitIdentical = o.boolean("refitIdentical");
   if (o.has("stripPlan")) options.stripPlan = o.boolean("stripPlan");
-  if (o.has("timingCache")) {
-    Napi::Uint8Array cache = o.bytes("timingCache");
-    options.timingCache.assign(cache.Data(), cache.Data() + cache.ByteLength());
-  }
+  if (o.has("tf32")) options.tf32 = o.boolean("tf32") ? 1 : 0;
+  readCache(o, options.timingCache);
   return options;
 }
 

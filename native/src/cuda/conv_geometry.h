@@ -28,6 +28,8 @@ struct ConvGeometry {
   // folded in, else float16) and the epilogue's scales (ConvAttrs).
   ir::DType outDtype = ir::DType::Float32;
   float inputScale = 0, outputScale = 0;
+  // A float32 convolution that may use TF32 tensor cores (EngineConfig::tf32); FMA math otherwise.
+  bool tf32 = false;
   int64_t xChannels() const { return inStorageChannels > 0 ? inStorageChannels : inChannels; }
   int64_t yChannels() const { return outStorageChannels > 0 ? outStorageChannels : outChannels; }
 };

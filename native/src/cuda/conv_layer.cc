@@ -17,13 +17,33 @@ constexpr const char* kAlgoNames[cudnn::kFwdAlgoCount] = {
 
 int dataType(ir::DType t) { return t == ir::DType::Float16 ? cudnn::kDataHalf : cudnn::kDataFloat; }
 
-int defaultMath(ir::DType t) { return t == ir::DType::Float16 ? cudnn::kTensorOpMath : cudnn::kFmaMath; }
+// float16, and float32 with TF32 allowed, may run on tensor cores.
+bool tensorCores(const ConvGeometry& g) { return g.dtype == ir::DType::Float16 || g.tf32; }
 
-// float32 must not run on TF32 tensor cores: its tactics use FMA math only (results cuDNN marks as
-// tensor-op are dropped; DEFAULT_MATH, which permits TF32 on Ampere and later, is replaced by FMA).
-bool mathAllowed(ir::DType t, int mathType) {
-  return t == ir::DType::Float16 || (mathType != cudnn::kTensorOpMath && mathType != cudnn::kTensorOpMathAllowConversion);
+int defaultMath(const ConvGeometry& g) { return tensorCores(g) ? cudnn::kTensorOpMath : cudnn::kFmaMath; }
+
+// Without TF32, float32 must not run on TF32 tensor cores: its tactics use FMA math only (results
+// cuDNN marks as tensor-op are dropped; DEFAULT_MATH, which permits TF32 on Ampere and later, is
+// replaced by FMA). With TF32, float32 still never takes TENSOR_OP_MATH_ALLOW_CONVERSION, which
+// may convert its data to float16.
+bool mathAllowed(const ConvGeometry& g, int mathType) {
+  if (g.dtype == ir::DType::Float16) return true;
+  if (mathType == cudnn::kTensorOpMathAllowConversion) return false;
+  return g.tf32 || mathType != cudnn::kTensorOpMath;
 }
+
+// "/fma", "/tensor_op", "/tf32" (float32 on tensor cores) or "/default" (cuDNN's choice: tensor cores
+// for float16 and for float32 with TF32 allowed).
+const char* mathName(const ConvGeometry& g, int mathType) {
+  if (mathType == cudnn::kFmaMath) return "/fma";
+  if (mathType == cudnn::kTensorOpMath || mathType == cudnn::kTensorOpMathAllowConversion) {
+    return g.dtype == ir::DType::Float32 ? "/tf32" : "/tensor_op";
+  }
+  return "/default";
+}
+
+// The math type a tactic runs with: FMA for float32 without TF32, whatever cuDNN reported.
+int mathFor(const ConvGeometry& g, int reported) { return tensorCores(g) ? reported : static_cast<int>(cudnn::kFmaMath); }
 
 int narrow(int64_t v, const std::string& what) {
   if (v < 0 || v > INT32_MAX) throw Error(kErrInvalidArgument, what + ": dimension " + std::to_string(v) + " is too large for cuDNN");
@@ -85,7 +105,7 @@ ConvLayer::ConvLayer(const std::string& name, const ConvGeometry& g, std::shared
                                             narrow(p.dilation[1], name), cudnn::kCrossCorrelation, cudnn::kDataFloat),
              name + ": cudnnSetConvolution2dDescriptor");
   checkCudnn(api.setConvolutionGroupCount(conv_.get(), narrow(p.groups, name)), name + ": cudnnSetConvolutionGroupCount");
-  setMath(defaultMath(g.dtype));
+  setMath(defaultMath(g));
 }
 
 void ConvLayer::setMath(int mathType) {
@@ -162,7 +182,7 @@ std::vector<ConvTactic> ConvLayer::cudnnCandidates(cudnn::Handle handle, const C
                                                    bool exhaustive) {
   const StopWatch watch;
   const CudnnApi& api = cudnnApi();
-  setMath(defaultMath(g_.dtype));
+  setMath(defaultMath(g_));
   const BatchDescs& d = descs(batch);
   cudnn::FwdAlgoPerf perf[cudnn::kFwdAlgoCount] = {};
   int returned = 0;
@@ -178,9 +198,8 @@ std::vector<ConvTactic> ConvLayer::cudnnCandidates(cudnn::Handle handle, const C
   std::vector<ConvTactic> candidates;
   for (int i = 0; i < returned; ++i) {
     const cudnn::FwdAlgoPerf& r = perf[i];
-    if (r.status != cudnn::kStatusSuccess || !mathAllowed(g_.dtype, r.mathType)) continue;
-    // float32 runs with FMA math whatever cuDNN reports (DEFAULT_MATH would allow TF32 on Ampere and later).
-    const int math = g_.dtype == ir::DType::Float32 ? static_cast<int>(cudnn::kFmaMath) : r.mathType;
+    if (r.status != cudnn::kStatusSuccess || !mathAllowed(g_, r.mathType)) continue;
+    const int math = mathFor(g_, r.mathType);
     const bool seen = std::any_of(candidates.begin(), candidates.end(), [&](const ConvTactic& c) { return c.algo == r.algo && c.mathType == math; });
     if (seen) continue;
     setMath(math);
@@ -264,10 +283,10 @@ void ConvLayer::useTactic(cudnn::Handle handle, const ConvTactic& t, int64_t max
     tactic_ = t;
     return;
   }
-  if (t.kind != ConvTactic::Kind::kCudnnLegacy || t.algo < 0 || t.algo >= cudnn::kFwdAlgoCount || !mathAllowed(g_.dtype, t.mathType)) {
+  if (t.kind != ConvTactic::Kind::kCudnnLegacy || t.algo < 0 || t.algo >= cudnn::kFwdAlgoCount || !mathAllowed(g_, t.mathType)) {
     throw Error(kErrEngineFormat, name_ + ": invalid convolution tactic");
   }
-  setMath(g_.dtype == ir::DType::Float32 ? static_cast<int>(cudnn::kFmaMath) : t.mathType);
+  setMath(mathFor(g_, t.mathType));
   const int64_t bytes = workspaceFor(handle, t.algo, maxBatch);
   if (bytes < 0) {
     throw Error(kErrEngineFormat, name_ + ": cuDNN does not support algorithm " + cudnnAlgoName(t.algo) + " here (engine built elsewhere?)");
@@ -312,7 +331,7 @@ std::string ConvLayer::kernelName() const {
            std::to_string(tactic_.engine) + "/nhwc";
   }
   std::string s = std::string("cudnn:") + cudnnAlgoName(tactic_.algo) +
-                  (tactic_.mathType == cudnn::kTensorOpMath || tactic_.mathType == cudnn::kTensorOpMathAllowConversion ? "/tensor_op" : "/fma") +
+                  mathName(g_, tactic_.mathType) +
                   (g_.layout == Layout::kNhwc ? "/nhwc" : "/nchw");
   if (g_.activation != FusedActivation::kNone || g_.hasBias) {
     s += std::string(" + netdef:conv_epilogue(") + (g_.hasBias ? "bias" : "") +

@@ -9,7 +9,8 @@
 // epilogue captured in a CUDA graph, median of kTuneIterations replays) and the fastest whose
 // workspace at the largest batch fits kMaxWorkspaceBytes is kept. A timing cache
 // (timing_cache.h) short-cuts all of it for a geometry timed before. float32 runs with
-// CUDNN_FMA_MATH (no TF32: results stay float32 exact to rounding); float16 with
+// CUDNN_FMA_MATH (no TF32: results stay float32 exact to rounding) unless the engine allows TF32
+// (ConvGeometry::tf32: tensor-op and default math then compete too); float16 with
 // CUDNN_TENSOR_OP_MATH. The chosen tactic is serialized and restored with useTactic(), which
 // re-checks it against the device.
 //

@@ -44,6 +44,9 @@ struct BuildOptions {
   // Candidates: cuDNN's heuristic ranking (false), or every algorithm run by cuDNN's FindEx first,
   // and every layout mode tuned whatever an untuned estimate says (true: slower builds).
   bool exhaustive = false;
+  // float32 convolutions may run on TF32 tensor cores (as PyTorch's and TensorRT's defaults let
+  // them); false: FMA math, float32 exact to rounding.
+  bool tf32 = false;
   // A timing cache to start from (timing_cache.h's text; empty: none). Built::timingCache holds it
   // with this build's entries added.
   std::vector<uint8_t> timingCache;

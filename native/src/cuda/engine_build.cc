@@ -114,6 +114,7 @@ std::unique_ptr<CudaEngine> buildFromNetwork(CudaNetwork& network, const BuildOp
   config.minBatch = options.minBatch;
   config.optBatch = options.optBatch;
   config.maxBatch = options.maxBatch;
+  config.tf32 = options.tf32;
   EngineBuildOptions build;
   build.tuning.time = options.tune;
   build.tuning.exhaustive = options.exhaustive;

@@ -206,6 +206,7 @@ void writePayload(ByteWriter& w, const EngineRecord& e) {
   w.i64(e.config.maxBatch);
   w.u8(static_cast<uint8_t>(e.config.layoutMode));
   w.u8(e.config.channelViews ? 1 : 0);
+  w.u8(e.config.tf32 ? 1 : 0);
   const Program& p = e.program;
   w.u64(p.tensors.size());
   for (const TensorDef& t : p.tensors) {
@@ -249,12 +250,13 @@ void writePayload(ByteWriter& w, const EngineRecord& e) {
   }
 }
 
-void readPayload(ByteReader& r, EngineRecord& e) {
+void readPayload(ByteReader& r, EngineRecord& e, uint32_t version) {
   e.config.minBatch = r.i64();
   e.config.optBatch = r.i64();
   e.config.maxBatch = r.i64();
   e.config.layoutMode = enumFrom<LayoutMode>(r.u8(), kLastLayoutMode, "layout mode");
   e.config.channelViews = r.u8() != 0;
+  e.config.tf32 = version >= kTf32FormatVersion && r.u8() != 0;
   if (e.config.minBatch < 1 || e.config.minBatch > e.config.optBatch || e.config.optBatch > e.config.maxBatch) corrupt("batch range");
   Program& p = e.program;
   p.tensors.resize(r.count(1));
@@ -340,9 +342,9 @@ EngineRecord readEngine(const uint8_t* data, size_t size) {
   ByteReader r(data, size);
   r.take(kMagicBytes);
   const uint32_t version = r.u32();
-  if (version != kEngineFormatVersion) {
-    throw Error(kErrEngineFormat, "engine format version " + std::to_string(version) + " cannot be read by this build (version " +
-                                      std::to_string(kEngineFormatVersion) + ")");
+  if (version < kOldestReadableFormatVersion || version > kEngineFormatVersion) {
+    throw Error(kErrEngineFormat, "engine format version " + std::to_string(version) + " cannot be read by this build (versions " +
+                                      std::to_string(kOldestReadableFormatVersion) + " to " + std::to_string(kEngineFormatVersion) + ")");
   }
   EngineRecord e;
   e.smMajor = r.u32();
@@ -356,7 +358,7 @@ EngineRecord readEngine(const uint8_t* data, size_t size) {
   if (r.remaining() != 0) corrupt("trailing bytes");
   if (fnv1a64(data, checked) != stored) corrupt("checksum mismatch");
   ByteReader payload(data + payloadAt, payloadBytes);
-  readPayload(payload, e);
+  readPayload(payload, e, version);
   if (payload.remaining() != 0) corrupt("payload has trailing bytes");
   return e;
 }

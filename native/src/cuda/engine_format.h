@@ -3,7 +3,7 @@
 //
 //   magic "NDCUDAE1" (8 bytes) | u32 format version | u32 sm major | u32 sm minor | str device name
 //   | u64 payload bytes | payload | u64 FNV-1a-64 of everything before it
-//   payload: i64 min, opt, max batch | u8 layout mode
+//   payload: i64 min, opt, max batch | u8 layout mode | u8 channel views | u8 tf32 (version 4 on)
 //            | tensors  (u64 n; each: str name, u8 dtype, u8 layout, i32 constant, u8 is-input, i64s dims)
 //            | weights  (u64 n; each: str name, u8 dtype, u64 bytes + raw values)
 //            | inputs   (u64 n; i32 tensor each) | outputs (u64 n; each: str name, i32 tensor)
@@ -33,7 +33,10 @@
 namespace netdef::cuda {
 
 // 3: int8 convolutions (ConvAttrs' weight scales and input/output scales; the igemm tactic kind).
-inline constexpr uint32_t kEngineFormatVersion = 3;
+// 4: the tf32 flag (float32 convolutions on TF32 tensor cores); version 3 blobs load with it off.
+inline constexpr uint32_t kEngineFormatVersion = 4;
+inline constexpr uint32_t kTf32FormatVersion = 4;
+inline constexpr uint32_t kOldestReadableFormatVersion = 3;
 
 struct EngineConfig {
   int64_t minBatch = 1, optBatch = 1, maxBatch = 1;
@@ -41,6 +44,8 @@ struct EngineConfig {
   // Channel views (channel_views.h) in use; off when a convolution has no cuDNN algorithm for a
   // strided (in-place) tensor, and the engine was built with every concat and split copying.
   bool channelViews = true;
+  // float32 convolutions may run on TF32 tensor cores (BuildOptions::tf32); off: FMA math, exact float32.
+  bool tf32 = false;
 };
 
 struct OpTactic {

@@ -18,7 +18,7 @@ constexpr uint64_t kNoFilter = UINT64_MAX;
 
 uint64_t alignUp(uint64_t v) { return (v + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment; }
 
-ConvGeometry geometryOf(const ExecContext& ctx, const OpDef& op, const ConvAttrs& a) {
+ConvGeometry geometryOf(const ExecContext& ctx, const OpDef& op, const ConvAttrs& a, bool tf32) {
   const Program& p = *ctx.program;
   const TensorDef& x = p.tensors[op.inputs[0]];
   const TensorDef& y = p.tensors[op.outputs[0]];
@@ -42,6 +42,7 @@ ConvGeometry geometryOf(const ExecContext& ctx, const OpDef& op, const ConvAttrs
   g.outDtype = y.dtype;
   g.inputScale = a.inputScale;
   g.outputScale = a.outputScale;
+  g.tf32 = tf32 && g.dtype == ir::DType::Float32;
   return g;
 }
 
@@ -277,7 +278,7 @@ void CudaEngine::createConvolutions(const EngineBuildOptions& options) {
   int done = options.progressDone;
   for (size_t i : convOps) {
     const OpDef& op = program_.ops[i];
-    auto layer = std::make_unique<ConvLayer>(op.name, geometryOf(ctx_, op, std::get<ConvAttrs>(op.attrs)), fusedPlans_);
+    auto layer = std::make_unique<ConvLayer>(op.name, geometryOf(ctx_, op, std::get<ConvAttrs>(op.attrs), config_.tf32), fusedPlans_);
     if (options.tactics) {
       auto it = std::find_if(options.tactics->begin(), options.tactics->end(), [&](const OpTactic& t) { return t.op == static_cast<int32_t>(i); });
       if (it == options.tactics->end()) throw Error(kErrEngineFormat, op.name + ": no tactic stored for this convolution");

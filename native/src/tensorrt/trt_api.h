@@ -33,6 +33,8 @@ struct TrtBuildOptions {
   bool refit = false;           // BuilderFlag::kREFIT: every named weight can be refitted
   bool refitIdentical = false;  // BuilderFlag::kREFIT_IDENTICAL: refit only with the same values (faster engine)
   bool stripPlan = false;       // BuilderFlag::kSTRIP_PLAN: a weightless plan; refit before running
+  // BuilderFlag::kTF32 (float32 layers may use TF32): -1 leaves TensorRT's default (on), 0 clears it, 1 sets it.
+  int tf32 = -1;
   std::vector<uint8_t> timingCache;  // a serialized timing cache to start from (empty: a new one)
   int device = 0;
 };

@@ -48,6 +48,8 @@ void configure(nvinfer1::IBuilder& builder, nvinfer1::IBuilderConfig& config, co
   if (o.refit) config.setFlag(nvinfer1::BuilderFlag::kREFIT);
   if (o.refitIdentical) config.setFlag(nvinfer1::BuilderFlag::kREFIT_IDENTICAL);
   if (o.stripPlan) config.setFlag(nvinfer1::BuilderFlag::kSTRIP_PLAN);
+  if (o.tf32 == 1) config.setFlag(nvinfer1::BuilderFlag::kTF32);
+  if (o.tf32 == 0) config.clearFlag(nvinfer1::BuilderFlag::kTF32);
 
   nvinfer1::IOptimizationProfile* profile = builder.createOptimizationProfile();  // owned by the builder
   if (!profile) backend("createOptimizationProfile failed", logger);

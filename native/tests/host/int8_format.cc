@@ -1,6 +1,7 @@
 // Host-only round trip of an int8 engine record through the CUDA engine's blob format
 // (engine_format.h, version 3): an int8 convolution's weight-scales index, input and output scales
-// and its igemm tactic (kind, tile) come back as written, next to a float convolution's; a version-2
+// and its igemm tactic (kind, tile) come back as written, next to a float convolution's; version 4's
+// tf32 flag round-trips and a version-3 blob (without it) loads with it off; a version-2
 // blob (before int8) is refused with ERR_ENGINE_FORMAT naming both versions.
 // Built and run by scripts/native-host-tests.sh (g++, CUDA headers only).
 #include <cstdio>
@@ -92,8 +93,42 @@ void testPreviousVersionRefused() {
     check(false, "a version-2 blob is refused (it parsed)");
   } catch (const Error& e) {
     const std::string m = e.what();
-    check(std::string(e.code()) == kErrEngineFormat && m.find("version 2") != std::string::npos && m.find("version 3") != std::string::npos,
+    check(std::string(e.code()) == kErrEngineFormat && m.find("version 2") != std::string::npos && m.find("versions 3 to 4") != std::string::npos,
           std::string("a version-2 blob is refused: ") + m);
+  }
+}
+
+// Sets the blob's version field and recomputes its checksum.
+void restamp(std::vector<uint8_t>& blob, uint32_t version) {
+  for (size_t i = 0; i < sizeof version; ++i) blob[kMagicBytes + i] = static_cast<uint8_t>(version >> (8 * i));
+  const size_t body = blob.size() - kChecksumBytes;
+  const uint64_t h = fnv1a64(blob.data(), body);
+  for (size_t i = 0; i < kChecksumBytes; ++i) blob[body + i] = static_cast<uint8_t>(h >> (8 * i));
+}
+
+// A version-3 blob (written before the tf32 flag: the payload has no byte for it) still loads, with tf32 off;
+// a version-4 blob keeps the flag.
+void testVersion3Loads() {
+  EngineRecord r = int8Record();
+  r.config.tf32 = true;
+  std::vector<uint8_t> blob = writeEngine(r);
+  const EngineRecord back = readEngine(blob.data(), blob.size());
+  check(back.config.tf32, "the tf32 flag round-trips");
+  // magic | u32 version | u32 sm major | u32 sm minor | str name | u64 payload bytes | i64 x3 | u8 layout | u8 views | u8 tf32
+  constexpr size_t kU32 = 4, kU64 = 8, kBatchFields = 3, kModeBytes = 2;
+  const size_t payloadSize = kMagicBytes + 3 * kU32 + kU64 + r.deviceName.size();
+  const size_t tf32At = payloadSize + kU64 + kBatchFields * kU64 + kModeBytes;
+  blob.erase(blob.begin() + static_cast<std::ptrdiff_t>(tf32At));
+  uint64_t payload = 0;
+  for (size_t i = 0; i < kU64; ++i) payload |= static_cast<uint64_t>(blob[payloadSize + i]) << (8 * i);
+  payload -= 1;
+  for (size_t i = 0; i < kU64; ++i) blob[payloadSize + i] = static_cast<uint8_t>(payload >> (8 * i));
+  restamp(blob, 3);
+  try {
+    const EngineRecord old = readEngine(blob.data(), blob.size());
+    check(!old.config.tf32 && old.program.ops.size() == r.program.ops.size(), "a version-3 blob loads, tf32 off");
+  } catch (const Error& e) {
+    check(false, std::string("a version-3 blob loads: ") + e.what());
   }
 }
 
@@ -103,6 +138,7 @@ int main() {
   try {
     testRoundTrip();
     testPreviousVersionRefused();
+    testVersion3Loads();
   } catch (const std::exception& e) {
     check(false, std::string("threw: ") + e.what());
   }
