@@ -201,6 +201,11 @@ void testChain() {
           ops_test::checkClose(label + " q/dq" + b, ops_test::decode(out.at("q").data, out.at("q").dtype), ref.q, 0,
                                quantum * (1 + tol) + (t == DType::Float16 ? std::fabs(kInt8Max * quantum) * ops_test::kFp16Rtol : 0));
         }
+        // The bottleneck's residual add runs inside the convolution's epilogue (fuse_pass.h).
+        std::string addKernel;
+        for (const LayerInfo& l : e->layers())
+          if (l.name == "m.0/add") addKernel = l.kernel;
+        ops_test::record(addKernel.rfind("fused into ", 0) == 0, label + " residual add fused", addKernel);
         const BufferPlan& plan = e->bufferPlan();
         ops_test::record(planIsValid(plan) && plan.totalBytes < plan.requestedBytes, label + " buffer plan",
                          "arena " + std::to_string(plan.totalBytes) + " B for " + std::to_string(plan.requestedBytes) + " B of tensors");

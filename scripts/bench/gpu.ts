@@ -19,14 +19,15 @@
  * Build time: `--search heuristic|exhaustive` (the engine's tactic search, default heuristic) and
  * `--warm`: each engine is built again from the timing cache its first (cold) build wrote to a
  * fresh file, and the warm build's time and forward are reported beside the cold one's. The build
- * logs (layout modes, where the time went) go to stderr.
+ * logs (layout modes, where the time went) go to stderr. `--fp32-math tf32` lets float32
+ * convolutions use TF32 tensor cores (default fma: exact float32).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import type { TacticSearch } from '../../engine/backend.js';
+import type { Fp32Math, TacticSearch } from '../../engine/backend.js';
 import { parsePolicy } from '../../dsl/precision/policy.js';
 import { Engine } from '../../engine/engine.js';
 import { prepareModel } from '../../engine/prepare.js';
@@ -36,9 +37,11 @@ const { values } = parseArgs({ options: {
   model: { type: 'string', default: 'yolov8n' }, weights: { type: 'string' }, batch: { type: 'string', default: '1,32' },
   precision: { type: 'string', default: 'fp16,fp32' }, iterations: { type: 'string', default: '200' },
   policy: { type: 'string', multiple: true }, search: { type: 'string', default: 'heuristic' }, warm: { type: 'boolean', default: false },
+  'fp32-math': { type: 'string', default: 'fma' },
   ...CALIBRATION_OPTIONS,
 } });
 const search = values.search as TacticSearch;
+const fp32Math = values['fp32-math'] as Fp32Math;
 const cacheDir = mkdtempSync(join(tmpdir(), 'netdef-bench-cache-'));
 process.on('exit', () => rmSync(cacheDir, { recursive: true, force: true }));
 const batches = values.batch!.split(',').map(Number);
@@ -60,7 +63,7 @@ for (const precision of precisions) {
     const build = async (what: string): Promise<{ engine: Engine; seconds: number }> => {
       const t0 = performance.now();
       const engine = await Engine.build(prepared, {
-        backend: 'cuda', batch: { min: 1, opt: batch, max: batch }, search, ...(values.warm ? { timingCache } : {}),
+        backend: 'cuda', batch: { min: 1, opt: batch, max: batch }, search, fp32Math, ...(values.warm ? { timingCache } : {}),
         onLog: (line) => process.stderr.write(`${label} ${what}: ${line}\n`),
       });
       return { engine, seconds: (performance.now() - t0) / 1000 };
@@ -79,7 +82,7 @@ for (const precision of precisions) {
     console.log(JSON.stringify({
       peer: 'netdef', scale: values.model!.replace('yolov8', ''), dtype: precision, batch, mode: 'cuda_graph',
       median_ms: +gpuMs.toFixed(4), median_ms_with_copies: +withCopiesMs.toFixed(4), images_per_s: +((batch * 1000) / gpuMs).toFixed(1),
-      engine_mem_mb: +(memory / 2 ** 20).toFixed(1), build_s: +seconds.toFixed(2), search, ...warm,
+      engine_mem_mb: +(memory / 2 ** 20).toFixed(1), build_s: +seconds.toFixed(2), search, fp32_math: fp32Math, ...warm,
     }));
   }
 }

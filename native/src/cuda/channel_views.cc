@@ -66,7 +66,8 @@ class ViewPlanner {
       const OpDef& op = p_.ops[c];
       if (std::holds_alternative<ConcatAttrs>(op.attrs) || std::holds_alternative<ReformatAttrs>(op.attrs)) continue;
       if (std::holds_alternative<SliceAttrs>(op.attrs)) continue;
-      if (std::holds_alternative<ConvAttrs>(op.attrs) && op.inputs.size() == 1 && op.inputs[0] == x) continue;
+      // A convolution reads its input and its residual (fuse_pass.h) strided, but not the same tensor twice.
+      if (std::holds_alternative<ConvAttrs>(op.attrs) && std::count(op.inputs.begin(), op.inputs.end(), x) == 1) continue;
       return false;
     }
     return true;

@@ -6,7 +6,7 @@
 //    cv1's output is the first 2c channels of the concat buffer, its halves are in place).
 //  - A channel slice (stride 1, full H and W) becomes a view of its input's storage.
 // A tensor becomes a view only when every op that reads it accepts a strided input (convolution,
-// concat, slice, reformat) and its alignment keeps 16-byte vectors; anything else keeps its copy.
+// as its input or residual, concat, slice, reformat) and its alignment keeps 16-byte vectors; anything else keeps its copy.
 // Pure and deterministic: a loaded engine recomputes the same views from its Program.
 //
 // Test: native/tests/engine_test_chain.cu (testViewChain: C2f and SPPF-like chains, both layouts,

@@ -30,8 +30,13 @@ struct ConvGeometry {
   float inputScale = 0, outputScale = 0;
   // A float32 convolution that may use TF32 tensor cores (EngineConfig::tf32); FMA math otherwise.
   bool tf32 = false;
+  // y = act(conv + bias) + residual, the residual of y's shape (fuse_pass.h: a residual add folded
+  // in), lying in a storage residualStorageChannels wide (0: dense).
+  bool hasResidual = false;
+  int64_t residualStorageChannels = 0;
   int64_t xChannels() const { return inStorageChannels > 0 ? inStorageChannels : inChannels; }
   int64_t yChannels() const { return outStorageChannels > 0 ? outStorageChannels : outChannels; }
+  int64_t residualChannels() const { return residualStorageChannels > 0 ? residualStorageChannels : outChannels; }
 };
 
 // Everything a tactic's speed and validity depend on, as text without spaces or tabs (the timing
@@ -45,6 +50,7 @@ struct ConvBuffers {
   const void* w = nullptr;  // KCRS (row-major) or KRSC (NHWC), in the conv's dtype (int8: KRSC, C padded)
   const void* bias = nullptr;
   const void* weightScales = nullptr;  // int8: K float32 per-output-channel scales
+  const void* residual = nullptr;      // added to the output after the activation (ConvGeometry::hasResidual)
   void* y = nullptr;
   void* workspace = nullptr;
   size_t workspaceBytes = 0;

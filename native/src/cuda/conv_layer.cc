@@ -320,24 +320,28 @@ void ConvLayer::epilogue(cudaStream_t stream, const ConvBuffers& b, int64_t batc
   p.channels = g_.outChannels;
   p.pixels = g_.outHeight * g_.outWidth;
   p.storageChannels = g_.yChannels();
+  if (g_.hasResidual) {
+    if (!b.residual) throw Error(kErrBackend, name_ + ": no residual tensor");
+    p.residual = b.residual;
+    p.residualStorageChannels = g_.residualChannels();
+  }
   launchConvEpilogue(p, stream);
 }
 
 std::string ConvLayer::kernelName() const {
   if (igemm_) return igemm_->kernelName();
+  // The epilogue's steps in order: "bias+silu+residual".
+  std::string steps;
+  for (const char* step : {g_.hasBias ? "bias" : "", g_.activation != FusedActivation::kNone ? activationName(g_.activation) : "",
+                           g_.hasResidual ? "residual" : ""}) {
+    if (*step) steps += (steps.empty() ? "" : "+") + std::string(step);
+  }
   if (tactic_.kind == ConvTactic::Kind::kCudnnFused) {
-    return "cudnn:graph(conv" + std::string(g_.hasBias ? "+bias" : "") +
-           (g_.activation != FusedActivation::kNone ? std::string("+") + activationName(g_.activation) : std::string()) + ") engine " +
-           std::to_string(tactic_.engine) + "/nhwc";
+    return "cudnn:graph(conv" + (steps.empty() ? "" : "+" + steps) + ") engine " + std::to_string(tactic_.engine) + "/nhwc";
   }
-  std::string s = std::string("cudnn:") + cudnnAlgoName(tactic_.algo) +
-                  mathName(g_, tactic_.mathType) +
+  std::string s = std::string("cudnn:") + cudnnAlgoName(tactic_.algo) + mathName(g_, tactic_.mathType) +
                   (g_.layout == Layout::kNhwc ? "/nhwc" : "/nchw");
-  if (g_.activation != FusedActivation::kNone || g_.hasBias) {
-    s += std::string(" + netdef:conv_epilogue(") + (g_.hasBias ? "bias" : "") +
-         (g_.hasBias && g_.activation != FusedActivation::kNone ? "+" : "") +
-         (g_.activation != FusedActivation::kNone ? activationName(g_.activation) : "") + ")";
-  }
+  if (!steps.empty()) s += " + netdef:conv_epilogue(" + steps + ")";
   return s;
 }
 

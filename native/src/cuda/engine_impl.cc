@@ -43,6 +43,14 @@ ConvGeometry geometryOf(const ExecContext& ctx, const OpDef& op, const ConvAttrs
   g.inputScale = a.inputScale;
   g.outputScale = a.outputScale;
   g.tf32 = tf32 && g.dtype == ir::DType::Float32;
+  if (op.inputs.size() > 1) {
+    const TensorDef& r = p.tensors[op.inputs[1]];
+    if (r.dims != y.dims || r.dtype != y.dtype || r.layout != y.layout) {
+      throw Error(kErrEngineFormat, op.name + ": the residual tensor '" + r.name + "' differs from the output in shape, dtype or layout");
+    }
+    g.hasResidual = true;
+    g.residualStorageChannels = storageChannels(ctx, op.inputs[1]);
+  }
   return g;
 }
 

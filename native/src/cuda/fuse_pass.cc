@@ -45,4 +45,48 @@ Program fuseConvolutionActivations(const Program& in) {
   return out;
 }
 
+Program fuseResidualAdds(const Program& in) {
+  Program out = in;
+  std::vector<int32_t> consumers(out.tensors.size(), 0);
+  std::vector<int32_t> producer(out.tensors.size(), -1);
+  for (size_t i = 0; i < out.ops.size(); ++i) {
+    for (int32_t t : out.ops[i].inputs) ++consumers[t];
+    for (int32_t t : out.ops[i].outputs) producer[t] = static_cast<int32_t>(i);
+  }
+  for (const OutputDef& o : out.outputs) ++consumers[o.tensor];
+  // The convolution that can take add `op`'s input `k` as its output, with the other input as residual.
+  auto fusable = [&](const OpDef& op, size_t k) -> int32_t {
+    const int32_t b = op.inputs[k], a = op.inputs[1 - k];
+    const int32_t p = producer[b];
+    if (p < 0 || consumers[b] != 1 || a == b) return -1;
+    const OpDef& conv = out.ops[p];
+    const auto* c = std::get_if<ConvAttrs>(&conv.attrs);
+    if (!c || c->isInt8() || conv.fusedInto >= 0 || conv.inputs.size() != 1) return -1;
+    if (producer[a] >= p) return -1;  // the residual must exist when the convolution runs
+    const TensorDef& ta = out.tensors[a];
+    const TensorDef& tb = out.tensors[b];
+    const TensorDef& ty = out.tensors[op.outputs[0]];
+    if (ta.dims != tb.dims || ta.dims != ty.dims || ta.dtype != tb.dtype || ta.dtype != ty.dtype || ta.dims.size() != 4) return -1;
+    if (ta.dtype != ir::DType::Float16 && ta.dtype != ir::DType::Float32) return -1;
+    return p;
+  };
+  for (size_t i = 0; i < out.ops.size(); ++i) {
+    OpDef& add = out.ops[i];
+    const auto* e = std::get_if<ElementWiseAttrs>(&add.attrs);
+    if (!e || e->op != ElementWiseOperation::Sum || add.fusedInto >= 0 || add.inputs.size() != 2) continue;
+    // The later-produced input is the convolution's output (the other one must already exist).
+    const size_t k = producer[add.inputs[1]] > producer[add.inputs[0]] ? 1 : 0;
+    const int32_t p = fusable(add, k);
+    if (p < 0) continue;
+    OpDef& conv = out.ops[p];
+    conv.inputs.push_back(add.inputs[1 - k]);
+    conv.outputs[0] = add.outputs[0];
+    producer[add.outputs[0]] = p;
+    add.fusedInto = p;
+    add.inputs.clear();
+    add.outputs.clear();
+  }
+  return out;
+}
+
 }  // namespace netdef::cuda

@@ -4,7 +4,8 @@
 // the activation's output tensor. Pure: returns a new Program.
 //
 // Test: native/tests/engine_test.cu (conv + SiLU networks report one fused pair and still match
-// the CPU reference).
+// the CPU reference); native/tests/engine_test_chain.cu (C2f bottlenecks' residual adds fused,
+// against the CPU reference).
 #pragma once
 
 #include "program.h"
@@ -12,5 +13,13 @@
 namespace netdef::cuda {
 
 Program fuseConvolutionActivations(const Program& in);
+
+// A residual add y = a + b (ElementWise Sum, both inputs of y's shape and dtype) where b is the
+// output of a float convolution read by nothing else, and a is produced before that convolution
+// runs: the convolution takes a as a second input and adds it after its activation
+// (ConvGeometry::hasResidual), writing y itself; the add runs nothing (fused into the
+// convolution). Then the add's output, being a convolution's, can be written in place into a
+// concat (channel_views.h). int8 convolutions are left alone. Pure: returns a new Program.
+Program fuseResidualAdds(const Program& in);
 
 }  // namespace netdef::cuda

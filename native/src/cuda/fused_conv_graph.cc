@@ -10,12 +10,12 @@ namespace netdef::cuda {
 namespace {
 
 // Tensor unique ids within one operation graph.
-constexpr int64_t kUidX = 1, kUidW = 2, kUidBias = 3, kUidY = 4, kUidConv = 5, kUidAdd = 6;
+constexpr int64_t kUidX = 1, kUidW = 2, kUidBias = 3, kUidY = 4, kUidConv = 5, kUidAdd = 6, kUidResidual = 7, kUidActivated = 8;
 constexpr int64_t kByteAlignment = 16;
 constexpr int64_t kSpatialDims = 2;
 constexpr int64_t kMaxEngineConfigs = 16;
 constexpr int64_t kMaxNotes = 16;
-// Descriptors one plan keeps (at most 14 are made); reserved up front so references stay valid.
+// Descriptors one plan keeps (at most 19 are made); reserved up front so references stay valid.
 constexpr size_t kMaxDescriptors = 32;
 
 using Dims4 = std::array<int64_t, 4>;
@@ -99,11 +99,12 @@ int64_t engineIndex(const BackendDesc& config) {
 
 bool FusedConvPlan::applies(const ConvGeometry& g) {
   return g.layout == Layout::kNhwc && g.dtype == ir::DType::Float16 && g.params.groups == 1 &&
-         (g.hasBias || g.activation != FusedActivation::kNone);
+         (g.hasBias || g.activation != FusedActivation::kNone || g.hasResidual);
 }
 
-FusedConvPlan::FusedConvPlan(cudnn::Handle handle, const ConvGeometry& g, int64_t batch, int64_t engine) : bias_(g.hasBias) {
-  if (!applies(g)) throw Error(kErrBackend, "fused convolution needs NHWC float16 with a bias or an activation");
+FusedConvPlan::FusedConvPlan(cudnn::Handle handle, const ConvGeometry& g, int64_t batch, int64_t engine)
+    : bias_(g.hasBias), residual_(g.hasResidual) {
+  if (!applies(g)) throw Error(kErrBackend, "fused convolution needs NHWC float16 with a bias, an activation or a residual");
   const ConvolutionParams& p = g.params;
   const Dims4 xDims{batch, g.inChannels, g.height, g.width};
   const Dims4 wDims{g.outChannels, g.inChannels, p.kernel[0], p.kernel[1]};
@@ -117,7 +118,8 @@ FusedConvPlan::FusedConvPlan(cudnn::Handle handle, const ConvGeometry& g, int64_
   const BackendDesc& w = keep_[1];
   const BackendDesc& y = keep_[2];
   const bool act = g.activation != FusedActivation::kNone;
-  // conv -> [add bias] -> [activation]; the last op writes y, the others virtual float tensors.
+  // conv -> [add bias] -> [activation] -> [add residual]; the last op writes y, the others virtual
+  // float tensors.
   keep_.push_back(tensor(kUidConv, cudnn::kDataFloat, yDims, true));
   const size_t convOut = keep_.size() - 1;
 
@@ -149,20 +151,30 @@ FusedConvPlan::FusedConvPlan(cudnn::Handle handle, const ConvGeometry& g, int64_
   std::vector<cudnn::BackendDescriptor> ops = {keep_.back().get()};
 
   size_t last = convOut;
+  int remaining = (g.hasBias ? 1 : 0) + (act ? 1 : 0) + (g.hasResidual ? 1 : 0);
+  // One pointwise step reading keep_[last] (and `operand`): it writes y when it is the last step,
+  // else a new virtual float tensor `uid`, which the next step reads.
+  auto step = [&](int mode, const BackendDesc* operand, int64_t uid) {
+    const bool final = --remaining == 0;
+    size_t out = last;
+    if (!final) {
+      keep_.push_back(tensor(uid, cudnn::kDataFloat, yDims, true));
+      out = keep_.size() - 1;
+    }
+    keep_.push_back(pointwise(mode));
+    const size_t pw = keep_.size() - 1;
+    keep_.push_back(pointwiseOp(keep_[pw], keep_[last], operand, final ? y : keep_[out]));
+    ops.push_back(keep_.back().get());
+    last = out;
+  };
   if (g.hasBias) {
     keep_.push_back(tensor(kUidBias, cudnn::kDataHalf, biasDims, false));
-    const size_t biasAt = keep_.size() - 1;
-    keep_.push_back(act ? tensor(kUidAdd, cudnn::kDataFloat, yDims, true) : BackendDesc());
-    const size_t addOut = keep_.size() - 1;
-    keep_.push_back(pointwise(cudnn::kPointwiseAdd));
-    keep_.push_back(pointwiseOp(keep_.back(), keep_[last], &keep_[biasAt], act ? keep_[addOut] : y));
-    ops.push_back(keep_.back().get());
-    last = addOut;
+    step(cudnn::kPointwiseAdd, &keep_.back(), kUidAdd);
   }
-  if (act) {
-    keep_.push_back(pointwise(activationMode(g.activation)));
-    keep_.push_back(pointwiseOp(keep_.back(), keep_[last], nullptr, y));
-    ops.push_back(keep_.back().get());
+  if (act) step(activationMode(g.activation), nullptr, kUidActivated);
+  if (g.hasResidual) {
+    keep_.push_back(tensor(kUidResidual, cudnn::kDataHalf, yDims, false, g.residualChannels()));
+    step(cudnn::kPointwiseAdd, &keep_.back(), 0);
   }
 
   BackendDesc graph = makeBackendDesc(cudnn::kBackendOperationGraph, "operation graph");
@@ -216,12 +228,21 @@ FusedConvPlan::FusedConvPlan(cudnn::Handle handle, const ConvGeometry& g, int64_
 void FusedConvPlan::execute(cudnn::Handle handle, const ConvBuffers& b) const {
   if (b.workspaceBytes < workspace_) throw Error(kErrBackend, "fused convolution: workspace too small");
   BackendDesc pack = makeBackendDesc(cudnn::kBackendVariantPack, "variant pack");
-  const int64_t uids[] = {kUidX, kUidW, kUidY, kUidBias};
-  void* pointers[] = {const_cast<void*>(b.x), const_cast<void*>(b.w), b.y, const_cast<void*>(b.bias)};
-  const int64_t count = bias_ ? 4 : 3;
+  std::vector<int64_t> uids = {kUidX, kUidW, kUidY};
+  std::vector<void*> pointers = {const_cast<void*>(b.x), const_cast<void*>(b.w), b.y};
+  if (bias_) {
+    uids.push_back(kUidBias);
+    pointers.push_back(const_cast<void*>(b.bias));
+  }
+  if (residual_) {
+    if (!b.residual) throw Error(kErrBackend, "fused convolution: no residual tensor");
+    uids.push_back(kUidResidual);
+    pointers.push_back(const_cast<void*>(b.residual));
+  }
+  const auto count = static_cast<int64_t>(uids.size());
   void* workspace = b.workspace;
-  set(pack, cudnn::kAttrVariantPackUniqueIds, cudnn::kTypeInt64, count, uids, "variant ids");
-  set(pack, cudnn::kAttrVariantPackDataPointers, cudnn::kTypeVoidPtr, count, pointers, "variant pointers");
+  set(pack, cudnn::kAttrVariantPackUniqueIds, cudnn::kTypeInt64, count, uids.data(), "variant ids");
+  set(pack, cudnn::kAttrVariantPackDataPointers, cudnn::kTypeVoidPtr, count, pointers.data(), "variant pointers");
   set(pack, cudnn::kAttrVariantPackWorkspace, cudnn::kTypeVoidPtr, 1, &workspace, "variant workspace");
   finalize(pack, "variant pack");
   checkCudnn(cudnnApi().backendExecute(handle, plan_.get(), pack.get()), "cuDNN graph: execute");

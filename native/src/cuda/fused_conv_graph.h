@@ -1,7 +1,7 @@
-// A convolution with its bias and activation fused into one cuDNN kernel through cuDNN's graph
-// (backend) API: the operation graph conv_fprop -> pointwise ADD (bias) -> pointwise SWISH /
-// SIGMOID / RELU, on NHWC float16 tensors with float32 intermediates (virtual tensors that never
-// reach memory). cuDNN's heuristics (mode A) propose engines (runtime-compiled fusion kernels on
+// A convolution with its bias, activation and residual add fused into one cuDNN kernel through
+// cuDNN's graph (backend) API: the operation graph conv_fprop -> pointwise ADD (bias) -> pointwise
+// SWISH / SIGMOID / RELU -> pointwise ADD (residual tensor), each step present when the layer has
+// it, on NHWC float16 tensors with float32 intermediates (virtual tensors that never reach memory). cuDNN's heuristics (mode A) propose engines (runtime-compiled fusion kernels on
 // Hopper); the first that finalizes, or the one with a given global index, becomes the execution
 // plan. Engines whose numerical notes say they down-convert inputs or reduce in lower precision
 // are skipped. A plan is specific to one batch size; ConvLayer keeps one per batch it runs.
@@ -28,7 +28,7 @@ class FusedConvPlan {
   // the first proposed engine that finalizes when engine < 0. Throws ERR_BACKEND when none does.
   FusedConvPlan(cudnn::Handle handle, const ConvGeometry& g, int64_t batch, int64_t engine);
 
-  // Whether this geometry can be expressed as a fused graph at all (NHWC, float16).
+  // Whether this geometry can be expressed as a fused graph at all (NHWC, float16, something to fuse).
   static bool applies(const ConvGeometry& g);
 
   int64_t engine() const { return engine_; }
@@ -41,6 +41,7 @@ class FusedConvPlan {
   int64_t engine_ = -1;
   size_t workspace_ = 0;
   bool bias_ = false;
+  bool residual_ = false;
 };
 
 // The fused plans of one engine's convolutions (one cuDNN handle): identical geometries at the same

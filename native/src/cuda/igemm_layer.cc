@@ -35,6 +35,7 @@ IgemmLayer::IgemmLayer(const std::string& name, const ConvGeometry& g) : name_(n
   if (g.layout != Layout::kNhwc) refuse("its tensors are not NHWC");
   if (p.groups != 1) refuse("grouped convolutions (groups " + std::to_string(p.groups) + ") are not supported");
   if (p.dilation[0] != 1 || p.dilation[1] != 1) refuse("dilated convolutions are not supported");
+  if (g.hasResidual) refuse("a fused residual add is not supported (the fusion pass leaves int8 convolutions' adds alone)");
   if (g.outDtype != ir::DType::Int8 && g.outDtype != ir::DType::Float16 && g.outDtype != ir::DType::Float32) {
     refuse("its output must be int8, float16 or float32");
   }

@@ -101,7 +101,7 @@ class LayoutAssigner {
       return Layout::kNhwc;
     }
     const Layout l = mode_ == LayoutMode::kChannelsLastHalf && wantsNhwc(out_, op) ? Layout::kNhwc : Layout::kRowMajor;
-    op.inputs[0] = ensure(op.inputs[0], l, op.name);
+    for (int32_t& t : op.inputs) t = ensure(t, l, op.name);  // the input, and a fused residual in the output's layout
     return l;
   }
   Layout place(OpDef& op, const ActivationAttrs&) { return followFirst(op); }

@@ -312,6 +312,7 @@ ConvBuffers convBuffers(const ExecContext& ctx, size_t opIndex) {
   b.w = ctx.filters[opIndex];
   b.bias = ctx.biases[opIndex];
   b.weightScales = opIndex < ctx.weightScales.size() ? ctx.weightScales[opIndex] : nullptr;
+  b.residual = op.inputs.size() > 1 ? ctx.tensors[op.inputs[1]] : nullptr;
   b.y = ctx.tensors[op.outputs[0]];
   b.workspace = ctx.workspace;
   b.workspaceBytes = ctx.workspaceBytes;
