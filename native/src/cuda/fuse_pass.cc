@@ -13,17 +13,33 @@ FusedActivation fusedFor(ActivationType t) {
   return FusedActivation::kNone;
 }
 
+// Per tensor: how many ops (and network outputs) read it, and which op writes it (-1: none).
+struct Uses {
+  std::vector<int32_t> consumers, producer;
+  explicit Uses(const Program& p) : consumers(p.tensors.size(), 0), producer(p.tensors.size(), -1) {
+    for (size_t i = 0; i < p.ops.size(); ++i) {
+      for (int32_t t : p.ops[i].inputs) ++consumers[t];
+      for (int32_t t : p.ops[i].outputs) producer[t] = static_cast<int32_t>(i);
+    }
+    for (const OutputDef& o : p.outputs) ++consumers[o.tensor];
+  }
+  // Op `into` now computes `op`: it writes op's output, and op runs nothing.
+  void absorb(Program& p, OpDef& op, int32_t into) {
+    p.ops[into].outputs[0] = op.outputs[0];
+    producer[op.outputs[0]] = into;
+    op.fusedInto = into;
+    op.inputs.clear();
+    op.outputs.clear();
+  }
+};
+
 }  // namespace
 
 Program fuseConvolutionActivations(const Program& in) {
   Program out = in;
-  std::vector<int32_t> consumers(out.tensors.size(), 0);
-  std::vector<int32_t> producer(out.tensors.size(), -1);
-  for (size_t i = 0; i < out.ops.size(); ++i) {
-    for (int32_t t : out.ops[i].inputs) ++consumers[t];
-    for (int32_t t : out.ops[i].outputs) producer[t] = static_cast<int32_t>(i);
-  }
-  for (const OutputDef& o : out.outputs) ++consumers[o.tensor];
+  Uses uses(out);
+  std::vector<int32_t>& consumers = uses.consumers;
+  std::vector<int32_t>& producer = uses.producer;
 
   for (size_t i = 0; i < out.ops.size(); ++i) {
     OpDef& act = out.ops[i];
@@ -36,24 +52,16 @@ Program fuseConvolutionActivations(const Program& in) {
     auto* c = std::get_if<ConvAttrs>(&conv.attrs);
     if (!c || c->activation != FusedActivation::kNone) continue;
     c->activation = fusedFor(a->type);
-    conv.outputs[0] = act.outputs[0];
-    producer[act.outputs[0]] = p;
-    act.fusedInto = p;
-    act.inputs.clear();
-    act.outputs.clear();
+    uses.absorb(out, act, p);
   }
   return out;
 }
 
 Program fuseResidualAdds(const Program& in) {
   Program out = in;
-  std::vector<int32_t> consumers(out.tensors.size(), 0);
-  std::vector<int32_t> producer(out.tensors.size(), -1);
-  for (size_t i = 0; i < out.ops.size(); ++i) {
-    for (int32_t t : out.ops[i].inputs) ++consumers[t];
-    for (int32_t t : out.ops[i].outputs) producer[t] = static_cast<int32_t>(i);
-  }
-  for (const OutputDef& o : out.outputs) ++consumers[o.tensor];
+  Uses uses(out);
+  std::vector<int32_t>& consumers = uses.consumers;
+  std::vector<int32_t>& producer = uses.producer;
   // The convolution that can take add `op`'s input `k` as its output, with the other input as residual.
   auto fusable = [&](const OpDef& op, size_t k) -> int32_t {
     const int32_t b = op.inputs[k], a = op.inputs[1 - k];
@@ -78,13 +86,8 @@ Program fuseResidualAdds(const Program& in) {
     const size_t k = producer[add.inputs[1]] > producer[add.inputs[0]] ? 1 : 0;
     const int32_t p = fusable(add, k);
     if (p < 0) continue;
-    OpDef& conv = out.ops[p];
-    conv.inputs.push_back(add.inputs[1 - k]);
-    conv.outputs[0] = add.outputs[0];
-    producer[add.outputs[0]] = p;
-    add.fusedInto = p;
-    add.inputs.clear();
-    add.outputs.clear();
+    out.ops[p].inputs.push_back(add.inputs[1 - k]);
+    uses.absorb(out, add, p);
   }
   return out;
 }
