@@ -9,6 +9,7 @@
  */
 import { ErrorCode, NetdefError, fail } from '../common/errors.js';
 import type { PrecisionPolicy } from '../dsl/precision/policy.js';
+import type { Fp32Math } from './backend.js';
 import type { Calibration } from './calibrate/calibration-file.js';
 import { DEFAULT_MAX_NMS, type NmsOptions } from '../vision/nms.js';
 import { checkEngineNmsOptions, detectionsFromEngineNms } from '../vision/engine-nms.js';
@@ -67,6 +68,14 @@ export interface DetectorOptions {
   readonly processing?: Processing;
   /** Activation ranges for int8 layers of the policy (a calibration file's content: engine/calibrate). */
   readonly calibration?: Calibration;
+  /**
+   * GPU backends: a timing cache file shared by every engine this Detector builds (one per input
+   * shape in rect mode), so later builds and later runs time nothing they timed before
+   * (BuildOptions.timingCache). Builds running at once each write it whole: the last one's wins.
+   */
+  readonly timingCache?: string;
+  /** GPU backends: float32 layers exact or on TF32 tensor cores (BuildOptions.fp32Math). */
+  readonly fp32Math?: Fp32Math;
 }
 
 export type Processing = 'gpu' | 'cpu';
@@ -139,6 +148,9 @@ function engineConflict(path: string, engine: Engine, options: DetectorOptions):
   if (options.threads !== undefined && engine.backend !== DEFAULT_BACKEND) return `${path} is a ${engine.backend} engine; threads set the ${DEFAULT_BACKEND} backend only`;
   if (options.policy !== undefined) return `${path} is an engine whose layer precisions are fixed at build time; a precision policy applies to netdef build`;
   if (options.calibration !== undefined) return `${path} is an engine whose int8 scales are fixed at build time; a calibration applies to netdef build`;
+  if (options.timingCache !== undefined || options.fp32Math !== undefined) {
+    return `${path} is an engine already built: a timing cache and fp32Math apply to building one (netdef build)`;
+  }
   if (options.input !== undefined && options.input !== engine.metadata.inputs[0]?.dtype) return `${path} is an engine whose image input is ${String(engine.metadata.inputs[0]?.dtype)}, fixed at build time; it cannot take ${options.input}`;
   const { min, max } = engine.metadata.batch;
   if (options.batch !== undefined && (options.batch > max || options.batch < min)) {
@@ -339,6 +351,8 @@ export class Detector {
       engine = Engine.build(prepared, {
         backend: this.options.backend ?? DEFAULT_BACKEND, batch: { min: 1, opt: batch, max: batch },
         ...(this.options.threads === undefined ? {} : { threads: this.options.threads }),
+        ...(this.options.timingCache === undefined ? {} : { timingCache: this.options.timingCache }),
+        ...(this.options.fp32Math === undefined ? {} : { fp32Math: this.options.fp32Math }),
       });
       this.engines.set(key, engine);
       engine.catch(() => this.engines.delete(key));

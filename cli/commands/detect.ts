@@ -18,6 +18,7 @@ import { calibrationOf, imgsz, policy, positiveInt, str, unitInterval, type Valu
 import { exclusive, type CommandSpec } from '../command.js';
 import { imageLine, SpeedTotals } from '../detect-report.js';
 import { placement } from '../device.js';
+import { gpuBuildOptions } from '../gpu-build.js';
 import { Progress } from '../progress.js';
 import { nextRunDir, OutputNames } from '../save-dir.js';
 import { itemLabel, SourceFeed, type ItemInfo } from '../detect-sources.js';
@@ -77,6 +78,7 @@ async function loadDetector(values: Values): Promise<Detector> {
   const rect = values.rect === true ? true : values.square === true ? false : undefined;
   const batch = positiveInt(values, 'batch');
   const workers = positiveInt(values, 'workers');
+  const gpu = gpuBuildOptions(values, backend);
   const processing = str(values, 'processing');
   if (processing !== undefined && processing !== 'gpu' && processing !== 'cpu') fail(ErrorCode.InvalidArgument, `--processing must be gpu or cpu, got '${processing}'`);
   return Detector.load((engine ?? weights)!, {
@@ -84,6 +86,7 @@ async function loadDetector(values: Values): Promise<Detector> {
     ...(batch !== undefined ? { batch } : {}), ...(workers !== undefined ? { workers } : {}), ...(processing !== undefined ? { processing } : {}),
     ...(backend ? { backend } : {}), ...(threads !== undefined ? { threads } : {}), ...(size ? { imgsz: size } : {}),
     ...(prec ? { policy: prec } : {}), ...(rect !== undefined ? { rect } : {}),
+    ...(gpu.timingCache !== undefined ? { timingCache: gpu.timingCache } : {}), ...(gpu.fp32Math !== undefined ? { fp32Math: gpu.fp32Math } : {}),
   });
 }
 
@@ -191,6 +194,7 @@ export const detectCommand: CommandSpec = {
   positionals: 'SOURCES...',
   options: [
     'weights', 'engine', 'backend', 'device', 'threads', 'imgsz', 'rect', 'square', 'batch', 'workers', 'processing', 'half', 'int8', 'precision-policy', 'calib',
+    'timing-cache', 'fp32-math',
     'conf', 'iou', 'max-det', 'classes', 'agnostic', 'save-dir', 'no-save', 'save-txt', 'save-conf', 'line-width',
     'hide-labels', 'hide-conf', 'vid-stride', 'json', 'verbose', 'quiet',
   ],

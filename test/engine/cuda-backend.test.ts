@@ -82,6 +82,13 @@ describe('cuda build settings, checked before any device is needed', () => {
     const badMath = await netdef('build', '--weights', weights, '--backend', 'cuda', '--fp32-math', 'fp16', '-o', 'never.engine');
     expect(badMath.code).toBe(1);
     expect(badMath.stderr).toContain("--fp32-math must be fma or tf32, got 'fp16'");
+    const detect = await netdef('detect', dataPath('images', 'bus.jpg'), '--weights', weights, '--timing-cache', 'x.cache', '--no-save');
+    expect(detect.code).toBe(1);
+    expect(detect.stderr).toContain('--timing-cache is read by the cuda and tensorrt backends');
+    // The Detector passes its build settings to every engine it builds: the CPU backend refuses them.
+    await using detector = await Detector.load(weights, { fp32Math: 'tf32' });
+    await expect(detector.detect(dataPath('images', 'bus.jpg')))
+      .rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining("'fp32Math' is read by the cuda and tensorrt backends only") });
     await expect(Engine.build(prepared, { fp32Math: 'tf32' }))
       .rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining("'fp32Math' is read by the cuda and tensorrt backends only") });
   });
