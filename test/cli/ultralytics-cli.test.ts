@@ -115,10 +115,17 @@ describe('3. no option is accepted and ignored', () => {
     expect(res.stderr).toContain(message);
   });
 
-  it.each([['--nms'], ['--data', 'x'], ['--model', 'yolov8n'], ['--dtype', 'float16'], ['--timing-cache', 'c'], ['-v']])('detect %s is refused, naming it', async (...option) => {
+  it.each([['--nms'], ['--data', 'x'], ['--model', 'yolov8n'], ['--dtype', 'float16'], ['-v']])('detect %s is refused, naming it', async (...option) => {
     const res = await netdef('detect', BUS, '--weights', WEIGHTS, '--no-save', ...option);
     expect(res.code).toBe(1);
     expect(res.stderr).toContain(`${option[0]} is not an option of detect`);
+  });
+
+  it('detect --timing-cache on the CPU backend is refused, naming the backends that read it', async () => {
+    const res = await netdef('detect', BUS, '--weights', WEIGHTS, '--no-save', '--timing-cache', 'c');
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('ERR_INVALID_ARGUMENT');
+    expect(res.stderr).toContain('--timing-cache is read by the cuda and tensorrt backends');
   });
 
   it('eval honours --conf', async () => {
