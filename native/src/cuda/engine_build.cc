@@ -71,8 +71,9 @@ std::string fixed(double v, int digits) {
 
 // One line of the build log for a mode: its forward and where the build's time went.
 std::string modeLine(LayoutMode mode, bool tuned, float forwardMs, const BuildStats& s, double totalMs) {
-  std::string line = std::string(layoutModeName(mode)) + (tuned ? " tuned" : " untuned") + ": forward " + fixed(forwardMs, 3) +
-                     " ms; built in " + fixed(totalMs / 1000, 2) + " s";
+  std::string line = std::string(layoutModeName(mode)) + (tuned ? " tuned" : " untuned") + ": " +
+                     (forwardMs > 0 ? "forward " + fixed(forwardMs, 3) + " ms" : "forward not timed (one mode, from the timing cache)") +
+                     "; built in " + fixed(totalMs / 1000, 2) + " s";
   if (tuned) {
     line += " (" + std::to_string(s.convsTuned) + " convolutions timed, " + std::to_string(s.convsCached) + " from the timing cache; ";
   } else {
