@@ -5,8 +5,13 @@
  *
  *   node --import tsx scripts/bench/profile.ts --weights .gpu/yolov8n/weights.safetensors --batch 1 --precision fp16
  *   node --import tsx scripts/bench/profile.ts --weights ... --precision int8-mixed --calib-data coco128/images   # see bench-model.ts
+ *   node --import tsx scripts/bench/profile.ts --weights ... --precision '*:fp16,/model.22/:fp32' --fp32-math tf32
+ *
+ * `--precision` takes a precision, a preset or a whole policy; `--fp32-math tf32` lets its float32
+ * convolutions use TF32 tensor cores (default fma), as gpu.ts does.
  */
 import { parseArgs } from 'node:util';
+import type { Fp32Math } from '../../engine/backend.js';
 import { parsePolicy } from '../../dsl/precision/policy.js';
 import { Engine } from '../../engine/engine.js';
 import { prepareModel } from '../../engine/prepare.js';
@@ -14,7 +19,7 @@ import { benchCalibration, benchWeights, CALIBRATION_OPTIONS, isInt8, policyText
 
 const { values } = parseArgs({ options: {
   model: { type: 'string', default: 'yolov8n' }, weights: { type: 'string' }, batch: { type: 'string', default: '1' },
-  precision: { type: 'string', default: 'fp16' }, top: { type: 'string', default: '12' }, ...CALIBRATION_OPTIONS,
+  precision: { type: 'string', default: 'fp16' }, top: { type: 'string', default: '12' }, 'fp32-math': { type: 'string', default: 'fma' }, ...CALIBRATION_OPTIONS,
 } });
 const batch = Number(values.batch);
 const weights = await benchWeights(values.model!, values.weights);
@@ -22,7 +27,7 @@ const prepared = await prepareModel({
   model: values.model!, weights, policy: parsePolicy(policyText(values.precision!)),
   ...(isInt8(values.precision!) ? { calibration: await benchCalibration(weights, values) } : {}),
 });
-await using engine = await Engine.build(prepared, { backend: 'cuda', batch: { min: 1, opt: batch, max: batch } });
+await using engine = await Engine.build(prepared, { backend: 'cuda', batch: { min: 1, opt: batch, max: batch }, fp32Math: values['fp32-math'] as Fp32Math });
 const forward = await engine.timeForward(batch, { iterations: 200 });
 const layers = await engine.profile(batch, 50);
 const byKind = new Map<string, { ms: number; n: number }>();

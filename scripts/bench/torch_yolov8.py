@@ -13,6 +13,9 @@ eager and CUDA-graph execution. Timing: warm-up, CUDA events, median of many ite
 With --compile, also torch.compile(mode="reduce-overhead"): inductor's kernels replayed from CUDA
 graphs (mode "compile_reduce_overhead", with the seconds its compilation took as compile_s), the
 strongest PyTorch peer that compiles in reasonable time (max-autotune did not finish in 250 s).
+With --profile, the eager and compiled lines also carry "kernels": device time per call by kernel
+(torch.profiler), the top 25 and the totals per kind (convolution, triton, other), to set beside
+netdef's per-layer profile (scripts/bench/profile.ts).
 """
 import argparse
 import json
@@ -193,7 +196,7 @@ def bench(fn, iters, warmup):
     return times[len(times) // 2]
 
 
-def compiled(model, x, iters, warmup):
+def compiled(model, x, iters, warmup, profile_kernels=False):
     """torch.compile(mode="reduce-overhead") on this input: compiled and recorded first (timed as compile_s), then timed as the others."""
     torch._dynamo.reset()
     torch.cuda.reset_peak_memory_stats()
@@ -205,7 +208,39 @@ def compiled(model, x, iters, warmup):
         torch.cuda.synchronize()
         compile_s = time.perf_counter() - t0
         ms = bench(lambda: fn(x), iters, warmup)
-    return "compile_reduce_overhead", ms, torch.cuda.max_memory_allocated(), {"compile_s": round(compile_s, 1)}
+        extra = {"compile_s": round(compile_s, 1)}
+        if profile_kernels:  # the kernels its CUDA graphs replay (CUPTI traces graph kernel nodes)
+            extra["kernels"] = kernel_profile(lambda: fn(x), 20)
+    return "compile_reduce_overhead", ms, torch.cuda.max_memory_allocated(), extra
+
+
+KERNEL_KINDS = (("convolution", ("conv", "xmma", "implicit", "gemm", "cutlass", "sm90_", "sm80_", "cudnn")), ("triton (fused pointwise)", ("triton",)))
+
+
+def kernel_kind(name):
+    low = name.lower()
+    return next((kind for kind, keys in KERNEL_KINDS if any(k in low for k in keys)), "other")
+
+
+def kernel_profile(fn, iters):
+    """Device time per kernel over `iters` calls of fn (torch.profiler, CUDA activity only): per call, the top kernels and the time per kind."""
+    from torch.profiler import ProfilerActivity, profile
+    fn()
+    torch.cuda.synchronize()
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        for _ in range(iters):
+            fn()
+        torch.cuda.synchronize()
+    rows = [(e.key, getattr(e, "self_device_time_total", 0) / iters, e.count / iters) for e in prof.key_averages()]
+    rows = sorted([r for r in rows if r[1] > 0], key=lambda r: -r[1])
+    kinds = {}
+    for name, us, n in rows:
+        k = kinds.setdefault(kernel_kind(name), [0.0, 0.0])
+        k[0] += us
+        k[1] += n
+    return {"kernel_us_per_call": round(sum(r[1] for r in rows), 1), "kernels_per_call": round(sum(r[2] for r in rows), 1),
+            "by_kind": {k: {"us": round(v[0], 1), "kernels": round(v[1], 1)} for k, v in kinds.items()},
+            "top": [{"kernel": name[:110], "us": round(us, 2), "calls": round(n, 2)} for name, us, n in rows[:25]]}
 
 
 def main():
@@ -218,6 +253,7 @@ def main():
     p.add_argument("--warmup", type=int, default=30)
     p.add_argument("--save-output")
     p.add_argument("--compile", action="store_true", help='also time torch.compile(mode="reduce-overhead")')
+    p.add_argument("--profile", action="store_true", help="also print each mode's kernels (torch.profiler device time per call): eager, and compiled with --compile")
     a = p.parse_args()
     torch.backends.cudnn.benchmark = True
     model = YOLOv8(a.scale).eval()
@@ -238,9 +274,12 @@ def main():
                 if a.save_output and bsz == 1 and dt == "fp32":
                     torch.save(y.float().cpu(), a.save_output)
             results = [("eager", eager, peak_eager, {}), ("cuda_graph", graph, peak_graph, {})]
+            if a.profile:
+                with torch.inference_mode():
+                    results[0][3]["kernels"] = kernel_profile(lambda: m(x), 20)
             if a.compile:
                 del g, y
-                results.append(compiled(m, x, a.iters, a.warmup))
+                results.append(compiled(m, x, a.iters, a.warmup, a.profile))
             for mode, ms, peak, extra in results:
                 print(json.dumps({"peer": "pytorch", "torch": torch.__version__, "scale": a.scale, "dtype": dt, "batch": bsz, "mode": mode,
                                   "median_ms": round(ms, 4), "images_per_s": round(bsz * 1000 / ms, 1), "peak_mem_mb": round(peak / 2**20, 1),
