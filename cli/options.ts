@@ -32,7 +32,7 @@ export const OPTIONS = {
   square: { type: 'boolean', help: 'letterbox to the full imgsz square (what Ultralytics does for exported models; always so for engine files)', origin: 'netdef' },
   half: { type: 'boolean', help: 'fp16 everywhere: the same as --precision-policy fp16 (Ultralytics `half=True`)', origin: 'ultralytics' },
   int8: { type: 'boolean', help: 'int8 everywhere (Ultralytics `int8=True`, = --precision-policy int8): needs --calib', origin: 'ultralytics' },
-  'precision-policy': { type: 'string', value: 'P', help: 'per-layer precision: a file, JSON, trtexec --layerPrecisions syntax, one precision (fp16 = *:fp16) or the preset int8-mixed', origin: 'trtexec' },
+  'precision-policy': { type: 'string', value: 'P', help: 'per-layer precision: a file, JSON, trtexec --layerPrecisions syntax, one precision (fp16 = *:fp16) or a preset: int8-mixed, fp16-fp32-decode', origin: 'trtexec' },
   calib: { type: 'string', value: 'FILE', help: 'the calibration (netdef calibrate) that int8 layers take their activation ranges from', origin: 'netdef' },
   images: { type: 'string', value: '512', help: 'calibrate on the first N images of --data, sorted by file name (default 512)', origin: 'netdef' },
   method: { type: 'string', value: 'entropy', help: 'activation ranges: percentile[=P] (default 99.999; P defaults to 99.99), entropy (TensorRT EntropyCalibrator2) or minmax', origin: 'netdef' },

@@ -4,6 +4,7 @@ import { verifyGraph } from '../../dsl/ir/verify.js';
 import { applyPrecision } from '../../dsl/passes/apply-precision.js';
 import { foldBatchNorm } from '../../dsl/passes/fold-batch-norm.js';
 import { FP32_POLICY, parsePolicy } from '../../dsl/precision/policy.js';
+import { POLICY_PRESETS } from '../../dsl/precision/presets.js';
 import { buildYolov8 } from '../../models/yolov8/model.js';
 
 function convBnSilu() {
@@ -65,6 +66,16 @@ describe('applyPrecision', () => {
       if (n.kind === 'Input' || n.kind === 'Cast' || n.kind === 'Output' || n.kind === 'Constant') continue;
       expect(n.outputs[0]!.type.dtype, n.name).toBe(n.name.startsWith('/model.22/') ? 'float32' : 'float16');
     }
+  });
+
+  it('gives yolov8n under the fp16-fp32-decode preset fp32 only in the box decode, with every rule matching a layer', () => {
+    const text = POLICY_PRESETS.get('fp16-fp32-decode')!;
+    const g = verifyGraph(applyPrecision(foldBatchNorm(buildYolov8({ scale: 'n', nc: 80 })), parsePolicy(text)));
+    const computing = g.nodes.filter((n) => !['Input', 'Cast', 'Output', 'Constant'].includes(n.kind));
+    const fp32 = computing.filter((n) => n.outputs[0]!.type.dtype === 'float32').map((n) => n.name);
+    for (const rule of text.split(',').slice(1)) expect(fp32.some((name) => name.startsWith(rule.split(':')[0]!)), rule).toBe(true);
+    expect(fp32.every((name) => /^\/model\.22\/(Sub|Add|Div|Mul|Concat_[45])/.test(name)), fp32.join(' ')).toBe(true);
+    expect(computing.filter((n) => n.kind === 'Convolution').every((n) => n.outputs[0]!.type.dtype === 'float16')).toBe(true);
   });
 
   it('converts constants to the dtype of their readers', () => {

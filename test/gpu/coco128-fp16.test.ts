@@ -9,11 +9,13 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { parsePolicy } from '../../dsl/precision/policy.js';
+import { POLICY_PRESETS } from '../../dsl/precision/presets.js';
 import { evaluate } from '../../engine/evaluate.js';
 import { gpuData } from './support.js';
 
 const MAX_MAP_DROP = 0.003;
-export const FP16_FP32_DECODE = '*:fp16,/model.22/Sub:fp32,/model.22/Add:fp32,/model.22/Div:fp32,/model.22/Mul:fp32,/model.22/Concat_4:fp32,/model.22/Concat_5:fp32';
+// The preset `fp16-fp32-decode` (dsl/precision/presets.ts).
+export const FP16_FP32_DECODE = POLICY_PRESETS.get('fp16-fp32-decode')!;
 
 it('yolov8n fp16 (fp32 box decode) mAP50-95 within 0.003 of fp32 on coco128', async () => {
   const weights = gpuData('yolov8n', 'weights.safetensors');
