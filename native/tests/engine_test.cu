@@ -112,7 +112,9 @@ void sweepTactics(CudaEngine& e, const ConvCase& c, DType t, const ConvWeights& 
       if (ot.op == static_cast<int32_t>(op)) ot.tactic = tactic;
     auto loaded = loadFromBlob(writeEngine(r), 0);
     char name[200];
-    if (tactic.kind == ConvTactic::Kind::kCudnnFused) {
+    if (tactic.kind == ConvTactic::Kind::kDirect) {
+      std::snprintf(name, sizeof name, "%s tactic netdef direct_conv (%.4f ms)", label.c_str(), tactic.timeMs);
+    } else if (tactic.kind == ConvTactic::Kind::kCudnnFused) {
       std::snprintf(name, sizeof name, "%s tactic cudnn graph engine %lld (%.4f ms)", label.c_str(), static_cast<long long>(tactic.engine),
                     tactic.timeMs);
     } else {
@@ -141,10 +143,56 @@ void testConvolutions() {
           auto e = buildConv(c, t, mode, cw);
           std::printf("      kernel: %s\n", e->layers()[firstConvOp(e->program())].kernel.c_str());
           checkConv(*e, c, t, cw, rng, label);
-          if (&c == &kConvCases[0]) sweepTactics(*e, c, t, cw, rng, label);
+          // The first layer (3 channels) also has the direct kernel among its candidates.
+          if (&c == &kConvCases[0] || &c == &kConvCases[1]) sweepTactics(*e, c, t, cw, rng, label);
         });
       }
     }
+  }
+}
+
+// The stem as a float16 network has it: float32 input -> Cast float16 -> 3x3/2 conv 3 -> 16 + SiLU.
+// The Cast is folded into the direct convolution, which reads the float32 input unrounded and, in
+// channels-last mode, writes NHWC; the result matches a CPU convolution of the float32 input with
+// the float16 weights.
+void testStemWithCast() {
+  ops_test::Rng rng(11);
+  const ConvCase& c = kConvCases[1];
+  for (LayoutMode mode : {LayoutMode::kRowMajor, LayoutMode::kChannelsLastHalf}) {
+    const std::string label = std::string("stem with its Cast folded, ") + layoutModeName(mode);
+    ops_test::runCase(label, [&] {
+      const int64_t fanIn = c.spec.inC * c.spec.k * c.spec.k;
+      const std::vector<float> w = heWeights(rng, c.spec.outC * fanIn, fanIn), b = rng.uniform(c.spec.outC, -0.5f, 0.5f);
+      const std::vector<uint8_t> wBytes = ops_test::encode(w, DType::Float16), bBytes = ops_test::encode(b, DType::Float16);
+      CudaNetwork net;
+      ITensor* x = net.addInput("x", DType::Float32, Dims{{ir::kBatch, c.spec.inC, c.h, c.w}});
+      ILayer* cast = net.addCast(*x, DType::Float16);
+      cast->setName("x/Cast");
+      ILayer* conv = net.addConvolution(*cast->output(0), c.spec.outC, convParams(c.spec.k, c.spec.stride, c.spec.pad, 1),
+                                        weights("w", DType::Float16, wBytes), weights("b", DType::Float16, bBytes));
+      conv->setName("conv");
+      ILayer* act = net.addActivation(*conv->output(0), ActivationType::Silu);
+      act->setName("conv/activation");
+      net.markOutput(*act->output(0), "y");
+      auto e = buildFromNetwork(net, smallBatches(), {}, &mode);
+      const std::vector<LayerInfo> layers = e->layers();
+      const auto kernelOf = [&](const std::string& n) {
+        for (const LayerInfo& l : layers)
+          if (l.name == n) return l.kernel;
+        return "(no layer " + n + ")";
+      };
+      ops_test::record(kernelOf("x/Cast") == "fused into conv" && kernelOf("conv").find("netdef:direct_conv(nchw->") == 0,
+                       label + ": the Cast runs nothing, the direct kernel reads the input", kernelOf("conv"));
+      for (int64_t batch : kBatches) {
+        const Shape4 s{batch, c.spec.inC, c.h, c.w};
+        const std::vector<float> in = rng.uniform(s.count(), -kInputRange, kInputRange);
+        Shape4 out{};
+        std::vector<double> magnitude;
+        const Tensor4 ref = convRef(toDouble(in), s, held(w, DType::Float16), held(b, DType::Float16), c.spec, out, &magnitude);
+        ops_test::checkClose(label + " batch " + std::to_string(batch), runOne(*e, "x", in, DType::Float32, batch), ref, kFp16ConvTol, 0,
+                             &magnitude);
+      }
+    });
   }
 }
 
@@ -273,6 +321,7 @@ void runEngineTests() {
   if (!probe.ok) return;
   testBufferPlan();
   testConvolutions();
+  testStemWithCast();
   testChain();
   testViewChain();
   testRefit();

@@ -236,5 +236,6 @@ void testGraphCapture();
 void testLetterbox();
 void testCandidates();
 void testIgemmConv();
+void testDirectConv();
 
 }  // namespace ops_test

@@ -3,6 +3,7 @@
 
 #include "../common/error.h"
 #include "conv_epilogue.cuh"
+#include "fused_activation.cuh"
 #include "ops/op_device.cuh"
 
 namespace netdef::cuda {
@@ -20,14 +21,6 @@ __device__ __forceinline__ int64_t storageIndex(int64_t i, int64_t channels, int
   if (kNhwc) return i / channels * storage + i % channels;
   const int64_t per = channels * pixels;
   return i / per * storage * pixels + i % per;
-}
-
-template <FusedActivation A>
-__device__ __forceinline__ float activate(float v) {
-  if constexpr (A == FusedActivation::kSilu) return v / (1.0f + expf(-v));
-  if constexpr (A == FusedActivation::kSigmoid) return 1.0f / (1.0f + expf(-v));
-  if constexpr (A == FusedActivation::kRelu) return fmaxf(v, 0.0f);
-  return v;
 }
 
 // One vector per iteration. NHWC: the vector's first channel is (i * kSize) % channels and its
@@ -100,12 +93,7 @@ void runLayout(const ConvEpilogueParams& p, cudaStream_t stream) {
 
 template <typename T>
 void runActivation(const ConvEpilogueParams& p, cudaStream_t stream) {
-  switch (p.activation) {
-    case FusedActivation::kNone: return runLayout<T, FusedActivation::kNone>(p, stream);
-    case FusedActivation::kSilu: return runLayout<T, FusedActivation::kSilu>(p, stream);
-    case FusedActivation::kSigmoid: return runLayout<T, FusedActivation::kSigmoid>(p, stream);
-    case FusedActivation::kRelu: return runLayout<T, FusedActivation::kRelu>(p, stream);
-  }
+  withActivation(p.activation, [&](auto a) { runLayout<T, decltype(a)::value>(p, stream); });
 }
 
 }  // namespace

@@ -14,8 +14,13 @@
 namespace netdef::cuda {
 
 struct ConvGeometry {
-  ir::DType dtype = ir::DType::Float32;
-  Layout layout = Layout::kRowMajor;
+  ir::DType dtype = ir::DType::Float32;  // the convolution's: its input's, weights' and (float) output's
+  Layout layout = Layout::kRowMajor;     // its input's, and its output's unless outLayout says otherwise
+  // A direct convolution (direct_conv_rule.h) may read another dtype (a folded Cast: float32
+  // input, float16 weights and output) and write another layout (NCHW in, NHWC out) than `dtype`
+  // and `layout`; every other convolution has inDtype == dtype and outLayout == layout.
+  ir::DType inDtype = ir::DType::Float32;
+  Layout outLayout = Layout::kRowMajor;
   int64_t inChannels = 0, height = 0, width = 0;  // per sample
   int64_t outChannels = 0, outHeight = 0, outWidth = 0;
   ConvolutionParams params{};
@@ -38,6 +43,9 @@ struct ConvGeometry {
   int64_t yChannels() const { return outStorageChannels > 0 ? outStorageChannels : outChannels; }
   int64_t residualChannels() const { return residualStorageChannels > 0 ? residualStorageChannels : outChannels; }
 };
+
+// The fused epilogue's steps in order, e.g. "bias+silu+residual" ("" when there are none).
+std::string epilogueSteps(const ConvGeometry& g);
 
 // Everything a tactic's speed and validity depend on, as text without spaces or tabs (the timing
 // cache's keys, the fused plans' registry): dtypes, layout, shapes, storage channels, convolution

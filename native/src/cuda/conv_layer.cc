@@ -50,16 +50,6 @@ int narrow(int64_t v, const std::string& what) {
   return static_cast<int>(v);
 }
 
-const char* activationName(FusedActivation a) {
-  switch (a) {
-    case FusedActivation::kSilu: return "silu";
-    case FusedActivation::kSigmoid: return "sigmoid";
-    case FusedActivation::kRelu: return "relu";
-    case FusedActivation::kNone: return "none";
-  }
-  return "none";
-}
-
 }  // namespace
 
 const char* cudnnAlgoName(int algo) { return algo >= 0 && algo < cudnn::kFwdAlgoCount ? kAlgoNames[algo] : "unknown"; }
@@ -85,6 +75,12 @@ ConvLayer::ConvLayer(const std::string& name, const ConvGeometry& g, std::shared
     igemm_ = std::make_unique<IgemmLayer>(name, g);
     return;
   }
+  if (DirectConvLayer::applies(g)) direct_ = std::make_unique<DirectConvLayer>(name, g);
+  if (g.inDtype != g.dtype || g.outLayout != g.layout) {
+    if (!direct_) throw Error(kErrEngineFormat, name + ": input and output differ in layout or dtype, which only the direct convolution handles");
+    return;
+  }
+  cudnnUsable_ = true;
   const CudnnApi& api = cudnnApi();
   const ConvolutionParams& p = g.params;
   for (int i = 0; i < 2; ++i) {
@@ -171,7 +167,17 @@ std::vector<ConvTactic> ConvLayer::tune(cudnn::Handle handle, cudaStream_t strea
     tactic_ = candidates.front();
     workspace_ = 0;
   } else {
-    candidates = tuneCudnn(handle, stream, b, batch, maxBatch, options);
+    if (direct_) candidates.push_back(direct_->tune(stream, b, batch, options.time));
+    if (cudnnUsable_ && (options.time || !direct_)) {
+      try {
+        const std::vector<ConvTactic> fromCudnn = tuneCudnn(handle, stream, b, batch, maxBatch, options);
+        candidates.insert(candidates.end(), fromCudnn.begin(), fromCudnn.end());
+      } catch (const Error&) {
+        if (!direct_) throw;  // else cuDNN has nothing for this layer here, and the direct kernel runs it
+      }
+    }
+    if (options.time) std::stable_sort(candidates.begin(), candidates.end(), [](const ConvTactic& a, const ConvTactic& c) { return a.timeMs < c.timeMs; });
+    useTactic(handle, candidates.front(), maxBatch);
   }
   if (stats_ && options.time) ++stats_->convsTuned;
   if (!key.empty()) options.cache->putConv(key, candidates.front());
@@ -273,6 +279,13 @@ void ConvLayer::useTactic(cudnn::Handle handle, const ConvTactic& t, int64_t max
     workspace_ = 0;
     return;
   }
+  if (t.kind == ConvTactic::Kind::kDirect) {
+    if (!direct_) throw Error(kErrEngineFormat, name_ + ": a direct-convolution tactic for a convolution the direct kernel does not run");
+    tactic_ = t;
+    workspace_ = 0;
+    return;
+  }
+  if (!cudnnUsable_) throw Error(kErrEngineFormat, name_ + ": a cuDNN tactic for a convolution only the direct kernel runs");
   if (t.kind == ConvTactic::Kind::kCudnnFused) {
     try {
       workspace_ = fusedPlan(handle, maxBatch, t.engine).workspaceBytes();
@@ -297,6 +310,7 @@ void ConvLayer::useTactic(cudnn::Handle handle, const ConvTactic& t, int64_t max
 
 void ConvLayer::enqueue(cudnn::Handle handle, cudaStream_t stream, const ConvBuffers& b, int64_t batch) {
   if (igemm_) return igemm_->enqueue(stream, b, batch);
+  if (tactic_.kind == ConvTactic::Kind::kDirect) return direct_->enqueue(stream, b, batch);
   if (tactic_.kind == ConvTactic::Kind::kCudnnFused) {
     fusedPlan(handle, batch, tactic_.engine).execute(handle, b);
     return;
@@ -330,12 +344,8 @@ void ConvLayer::epilogue(cudaStream_t stream, const ConvBuffers& b, int64_t batc
 
 std::string ConvLayer::kernelName() const {
   if (igemm_) return igemm_->kernelName();
-  // The epilogue's steps in order: "bias+silu+residual".
-  std::string steps;
-  for (const char* step : {g_.hasBias ? "bias" : "", g_.activation != FusedActivation::kNone ? activationName(g_.activation) : "",
-                           g_.hasResidual ? "residual" : ""}) {
-    if (*step) steps += (steps.empty() ? "" : "+") + std::string(step);
-  }
+  if (tactic_.kind == ConvTactic::Kind::kDirect) return direct_->kernelName();
+  const std::string steps = epilogueSteps(g_);
   if (tactic_.kind == ConvTactic::Kind::kCudnnFused) {
     return "cudnn:graph(conv" + (steps.empty() ? "" : "+" + steps) + ") engine " + std::to_string(tactic_.engine) + "/nhwc";
   }

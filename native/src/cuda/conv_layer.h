@@ -15,7 +15,11 @@
 // re-checks it against the device.
 //
 // An int8 convolution (int8 input) is delegated to an IgemmLayer (igemm_layer.h): its tactics
-// are the igemm tiles, timed the same way; it needs no cuDNN and no workspace.
+// are the igemm tiles, timed the same way; it needs no cuDNN and no workspace. A convolution the
+// direct kernel takes (direct_conv_rule.h: few input or output channels) has the DirectConvLayer's tactic
+// as a candidate, timed beside cuDNN's where cuDNN can run it too; where its input and output
+// differ in layout or dtype (the layout pass and the Cast folding plan for the direct kernel),
+// the direct tactic is the only one.
 //
 // Test: native/tests/engine_test.cu (conv+bias+SiLU fp32/fp16, NCHW/NHWC, batch 1 and 3, strided
 // and grouped, against a CPU reference; every candidate tactic of a layer is run and checked).
@@ -30,6 +34,7 @@
 #include "build_stats.h"
 #include "conv_geometry.h"
 #include "fused_conv_graph.h"
+#include "direct_conv_layer.h"
 #include "igemm_layer.h"
 #include "dnn_resources.h"
 #include "program.h"
@@ -52,8 +57,9 @@ struct TuneOptions {
 struct ConvTactic {
   // kCudnnLegacy: cudnnConvolutionForward + the ops' epilogue; kCudnnFused: one cuDNN graph
   // (conv + bias + activation) through the backend API (fused_conv_graph.h); kIgemm: the engine's
-  // int8 implicit GEMM (igemm_layer.h).
-  enum class Kind : uint8_t { kCudnnLegacy = 0, kCudnnFused = 1, kIgemm = 2 };
+  // int8 implicit GEMM (igemm_layer.h); kDirect: the engine's direct convolution (direct_conv_layer.h).
+  enum class Kind : uint8_t { kCudnnLegacy = 0, kCudnnFused = 1, kIgemm = 2, kDirect = 3 };
+  static constexpr Kind kLastKind = Kind::kDirect;
   Kind kind = Kind::kCudnnLegacy;
   int32_t algo = 0;      // legacy: cudnn::FwdAlgo; igemm: igemm::IgemmTile
   int32_t mathType = 0;  // legacy: cudnn::MathType
@@ -111,6 +117,8 @@ class ConvLayer {
   ConvTactic tactic_;
   size_t workspace_ = 0;
   std::unique_ptr<IgemmLayer> igemm_;  // int8 convolutions: no cuDNN descriptors
+  std::unique_ptr<DirectConvLayer> direct_;  // convolutions the direct kernel takes
+  bool cudnnUsable_ = false;  // cuDNN's descriptors exist: input and output in one layout and dtype
 };
 
 // Reorders a KCRS filter into KRSC (what cuDNN's NHWC filter format means), element size `bytes`.

@@ -310,7 +310,7 @@ void readPayload(ByteReader& r, EngineRecord& e, uint32_t version) {
   for (OpTactic& t : e.tactics) {
     t.op = r.i32();
     if (t.op < 0 || static_cast<size_t>(t.op) >= p.ops.size()) corrupt("tactic op out of range");
-    t.tactic.kind = enumFrom<ConvTactic::Kind>(r.u8(), static_cast<uint8_t>(ConvTactic::Kind::kIgemm), "tactic kind");
+    t.tactic.kind = enumFrom<ConvTactic::Kind>(r.u8(), static_cast<uint8_t>(ConvTactic::kLastKind), "tactic kind");
     t.tactic.algo = r.i32();
     t.tactic.mathType = r.i32();
     t.tactic.engine = r.i64();

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "../common/error.h"
+#include "direct_conv_rule.h"
 #include "ops/op_common.cuh"
 #include "weight_values.h"
 
@@ -22,12 +23,17 @@ ConvGeometry geometryOf(const ExecContext& ctx, const OpDef& op, const ConvAttrs
   const Program& p = *ctx.program;
   const TensorDef& x = p.tensors[op.inputs[0]];
   const TensorDef& y = p.tensors[op.outputs[0]];
-  if (x.dims.size() != 4 || y.dims.size() != 4 || x.layout != y.layout) {
-    throw Error(kErrEngineFormat, op.name + ": convolution tensors are not 4-D in one layout");
-  }
+  if (x.dims.size() != 4 || y.dims.size() != 4) throw Error(kErrEngineFormat, op.name + ": convolution tensors are not 4-D");
   ConvGeometry g;
-  g.dtype = x.dtype;
+  // The convolution's dtype is its weights'; its input differs only where a Cast was folded into a
+  // direct convolution, and its output's layout only where the layout pass planned a direct one.
+  g.dtype = p.weights[a.weight].dtype;
+  g.inDtype = x.dtype;
   g.layout = x.layout;
+  g.outLayout = y.layout;
+  if ((g.inDtype != g.dtype || g.outLayout != g.layout) && !directConvApplies(g.dtype, x.dims[1], a)) {
+    throw Error(kErrEngineFormat, op.name + ": convolution input and output differ in layout or dtype");
+  }
   g.inChannels = x.dims[1];
   g.height = x.dims[2];
   g.width = x.dims[3];

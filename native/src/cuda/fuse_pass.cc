@@ -1,6 +1,8 @@
 // Fusion pass: see fuse_pass.h.
 #include "fuse_pass.h"
 
+#include "direct_conv_rule.h"
+
 namespace netdef::cuda {
 namespace {
 
@@ -13,12 +15,16 @@ FusedActivation fusedFor(ActivationType t) {
   return FusedActivation::kNone;
 }
 
-// Per tensor: how many ops (and network outputs) read it, and which op writes it (-1: none).
+// Per tensor: how many ops (and network outputs) read it, which op writes it (-1: none) and the
+// last op that reads it (-1: none).
 struct Uses {
-  std::vector<int32_t> consumers, producer;
-  explicit Uses(const Program& p) : consumers(p.tensors.size(), 0), producer(p.tensors.size(), -1) {
+  std::vector<int32_t> consumers, producer, reader;
+  explicit Uses(const Program& p) : consumers(p.tensors.size(), 0), producer(p.tensors.size(), -1), reader(p.tensors.size(), -1) {
     for (size_t i = 0; i < p.ops.size(); ++i) {
-      for (int32_t t : p.ops[i].inputs) ++consumers[t];
+      for (int32_t t : p.ops[i].inputs) {
+        ++consumers[t];
+        reader[t] = static_cast<int32_t>(i);
+      }
       for (int32_t t : p.ops[i].outputs) producer[t] = static_cast<int32_t>(i);
     }
     for (const OutputDef& o : p.outputs) ++consumers[o.tensor];
@@ -88,6 +94,28 @@ Program fuseResidualAdds(const Program& in) {
     if (p < 0) continue;
     out.ops[p].inputs.push_back(add.inputs[1 - k]);
     uses.absorb(out, add, p);
+  }
+  return out;
+}
+
+Program foldCastsIntoDirectConvolutions(const Program& in) {
+  Program out = in;
+  const Uses uses(out);
+  for (size_t i = 0; i < out.ops.size(); ++i) {
+    OpDef& cast = out.ops[i];
+    if (!std::holds_alternative<CastAttrs>(cast.attrs) || cast.fusedInto >= 0 || cast.inputs.size() != 1) continue;
+    const int32_t from = cast.inputs[0], to = cast.outputs[0];
+    if (!isFloatDType(out.tensors[from].dtype) || !isFloatDType(out.tensors[to].dtype) || uses.consumers[to] != 1) continue;
+    const int32_t c = uses.reader[to];
+    if (c < 0) continue;  // read by a network output only
+    OpDef& conv = out.ops[c];
+    const auto* a = std::get_if<ConvAttrs>(&conv.attrs);
+    if (!a || conv.fusedInto >= 0 || conv.inputs[0] != to || out.tensors[to].dims.size() != 4) continue;
+    if (!directConvApplies(out.tensors[conv.outputs[0]].dtype, out.tensors[to].dims[1], *a)) continue;
+    conv.inputs[0] = from;
+    cast.fusedInto = c;
+    cast.inputs.clear();
+    cast.outputs.clear();
   }
   return out;
 }

@@ -5,7 +5,7 @@
 //
 // Test: native/tests/engine_test.cu (conv + SiLU networks report one fused pair and still match
 // the CPU reference); native/tests/engine_test_chain.cu (C2f bottlenecks' residual adds fused,
-// against the CPU reference).
+// against the CPU reference); native/tests/host/direct_conv_passes.cc (Cast folding).
 #pragma once
 
 #include "program.h"
@@ -21,5 +21,11 @@ Program fuseConvolutionActivations(const Program& in);
 // convolution). Then the add's output, being a convolution's, can be written in place into a
 // concat (channel_views.h). int8 convolutions are left alone. Pure: returns a new Program.
 Program fuseResidualAdds(const Program& in);
+
+// A float Cast (float32 <-> float16) whose output only a direct convolution reads
+// (direct_conv_rule.h, e.g. the stem reading the float32 network input in a float16 network):
+// the convolution reads the Cast's input itself (ConvGeometry::inDtype) and the Cast runs nothing
+// (fused into the convolution, which comes after it). Pure: returns a new Program.
+Program foldCastsIntoDirectConvolutions(const Program& in);
 
 }  // namespace netdef::cuda

@@ -1,6 +1,8 @@
 // Layout pass: see layout_pass.h.
 #include "layout_pass.h"
 
+#include "direct_conv_rule.h"
+
 #include <map>
 #include <utility>
 
@@ -23,6 +25,10 @@ class LayoutAssigner {
 
   Program run() {
     for (const OpDef& op : in_.ops) visit(op);
+    // Reformat ops shift the indices; a fused op may point forward (a Cast folded into the
+    // convolution after it), so the indices are mapped once every op has its new one.
+    for (OpDef& op : out_.ops)
+      if (op.fusedInto >= 0) op.fusedInto = newIndex_.at(op.fusedInto);
     for (OutputDef& o : out_.outputs) o.tensor = ensure(o.tensor, Layout::kRowMajor, "output " + o.name);
     return std::move(out_);
   }
@@ -77,7 +83,6 @@ class LayoutAssigner {
   void visit(const OpDef& original) {
     OpDef op = original;
     if (op.fusedInto >= 0) {
-      op.fusedInto = newIndex_.at(op.fusedInto);  // Reformat ops shift the indices
       newIndex_.push_back(static_cast<int32_t>(out_.ops.size()));
       out_.ops.push_back(std::move(op));
       return;
@@ -99,6 +104,15 @@ class LayoutAssigner {
     if (a.isInt8()) {
       op.inputs[0] = a.params.groups == 1 ? ensureInt8Input(op.inputs[0], op.name) : ensure(op.inputs[0], Layout::kNhwc, op.name);
       return Layout::kNhwc;
+    }
+    const TensorDef& y = out_.tensors[op.outputs[0]];
+    if (directConvApplies(y.dtype, out_.tensors[op.inputs[0]].dims[1], a)) {
+      // The direct kernel reads any layout and writes its own: NHWC where the float16
+      // convolutions after it run NHWC, so nothing is reformatted between them.
+      const bool nhwc = mode_ == LayoutMode::kChannelsLastHalf && y.dtype == ir::DType::Float16 && a.outChannels % kTensorCoreChannels == 0;
+      const Layout out = nhwc ? Layout::kNhwc : Layout::kRowMajor;
+      for (size_t i = 1; i < op.inputs.size(); ++i) op.inputs[i] = ensure(op.inputs[i], out, op.name);  // a fused residual
+      return out;
     }
     const Layout l = mode_ == LayoutMode::kChannelsLastHalf && wantsNhwc(out_, op) ? Layout::kNhwc : Layout::kRowMajor;
     for (int32_t& t : op.inputs) t = ensure(t, l, op.name);  // the input, and a fused residual in the output's layout

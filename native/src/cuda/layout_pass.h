@@ -4,7 +4,10 @@
 // NHWC natively; NCHW costs them two transposes); concat, slice, resize, activation, cast,
 // per-tensor Q/DQ and same-shape elementwise ops keep whatever layout their first input has;
 // pooling, shuffle, softmax, matmul, per-channel Q/DQ and the network's inputs and outputs are
-// row-major. kRowMajor mode leaves everything row-major (NCHW). The builder builds both modes
+// row-major. kRowMajor mode leaves everything row-major (NCHW). A direct convolution
+// (direct_conv_rule.h: few input or output channels, e.g. the stem) reads its input in whatever layout it has and,
+// in kChannelsLastHalf mode, writes float16 NHWC (output channels a multiple of
+// kTensorCoreChannels): its input is never reformatted and neither is its output. The builder builds both modes
 // when a network has float16 convolutions and keeps the one that measures faster.
 // Int8 convolutions run NHWC in both modes (the igemm kernel takes nothing else). One whose input
 // channels are not a multiple of kInt8ConvChannels (all-int8's first convolution, C = 3) reads a

@@ -26,6 +26,16 @@ struct KindName {
 
 const char* opKindName(const OpAttrs& attrs) { return std::visit(KindName{}, attrs); }
 
+const char* fusedActivationName(FusedActivation a) {
+  switch (a) {
+    case FusedActivation::kSilu: return "silu";
+    case FusedActivation::kSigmoid: return "sigmoid";
+    case FusedActivation::kRelu: return "relu";
+    case FusedActivation::kNone: return "none";
+  }
+  return "none";
+}
+
 std::vector<int64_t> resolveDims(const TensorDef& t, int64_t batch) {
   std::vector<int64_t> d = t.dims;
   if (t.batched()) d[0] = batch;

@@ -94,6 +94,11 @@ struct Program {
   std::vector<OutputDef> outputs;
 };
 
+inline bool isFloatDType(ir::DType t) { return t == ir::DType::Float32 || t == ir::DType::Float16; }
+
+// "silu", "sigmoid", "relu", "none".
+const char* fusedActivationName(FusedActivation a);
+
 // "Convolution", "Activation", ... (the kind layers() reports).
 const char* opKindName(const OpAttrs& attrs);
 

@@ -74,7 +74,7 @@ void TimingCache::merge(const uint8_t* data, size_t size) {
       if (f.size() != 7) malformed(line, "a conv record has 7 fields, this has " + std::to_string(f.size()));
       ConvTactic t;
       const int64_t kind = integer(f[2], line);
-      if (kind < 0 || kind > static_cast<int64_t>(ConvTactic::Kind::kIgemm)) malformed(line, "unknown tactic kind " + f[2]);
+      if (kind < 0 || kind > static_cast<int64_t>(ConvTactic::kLastKind)) malformed(line, "unknown tactic kind " + f[2]);
       t.kind = static_cast<ConvTactic::Kind>(kind);
       t.algo = static_cast<int32_t>(integer(f[3], line));
       t.mathType = static_cast<int32_t>(integer(f[4], line));

@@ -18,20 +18,16 @@
 #include "cuda/cuda_network.h"
 #include "cuda/fuse_pass.h"
 #include "cuda/layout_pass.h"
+#include "host_check.h"
 
 namespace {
 
 using namespace netdef;
 using namespace netdef::cuda;
+using host_check::check;
+using host_check::opNamed;
 
 constexpr int64_t kC = 32, kHalf = 16, kHW = 8;
-
-int failures = 0, passes = 0;
-
-void check(bool ok, const std::string& what) {
-  (ok ? passes : failures) += 1;
-  std::printf("%s  %s\n", ok ? "PASS" : "FAIL", what.c_str());
-}
 
 struct Conv {
   std::string name;
@@ -57,12 +53,6 @@ ITensor* half(INetwork& net, ITensor* x, int64_t start, const std::string& name)
   ILayer* s = net.addSlice(*x, Dims{{0, start, 0, 0}}, Dims{{ir::kBatch, kHalf, kHW, kHW}}, Dims{{1, 1, 1, 1}});
   s->setName(name);
   return s->output(0);
-}
-
-const OpDef* opNamed(const Program& p, const std::string& name) {
-  for (const OpDef& op : p.ops)
-    if (op.name == name) return &op;
-  return nullptr;
 }
 
 // A C2f block with one bottleneck; `extraRead`: the bottleneck's cv2 output is also a network
@@ -126,6 +116,5 @@ int main() {
   } catch (const Error& e) {
     check(false, std::string("threw: ") + e.what());
   }
-  std::printf("%d passed, %d failed\n", passes, failures);
-  return failures == 0 ? 0 : 1;
+  return host_check::finish();
 }

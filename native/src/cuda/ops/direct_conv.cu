@@ -1,0 +1,148 @@
+// direct_conv: see direct_conv.cuh.
+#include "../fused_activation.cuh"
+#include "direct_conv.cuh"
+#include "op_device.cuh"
+
+namespace netdef::cuda::ops {
+namespace {
+
+constexpr const char* kOp = "direct_conv";
+constexpr int kBlock = 128;  // threads (output pixels) per block
+constexpr int kMaxPatch = static_cast<int>(kDirectConvMaxPatch);
+constexpr int kTile = static_cast<int>(kDirectConvChannelTile);
+constexpr int kGroup = static_cast<int>(kDirectConvGroup);
+constexpr int kFloatsPerLoad = 4;  // one 16-byte shared-memory load of weights
+static_assert(kGroup % kFloatsPerLoad == 0 && kTile % kGroup == 0, "a group is whole 16-byte loads, a tile whole groups");
+
+struct alignas(kVectorBytes) Float4 { float v[kFloatsPerLoad]; };
+
+// `vectorY`: y (and the residual) take 16-byte stores (loads) of a group's channels (host-checked).
+template <typename TIn, typename T, FusedActivation A>
+__global__ void __launch_bounds__(kBlock) directConvKernel(DirectConvParams p, int64_t pixels, bool vectorY) {
+  __shared__ alignas(kVectorBytes) float weights[kMaxPatch * kTile];  // [tap][channel of the tile]
+  __shared__ float bias[kTile];
+  __shared__ int tapRow[kMaxPatch], tapCol[kMaxPatch];
+  __shared__ int64_t tapOffset[kMaxPatch];
+  const int rs = static_cast<int>(p.kernel[0] * p.kernel[1]);
+  const int patch = static_cast<int>(p.inChannels) * rs;
+  for (int i = threadIdx.x; i < patch; i += kBlock) {  // tap i = (c * R + r) * S + s, the KCRS order
+    const int c = i / rs, r = i % rs / static_cast<int>(p.kernel[1]), s = i % static_cast<int>(p.kernel[1]);
+    tapRow[i] = r * static_cast<int>(p.dilation[0]);
+    tapCol[i] = s * static_cast<int>(p.dilation[1]);
+    tapOffset[i] = c * p.xStrides[1] + tapRow[i] * p.xStrides[2] + tapCol[i] * p.xStrides[3];
+  }
+  __syncthreads();
+
+  const int64_t pixel = static_cast<int64_t>(blockIdx.x) * kBlock + threadIdx.x;
+  const bool active = pixel < pixels;
+  const int64_t ow = pixel % p.outWidth, oh = pixel / p.outWidth % p.outHeight, n = pixel / (p.outWidth * p.outHeight);
+  const int64_t ih0 = oh * p.stride[0] - p.padding[0], iw0 = ow * p.stride[1] - p.padding[1];
+  const TIn* x = static_cast<const TIn*>(p.x) + n * p.xStrides[0] + ih0 * p.xStrides[2] + iw0 * p.xStrides[3];
+  float field[kMaxPatch];
+#pragma unroll
+  for (int i = 0; i < kMaxPatch; ++i) {
+    field[i] = 0.0f;
+    if (active && i < patch) {
+      const int64_t ih = ih0 + tapRow[i], iw = iw0 + tapCol[i];
+      if (ih >= 0 && ih < p.height && iw >= 0 && iw < p.width) field[i] = toFloat(x[tapOffset[i]]);
+    }
+  }
+
+  const T* w = static_cast<const T*>(p.w);
+  const T* b = static_cast<const T*>(p.bias);
+  const T* residual = static_cast<const T*>(p.residual);
+  T* y = static_cast<T*>(p.y);
+  const int64_t yPixel = n * p.yStrides[0] + oh * p.yStrides[2] + ow * p.yStrides[3];
+  const int64_t rPixel = n * p.residualStrides[0] + oh * p.residualStrides[2] + ow * p.residualStrides[3];
+  for (int64_t k0 = 0; k0 < p.outChannels; k0 += kTile) {
+    const int tile = static_cast<int>(p.outChannels - k0 < kTile ? p.outChannels - k0 : kTile);
+    __syncthreads();  // the previous tile's weights are no longer read
+    for (int j = threadIdx.x; j < tile * patch; j += kBlock) weights[j % patch * kTile + j / patch] = toFloat(w[k0 * patch + j]);
+    for (int j = threadIdx.x; j < tile; j += kBlock) bias[j] = b ? toFloat(b[k0 + j]) : 0.0f;
+    __syncthreads();
+    if (!active) continue;
+    for (int g0 = 0; g0 < tile; g0 += kGroup) {
+      float acc[kGroup];
+#pragma unroll
+      for (int g = 0; g < kGroup; ++g) acc[g] = g0 + g < tile ? bias[g0 + g] : 0.0f;
+#pragma unroll
+      for (int i = 0; i < kMaxPatch; ++i) {
+        if (i >= patch) break;
+#pragma unroll
+        for (int q = 0; q < kGroup / kFloatsPerLoad; ++q) {
+          const Float4 wv = *reinterpret_cast<const Float4*>(&weights[i * kTile + g0 + q * kFloatsPerLoad]);
+#pragma unroll
+          for (int e = 0; e < kFloatsPerLoad; ++e) acc[q * kFloatsPerLoad + e] = fmaf(field[i], wv.v[e], acc[q * kFloatsPerLoad + e]);
+        }
+      }
+      const int64_t k = k0 + g0;
+      if (vectorY) {  // kGroup channels, contiguous and aligned
+        constexpr int kPer = Vec<T>::kSize;
+#pragma unroll
+        for (int q = 0; q < kGroup / kPer; ++q) {
+          Vec<T> r{};
+          if (residual) r = *reinterpret_cast<const Vec<T>*>(residual + rPixel + k + q * kPer);
+          Vec<T> out;
+#pragma unroll
+          for (int e = 0; e < kPer; ++e) out.v[e] = fromFloat<T>(activate<A>(acc[q * kPer + e]) + (residual ? toFloat(r.v[e]) : 0.0f));
+          *reinterpret_cast<Vec<T>*>(y + yPixel + k + q * kPer) = out;
+        }
+        continue;
+      }
+#pragma unroll
+      for (int g = 0; g < kGroup; ++g) {
+        if (g0 + g >= tile) break;
+        const float r = residual ? toFloat(residual[rPixel + (k + g) * p.residualStrides[1]]) : 0.0f;
+        y[yPixel + (k + g) * p.yStrides[1]] = fromFloat<T>(activate<A>(acc[g]) + r);
+      }
+    }
+  }
+}
+
+// True when every group of kGroup channels at any pixel starts on a 16-byte boundary and lies
+// contiguously: channel stride 1, the other strides and the pointer aligned, K whole groups.
+bool vectorizable(const void* base, const int64_t* strides, int64_t channels, size_t elementBytes) {
+  const int64_t perVector = static_cast<int64_t>(kVectorBytes / elementBytes);
+  return isAligned(base, kVectorBytes) && strides[1] == 1 && channels % kGroup == 0 && strides[0] % perVector == 0 &&
+         strides[2] % perVector == 0 && strides[3] % perVector == 0;
+}
+
+template <typename TIn, typename T>
+void run(const DirectConvParams& p, cudaStream_t stream) {
+  const int64_t pixels = p.batch * p.outHeight * p.outWidth;
+  const int64_t blocks = (pixels + kBlock - 1) / kBlock;
+  require(blocks <= INT32_MAX, kOp, "too many output pixels for one launch");
+  const bool vectorY = vectorizable(p.y, p.yStrides, p.outChannels, sizeof(T)) &&
+                       (!p.residual || vectorizable(p.residual, p.residualStrides, p.outChannels, sizeof(T)));
+  withActivation(p.activation, [&](auto a) {
+    directConvKernel<TIn, T, decltype(a)::value><<<static_cast<unsigned>(blocks), kBlock, 0, stream>>>(p, pixels, vectorY);
+  });
+  checkLaunch(kOp);
+}
+
+template <typename TIn>
+void runOut(const DirectConvParams& p, cudaStream_t stream) {
+  if (p.dtype == ir::DType::Float16) return run<TIn, __half>(p, stream);
+  return run<TIn, float>(p, stream);
+}
+
+}  // namespace
+
+void launchDirectConv(const DirectConvParams& p, cudaStream_t stream) {
+  requireFloatType(p.inDtype, kOp);
+  requireFloatType(p.dtype, kOp);
+  require(p.batch >= 0, kOp, "negative batch");
+  require(p.inChannels > 0 && p.outChannels > 0 && p.height > 0 && p.width > 0 && p.outHeight > 0 && p.outWidth > 0, kOp,
+          "sizes must be positive");
+  for (int i = 0; i < 2; ++i) require(p.kernel[i] > 0 && p.stride[i] > 0 && p.dilation[i] > 0, kOp, "kernel, stride and dilation must be positive");
+  if (p.inChannels * p.kernel[0] * p.kernel[1] > kDirectConvMaxPatch) {
+    throwInvalid(kOp, "C x R x S = " + std::to_string(p.inChannels * p.kernel[0] * p.kernel[1]) + " exceeds " +
+                          std::to_string(kDirectConvMaxPatch));
+  }
+  if (p.batch == 0) return;
+  require(p.x && p.w && p.y, kOp, "null x, w or y");
+  if (p.inDtype == ir::DType::Float16) return runOut<__half>(p, stream);
+  return runOut<float>(p, stream);
+}
+
+}  // namespace netdef::cuda::ops

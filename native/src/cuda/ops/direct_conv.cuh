@@ -1,0 +1,58 @@
+// direct_conv: a 2-D convolution computed directly on CUDA cores, for the layers tensor-core
+// implicit GEMM serves badly: few input channels (the stem, C = 3), where a GEMM's reduction
+// dimension C x R x S (27) is mostly padding, or few output channels (the DFL's 16 -> 1), where
+// its other dimension is. direct_conv_rule.h says which layers run it.
+//
+//   y[n, k, oh, ow] = act(sum_{c, r, s} x[n, c, oh*sh - ph + r*dh, ow*sw - pw + s*dw] * w[k, c, r, s] + bias[k]) + residual[n, k, oh, ow]
+//
+// (cells outside x count as 0). x, y and the residual are addressed through strides in elements
+// (batch, channel, row, column), so any layout or channel-range view works: the stem reads the
+// NCHW network input and writes NHWC for the tensor-core convolutions after it, with no Reformat.
+// x is float32 or float16 whatever the convolution's dtype (a float32 input's Cast folded in);
+// w [K, C, R, S] (KCRS), bias [K], y and the residual are in the convolution's dtype, float32 or
+// float16. Computed in float32: float32 convolutions are exact to float32 rounding (FMA order
+// aside), as cuDNN's FMA math is. One kernel family, templated on the input and output types and
+// the activation.
+//
+// Work split: one thread per output pixel holds its receptive field (C x R x S <= kDirectConvMaxPatch
+// values) in registers; the block stages kDirectConvChannelTile output channels' weights in shared
+// memory (channel-minor, so that a thread reads the weights of kDirectConvGroup channels with two
+// 16-byte loads), and each thread produces kDirectConvGroup channels at a time. Where y's channels
+// are contiguous (NHWC) and aligned, a group is stored as 16-byte vectors.
+//
+// Test: native/tests/ops_direct_conv.cu (float32 and float16, float32 input into float16, NCHW and
+// NHWC outputs, channel-range views, strides, dilation, padding, residual, every activation,
+// against a CPU loop).
+#pragma once
+
+#include "../direct_conv_rule.h"
+#include "op_common.cuh"
+
+namespace netdef::cuda::ops {
+
+// Output channels a block stages in shared memory at once, and that a thread computes together.
+inline constexpr int64_t kDirectConvChannelTile = 64;
+inline constexpr int64_t kDirectConvGroup = 8;
+
+struct DirectConvParams {
+  ir::DType inDtype = ir::DType::Float32;  // x's
+  ir::DType dtype = ir::DType::Float32;    // w's, bias's, y's and the residual's
+  FusedActivation activation = FusedActivation::kNone;
+  const void* x = nullptr;
+  const void* w = nullptr;
+  const void* bias = nullptr;      // or null
+  const void* residual = nullptr;  // or null
+  void* y = nullptr;
+  int64_t batch = 1, inChannels = 1, height = 1, width = 1;
+  int64_t outChannels = 1, outHeight = 1, outWidth = 1;
+  int64_t kernel[2] = {1, 1}, stride[2] = {1, 1}, dilation[2] = {1, 1};
+  int64_t padding[2] = {0, 0};  // top, left (the output size says how far the bottom and right go)
+  // Element strides of batch, channel, row and column.
+  int64_t xStrides[4] = {}, yStrides[4] = {}, residualStrides[4] = {};
+};
+
+// ERR_INVALID_ARGUMENT for what the kernel cannot run (dtypes, C x R x S > kDirectConvMaxPatch,
+// null pointers, non-positive sizes); ERR_BACKEND when the launch fails.
+void launchDirectConv(const DirectConvParams& p, cudaStream_t stream);
+
+}  // namespace netdef::cuda::ops
