@@ -3,7 +3,8 @@
 # blob format for int8 engines (native/tests/host/int8_format.cc), of its timing cache
 # (native/tests/host/timing_cache.cc), of its residual-add fusion
 # (native/tests/host/residual_fusion.cc) and of the direct convolution's Cast folding and layouts
-# (native/tests/host/direct_conv_passes.cc): pure host code, so they build
+# (native/tests/host/direct_conv_passes.cc) and of SPPF's pools written into their concat
+# (native/tests/host/sppf_views.cc): pure host code, so they build
 # with g++ and the CUDA headers (ASan + UBSan) and run without a GPU, cmake-js or Node.js.
 # Build dir: /tmp/netdef-host-tests, or $NETDEF_HOST_TESTS_DIR.
 #   scripts/native-host-tests.sh
@@ -20,7 +21,8 @@ SOURCES=(native/src/cuda/cuda_network.cc native/src/cuda/program.cc native/src/c
 "$CXX" "${FLAGS[@]}" native/src/cuda/engine_format.cc native/tests/host/int8_format.cc -o "$OUT/int8_format"
 "$CXX" "${FLAGS[@]}" "${SOURCES[@]}" native/tests/host/residual_fusion.cc -o "$OUT/residual_fusion"
 "$CXX" "${FLAGS[@]}" "${SOURCES[@]}" native/tests/host/direct_conv_passes.cc -o "$OUT/direct_conv_passes"
+"$CXX" "${FLAGS[@]}" "${SOURCES[@]}" native/tests/host/sppf_views.cc -o "$OUT/sppf_views"
 "$CXX" "${FLAGS[@]}" native/src/cuda/timing_cache.cc native/src/cuda/conv_geometry.cc native/src/cuda/program.cc native/tests/host/timing_cache.cc -o "$OUT/timing_cache"
-for t in int8_passes int8_format timing_cache residual_fusion direct_conv_passes; do
+for t in int8_passes int8_format timing_cache residual_fusion direct_conv_passes sppf_views; do
   ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 "$OUT/$t"
 done

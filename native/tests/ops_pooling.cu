@@ -73,6 +73,60 @@ void runCaseFor(Rng& rng, DType t, PoolingOp op, const Geometry& g) {
   });
 }
 
+// NHWC x, y written into channels [offset, offset + C) of an NHWC tensor `storage` channels wide
+// (SPPF's pools writing into their concat's buffer): the same values as the dense NCHW case, and
+// the channels around the range untouched.
+void runStridedCase(Rng& rng, DType t, PoolingOp op, const Geometry& g, int64_t storage, int64_t offset) {
+  PoolingParams p;
+  p.op = op;
+  p.dtype = t;
+  p.batch = g.n;
+  p.channels = g.c;
+  p.height = g.h;
+  p.width = g.w;
+  p.kernel[0] = p.kernel[1] = g.kernel;
+  p.stride[0] = p.stride[1] = g.stride;
+  std::copy(g.pad, g.pad + 4, p.padding);
+  p.outHeight = netdef::cuda::ops::poolingOutputSize(g.h, g.kernel, g.stride, g.pad[0], g.pad[2]);
+  p.outWidth = netdef::cuda::ops::poolingOutputSize(g.w, g.kernel, g.stride, g.pad[1], g.pad[3]);
+  const int64_t oh = p.outHeight, ow = p.outWidth;
+  const std::string name = std::string("pooling nhwc ") + (op == PoolingOp::Max ? "max " : "avg ") + typeName(t) + " " +
+                           shapeName({g.n, g.c, g.h, g.w}) + " into channels " + std::to_string(offset) + "+" + std::to_string(g.c) +
+                           " of " + std::to_string(storage);
+  runCase(name, [&] {
+    const std::vector<float> x = representable(rng.uniform(g.n * g.c * g.h * g.w, -kFloatRange, kFloatRange), t);
+    std::vector<float> nhwc(x.size());
+    for (int64_t n = 0; n < g.n; ++n)
+      for (int64_t c = 0; c < g.c; ++c)
+        for (int64_t i = 0; i < g.h * g.w; ++i) nhwc[(n * g.h * g.w + i) * g.c + c] = x[(n * g.c + c) * g.h * g.w + i];
+    const int64_t xs[4] = {g.h * g.w * g.c, 1, g.w * g.c, g.c}, ys[4] = {oh * ow * storage, 1, ow * storage, storage};
+    std::copy(xs, xs + 4, p.xStrides);
+    std::copy(ys, ys + 4, p.yStrides);
+    DeviceBuffer dx(encode(nhwc, t)), dy(g.n * oh * ow * storage * sizeOf(t));
+    dy.poison();
+    p.x = dx.get();
+    p.y = static_cast<uint8_t*>(dy.get()) + offset * sizeOf(t);
+    netdef::cuda::ops::launchPooling(p, nullptr);
+    syncDevice();
+    const std::vector<float> all = decode(dy.download(), t), ref = representable(cpuPool(x, p), t);
+    std::vector<float> got;
+    size_t touched = 0;
+    for (int64_t n = 0; n < g.n; ++n)
+      for (int64_t c = 0; c < storage; ++c)
+        for (int64_t i = 0; i < oh * ow; ++i) {
+          const float v = all[(n * oh * ow + i) * storage + c];
+          if (c >= offset && c < offset + g.c) {
+            got.push_back(v);
+          } else {
+            touched += std::isnan(v) ? 0 : 1;
+          }
+        }
+    // got is in (n, c, pixel) order, as cpuPool's planes.
+    checkClose(name, got, std::vector<double>(ref.begin(), ref.end()), 0.0, 0.0);
+    record(touched == 0, name + ": channels outside the range untouched", std::to_string(touched) + " changed");
+  });
+}
+
 }  // namespace
 
 void testPooling() {
@@ -86,6 +140,10 @@ void testPooling() {
     for (PoolingOp op : {PoolingOp::Max, PoolingOp::Average})
       for (const Geometry& g : geometries) runCaseFor(rng, t, op, g);
   for (const Geometry& g : geometries) runCaseFor(rng, DType::Int8, PoolingOp::Max, g);
+  for (DType t : {DType::Float32, DType::Float16}) {
+    runStridedCase(rng, t, PoolingOp::Max, geometries[0], 32, 16);  // SPPF into its concat
+    runStridedCase(rng, t, PoolingOp::Average, geometries[2], 7, 2);
+  }
   expectError("pooling refuses an int8 average", netdef::kErrInvalidArgument, [] {
     PoolingParams p;
     p.op = PoolingOp::Average;

@@ -65,7 +65,7 @@ class ViewPlanner {
     for (int32_t c : consumers_[x]) {
       const OpDef& op = p_.ops[c];
       if (std::holds_alternative<ConcatAttrs>(op.attrs) || std::holds_alternative<ReformatAttrs>(op.attrs)) continue;
-      if (std::holds_alternative<SliceAttrs>(op.attrs)) continue;
+      if (std::holds_alternative<SliceAttrs>(op.attrs) || std::holds_alternative<PoolingAttrs>(op.attrs)) continue;
       // A convolution reads its input and its residual (fuse_pass.h) strided, but not the same tensor twice.
       if (std::holds_alternative<ConvAttrs>(op.attrs) && std::count(op.inputs.begin(), op.inputs.end(), x) == 1) continue;
       return false;
@@ -73,10 +73,11 @@ class ViewPlanner {
     return true;
   }
 
-  // The producer writes a strided output: a convolution (its epilogue and cuDNN take strides).
+  // The producer writes a strided output: a convolution (its epilogue and cuDNN take strides) or a
+  // pooling (ops/pooling.cuh).
   bool writesStrided(int32_t x) const {
     const int32_t op = producer_[x];
-    return op >= 0 && std::holds_alternative<ConvAttrs>(p_.ops[op].attrs);
+    return op >= 0 && (std::holds_alternative<ConvAttrs>(p_.ops[op].attrs) || std::holds_alternative<PoolingAttrs>(p_.ops[op].attrs));
   }
 
   bool alignedView(const TensorDef& x, int64_t offset, int64_t rootChannels) const {

@@ -131,7 +131,7 @@ class LayoutAssigner {
   }
   Layout place(OpDef& op, const QuantizeAttrs& a) { return a.axis < 0 ? followFirst(op) : allRowMajor(op); }
   Layout place(OpDef& op, const DequantizeAttrs& a) { return a.axis < 0 ? followFirst(op) : allRowMajor(op); }
-  Layout place(OpDef& op, const PoolingAttrs&) { return allRowMajor(op); }
+  Layout place(OpDef& op, const PoolingAttrs&) { return followFirst(op); }  // the kernel takes strides
   Layout place(OpDef& op, const ShuffleAttrs&) { return allRowMajor(op); }
   Layout place(OpDef& op, const SoftmaxAttrs&) { return allRowMajor(op); }
   Layout place(OpDef& op, const MatMulAttrs&) { return allRowMajor(op); }

@@ -1,9 +1,9 @@
 // Layout pass: gives every 4-D activation a physical layout and inserts Reformat ops where a
 // consumer needs another one. In kChannelsLastHalf mode, float16 convolutions whose input and
 // output channels are multiples of kTensorCoreChannels run NHWC (cuDNN's tensor-core kernels take
-// NHWC natively; NCHW costs them two transposes); concat, slice, resize, activation, cast,
-// per-tensor Q/DQ and same-shape elementwise ops keep whatever layout their first input has;
-// pooling, shuffle, softmax, matmul, per-channel Q/DQ and the network's inputs and outputs are
+// NHWC natively; NCHW costs them two transposes); concat, slice, resize, pooling, activation,
+// cast, per-tensor Q/DQ and same-shape elementwise ops keep whatever layout their first input has;
+// shuffle, softmax, matmul, per-channel Q/DQ and the network's inputs and outputs are
 // row-major. kRowMajor mode leaves everything row-major (NCHW). A direct convolution
 // (direct_conv_rule.h: few input or output channels, e.g. the stem) reads its input in whatever layout it has and,
 // in kChannelsLastHalf mode, writes float16 NHWC (output channels a multiple of

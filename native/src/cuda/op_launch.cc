@@ -121,6 +121,12 @@ class Launcher {
     }
     p.outHeight = y[2];
     p.outWidth = y[3];
+    // NHWC and channel-range views (a concat's buffer): the kernel takes both tensors' strides.
+    const ops::Dims xs = strides(op_.inputs[0]), ys = strides(op_.outputs[0]);
+    for (int i = 0; i < 4; ++i) {
+      p.xStrides[i] = xs[i];
+      p.yStrides[i] = ys[i];
+    }
     ops::launchPooling(p, ctx_.stream);
   }
 

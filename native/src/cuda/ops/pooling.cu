@@ -11,19 +11,29 @@ constexpr const char* kOp = "pooling";
 constexpr int kPoolingBlock = 256;
 
 struct PoolGeometry {
-  int64_t height, width, outHeight, outWidth;
+  int64_t channels, height, width, outHeight, outWidth;
   int64_t kernelH, kernelW, strideH, strideW, padTop, padLeft;
+  int64_t xs[4], ys[4];  // element strides: batch, channel, row, column
 };
 
-// Output element i of planes [batch*channels, outHeight, outWidth]; windows walked row-major, so
-// the CPU reference can add in the same order.
-template <typename T, ir::PoolingOp Op>
+// Output element i, counted channel-fastest when kChannelsMinor (y is NHWC-like), else column-
+// fastest; windows walked row-major, so the CPU reference can add in the same order.
+template <typename T, ir::PoolingOp Op, bool kChannelsMinor>
 __global__ void poolingKernel(const T* x, T* y, int64_t count, PoolGeometry g) {
   for (int64_t i = globalThreadIndex(); i < count; i += globalThreadCount()) {
-    const int64_t ox = i % g.outWidth;
-    const int64_t oy = (i / g.outWidth) % g.outHeight;
-    const int64_t plane = i / (g.outWidth * g.outHeight);
-    const T* in = x + plane * g.height * g.width;
+    int64_t c, ox, oy, n;
+    if (kChannelsMinor) {
+      c = i % g.channels;
+      ox = (i / g.channels) % g.outWidth;
+      oy = (i / (g.channels * g.outWidth)) % g.outHeight;
+      n = i / (g.channels * g.outWidth * g.outHeight);
+    } else {
+      ox = i % g.outWidth;
+      oy = (i / g.outWidth) % g.outHeight;
+      c = (i / (g.outWidth * g.outHeight)) % g.channels;
+      n = i / (g.outWidth * g.outHeight * g.channels);
+    }
+    const T* in = x + n * g.xs[0] + c * g.xs[1];
     const int64_t y0 = oy * g.strideH - g.padTop, x0 = ox * g.strideW - g.padLeft;
     float acc = Op == ir::PoolingOp::Max ? -INFINITY : 0.0f;
     for (int64_t ky = 0; ky < g.kernelH; ++ky) {
@@ -32,21 +42,32 @@ __global__ void poolingKernel(const T* x, T* y, int64_t count, PoolGeometry g) {
       for (int64_t kx = 0; kx < g.kernelW; ++kx) {
         const int64_t ix = x0 + kx;
         if (ix < 0 || ix >= g.width) continue;
-        const float v = toFloat(in[iy * g.width + ix]);
+        const float v = toFloat(in[iy * g.xs[2] + ix * g.xs[3]]);
         acc = Op == ir::PoolingOp::Max ? fmaxf(acc, v) : acc + v;
       }
     }
     if (Op == ir::PoolingOp::Average) acc = acc / static_cast<float>(g.kernelH * g.kernelW);
-    y[i] = fromFloat<T>(acc);
+    y[n * g.ys[0] + c * g.ys[1] + oy * g.ys[2] + ox * g.ys[3]] = fromFloat<T>(acc);
   }
 }
 
 template <typename T, ir::PoolingOp Op>
 void run(const PoolingParams& p, const PoolGeometry& g, cudaStream_t stream) {
   const int64_t count = p.batch * p.channels * g.outHeight * g.outWidth;
-  poolingKernel<T, Op><<<gridFor(count, kPoolingBlock), kPoolingBlock, 0, stream>>>(
-      static_cast<const T*>(p.x), static_cast<T*>(p.y), count, g);
+  const unsigned blocks = gridFor(count, kPoolingBlock);
+  if (g.ys[1] == 1 && g.channels > 1) {
+    poolingKernel<T, Op, true><<<blocks, kPoolingBlock, 0, stream>>>(static_cast<const T*>(p.x), static_cast<T*>(p.y), count, g);
+  } else {
+    poolingKernel<T, Op, false><<<blocks, kPoolingBlock, 0, stream>>>(static_cast<const T*>(p.x), static_cast<T*>(p.y), count, g);
+  }
   checkLaunch(kOp);
+}
+
+// Given strides, or dense NCHW ones when all are zero.
+void stridesOr(const int64_t* given, int64_t c, int64_t h, int64_t w, int64_t* out) {
+  const bool none = given[0] == 0 && given[1] == 0 && given[2] == 0 && given[3] == 0;
+  const int64_t dense[4] = {c * h * w, h * w, w, 1};
+  for (int i = 0; i < 4; ++i) out[i] = none ? dense[i] : given[i];
 }
 
 template <typename T>
@@ -79,8 +100,9 @@ void launchPooling(const PoolingParams& p, cudaStream_t stream) {
   }
   if (p.batch * p.channels == 0) return;
   require(p.x && p.y, kOp, "null x or y");
-  const PoolGeometry g{p.height, p.width, outH, outW, p.kernel[0], p.kernel[1],
-                       p.stride[0], p.stride[1], p.padding[0], p.padding[1]};
+  PoolGeometry g{p.channels, p.height, p.width, outH, outW, p.kernel[0], p.kernel[1], p.stride[0], p.stride[1], p.padding[0], p.padding[1], {}, {}};
+  stridesOr(p.xStrides, p.channels, p.height, p.width, g.xs);
+  stridesOr(p.yStrides, p.channels, outH, outW, g.ys);
   if (p.dtype == ir::DType::Float32) return runType<float>(p, g, stream);
   if (p.dtype == ir::DType::Int8) return run<int8_t, ir::PoolingOp::Max>(p, g, stream);
   return runType<__half>(p, g, stream);
