@@ -80,6 +80,9 @@ ConvLayer::ConvLayer(const std::string& name, const ConvGeometry& g, std::shared
     if (!direct_) throw Error(kErrEngineFormat, name + ": input and output differ in layout or dtype, which only the direct convolution handles");
     return;
   }
+  // The engine uploads a direct convolution's filter as KCRS (engine_impl.cc), which cuDNN reads
+  // only for NCHW data: with an NHWC input the direct kernel is the only candidate.
+  if (direct_ && g.layout == Layout::kNhwc) return;
   cudnnUsable_ = true;
   const CudnnApi& api = cudnnApi();
   const ConvolutionParams& p = g.params;

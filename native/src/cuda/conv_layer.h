@@ -18,8 +18,9 @@
 // are the igemm tiles, timed the same way; it needs no cuDNN and no workspace. A convolution the
 // direct kernel takes (direct_conv_rule.h: few input or output channels) has the DirectConvLayer's tactic
 // as a candidate, timed beside cuDNN's where cuDNN can run it too; where its input and output
-// differ in layout or dtype (the layout pass and the Cast folding plan for the direct kernel),
-// the direct tactic is the only one.
+// differ in layout or dtype (the layout pass and the Cast folding plan for the direct kernel), or
+// its input is NHWC (its filter is uploaded KCRS, which cuDNN reads only for NCHW), the direct
+// tactic is the only one.
 //
 // Test: native/tests/engine_test.cu (conv+bias+SiLU fp32/fp16, NCHW/NHWC, batch 1 and 3, strided
 // and grouped, against a CPU reference; every candidate tactic of a layer is run and checked).

@@ -191,7 +191,11 @@ void CudaEngine::uploadWeights() {
 
 bool CudaEngine::nhwcFilterOf(size_t op) const {
   const OpDef& o = program_.ops[op];
-  return std::holds_alternative<ConvAttrs>(o.attrs) && o.fusedInto < 0 && program_.tensors[o.inputs[0]].layout == Layout::kNhwc;
+  const auto* c = std::get_if<ConvAttrs>(&o.attrs);
+  if (!c || o.fusedInto >= 0) return false;
+  const TensorDef& x = program_.tensors[o.inputs[0]];
+  // A convolution the direct kernel takes reads its KCRS filter whatever its input's layout.
+  return x.layout == Layout::kNhwc && !directConvApplies(program_.weights[c->weight].dtype, x.dims[1], *c);
 }
 
 CudaEngine::FilterShape CudaEngine::filterShape(size_t op) const {
