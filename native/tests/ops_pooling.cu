@@ -42,7 +42,8 @@ std::vector<float> cpuPool(const std::vector<float>& x, const PoolingParams& p) 
   return y;
 }
 
-void runCaseFor(Rng& rng, DType t, PoolingOp op, const Geometry& g) {
+// Dense NCHW parameters of geometry g (pointers and strides left to the case).
+PoolingParams paramsFor(DType t, PoolingOp op, const Geometry& g) {
   PoolingParams p;
   p.op = op;
   p.dtype = t;
@@ -55,6 +56,11 @@ void runCaseFor(Rng& rng, DType t, PoolingOp op, const Geometry& g) {
   std::copy(g.pad, g.pad + 4, p.padding);
   p.outHeight = netdef::cuda::ops::poolingOutputSize(g.h, g.kernel, g.stride, g.pad[0], g.pad[2]);
   p.outWidth = netdef::cuda::ops::poolingOutputSize(g.w, g.kernel, g.stride, g.pad[1], g.pad[3]);
+  return p;
+}
+
+void runCaseFor(Rng& rng, DType t, PoolingOp op, const Geometry& g) {
+  PoolingParams p = paramsFor(t, op, g);
   const std::string name = std::string("pooling ") + (op == PoolingOp::Max ? "max " : "avg ") + typeName(t) + " " +
                            shapeName({g.n, g.c, g.h, g.w}) + " k" + std::to_string(g.kernel) + " s" +
                            std::to_string(g.stride) + " pad " + shapeName({g.pad[0], g.pad[1], g.pad[2], g.pad[3]}) +
@@ -77,18 +83,7 @@ void runCaseFor(Rng& rng, DType t, PoolingOp op, const Geometry& g) {
 // (SPPF's pools writing into their concat's buffer): the same values as the dense NCHW case, and
 // the channels around the range untouched.
 void runStridedCase(Rng& rng, DType t, PoolingOp op, const Geometry& g, int64_t storage, int64_t offset) {
-  PoolingParams p;
-  p.op = op;
-  p.dtype = t;
-  p.batch = g.n;
-  p.channels = g.c;
-  p.height = g.h;
-  p.width = g.w;
-  p.kernel[0] = p.kernel[1] = g.kernel;
-  p.stride[0] = p.stride[1] = g.stride;
-  std::copy(g.pad, g.pad + 4, p.padding);
-  p.outHeight = netdef::cuda::ops::poolingOutputSize(g.h, g.kernel, g.stride, g.pad[0], g.pad[2]);
-  p.outWidth = netdef::cuda::ops::poolingOutputSize(g.w, g.kernel, g.stride, g.pad[1], g.pad[3]);
+  PoolingParams p = paramsFor(t, op, g);
   const int64_t oh = p.outHeight, ow = p.outWidth;
   const std::string name = std::string("pooling nhwc ") + (op == PoolingOp::Max ? "max " : "avg ") + typeName(t) + " " +
                            shapeName({g.n, g.c, g.h, g.w}) + " into channels " + std::to_string(offset) + "+" + std::to_string(g.c) +

@@ -90,12 +90,7 @@ void fused() {
     const Layout want = mode == LayoutMode::kChannelsLastHalf ? Layout::kNhwc : Layout::kRowMajor;
     check(conv && laid.tensors[conv->inputs[1]].layout == want && laid.tensors[conv->outputs[0]].layout == want,
           std::string(layoutModeName(mode)) + ": the residual and the output share the convolution's layout");
-    const ChannelViews v = planChannelViews(laid);
-    size_t concat = 0;
-    for (size_t i = 0; i < laid.ops.size(); ++i)
-      if (laid.ops[i].name == "concat") concat = i;
-    size_t inPlace = 0;
-    for (uint8_t b : v.concatInPlace[concat]) inPlace += b;
+    const size_t inPlace = host_check::concatInputsInPlace(laid, "concat");
     check(inPlace == 3, std::string(layoutModeName(mode)) + ": all 3 concat inputs are in place (" + std::to_string(inPlace) + ")");
   }
 }

@@ -70,12 +70,7 @@ void laidOut() {
     const OpDef* m2 = opNamed(laid, "m2");
     check(m2 && laid.tensors[m2->inputs[0]].layout == want && laid.tensors[m2->outputs[0]].layout == want,
           label + ": the pools keep the convolutions' layout");
-    const ChannelViews v = planChannelViews(laid);
-    size_t concat = 0;
-    for (size_t i = 0; i < laid.ops.size(); ++i)
-      if (laid.ops[i].name == "concat") concat = i;
-    size_t inPlace = 0;
-    for (uint8_t b : v.concatInPlace[concat]) inPlace += b;
+    const size_t inPlace = host_check::concatInputsInPlace(laid, "concat");
     check(inPlace == 4, label + ": cv1 and the three pools write into the concat in place (" + std::to_string(inPlace) + " of 4)");
   }
 }
