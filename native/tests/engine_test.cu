@@ -196,6 +196,53 @@ void testStemWithCast() {
   }
 }
 
+// A direct convolution reading an NHWC tensor (float16, channels-last): 1x1 16 -> 8 (tensor cores,
+// NHWC) then 2x2 8 -> 4 (fewer than 8 output channels: the direct kernel, NHWC in, NCHW out). Its
+// filter must stay KCRS (the engine uploads KRSC copies only for the convolutions cuDNN runs NHWC).
+void testDirectAfterNhwc() {
+  ops_test::Rng rng(13);
+  const ConvSpec first{16, 8, 1, 1, 0, 1, true, true}, second{8, 4, 2, 1, 0, 1, true, true};
+  constexpr int64_t kHW = 9;
+  const std::string label = "direct convolution after an NHWC one, channels-last fp16";
+  ops_test::runCase(label, [&] {
+    const DType t = DType::Float16;
+    const std::vector<float> w1 = heWeights(rng, first.outC * first.inC, first.inC), b1 = rng.uniform(first.outC, -0.5f, 0.5f);
+    const int64_t fan2 = second.inC * second.k * second.k;
+    const std::vector<float> w2 = heWeights(rng, second.outC * fan2, fan2), b2 = rng.uniform(second.outC, -0.5f, 0.5f);
+    const std::vector<uint8_t> w1b = ops_test::encode(w1, t), b1b = ops_test::encode(b1, t), w2b = ops_test::encode(w2, t), b2b = ops_test::encode(b2, t);
+    CudaNetwork net;
+    ITensor* x = net.addInput("x", t, Dims{{ir::kBatch, first.inC, kHW, kHW}});
+    ITensor* y = x;
+    int index = 0;
+    for (const auto& [spec, wb, bb] : {std::tie(first, w1b, b1b), std::tie(second, w2b, b2b)}) {
+      const std::string name = "conv" + std::to_string(index++);
+      ILayer* conv = net.addConvolution(*y, spec.outC, convParams(spec.k, spec.stride, spec.pad, 1), weights(name + ".w", t, wb),
+                                        weights(name + ".b", t, bb));
+      conv->setName(name);
+      ILayer* act = net.addActivation(*conv->output(0), ActivationType::Silu);
+      act->setName(name + "/activation");
+      y = act->output(0);
+    }
+    net.markOutput(*y, "y");
+    const LayoutMode mode = LayoutMode::kChannelsLastHalf;
+    auto e = buildFromNetwork(net, smallBatches(), {}, &mode);
+    std::string kernel = "(no layer conv1)";
+    for (const LayerInfo& l : e->layers())
+      if (l.name == "conv1") kernel = l.kernel;
+    ops_test::record(kernel.find("netdef:direct_conv(nhwc->nchw") == 0, label + ": conv1 runs on the direct kernel from NHWC", kernel);
+    for (int64_t batch : kBatches) {
+      const Shape4 s{batch, first.inC, kHW, kHW};
+      const std::vector<float> in = rng.uniform(s.count(), -kInputRange, kInputRange);
+      Shape4 mid{}, out{};
+      const Tensor4 hidden = convRef(held(in, t), s, held(w1, t), held(b1, t), first, mid);
+      std::vector<float> hiddenF(hidden.begin(), hidden.end());
+      std::vector<double> magnitude;
+      const Tensor4 ref = convRef(held(hiddenF, t), mid, held(w2, t), held(b2, t), second, out, &magnitude);
+      ops_test::checkClose(label + " batch " + std::to_string(batch), runOne(*e, "x", in, t, batch), ref, kFp16ConvTol, 0, &magnitude);
+    }
+  });
+}
+
 // ---------------------------------------------------------------- plan, files, errors, threads
 void testBufferPlan() {
   // Five tensors of a straight chain with one long-lived skip: 0 -> 1 -> 2 -> 3, 0 read again at 4.
@@ -322,6 +369,7 @@ void runEngineTests() {
   testBufferPlan();
   testConvolutions();
   testStemWithCast();
+  testDirectAfterNhwc();
   testChain();
   testViewChain();
   testRefit();

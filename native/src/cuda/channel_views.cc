@@ -13,7 +13,7 @@ constexpr int64_t kVectorBytes = 16;
 
 class ViewPlanner {
  public:
-  explicit ViewPlanner(const Program& p) : p_(p), consumers_(p.tensors.size()), producer_(p.tensors.size(), -1),
+  ViewPlanner(const Program& p, bool poolingViews) : p_(p), poolingViews_(poolingViews), consumers_(p.tensors.size()), producer_(p.tensors.size(), -1),
                                            isOutput_(p.tensors.size(), false), isBuffer_(p.tensors.size(), false) {
     r_.views.resize(p.tensors.size());
     r_.concatInPlace.resize(p.ops.size());
@@ -65,7 +65,7 @@ class ViewPlanner {
     for (int32_t c : consumers_[x]) {
       const OpDef& op = p_.ops[c];
       if (std::holds_alternative<ConcatAttrs>(op.attrs) || std::holds_alternative<ReformatAttrs>(op.attrs)) continue;
-      if (std::holds_alternative<SliceAttrs>(op.attrs) || std::holds_alternative<PoolingAttrs>(op.attrs)) continue;
+      if (std::holds_alternative<SliceAttrs>(op.attrs) || (poolingViews_ && std::holds_alternative<PoolingAttrs>(op.attrs))) continue;
       // A convolution reads its input and its residual (fuse_pass.h) strided, but not the same tensor twice.
       if (std::holds_alternative<ConvAttrs>(op.attrs) && std::count(op.inputs.begin(), op.inputs.end(), x) == 1) continue;
       return false;
@@ -77,7 +77,7 @@ class ViewPlanner {
   // pooling (ops/pooling.cuh).
   bool writesStrided(int32_t x) const {
     const int32_t op = producer_[x];
-    return op >= 0 && (std::holds_alternative<ConvAttrs>(p_.ops[op].attrs) || std::holds_alternative<PoolingAttrs>(p_.ops[op].attrs));
+    return op >= 0 && (std::holds_alternative<ConvAttrs>(p_.ops[op].attrs) || (poolingViews_ && std::holds_alternative<PoolingAttrs>(p_.ops[op].attrs)));
   }
 
   bool alignedView(const TensorDef& x, int64_t offset, int64_t rootChannels) const {
@@ -174,6 +174,7 @@ class ViewPlanner {
   }
 
   const Program& p_;
+  bool poolingViews_;
   std::vector<std::vector<int32_t>> consumers_;
   std::vector<int32_t> producer_;
   std::vector<bool> isOutput_, isBuffer_;
@@ -182,6 +183,6 @@ class ViewPlanner {
 
 }  // namespace
 
-ChannelViews planChannelViews(const Program& p) { return ViewPlanner(p).run(); }
+ChannelViews planChannelViews(const Program& p, bool poolingViews) { return ViewPlanner(p, poolingViews).run(); }
 
 }  // namespace netdef::cuda

@@ -33,6 +33,7 @@ struct ChannelViews {
   int32_t viewCount = 0, inPlaceCount = 0;        // for reports and tests
 };
 
-ChannelViews planChannelViews(const Program& p);
+// `poolingViews` false: poolings neither write nor read views (how engines of format 3-4 were planned).
+ChannelViews planChannelViews(const Program& p, bool poolingViews = true);
 
 }  // namespace netdef::cuda

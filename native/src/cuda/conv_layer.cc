@@ -83,16 +83,19 @@ ConvLayer::ConvLayer(const std::string& name, const ConvGeometry& g, std::shared
   // The engine uploads a direct convolution's filter as KCRS (engine_impl.cc), which cuDNN reads
   // only for NCHW data: with an NHWC input the direct kernel is the only candidate.
   if (direct_ && g.layout == Layout::kNhwc) return;
-  cudnnUsable_ = true;
   const CudnnApi& api = cudnnApi();
   const ConvolutionParams& p = g.params;
   for (int i = 0; i < 2; ++i) {
-    // cuDNN's legacy convolution pads both sides alike: pre padding works when the output size is the same.
+    // cuDNN's legacy convolution pads both sides alike: pre padding works when the output size is
+    // the same. The direct kernel takes any padding (it is then the only candidate).
     const int64_t in = i == 0 ? g.height : g.width;
     const int64_t out = i == 0 ? g.outHeight : g.outWidth;
     const int64_t symmetric = (in + 2 * p.prePadding[i] - p.dilation[i] * (p.kernel[i] - 1) - 1) / p.stride[i] + 1;
-    if (symmetric != out) throw Error(kErrBackend, name + ": asymmetric padding that changes the output size is not supported");
+    if (symmetric == out) continue;
+    if (direct_) return;
+    throw Error(kErrBackend, name + ": asymmetric padding that changes the output size is not supported");
   }
+  cudnnUsable_ = true;
   filter_ = makeFilterDesc();
   const int format = g.layout == Layout::kNhwc ? cudnn::kFormatNhwc : cudnn::kFormatNchw;
   checkCudnn(api.setFilter4dDescriptor(filter_.get(), dataType(g.dtype), format, narrow(g.outChannels, name),

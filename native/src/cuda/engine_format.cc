@@ -257,6 +257,7 @@ void readPayload(ByteReader& r, EngineRecord& e, uint32_t version) {
   e.config.layoutMode = enumFrom<LayoutMode>(r.u8(), kLastLayoutMode, "layout mode");
   e.config.channelViews = r.u8() != 0;
   e.config.tf32 = version >= kTf32FormatVersion && r.u8() != 0;
+  e.config.poolingViews = version >= kPoolingViewsFormatVersion;
   if (e.config.minBatch < 1 || e.config.minBatch > e.config.optBatch || e.config.optBatch > e.config.maxBatch) corrupt("batch range");
   Program& p = e.program;
   p.tensors.resize(r.count(1));

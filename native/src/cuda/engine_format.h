@@ -34,8 +34,14 @@ namespace netdef::cuda {
 
 // 3: int8 convolutions (ConvAttrs' weight scales and input/output scales; the igemm tactic kind).
 // 4: the tf32 flag (float32 convolutions on TF32 tensor cores); version 3 blobs load with it off.
-inline constexpr uint32_t kEngineFormatVersion = 4;
+// 5: direct convolutions (tactic kind kDirect; a convolution may read another dtype or write
+//    another layout than its own; a Cast may be fused into the convolution after it) and pooling
+//    through strides (any layout, written in place into its concat). An older build must refuse
+//    such a program: its pooling kernel would read NHWC as NCHW. Version 3-4 blobs load with
+//    pooling's channel views off, as they were built (their tactics were tuned without them).
+inline constexpr uint32_t kEngineFormatVersion = 5;
 inline constexpr uint32_t kTf32FormatVersion = 4;
+inline constexpr uint32_t kPoolingViewsFormatVersion = 5;
 inline constexpr uint32_t kOldestReadableFormatVersion = 3;
 
 struct EngineConfig {
@@ -46,6 +52,9 @@ struct EngineConfig {
   bool channelViews = true;
   // float32 convolutions may run on TF32 tensor cores (BuildOptions::tf32); off: FMA math, exact float32.
   bool tf32 = false;
+  // Poolings may write into (and read from) channel views (channel_views.h); not stored: off for
+  // blobs older than kPoolingViewsFormatVersion.
+  bool poolingViews = true;
 };
 
 struct OpTactic {

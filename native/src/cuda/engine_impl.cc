@@ -95,7 +95,7 @@ void CudaEngine::planMemory() {
   // Channel-range views (split halves, concat parts) live in their storage tensor's allocation,
   // which then stays alive from the first write of any part to the last read of any part.
   if (config_.channelViews) {
-    ctx_.views = planChannelViews(program_);
+    ctx_.views = planChannelViews(program_, config_.poolingViews);
   } else {
     ctx_.views = ChannelViews{};
     ctx_.views.views.resize(program_.tensors.size());  // every tensor in its own storage

@@ -1,7 +1,8 @@
 // Host-only round trip of an int8 engine record through the CUDA engine's blob format
 // (engine_format.h, version 3): an int8 convolution's weight-scales index, input and output scales
 // and its igemm tactic (kind, tile) come back as written, next to a float convolution's; version 4's
-// tf32 flag round-trips and a version-3 blob (without it) loads with it off; a version-2
+// tf32 flag round-trips and a version-3 blob (without it) loads with it off; blobs before version 5
+// load with pooling's channel views off; a version-2
 // blob (before int8) is refused with ERR_ENGINE_FORMAT naming both versions.
 // Built and run by scripts/native-host-tests.sh (g++, CUDA headers only).
 #include <cstdio>
@@ -93,7 +94,7 @@ void testPreviousVersionRefused() {
     check(false, "a version-2 blob is refused (it parsed)");
   } catch (const Error& e) {
     const std::string m = e.what();
-    check(std::string(e.code()) == kErrEngineFormat && m.find("version 2") != std::string::npos && m.find("versions 3 to 4") != std::string::npos,
+    check(std::string(e.code()) == kErrEngineFormat && m.find("version 2") != std::string::npos && m.find("versions 3 to " + std::to_string(kEngineFormatVersion)) != std::string::npos,
           std::string("a version-2 blob is refused: ") + m);
   }
 }
@@ -114,6 +115,13 @@ void testVersion3Loads() {
   std::vector<uint8_t> blob = writeEngine(r);
   const EngineRecord back = readEngine(blob.data(), blob.size());
   check(back.config.tf32, "the tf32 flag round-trips");
+  check(back.config.poolingViews, "a current blob plans pooling's channel views");
+  {
+    std::vector<uint8_t> v4 = blob;
+    restamp(v4, kPoolingViewsFormatVersion - 1);
+    const EngineRecord four = readEngine(v4.data(), v4.size());
+    check(four.config.tf32 && !four.config.poolingViews, "a version-4 blob keeps tf32 and loads with pooling's channel views off");
+  }
   // magic | u32 version | u32 sm major | u32 sm minor | str name | u64 payload bytes | i64 x3 | u8 layout | u8 views | u8 tf32
   constexpr size_t kU32 = 4, kU64 = 8, kBatchFields = 3, kModeBytes = 2;
   const size_t payloadSize = kMagicBytes + 3 * kU32 + kU64 + r.deviceName.size();
@@ -127,6 +135,7 @@ void testVersion3Loads() {
   try {
     const EngineRecord old = readEngine(blob.data(), blob.size());
     check(!old.config.tf32 && old.program.ops.size() == r.program.ops.size(), "a version-3 blob loads, tf32 off");
+    check(!old.config.poolingViews, "a version-3 blob loads with pooling's channel views off");
   } catch (const Error& e) {
     check(false, std::string("a version-3 blob loads: ") + e.what());
   }

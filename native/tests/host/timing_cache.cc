@@ -81,7 +81,7 @@ void otherDeviceOrVersion() {
 }
 
 void malformed() {
-  const std::string head = std::string("netdef-cuda-timing-cache 1\ndevice\t") + kDevice + "\n";
+  const std::string head = std::string("netdef-cuda-timing-cache ") + std::to_string(kTimingCacheVersion) + "\ndevice\t" + kDevice + "\n";
   check(mergeError("").find("header is missing") != std::string::npos, "empty text is refused");
   check(mergeError("hello\n").find("line 1") != std::string::npos, "a foreign file is refused at line 1");
   check(mergeError(head + "conv\ta\t0\t1\n").find("line 3") != std::string::npos, "a short conv record names its line");
