@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# One bounded call on the GPU machine: correctness first, then speed beside the PyTorch peers, each
+# step skipped when the deadline is near, so a short device lease still returns the checks that
+# matter most. Made for the `device` tool (../shared/DEVICE.md); nothing here runs in CI.
+#
+# Prepared here first (all ignored):
+#   npx tsx scripts/gpu-fixtures.ts                        # .gpu/: weights, references, images, coco128
+#   ../shared/tools/device-pack tsx sharp yaml protobufjs  # .device/: Node.js and the packages
+#   npm run build:native; mkdir -p .gpu/carry /tmp/nt
+#   tar -cJf .gpu/carry/release.tar.xz -C native/build Release
+#   cp native/build/netdef_native_tests /tmp/nt/ && tar -cJf .gpu/carry/tests.tar.xz -C /tmp nt
+# Device call (carry .device, .gpu/carry, .gpu/yolov8n, .gpu/images, .gpu/coco128, .gpu/coco.names):
+#   DEADLINE=540 STEPS="native cuda-engine bench-n torch-n" bash scripts/gpu-session.sh
+# STEPS (default: all, in this order): native cuda-engine timing-cache coco-fp16 bench-n torch-n
+# prof-n32 prof-n1 bench-mixed bench-x torch-x. Every log goes into $OUT/logs.tgz (one file, so the
+# device tool's file-count limit keeps it); a summary (JSON result lines, tables, PASS/FAIL
+# counts) goes to stdout.
+set -u
+DEADLINE=${DEADLINE:-540}
+STEPS=${STEPS:-"native cuda-engine timing-cache coco-fp16 bench-n torch-n prof-n32 prof-n1 bench-mixed bench-x torch-x"}
+START=$(date +%s)
+OUT=${OUT:-/tmp/out}
+LOGS=$(mktemp -d)
+mkdir -p "$OUT"
+left() { echo $(( DEADLINE - ($(date +%s) - START) )); }
+step() { # step NAME NEED_S MAX_S cmd...
+  local name=$1 need=$2 max=$3; shift 3
+  case " $STEPS " in *" $name "*) ;; *) return ;; esac
+  local l; l=$(left)
+  if [ "$l" -lt "$need" ]; then echo "== $name skipped ($l s left)" >> "$LOGS/summary.log"; return; fi
+  [ "$max" -gt "$l" ] && max=$l
+  local t0; t0=$(date +%s)
+  timeout -k 5 "$max" "$@" > "$LOGS/$name.log" 2>&1
+  echo "== $name rc=$? $(( $(date +%s) - t0 )) s" >> "$LOGS/summary.log"
+  grep -E '^\{|^\| |forward median|^# (pass|fail)|^FAIL|[0-9]+ passed|coco128 yolov8n' "$LOGS/$name.log" | grep -v '"kernels"' | cut -c1-400 >> "$LOGS/summary.log"
+}
+source .device/env.sh > "$LOGS/env.log" 2>&1
+mkdir -p native/build && tar -xJf .gpu/carry/release.tar.xz -C native/build
+tar -xJf .gpu/carry/tests.tar.xz -C /tmp
+nvidia-smi --query-gpu=name,clocks.max.sm,memory.total,driver_version --format=csv >> "$LOGS/summary.log" 2>&1
+export NODE_OPTIONS=--max-old-space-size=8192
+TS="node --import tsx"
+W=.gpu/yolov8n/weights.safetensors
+step native 40 120 /tmp/nt/netdef_native_tests direct_conv activation elementwise copy_strided pooling resize_nearest softmax cast quantize matmul graph_capture candidates igemm_conv engine
+step cuda-engine 60 120 $TS --test --test-concurrency=1 test/gpu/cuda-engine.test.ts
+step timing-cache 30 60 $TS --test --test-concurrency=1 test/gpu/timing-cache.test.ts
+step coco-fp16 60 150 $TS --test --test-concurrency=1 test/gpu/coco128-fp16.test.ts
+step bench-n 40 80 $TS scripts/bench/gpu.ts --model yolov8n --weights $W --batch 1,32 --precision fp16
+step torch-n 60 150 python3 scripts/bench/torch_yolov8.py --scale n --weights $W --batch 1 32 --dtype fp16 --compile --profile
+step prof-n32 25 50 $TS scripts/bench/profile.ts --weights $W --batch 32 --precision fp16 --top 16
+step prof-n1 20 40 $TS scripts/bench/profile.ts --weights $W --batch 1 --precision fp16 --top 12
+step bench-mixed 30 60 $TS scripts/bench/gpu.ts --model yolov8n --weights $W --batch 1 --precision '' --policy '*:fp16,/model.22/:fp32' --policy fp16-fp32-decode --fp32-math tf32
+step bench-x 60 150 $TS scripts/bench/gpu.ts --model yolov8x --batch 1,32 --precision fp16 --warm
+step torch-x 80 200 python3 scripts/bench/torch_yolov8.py --scale x --batch 1 32 --dtype fp16 --compile
+echo "total $(( $(date +%s) - START )) s" >> "$LOGS/summary.log"
+tar -czf "$OUT/logs.tgz" -C "$LOGS" .
+cat "$LOGS/summary.log"
