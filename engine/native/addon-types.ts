@@ -173,10 +173,28 @@ export interface NativeTensorrtEngine extends NativeCudaEngine {
   inspect(): string;
 }
 
+/** One op of a planned CUDA engine (cuda::planEngine): fused into another op ('' when it runs), its output's layout ('' when not 4-D), whether the direct convolution kernel takes it. */
+export interface NativePlannedOp {
+  readonly name: string;
+  readonly kind: string;
+  readonly fusedInto: string;
+  readonly layout: 'nchw' | 'nhwc' | '';
+  readonly direct: boolean;
+}
+
+/** A layout mode a CUDA engine build would consider, as its passes lay the graph out. */
+export interface NativePlannedMode {
+  readonly mode: string;
+  readonly concatInputsInPlace: number;
+  readonly ops: readonly NativePlannedOp[];
+}
+
 export interface NativeAddon {
   capabilities(): NativeCapabilities;
   /** The replay into a recording network: one line per call (no GPU needed). */
   recordReplay(graph: NativeGraph): string[];
+  /** The CUDA engine's build passes without a GPU (nothing timed): per layout mode, each op's fusion, layout and direct-kernel choice. */
+  planCudaEngine(graph: NativeGraph): NativePlannedMode[];
   buildCudaEngine(graph: NativeGraph, options: NativeBuildOptions, onProgress?: (done: number, total: number, layer: string) => void): Promise<NativeCudaEngine>;
   loadCudaEngine(blob: Uint8Array, options: { readonly device?: number }): Promise<NativeCudaEngine>;
   /** Replays the graph into TensorRT's network definition, builds the plan and loads it (ERR_BACKEND without TensorRT). */

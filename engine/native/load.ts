@@ -150,6 +150,7 @@ function wrapAddon(raw: NativeAddon): NativeAddon {
   return {
     capabilities: () => typed(() => raw.capabilities()),
     recordReplay: (graph) => typed(() => raw.recordReplay(graph)),
+    planCudaEngine: (graph) => typed(() => raw.planCudaEngine(graph)),
     buildCudaEngine: (graph, options, onProgress) => typedAsync(() => buildEngine(raw, graph, options, onProgress)),
     loadCudaEngine: (blob, options) => typedAsync(async () => {
       requireCuda(raw, 'loading a CUDA engine');

@@ -1,6 +1,8 @@
 // The addon's entry points (NativeAddon in engine/native/addon-types.ts) and its module init.
 //   capabilities()                 what the machine offers (never throws)
 //   recordReplay(graph)            the replay into a RecordingNetwork: one line per call
+//   planCudaEngine(graph)          the CUDA engine's passes without a GPU: per layout mode, each op's
+//                                  fusion, layout and direct-kernel choice
 //   buildCudaEngine(graph, options, onProgress?) -> Promise<engine>   (graph copied, built on a worker; with .timingCache and .buildLog)
 //   loadCudaEngine(blob, options)  -> Promise<engine>                  (blob copied, loaded on a worker)
 //   buildTensorrtEngine(graph, options) -> Promise<engine>  (with .timingCache and .buildLog; TensorRT builds)
@@ -81,6 +83,35 @@ Napi::Value recordReplay(const Napi::CallbackInfo& info) {
     std::vector<std::string> lines = network.lines();
     Napi::Array out = Napi::Array::New(env, lines.size());
     for (size_t i = 0; i < lines.size(); ++i) out.Set(static_cast<uint32_t>(i), lines[i]);
+    return out;
+  });
+}
+
+// How a CUDA engine build would lay the graph out (cuda::planEngine), without a GPU.
+Napi::Value planCudaEngine(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guard(env, [&]() -> Napi::Value {
+    OwnedGraph g = graphFromJs(info[0], ParamMemory::View);  // synchronous: the JS buffers outlive the call
+    const std::vector<cuda::PlannedMode> modes = cuda::planEngine(g.graph);
+    Napi::Array out = Napi::Array::New(env, modes.size());
+    for (size_t i = 0; i < modes.size(); ++i) {
+      Napi::Object m = Napi::Object::New(env);
+      m.Set("mode", modes[i].mode);
+      m.Set("concatInputsInPlace", static_cast<double>(modes[i].concatInputsInPlace));
+      Napi::Array ops = Napi::Array::New(env, modes[i].ops.size());
+      for (size_t k = 0; k < modes[i].ops.size(); ++k) {
+        const cuda::PlannedOp& p = modes[i].ops[k];
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("name", p.name);
+        o.Set("kind", p.kind);
+        o.Set("fusedInto", p.fusedInto);
+        o.Set("layout", p.layout);
+        o.Set("direct", p.direct);
+        ops.Set(static_cast<uint32_t>(k), o);
+      }
+      m.Set("ops", ops);
+      out.Set(static_cast<uint32_t>(i), m);
+    }
     return out;
   });
 }
@@ -278,6 +309,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   EngineWrap::define(env);
   exports.Set("capabilities", Napi::Function::New<capabilities>(env, "capabilities"));
   exports.Set("recordReplay", Napi::Function::New<recordReplay>(env, "recordReplay"));
+  exports.Set("planCudaEngine", Napi::Function::New<planCudaEngine>(env, "planCudaEngine"));
   exports.Set("buildCudaEngine", Napi::Function::New<buildCudaEngine>(env, "buildCudaEngine"));
   exports.Set("loadCudaEngine", Napi::Function::New<loadCudaEngine>(env, "loadCudaEngine"));
   exports.Set("buildTensorrtEngine", Napi::Function::New<buildTensorrtEngine>(env, "buildTensorrtEngine"));

@@ -16,6 +16,8 @@ constexpr const char* kNoEngine =
 
 Capabilities capabilities() { return probeCapabilities(); }
 
+std::vector<PlannedMode> planEngine(const ir::Graph&) { throw Error(kErrBackend, kNoEngine); }
+
 Built buildEngine(const ir::Graph&, const BuildOptions&, const ProgressFn&) {
   throw Error(kErrBackend, kNoEngine);
 }

@@ -10,9 +10,12 @@
 #include "../common/cuda_probe.h"
 #include "../common/error.h"
 #include "../replay/replay.h"
+#include "channel_views.h"
 #include "cuda_network.h"
+#include "direct_conv_rule.h"
 #include "dnn_loader.h"
 #include "engine_build.h"
+#include "fuse_pass.h"
 
 namespace netdef::cuda {
 
@@ -34,6 +37,36 @@ Built buildEngine(const ir::Graph& graph, const BuildOptions& options, const Pro
   built.timingCache = std::move(report.timingCache);
   built.log = std::move(report.log);
   return built;
+}
+
+std::vector<PlannedMode> planEngine(const ir::Graph& graph) {
+  CudaNetwork network;
+  replay(graph, network);
+  const Program fused = runFusionPasses(network.take());
+  std::vector<LayoutMode> modes{LayoutMode::kRowMajor};
+  if (hasChannelsLastCandidates(fused)) modes.push_back(LayoutMode::kChannelsLastHalf);
+  std::vector<PlannedMode> out;
+  for (LayoutMode mode : modes) {
+    const Program laid = assignLayouts(fused, mode);
+    PlannedMode m;
+    m.mode = layoutModeName(mode);
+    m.concatInputsInPlace = planChannelViews(laid).inPlaceCount;
+    for (const OpDef& op : laid.ops) {
+      PlannedOp o;
+      o.name = op.name;
+      o.kind = opKindName(op.attrs);
+      if (op.fusedInto >= 0) o.fusedInto = laid.ops[op.fusedInto].name;
+      if (!op.outputs.empty() && laid.tensors[op.outputs[0]].dims.size() == 4) {
+        o.layout = laid.tensors[op.outputs[0]].layout == Layout::kNhwc ? "nhwc" : "nchw";
+      }
+      if (const auto* c = std::get_if<ConvAttrs>(&op.attrs); c && op.fusedInto < 0) {
+        o.direct = directConvApplies(laid.weights[c->weight].dtype, laid.tensors[op.inputs[0]].dims[1], *c);
+      }
+      m.ops.push_back(std::move(o));
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
 }
 
 std::unique_ptr<Engine> loadEngine(const std::vector<uint8_t>& blob, int device) { return loadFromBlob(blob, device); }

@@ -68,6 +68,22 @@ using netdef::Engine;
 using netdef::HostOutput;
 using netdef::LayerInfo;
 
+// How a build would lay the graph out, computed without a GPU: the passes a build runs (fusion,
+// Cast folding, layouts, channel views), per layout mode it would consider; nothing is timed, so
+// which tactic wins where several compete is not in it. Per op: its name and kind, the op it is
+// fused into ("" when it runs), its first output's layout ("nchw", "nhwc", "" when not 4-D), and
+// for a convolution whether the direct kernel takes it (direct_conv_rule.h).
+struct PlannedOp {
+  std::string name, kind, fusedInto, layout;
+  bool direct = false;
+};
+struct PlannedMode {
+  std::string mode;  // layoutModeName()
+  int32_t concatInputsInPlace = 0;
+  std::vector<PlannedOp> ops;
+};
+std::vector<PlannedMode> planEngine(const ir::Graph& graph);
+
 // The graph's parameter views must stay valid during the call only (the engine copies weights).
 Built buildEngine(const ir::Graph& graph, const BuildOptions& options, const ProgressFn& progress);
 std::unique_ptr<Engine> loadEngine(const std::vector<uint8_t>& blob, int device);

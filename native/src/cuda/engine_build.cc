@@ -90,7 +90,7 @@ std::unique_ptr<CudaEngine> buildFromNetwork(CudaNetwork& network, const BuildOp
                                              const LayoutMode* onlyMode, BuildReport* report) {
   checkOptions(options);
   requireDevice(options.device);
-  const Program fused = foldCastsIntoDirectConvolutions(foldInt8Quantizes(fuseResidualAdds(fuseConvolutionActivations(network.take()))));
+  const Program fused = runFusionPasses(network.take());
   TimingCache cache(timingCacheIdentity(options.device));
   if (!options.timingCache.empty()) cache.merge(options.timingCache.data(), options.timingCache.size());
   std::vector<std::string> log = cache.notes();

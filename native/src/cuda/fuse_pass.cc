@@ -2,6 +2,7 @@
 #include "fuse_pass.h"
 
 #include "direct_conv_rule.h"
+#include "int8_conv_pass.h"
 
 namespace netdef::cuda {
 namespace {
@@ -118,6 +119,10 @@ Program foldCastsIntoDirectConvolutions(const Program& in) {
     cast.outputs.clear();
   }
   return out;
+}
+
+Program runFusionPasses(const Program& recorded) {
+  return foldCastsIntoDirectConvolutions(foldInt8Quantizes(fuseResidualAdds(fuseConvolutionActivations(recorded))));
 }
 
 }  // namespace netdef::cuda
