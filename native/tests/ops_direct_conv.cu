@@ -7,6 +7,7 @@
 // into each output (float32: accumulation order; float16: the output's rounding).
 #include <cmath>
 
+#include "cuda/conv_geometry.h"
 #include "cuda/ops/direct_conv.cuh"
 #include "ops_test_util.h"
 
@@ -41,10 +42,7 @@ double activate(double v, FusedActivation a) {
 
 // Element strides (n, c, h, w) of a tensor of `storage` channels.
 void strides(bool nhwc, int64_t storage, int64_t h, int64_t w, int64_t* s) {
-  s[0] = storage * h * w;
-  s[1] = nhwc ? 1 : h * w;
-  s[2] = nhwc ? w * storage : w;
-  s[3] = nhwc ? storage : 1;
+  netdef::cuda::storageStrides(nhwc ? netdef::cuda::Layout::kNhwc : netdef::cuda::Layout::kRowMajor, storage, h, w, s);
 }
 
 void runDirect(Rng& rng, const Case& t) {

@@ -20,6 +20,14 @@ std::string geometryKey(const ConvGeometry& g) {
   return k.str();
 }
 
+void storageStrides(Layout layout, int64_t storageChannels, int64_t h, int64_t w, int64_t out[4]) {
+  const bool nhwc = layout == Layout::kNhwc;
+  out[0] = storageChannels * h * w;
+  out[1] = nhwc ? 1 : h * w;
+  out[2] = nhwc ? w * storageChannels : w;
+  out[3] = nhwc ? storageChannels : 1;
+}
+
 std::string epilogueSteps(const ConvGeometry& g) {
   std::string steps;
   for (const char* step : {g.hasBias ? "bias" : "", g.activation != FusedActivation::kNone ? fusedActivationName(g.activation) : "",

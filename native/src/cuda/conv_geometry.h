@@ -44,6 +44,10 @@ struct ConvGeometry {
   int64_t residualChannels() const { return residualStorageChannels > 0 ? residualStorageChannels : outChannels; }
 };
 
+// Element strides (batch, channel, row, column) of an h x w tensor in `layout` lying in a storage
+// `storageChannels` wide (a channel-range view is narrower than its storage).
+void storageStrides(Layout layout, int64_t storageChannels, int64_t h, int64_t w, int64_t out[4]);
+
 // The fused epilogue's steps in order, e.g. "bias+silu+residual" ("" when there are none).
 std::string epilogueSteps(const ConvGeometry& g);
 

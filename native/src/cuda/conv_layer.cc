@@ -52,6 +52,10 @@ int narrow(int64_t v, const std::string& what) {
 
 }  // namespace
 
+void sortByTime(std::vector<ConvTactic>& tactics) {
+  std::stable_sort(tactics.begin(), tactics.end(), [](const ConvTactic& a, const ConvTactic& c) { return a.timeMs < c.timeMs; });
+}
+
 const char* cudnnAlgoName(int algo) { return algo >= 0 && algo < cudnn::kFwdAlgoCount ? kAlgoNames[algo] : "unknown"; }
 
 std::vector<uint8_t> filterToNhwc(const std::vector<uint8_t>& kcrs, int64_t k, int64_t c, int64_t r, int64_t s, size_t bytes,
@@ -121,10 +125,10 @@ const ConvLayer::BatchDescs& ConvLayer::descs(int64_t batch) {
   // `sc`: the channel count of the storage the tensor lies in (a channel-range view is wider).
   auto set = [&](TensorDesc& d, int64_t c, int64_t sc, int64_t h, int64_t w) {
     d = makeTensorDesc();
-    const bool nhwc = g_.layout == Layout::kNhwc;
-    const int64_t ns = sc * h * w, cs = nhwc ? 1 : h * w, hs = nhwc ? w * sc : w, ws = nhwc ? sc : 1;
+    int64_t s[4];
+    storageStrides(g_.layout, sc, h, w, s);
     checkCudnn(api.setTensor4dDescriptorEx(d.get(), dataType(g_.dtype), narrow(batch, name_), narrow(c, name_), narrow(h, name_),
-                                           narrow(w, name_), narrow(ns, name_), narrow(cs, name_), narrow(hs, name_), narrow(ws, name_)),
+                                           narrow(w, name_), narrow(s[0], name_), narrow(s[1], name_), narrow(s[2], name_), narrow(s[3], name_)),
                name_ + ": cudnnSetTensor4dDescriptorEx");
   };
   BatchDescs d;
@@ -182,7 +186,7 @@ std::vector<ConvTactic> ConvLayer::tune(cudnn::Handle handle, cudaStream_t strea
         if (!direct_) throw;  // else cuDNN has nothing for this layer here, and the direct kernel runs it
       }
     }
-    if (options.time) std::stable_sort(candidates.begin(), candidates.end(), [](const ConvTactic& a, const ConvTactic& c) { return a.timeMs < c.timeMs; });
+    if (options.time) sortByTime(candidates);
     useTactic(handle, candidates.front(), maxBatch);
   }
   if (stats_ && options.time) ++stats_->convsTuned;
@@ -250,7 +254,7 @@ std::vector<ConvTactic> ConvLayer::tuneCudnn(cudnn::Handle handle, cudaStream_t 
     }
     if (stats_) stats_->timingMs += watch.ms() - (stats_->fusedPlanMs - plansBefore);
     if (timed.empty()) throw Error(kErrBackend, name_ + ": no cuDNN algorithm could be captured in a CUDA graph");
-    std::stable_sort(timed.begin(), timed.end(), [](const ConvTactic& a, const ConvTactic& c) { return a.timeMs < c.timeMs; });
+    sortByTime(timed);
     candidates = std::move(timed);
   }
   useTactic(handle, candidates.front(), maxBatch);

@@ -68,6 +68,9 @@ struct ConvTactic {
   float timeMs = 0;      // measured at build (opt batch); 0 when not timed
 };
 
+// Fastest first (stable: equal times keep their order).
+void sortByTime(std::vector<ConvTactic>& tactics);
+
 class ConvLayer {
  public:
   // `plans`: the engine's shared fused plans (a layer of its own when null).

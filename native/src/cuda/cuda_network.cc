@@ -57,7 +57,6 @@ namespace {
   throw Error(kErrInvalidArgument, label + ": " + message);
 }
 
-bool isFloat(DType t) { return t == DType::Float32 || t == DType::Float16; }
 
 constexpr int kSpatialAxes = 2;
 
@@ -151,7 +150,7 @@ ILayer* CudaNetwork::addConvolution(ITensor& input, int64_t outChannels, const C
                                     const Weights& kernel, const Weights& bias) {
   Tensor& x = own(input, "convolution input");
   const std::string label = nextLabel("Convolution");
-  if (!isFloat(x.type_)) invalid(label, "convolution input must be float32 or float16");
+  if (!isFloatDType(x.type_)) invalid(label, "convolution input must be float32 or float16");
   ConvAttrs a;
   a.outChannels = outChannels;
   a.params = params;
@@ -191,7 +190,7 @@ ILayer* CudaNetwork::addConvolutionInt8(ITensor& input, float inputScale, int64_
 
 ILayer* CudaNetwork::addActivation(ITensor& input, ActivationType type) {
   Tensor& x = own(input, "activation input");
-  if (!isFloat(x.type_)) invalid(nextLabel("Activation"), "activation input must be float32 or float16");
+  if (!isFloatDType(x.type_)) invalid(nextLabel("Activation"), "activation input must be float32 or float16");
   return record(ActivationAttrs{type}, {&x}, {x.dims_.d}, x.type_);
 }
 
@@ -199,7 +198,7 @@ ILayer* CudaNetwork::addElementWise(ITensor& a, ITensor& b, ElementWiseOperation
   Tensor& x = own(a, "elementwise input");
   Tensor& y = own(b, "elementwise input");
   const std::string label = nextLabel("ElementWise");
-  if (x.type_ != y.type_ || !isFloat(x.type_)) invalid(label, "elementwise inputs must share one float dtype");
+  if (x.type_ != y.type_ || !isFloatDType(x.type_)) invalid(label, "elementwise inputs must share one float dtype");
   shapes::Shape out;
   try {
     out = shapes::broadcast(x.dims_.d, y.dims_.d);
@@ -247,7 +246,7 @@ ILayer* CudaNetwork::addPooling(ITensor& input, const PoolingParams& params, Poo
   const std::string label = nextLabel("Pooling");
   // int8: max pooling only (it commutes with quantization; an average would need requantizing).
   const bool int8Max = x.type_ == DType::Int8 && type == PoolingType::Max;
-  if (!isFloat(x.type_) && !int8Max) invalid(label, "pooling input must be float32 or float16 (int8 for max pooling)");
+  if (!isFloatDType(x.type_) && !int8Max) invalid(label, "pooling input must be float32 or float16 (int8 for max pooling)");
   PoolingAttrs a{params, type};
   shapes::Shape out;
   try {
@@ -288,7 +287,7 @@ ILayer* CudaNetwork::addShuffle(ITensor& input, const Dims& reshape, const std::
 ILayer* CudaNetwork::addSoftmax(ITensor& input, int axis) {
   Tensor& x = own(input, "softmax input");
   const std::string label = nextLabel("Softmax");
-  if (!isFloat(x.type_)) invalid(label, "softmax input must be float32 or float16");
+  if (!isFloatDType(x.type_)) invalid(label, "softmax input must be float32 or float16");
   SoftmaxAttrs a;
   try {
     a.axis = shapes::normalizeAxis(axis, x.dims_.d, "softmax");
@@ -302,7 +301,7 @@ ILayer* CudaNetwork::addMatrixMultiply(ITensor& a, ITensor& b) {
   Tensor& x = own(a, "matrix multiply input");
   Tensor& y = own(b, "matrix multiply input");
   const std::string label = nextLabel("MatrixMultiply");
-  if (x.type_ != y.type_ || !isFloat(x.type_)) invalid(label, "matrix multiply inputs must share one float dtype");
+  if (x.type_ != y.type_ || !isFloatDType(x.type_)) invalid(label, "matrix multiply inputs must share one float dtype");
   shapes::Shape out;
   try {
     out = shapes::matmul(x.dims_.d, y.dims_.d);
@@ -315,7 +314,7 @@ ILayer* CudaNetwork::addMatrixMultiply(ITensor& a, ITensor& b) {
 ILayer* CudaNetwork::addCast(ITensor& input, DType to) {
   Tensor& x = own(input, "cast input");
   const bool fromBytes = x.type_ == DType::UInt8;  // an image input scaled in the graph
-  if (!(isFloat(x.type_) || fromBytes) || !isFloat(to)) invalid(nextLabel("Cast"), "casts convert between float32 and float16, or from uint8 to either");
+  if (!(isFloatDType(x.type_) || fromBytes) || !isFloatDType(to)) invalid(nextLabel("Cast"), "casts convert between float32 and float16, or from uint8 to either");
   return record(CastAttrs{to}, {&x}, {x.dims_.d}, to);
 }
 
@@ -341,7 +340,7 @@ ILayer* CudaNetwork::addQuantize(ITensor& input, ITensor& scale, int axis, DType
   Tensor& x = own(input, "quantize input");
   Tensor& s = own(scale, "quantize scale");
   const std::string label = nextLabel("Quantize");
-  if (!isFloat(x.type_) || to != DType::Int8) invalid(label, "quantize converts float32/float16 to int8");
+  if (!isFloatDType(x.type_) || to != DType::Int8) invalid(label, "quantize converts float32/float16 to int8");
   if (s.type_ != DType::Float32) invalid(label, "the scale must be float32");
   QuantizeAttrs a;
   a.axis = checkScale(program_, program_.tensors[x.id_], program_.tensors[s.id_], axis, label);
@@ -353,7 +352,7 @@ ILayer* CudaNetwork::addDequantize(ITensor& input, ITensor& scale, int axis, DTy
   Tensor& x = own(input, "dequantize input");
   Tensor& s = own(scale, "dequantize scale");
   const std::string label = nextLabel("Dequantize");
-  if (x.type_ != DType::Int8 || !isFloat(to)) invalid(label, "dequantize converts int8 to float32/float16");
+  if (x.type_ != DType::Int8 || !isFloatDType(to)) invalid(label, "dequantize converts int8 to float32/float16");
   if (s.type_ != DType::Float32) invalid(label, "the scale must be float32");
   DequantizeAttrs a;
   a.axis = checkScale(program_, program_.tensors[x.id_], program_.tensors[s.id_], axis, label);

@@ -10,25 +10,12 @@
 namespace netdef::cuda {
 namespace {
 
-// Element strides (batch, channel, row, column) of an h x w tensor in `layout` lying in storage
-// `storageChannels` wide.
-void stridesOf(Layout layout, int64_t storageChannels, int64_t h, int64_t w, int64_t* out) {
-  const bool nhwc = layout == Layout::kNhwc;
-  out[0] = storageChannels * h * w;
-  out[1] = nhwc ? 1 : h * w;
-  out[2] = nhwc ? w * storageChannels : w;
-  out[3] = nhwc ? storageChannels : 1;
-}
-
 const char* layoutName(Layout l) { return l == Layout::kNhwc ? "nhwc" : "nchw"; }
 
 }  // namespace
 
 bool DirectConvLayer::applies(const ConvGeometry& g) {
-  ConvAttrs a;
-  a.params = g.params;
-  a.outChannels = g.outChannels;
-  return g.dtype != ir::DType::Int8 && isFloatDType(g.inDtype) && directConvApplies(g.dtype, g.inChannels, a);
+  return isFloatDType(g.inDtype) && directConvApplies(g.dtype, g.inChannels, g.outChannels, g.params);
 }
 
 DirectConvLayer::DirectConvLayer(const std::string& name, const ConvGeometry& g) : name_(name), g_(g) {
@@ -73,9 +60,9 @@ void DirectConvLayer::enqueue(cudaStream_t stream, const ConvBuffers& b, int64_t
     p.dilation[i] = g_.params.dilation[i];
     p.padding[i] = g_.params.prePadding[i];
   }
-  stridesOf(g_.layout, g_.xChannels(), g_.height, g_.width, p.xStrides);
-  stridesOf(g_.outLayout, g_.yChannels(), g_.outHeight, g_.outWidth, p.yStrides);
-  stridesOf(g_.outLayout, g_.residualChannels(), g_.outHeight, g_.outWidth, p.residualStrides);
+  storageStrides(g_.layout, g_.xChannels(), g_.height, g_.width, p.xStrides);
+  storageStrides(g_.outLayout, g_.yChannels(), g_.outHeight, g_.outWidth, p.yStrides);
+  storageStrides(g_.outLayout, g_.residualChannels(), g_.outHeight, g_.outWidth, p.residualStrides);
   ops::launchDirectConv(p, stream);
 }
 

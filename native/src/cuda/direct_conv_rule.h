@@ -21,12 +21,19 @@ namespace netdef::cuda {
 // The largest C x R x S a direct convolution holds in registers (one output pixel per thread).
 inline constexpr int64_t kDirectConvMaxPatch = 32;
 
-// `dtype`: the convolution's own dtype (its weights' and output's); `inChannels`: its input's.
-inline bool directConvApplies(ir::DType dtype, int64_t inChannels, const ConvAttrs& a) {
-  const ConvolutionParams& p = a.params;
-  return !a.isInt8() && isFloatDType(dtype) && p.groups == 1 && inChannels > 0 &&
-         (inChannels < kTensorCoreChannels || a.outChannels < kTensorCoreChannels) &&
+// `dtype`: the convolution's own dtype, its weights' (int8 for an int8 convolution, which never
+// qualifies); the channel counts are its input's and output's.
+inline bool directConvApplies(ir::DType dtype, int64_t inChannels, int64_t outChannels, const ConvolutionParams& p) {
+  return isFloatDType(dtype) && p.groups == 1 && inChannels > 0 && (inChannels < kTensorCoreChannels || outChannels < kTensorCoreChannels) &&
          inChannels * p.kernel[0] * p.kernel[1] <= kDirectConvMaxPatch;
+}
+
+// True when `op` of `p` is a convolution the rule picks (what every pass and the engine ask).
+inline bool runsDirect(const Program& p, const OpDef& op) {
+  const auto* c = std::get_if<ConvAttrs>(&op.attrs);
+  if (!c || op.fusedInto >= 0 || op.inputs.empty()) return false;
+  const TensorDef& x = p.tensors[op.inputs[0]];
+  return x.dims.size() == 4 && directConvApplies(p.weights[c->weight].dtype, x.dims[1], c->outChannels, c->params);
 }
 
 }  // namespace netdef::cuda

@@ -59,9 +59,7 @@ std::vector<PlannedMode> planEngine(const ir::Graph& graph) {
       if (!op.outputs.empty() && laid.tensors[op.outputs[0]].dims.size() == 4) {
         o.layout = laid.tensors[op.outputs[0]].layout == Layout::kNhwc ? "nhwc" : "nchw";
       }
-      if (const auto* c = std::get_if<ConvAttrs>(&op.attrs); c && op.fusedInto < 0) {
-        o.direct = directConvApplies(laid.weights[c->weight].dtype, laid.tensors[op.inputs[0]].dims[1], *c);
-      }
+      o.direct = runsDirect(laid, op);
       m.ops.push_back(std::move(o));
     }
     out.push_back(std::move(m));

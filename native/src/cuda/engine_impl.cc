@@ -31,7 +31,7 @@ ConvGeometry geometryOf(const ExecContext& ctx, const OpDef& op, const ConvAttrs
   g.inDtype = x.dtype;
   g.layout = x.layout;
   g.outLayout = y.layout;
-  if ((g.inDtype != g.dtype || g.outLayout != g.layout) && !directConvApplies(g.dtype, x.dims[1], a)) {
+  if ((g.inDtype != g.dtype || g.outLayout != g.layout) && !runsDirect(p, op)) {
     throw Error(kErrEngineFormat, op.name + ": convolution input and output differ in layout or dtype");
   }
   g.inChannels = x.dims[1];
@@ -191,11 +191,9 @@ void CudaEngine::uploadWeights() {
 
 bool CudaEngine::nhwcFilterOf(size_t op) const {
   const OpDef& o = program_.ops[op];
-  const auto* c = std::get_if<ConvAttrs>(&o.attrs);
-  if (!c || o.fusedInto >= 0) return false;
-  const TensorDef& x = program_.tensors[o.inputs[0]];
   // A convolution the direct kernel takes reads its KCRS filter whatever its input's layout.
-  return x.layout == Layout::kNhwc && !directConvApplies(program_.weights[c->weight].dtype, x.dims[1], *c);
+  return std::holds_alternative<ConvAttrs>(o.attrs) && o.fusedInto < 0 && program_.tensors[o.inputs[0]].layout == Layout::kNhwc &&
+         !runsDirect(program_, o);
 }
 
 CudaEngine::FilterShape CudaEngine::filterShape(size_t op) const {

@@ -110,9 +110,7 @@ Program foldCastsIntoDirectConvolutions(const Program& in) {
     const int32_t c = uses.reader[to];
     if (c < 0) continue;  // read by a network output only
     OpDef& conv = out.ops[c];
-    const auto* a = std::get_if<ConvAttrs>(&conv.attrs);
-    if (!a || conv.fusedInto >= 0 || conv.inputs[0] != to || out.tensors[to].dims.size() != 4) continue;
-    if (!directConvApplies(out.tensors[conv.outputs[0]].dtype, out.tensors[to].dims[1], *a)) continue;
+    if (!runsDirect(out, conv) || conv.inputs[0] != to) continue;
     conv.inputs[0] = from;
     cast.fusedInto = c;
     cast.inputs.clear();

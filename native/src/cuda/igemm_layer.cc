@@ -1,8 +1,6 @@
 // One int8 convolution layer on the igemm kernel: see igemm_layer.h.
 #include "igemm_layer.h"
 
-#include <algorithm>
-
 #include "../common/error.h"
 #include "conv_layer.h"
 #include "timing.h"
@@ -91,7 +89,7 @@ std::vector<ConvTactic> IgemmLayer::tune(cudaStream_t stream, const ConvBuffers&
     t.timeMs = medianMs(stream, kTuneWarmup, kTuneIterations, [&] { graph.launch(stream); });
     timed.push_back(t);
   }
-  std::stable_sort(timed.begin(), timed.end(), [](const ConvTactic& a, const ConvTactic& c) { return a.timeMs < c.timeMs; });
+  sortByTime(timed);
   useTactic(timed.front());
   return timed;
 }

@@ -105,8 +105,8 @@ class LayoutAssigner {
       op.inputs[0] = a.params.groups == 1 ? ensureInt8Input(op.inputs[0], op.name) : ensure(op.inputs[0], Layout::kNhwc, op.name);
       return Layout::kNhwc;
     }
-    const TensorDef& y = out_.tensors[op.outputs[0]];
-    if (directConvApplies(y.dtype, out_.tensors[op.inputs[0]].dims[1], a)) {
+    if (runsDirect(out_, op)) {
+      const TensorDef& y = out_.tensors[op.outputs[0]];
       // The direct kernel reads any layout and writes its own: NHWC where the float16
       // convolutions after it run NHWC, so nothing is reformatted between them.
       const bool nhwc = mode_ == LayoutMode::kChannelsLastHalf && y.dtype == ir::DType::Float16 && a.outChannels % kTensorCoreChannels == 0;

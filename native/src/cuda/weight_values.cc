@@ -8,12 +8,12 @@
 
 #include "../common/error.h"
 #include "ops/op_common.cuh"
+#include "program.h"
 
 namespace netdef::cuda {
 
 bool convertible(ir::DType from, ir::DType to) {
-  const auto isFloat = [](ir::DType t) { return t == ir::DType::Float32 || t == ir::DType::Float16; };
-  return from == to || (isFloat(from) && isFloat(to));
+  return from == to || (isFloatDType(from) && isFloatDType(to));
 }
 
 std::vector<uint8_t> convertValues(const void* values, int64_t count, ir::DType from, ir::DType to) {
