@@ -41,7 +41,7 @@ nvidia-smi --query-gpu=name,clocks.max.sm,memory.total,driver_version --format=c
 export NODE_OPTIONS=--max-old-space-size=8192
 TS="node --import tsx"
 W=.gpu/yolov8n/weights.safetensors
-step native 40 120 /tmp/nt/netdef_native_tests direct_conv activation elementwise copy_strided pooling resize_nearest softmax cast quantize matmul graph_capture candidates igemm_conv engine
+step native 40 120 /tmp/nt/netdef_native_tests direct_conv detect_decode activation elementwise copy_strided pooling resize_nearest softmax cast quantize matmul graph_capture candidates igemm_conv engine
 step cuda-engine 60 120 $TS --test --test-concurrency=1 test/gpu/cuda-engine.test.ts
 step timing-cache 30 60 $TS --test --test-concurrency=1 test/gpu/timing-cache.test.ts
 step coco-fp16 60 150 $TS --test --test-concurrency=1 test/gpu/coco128-fp16.test.ts

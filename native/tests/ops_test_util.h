@@ -237,5 +237,6 @@ void testLetterbox();
 void testCandidates();
 void testIgemmConv();
 void testDirectConv();
+void testDetectDecode();
 
 }  // namespace ops_test

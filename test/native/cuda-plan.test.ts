@@ -3,13 +3,16 @@
  * addon's planCudaEngine: what each layout mode would run, before anything is timed.
  *  - The stem takes the direct convolution: the input Cast is folded into it, it writes NHWC in
  *    channels-last mode, and no Reformat runs between it and the next convolution.
- *  - The DFL's 16 -> 1 convolution takes the direct convolution too; every other convolution is
- *    cuDNN's (tensor cores).
- *  - SPPF's pools keep the channels-last layout and run without Reformats.
+ *  - Every other convolution is cuDNN's (tensor cores), but the DFL's, which with the rest of the
+ *    Detect head's tail (reshapes, concat, splits, softmax, decode, sigmoid, output Cast) runs as one
+ *    DetectDecode op reading the per-level outputs in their layout, in fp16, fp32 and mixed
+ *    policies; a policy that splits the decode's dtypes leaves the tail unfused.
+ *  - SPPF's pools keep the channels-last layout, and channels-last needs no Reformat at all.
  * Needs the addon (`npm run build:native`; CI builds it).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parsePolicy } from '../../dsl/precision/policy.js';
+import { POLICY_PRESETS } from '../../dsl/precision/presets.js';
 import type { NativePlannedMode } from '../../engine/native/addon-types.js';
 import { loadNativeAddon, toNativeGraph } from '../../engine/native/load.js';
 import { prepareModel } from '../../engine/prepare.js';
@@ -17,6 +20,7 @@ import { dataPath } from '../data.js';
 
 const STEM = '/model.0/conv/Conv';
 const DFL = '/model.22/dfl/conv/Conv';
+const DECODE = '/model.22/DetectDecode';
 
 function op(mode: NativePlannedMode, name: string) {
   const found = mode.ops.find((o) => o.name === name);
@@ -39,20 +43,32 @@ describe('the CUDA engine plan of yolov8n in fp16', () => {
     expect(modes.map((m) => m.mode)).toEqual(['row-major', 'channels-last fp16']);
   });
 
-  it('runs the stem and the DFL convolution on the direct kernel, every other convolution on cuDNN', () => {
+  it('runs the stem on the direct kernel, every other unfused convolution on cuDNN', () => {
     for (const m of modes) {
       const convs = m.ops.filter((o) => o.kind === 'Convolution' && o.fusedInto === '');
-      expect(convs).toHaveLength(64);
-      expect(convs.filter((o) => o.direct).map((o) => o.name), m.mode).toEqual([STEM, DFL]);
+      expect(convs).toHaveLength(63);
+      expect(convs.filter((o) => o.direct).map((o) => o.name), m.mode).toEqual([STEM]);
       expect(op(m, 'images/Cast_float16').fusedInto, m.mode).toBe(STEM);
     }
   });
 
-  it('channels-last: the stem writes NHWC, and neither it nor SPPF needs a Reformat', () => {
+  it('runs the Detect head from its per-level outputs to the network output as one DetectDecode op', () => {
+    for (const m of modes) {
+      const decode = op(m, DECODE);
+      expect(decode.kind).toBe('DetectDecode');
+      expect(decode.fusedInto).toBe('');
+      const fused = m.ops.filter((o) => o.fusedInto === DECODE).map((o) => o.name);
+      expect(fused, m.mode).toEqual(expect.arrayContaining([DFL, '/model.22/dfl/Softmax', '/model.22/Concat_3', '/model.22/Sigmoid', '/model.22/Mul', '/model.22/Concat_5']));
+      // Everything after the per-level concats runs in the one op.
+      const after = m.ops.slice(m.ops.findIndex((o) => o.name === '/model.22/Concat_2') + 1);
+      expect(after.filter((o) => o.fusedInto === '').map((o) => o.name), m.mode).toEqual([DECODE]);
+    }
+  });
+
+  it('channels-last: the stem writes NHWC, and nothing needs a Reformat (stem, SPPF, Detect head)', () => {
     const m = modes.find((x) => x.mode === 'channels-last fp16')!;
     expect(op(m, STEM).layout).toBe('nhwc');
-    const reformats = m.ops.filter((o) => o.kind === 'Reformat').map((o) => o.name);
-    expect(reformats.filter((n) => n.includes('/model.0/') || n.includes('/model.9/')), reformats.join('\n')).toEqual([]);
+    expect(m.ops.filter((o) => o.kind === 'Reformat').map((o) => o.name)).toEqual([]);
     const pools = m.ops.filter((o) => o.kind === 'Pooling');
     expect(pools).toHaveLength(3);
     for (const p of pools) expect(p.layout, p.name).toBe('nhwc');
@@ -66,6 +82,18 @@ describe('the CUDA engine plan of yolov8n in fp16', () => {
     expect(m.concatInputsInPlace).toBeGreaterThan(0);
     const channelsLast = modes.find((x) => x.mode === 'channels-last fp16')!;
     expect(channelsLast.concatInputsInPlace).toBe(m.concatInputsInPlace);
+  });
+});
+
+describe('the Detect head tail under other policies', () => {
+  const fusedFor = async (policy: string) => (await plan(policy)).map((m) => m.ops.some((o) => o.name === DECODE && o.kind === 'DetectDecode'));
+  it('fuses under fp32, the fp16-fp32-decode preset and an fp32 head', async () => {
+    expect(await fusedFor('*:fp32')).toEqual([true]);
+    expect(await fusedFor(POLICY_PRESETS.get('fp16-fp32-decode')!)).toEqual([true, true]);
+    expect(await fusedFor('*:fp16,/model.22/:fp32')).toEqual([true, true]);
+  });
+  it('leaves it unfused where the decode mixes dtypes (the kernel has one decode dtype)', async () => {
+    expect(await fusedFor('*:fp16,/model.22/Sub:fp32')).toEqual([false, false]);
   });
 });
 

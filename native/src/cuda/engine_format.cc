@@ -100,6 +100,15 @@ struct AttrWriter {
     w.u8(static_cast<uint8_t>(a.to));
   }
   void operator()(const ReformatAttrs&) const {}
+  void operator()(const DetectDecodeAttrs& a) const {
+    w.i32(a.levels);
+    w.i64(a.bins);
+    w.i64(a.classes);
+    w.i32(a.dflWeight);
+    w.f32(a.divisor);
+    w.u8(static_cast<uint8_t>((a.halfSoftmax ? 1 : 0) | (a.halfDistance ? 2 : 0) | (a.halfDecode ? 4 : 0) | (a.halfBox ? 8 : 0) |
+                              (a.halfScore ? 16 : 0)));
+  }
 };
 
 // Kind tags are the OpAttrs alternative indices; this list must follow that order.
@@ -167,10 +176,25 @@ OpAttrs readAttrs(ByteReader& r, uint8_t kind) {
       return a;
     }
     case 13: return ReformatAttrs{};
+    case 14: {
+      DetectDecodeAttrs a;
+      a.levels = r.i32();
+      a.bins = r.i64();
+      a.classes = r.i64();
+      a.dflWeight = r.i32();
+      a.divisor = r.f32();
+      const uint8_t half = r.u8();
+      a.halfSoftmax = half & 1;
+      a.halfDistance = half & 2;
+      a.halfDecode = half & 4;
+      a.halfBox = half & 8;
+      a.halfScore = half & 16;
+      return a;
+    }
     default: corrupt("unknown op kind " + std::to_string(kind));
   }
 }
-static_assert(std::variant_size_v<OpAttrs> == 14, "readAttrs must read every OpAttrs alternative");
+static_assert(std::variant_size_v<OpAttrs> == 15, "readAttrs must read every OpAttrs alternative");
 
 // Every dimension is a size (>= 0), or the batch (ir::kBatch) in front; the element count is bounded.
 void checkDims(const TensorDef& t) {

@@ -39,7 +39,8 @@ namespace netdef::cuda {
 //    through strides (any layout, written in place into its concat). An older build must refuse
 //    such a program: its pooling kernel would read NHWC as NCHW. Version 3-4 blobs load with
 //    pooling's channel views off, as they were built (their tactics were tuned without them).
-inline constexpr uint32_t kEngineFormatVersion = 5;
+// 6: the DetectDecode op (detect_decode_pass.h), op kind 14; an older build must refuse it.
+inline constexpr uint32_t kEngineFormatVersion = 6;
 inline constexpr uint32_t kTf32FormatVersion = 4;
 inline constexpr uint32_t kPoolingViewsFormatVersion = 5;
 inline constexpr uint32_t kOldestReadableFormatVersion = 3;

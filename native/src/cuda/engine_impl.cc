@@ -179,6 +179,7 @@ void CudaEngine::uploadWeights() {
   ctx_.biases.assign(program_.ops.size(), nullptr);
   ctx_.weightScales.assign(program_.ops.size(), nullptr);
   for (size_t i = 0; i < program_.ops.size(); ++i) {
+    if (const auto* d = std::get_if<DetectDecodeAttrs>(&program_.ops[i].attrs)) ctx_.filters[i] = weights_.bytes() + weightOffsets_[d->dflWeight];
     const auto* c = std::get_if<ConvAttrs>(&program_.ops[i].attrs);
     if (!c) continue;
     ctx_.filters[i] = weights_.bytes() + (filterOffsets_[i] != kNoFilter ? filterOffsets_[i] : weightOffsets_[c->weight]);

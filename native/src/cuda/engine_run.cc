@@ -33,6 +33,7 @@ struct KernelName {
   std::string operator()(const ReformatAttrs&) const {
     return p.tensors[op.outputs[0]].layout == Layout::kNhwc ? "netdef:copy_strided(nchw->nhwc)" : "netdef:copy_strided(nhwc->nchw)";
   }
+  std::string operator()(const DetectDecodeAttrs&) const { return "netdef:detect_decode"; }
 };
 
 // The dtype a layer computes in: a quantize's input, a cast's or dequantize's output, else its input's.

@@ -1,6 +1,7 @@
 // Fusion pass: see fuse_pass.h.
 #include "fuse_pass.h"
 
+#include "detect_decode_pass.h"
 #include "direct_conv_rule.h"
 #include "int8_conv_pass.h"
 
@@ -120,7 +121,7 @@ Program foldCastsIntoDirectConvolutions(const Program& in) {
 }
 
 Program runFusionPasses(const Program& recorded) {
-  return foldCastsIntoDirectConvolutions(foldInt8Quantizes(fuseResidualAdds(fuseConvolutionActivations(recorded))));
+  return foldCastsIntoDirectConvolutions(foldInt8Quantizes(fuseResidualAdds(fuseConvolutionActivations(fuseDetectDecode(recorded)))));
 }
 
 }  // namespace netdef::cuda

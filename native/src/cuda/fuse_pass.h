@@ -28,8 +28,9 @@ Program fuseResidualAdds(const Program& in);
 // (fused into the convolution, which comes after it). Pure: returns a new Program.
 Program foldCastsIntoDirectConvolutions(const Program& in);
 
-// The passes a build runs on a recorded network, in order: activations, residual adds, int8
-// Quantize readers (int8_conv_pass.h), Casts into direct convolutions.
+// The passes a build runs on a recorded network, in order: the Detect head's tail
+// (detect_decode_pass.h), activations, residual adds, int8 Quantize readers (int8_conv_pass.h),
+// Casts into direct convolutions.
 Program runFusionPasses(const Program& recorded);
 
 }  // namespace netdef::cuda

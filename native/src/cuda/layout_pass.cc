@@ -136,6 +136,7 @@ class LayoutAssigner {
   Layout place(OpDef& op, const SoftmaxAttrs&) { return allRowMajor(op); }
   Layout place(OpDef& op, const MatMulAttrs&) { return allRowMajor(op); }
   Layout place(OpDef& op, const ReformatAttrs&) { return followFirst(op); }
+  Layout place(OpDef&, const DetectDecodeAttrs&) { return Layout::kRowMajor; }  // reads the levels through strides
 
   const Program& in_;
   LayoutMode mode_;

@@ -6,6 +6,7 @@
 #include "ops/cast.cuh"
 #include "ops/copy_strided.cuh"
 #include "ops/dequantize.cuh"
+#include "ops/detect_decode.cuh"
 #include "ops/elementwise.cuh"
 #include "ops/matmul.cuh"
 #include "ops/pooling.cuh"
@@ -229,6 +230,40 @@ class Launcher {
     c.srcStrides = strides(op_.inputs[0]);
     c.dstStrides = strides(op_.outputs[0]);
     ops::launchCopyStrided(c, ctx_.stream);
+  }
+
+  void operator()(const DetectDecodeAttrs& a) {
+    ops::DetectDecodeParams p;
+    p.inDtype = in(0).dtype;
+    p.dflDtype = p_.weights[a.dflWeight].dtype;
+    p.constDtype = in(a.levels).dtype;
+    p.outDtype = outDef().dtype;
+    p.levelCount = a.levels;
+    ops::require(a.levels >= 1 && a.levels <= ops::kDetectDecodeMaxLevels && op_.inputs.size() == static_cast<size_t>(a.levels) + 2,
+                 "detect_decode", "level count and inputs disagree");
+    for (int l = 0; l < a.levels; ++l) {
+      const TensorDef& x = in(l);
+      const ops::Dims s = strides(op_.inputs[l]);
+      ops::DetectDecodeLevel& lv = p.levels[l];
+      lv.x = ptr(l);
+      lv.height = x.dims[2];
+      lv.width = x.dims[3];
+      for (int i = 0; i < 4; ++i) lv.strides[i] = s[i];
+    }
+    p.dfl = ctx_.filters[index_];
+    p.anchors = ptr(a.levels);
+    p.strides = ptr(a.levels + 1);
+    p.y = out();
+    p.batch = batch_;
+    p.bins = a.bins;
+    p.classes = a.classes;
+    p.divisor = a.divisor;
+    p.halfSoftmax = a.halfSoftmax;
+    p.halfDistance = a.halfDistance;
+    p.halfDecode = a.halfDecode;
+    p.halfBox = a.halfBox;
+    p.halfScore = a.halfScore;
+    ops::launchDetectDecode(p, ctx_.stream);
   }
 
  private:

@@ -22,7 +22,7 @@ struct ExecContext {
   std::vector<void*> tensors;                     // device pointer per tensor (nullptr when unused)
   ChannelViews views;                             // channel-range views (empty: every tensor dense)
   std::vector<std::unique_ptr<ConvLayer>>* convs = nullptr;  // per op (null for non-convolutions)
-  std::vector<const void*> filters;               // per op: the conv's filter in its layout's order
+  std::vector<const void*> filters;               // per op: the conv's filter in its layout's order (a DetectDecode's DFL weights)
   std::vector<const void*> biases;                // per op: the conv's bias or nullptr
   std::vector<const void*> weightScales;          // per op: an int8 conv's per-channel scales or nullptr
   cudnn::Handle cudnn = nullptr;

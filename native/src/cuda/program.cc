@@ -21,6 +21,7 @@ struct KindName {
   const char* operator()(const QuantizeAttrs&) const { return "Quantize"; }
   const char* operator()(const DequantizeAttrs&) const { return "Dequantize"; }
   const char* operator()(const ReformatAttrs&) const { return "Reformat"; }
+  const char* operator()(const DetectDecodeAttrs&) const { return "DetectDecode"; }
 };
 }  // namespace
 

@@ -69,10 +69,21 @@ struct QuantizeAttrs { int32_t axis = -1; ir::DType to = ir::DType::Int8; };    
 struct DequantizeAttrs { int32_t axis = -1; ir::DType to = ir::DType::Float32; };  // input 1 is the scale
 // Inserted by the layout pass: copies a tensor into another layout (TensorRT's reformat layer).
 struct ReformatAttrs {};
+// Inserted by the Detect-head fusion (detect_decode_pass.h), run by ops/detect_decode.cuh. Inputs:
+// `levels` level tensors [N, 4·bins + classes, H, W], then the anchor points [.., 2, A] and the
+// strides [.., A] (constants of one float dtype); output [N, 4 + classes, A]. The half* flags say
+// where the unfused graph stores a value in float16 (DetectDecodeParams).
+struct DetectDecodeAttrs {
+  int32_t levels = 0;
+  int64_t bins = 0, classes = 0;
+  int32_t dflWeight = -1;  // WeightDef index: the DFL convolution's `bins` weights (refit reaches them)
+  float divisor = 2;
+  bool halfSoftmax = false, halfDistance = false, halfDecode = false, halfBox = false, halfScore = false;
+};
 
 using OpAttrs = std::variant<ConvAttrs, ActivationAttrs, ElementWiseAttrs, ConcatAttrs, SliceAttrs, PoolingAttrs,
                              ResizeAttrs, ShuffleAttrs, SoftmaxAttrs, MatMulAttrs, CastAttrs, QuantizeAttrs,
-                             DequantizeAttrs, ReformatAttrs>;
+                             DequantizeAttrs, ReformatAttrs, DetectDecodeAttrs>;
 
 struct OpDef {
   std::string name;
