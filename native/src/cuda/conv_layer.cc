@@ -261,6 +261,17 @@ std::vector<ConvTactic> ConvLayer::tuneCudnn(cudnn::Handle handle, cudaStream_t 
   return candidates;
 }
 
+std::vector<FusedPlanRequest> ConvLayer::fusedPlansWanted(int64_t batch, int64_t maxBatch, const TuneOptions& options,
+                                                          const ConvTactic* stored) const {
+  if (igemm_ || !cudnnUsable_ || !FusedConvPlan::applies(g_)) return {};
+  if (!stored && options.cache && options.time) stored = options.cache->conv(cacheKey(batch, maxBatch));
+  if (stored) {
+    if (stored->kind != ConvTactic::Kind::kCudnnFused) return {};
+    return {FusedPlanRequest{g_, maxBatch, stored->engine, -1}};
+  }
+  return {FusedPlanRequest{g_, batch, -1, maxBatch}};  // addFusedCandidate's two plans
+}
+
 bool ConvLayer::addFusedCandidate(cudnn::Handle handle, int64_t batch, int64_t maxBatch, size_t workspaceLimit,
                                   std::vector<ConvTactic>& out) {
   try {

@@ -82,6 +82,9 @@ class ConvLayer {
                                int64_t maxBatch, const TuneOptions& options);
   // The timing cache's key of this layer tuned at `batch` for batches up to `maxBatch`.
   std::string cacheKey(int64_t batch, int64_t maxBatch) const;
+  // The fused cuDNN plans tune() (with `options`) or useTactic() (with `stored`, when given) will
+  // ask for, so that the engine makes every layer's at once first (FusedPlans::prefetch).
+  std::vector<FusedPlanRequest> fusedPlansWanted(int64_t batch, int64_t maxBatch, const TuneOptions& options, const ConvTactic* stored) const;
   // Restores a tactic (a loaded engine) or forces one (tests); throws ERR_ENGINE_FORMAT when cuDNN
   // refuses it on this device.
   void useTactic(cudnn::Handle handle, const ConvTactic& t, int64_t maxBatch);

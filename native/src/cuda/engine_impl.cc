@@ -293,13 +293,25 @@ void CudaEngine::createConvolutions(const EngineBuildOptions& options) {
   }
   size_t workspace = 0;
   int done = options.progressDone;
+  // Every layer first, so that the fused cuDNN plans they will ask for are compiled in parallel.
+  std::vector<const ConvTactic*> stored(program_.ops.size(), nullptr);
+  std::vector<FusedPlanRequest> wanted;
   for (size_t i : convOps) {
     const OpDef& op = program_.ops[i];
-    auto layer = std::make_unique<ConvLayer>(op.name, geometryOf(ctx_, op, std::get<ConvAttrs>(op.attrs), config_.tf32), fusedPlans_);
+    convs_[i] = std::make_unique<ConvLayer>(op.name, geometryOf(ctx_, op, std::get<ConvAttrs>(op.attrs), config_.tf32), fusedPlans_);
     if (options.tactics) {
       auto it = std::find_if(options.tactics->begin(), options.tactics->end(), [&](const OpTactic& t) { return t.op == static_cast<int32_t>(i); });
       if (it == options.tactics->end()) throw Error(kErrEngineFormat, op.name + ": no tactic stored for this convolution");
-      layer->useTactic(cudnn_.get(), it->tactic, config_.maxBatch);
+      stored[i] = &it->tactic;
+    }
+    for (FusedPlanRequest& r : convs_[i]->fusedPlansWanted(config_.optBatch, config_.maxBatch, options.tuning, stored[i])) wanted.push_back(std::move(r));
+  }
+  fusedPlans_->prefetch(wanted, device_, stream_->get(), options.tuning.stats);
+  for (size_t i : convOps) {
+    const OpDef& op = program_.ops[i];
+    std::unique_ptr<ConvLayer>& layer = convs_[i];
+    if (options.tactics) {
+      layer->useTactic(cudnn_.get(), *stored[i], config_.maxBatch);
     } else {
       ExecContext tuneCtx = ctx_;
       tuneCtx.workspace = tuneWorkspace.get();
@@ -308,7 +320,6 @@ void CudaEngine::createConvolutions(const EngineBuildOptions& options) {
       if (options.progress) options.progress(++done, options.progressTotal, op.name);
     }
     workspace = std::max(workspace, layer->workspaceBytes());
-    convs_[i] = std::move(layer);
   }
   tuneWorkspace = DeviceBuffer();
   workspace_ = DeviceBuffer(workspace, "convolution workspace");

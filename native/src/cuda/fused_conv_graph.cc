@@ -1,10 +1,16 @@
 // Fused convolution through cuDNN's graph API: see fused_conv_graph.h.
 #include "fused_conv_graph.h"
 
+#include <algorithm>
 #include <array>
+#include <atomic>
+#include <mutex>
+#include <set>
 #include <string>
+#include <thread>
 
 #include "../common/error.h"
+#include "cuda_check.h"
 
 namespace netdef::cuda {
 namespace {
@@ -103,7 +109,7 @@ bool FusedConvPlan::applies(const ConvGeometry& g) {
 }
 
 FusedConvPlan::FusedConvPlan(cudnn::Handle handle, const ConvGeometry& g, int64_t batch, int64_t engine)
-    : bias_(g.hasBias), residual_(g.hasResidual) {
+    : handle_(handle), bias_(g.hasBias), residual_(g.hasResidual) {
   if (!applies(g)) throw Error(kErrBackend, "fused convolution needs NHWC float16 with a bias, an activation or a residual");
   const ConvolutionParams& p = g.params;
   const Dims4 xDims{batch, g.inChannels, g.height, g.width};
@@ -225,7 +231,7 @@ FusedConvPlan::FusedConvPlan(cudnn::Handle handle, const ConvGeometry& g, int64_
                                " for this convolution");
 }
 
-void FusedConvPlan::execute(cudnn::Handle handle, const ConvBuffers& b) const {
+void FusedConvPlan::execute(cudnn::Handle, const ConvBuffers& b) const {
   if (b.workspaceBytes < workspace_) throw Error(kErrBackend, "fused convolution: workspace too small");
   BackendDesc pack = makeBackendDesc(cudnn::kBackendVariantPack, "variant pack");
   std::vector<int64_t> uids = {kUidX, kUidW, kUidY};
@@ -245,33 +251,89 @@ void FusedConvPlan::execute(cudnn::Handle handle, const ConvBuffers& b) const {
   set(pack, cudnn::kAttrVariantPackDataPointers, cudnn::kTypeVoidPtr, count, pointers.data(), "variant pointers");
   set(pack, cudnn::kAttrVariantPackWorkspace, cudnn::kTypeVoidPtr, 1, &workspace, "variant workspace");
   finalize(pack, "variant pack");
-  checkCudnn(cudnnApi().backendExecute(handle, plan_.get(), pack.get()), "cuDNN graph: execute");
+  checkCudnn(cudnnApi().backendExecute(handle_, plan_.get(), pack.get()), "cuDNN graph: execute");
+}
+
+namespace {
+std::string planKey(const ConvGeometry& g, int64_t batch, int64_t engine) {
+  return geometryKey(g) + ",batch" + std::to_string(batch) + ",engine" + std::to_string(engine);
+}
+}  // namespace
+
+std::shared_ptr<FusedConvPlan> FusedPlans::make(cudnn::Handle handle, const ConvGeometry& g, int64_t batch, int64_t engine) {
+  try {
+    return std::make_shared<FusedConvPlan>(handle, g, batch, engine);
+  } catch (const Error&) {
+    return nullptr;  // the same geometry need not ask cuDNN again
+  }
 }
 
 const FusedConvPlan& FusedPlans::get(cudnn::Handle handle, const ConvGeometry& g, int64_t batch, int64_t engine,
                                      BuildStats* stats) {
-  const std::string base = geometryKey(g) + ",batch" + std::to_string(batch) + ",engine";
-  auto it = plans_.find(base + std::to_string(engine));
-  if (it != plans_.end()) {
-    if (!it->second) throw Error(kErrBackend, "cuDNN proposes no fused engine for this convolution");
-    return *it->second;
+  auto it = plans_.find(planKey(g, batch, engine));
+  if (it == plans_.end()) {
+    const StopWatch watch;
+    std::shared_ptr<FusedConvPlan> plan = make(handle, g, batch, engine);
+    if (stats) {
+      stats->fusedPlanMs += watch.ms();
+      stats->fusedPlans += plan ? 1 : 0;
+    }
+    if (plan) plans_[planKey(g, batch, plan->engine())] = plan;
+    it = plans_.insert_or_assign(planKey(g, batch, engine), plan).first;
   }
+  if (!it->second) throw Error(kErrBackend, "cuDNN proposes no fused engine for this convolution");
+  return *it->second;
+}
+
+void FusedPlans::prefetch(const std::vector<FusedPlanRequest>& requests, int device, cudaStream_t stream, BuildStats* stats) {
+  std::vector<const FusedPlanRequest*> todo;
+  std::set<std::string> seen;
+  for (const FusedPlanRequest& r : requests) {
+    const std::string key = planKey(r.g, r.batch, r.engine);
+    if (!plans_.count(key) && seen.insert(key).second) todo.push_back(&r);
+  }
+  const unsigned threads = std::min<unsigned>({std::max(1u, std::thread::hardware_concurrency()), kMaxPlanThreads,
+                                               static_cast<unsigned>(todo.size())});
+  if (threads < 2) return;  // nothing to overlap: the layers make it as they go
   const StopWatch watch;
-  std::shared_ptr<FusedConvPlan> plan;
-  try {
-    plan = std::make_shared<FusedConvPlan>(handle, g, batch, engine);
-  } catch (const Error&) {
-    plans_[base + std::to_string(engine)] = nullptr;  // the same geometry need not ask cuDNN again
-    if (stats) stats->fusedPlanMs += watch.ms();
-    throw;
-  }
+  std::mutex mutex;
+  std::atomic<size_t> next{0};
+  int made = 0;
+  auto worker = [&] {
+    // Never throws: whatever fails here is made (or found missing) again on the sequential path.
+    try {
+      const DeviceGuard guard(device);
+      CudnnHandle handle = makeCudnnHandle();
+      checkCudnn(cudnnApi().setStream(handle.get(), stream), "cudnnSetStream");
+      std::vector<std::pair<std::string, std::shared_ptr<FusedConvPlan>>> mine;
+      int count = 0;
+      for (size_t i = next++; i < todo.size(); i = next++) {
+        const FusedPlanRequest& r = *todo[i];
+        std::shared_ptr<FusedConvPlan> first = make(handle.get(), r.g, r.batch, r.engine);
+        mine.emplace_back(planKey(r.g, r.batch, r.engine), first);
+        if (!first) continue;
+        ++count;
+        mine.emplace_back(planKey(r.g, r.batch, first->engine()), first);
+        if (r.thenBatch >= 0 && r.thenBatch != r.batch) {
+          std::shared_ptr<FusedConvPlan> then = make(handle.get(), r.g, r.thenBatch, first->engine());
+          count += then ? 1 : 0;
+          mine.emplace_back(planKey(r.g, r.thenBatch, first->engine()), std::move(then));
+        }
+      }
+      const std::lock_guard<std::mutex> lock(mutex);
+      for (auto& [key, plan] : mine) plans_.emplace(key, std::move(plan));
+      handles_.push_back(std::move(handle));
+      made += count;
+    } catch (...) {
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < threads; ++t) pool.emplace_back(worker);
+  for (std::thread& t : pool) t.join();
   if (stats) {
     stats->fusedPlanMs += watch.ms();
-    ++stats->fusedPlans;
+    stats->fusedPlans += made;
   }
-  plans_[base + std::to_string(plan->engine())] = plan;
-  if (engine < 0) plans_[base + std::to_string(engine)] = plan;
-  return *plan;
 }
 
 }  // namespace netdef::cuda

@@ -10,6 +10,8 @@
 // tactic sweep runs and checks it against the CPU reference).
 #pragma once
 
+#include <cuda_runtime_api.h>
+
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -26,6 +28,7 @@ class FusedConvPlan {
  public:
   // Builds the graph for `batch` and finalizes the plan of engine `engine` (a global index), or of
   // the first proposed engine that finalizes when engine < 0. Throws ERR_BACKEND when none does.
+  // The plan runs on `handle` (bound to the engine's stream) whatever handle execute() is given.
   FusedConvPlan(cudnn::Handle handle, const ConvGeometry& g, int64_t batch, int64_t engine);
 
   // Whether this geometry can be expressed as a fused graph at all (NHWC, float16, something to fuse).
@@ -38,21 +41,44 @@ class FusedConvPlan {
  private:
   std::vector<BackendDesc> keep_;  // every descriptor the plan refers to, alive as long as it
   BackendDesc plan_;
+  cudnn::Handle handle_ = nullptr;
   int64_t engine_ = -1;
   size_t workspace_ = 0;
   bool bias_ = false;
   bool residual_ = false;
 };
 
-// The fused plans of one engine's convolutions (one cuDNN handle): identical geometries at the same
-// batch share one plan, so cuDNN compiles each runtime-fusion kernel once per engine, not once per
-// layer. Time spent making plans is added to `stats` when given.
+// A plan a layer will ask for: `engine` at `batch` (-1: the first proposed), then, when
+// thenBatch >= 0, the same engine at thenBatch (a tuning candidate is checked at the max batch).
+struct FusedPlanRequest {
+  ConvGeometry g;
+  int64_t batch = 1, engine = -1, thenBatch = -1;
+};
+
+// The fused plans of one engine's convolutions: identical geometries at the same batch share one
+// plan, so cuDNN compiles each runtime-fusion kernel once per engine, not once per layer. Time
+// spent making plans is added to `stats` when given.
+//
+// cuDNN compiles a runtime-fusion kernel when its plan is finalized (NVRTC, tens of ms each, most
+// of a cold build's time: docs/benchmarks.md), one after another on the build's thread. prefetch()
+// makes the plans an engine's layers will ask for on up to kMaxPlanThreads threads at once, each
+// with its own cuDNN handle (cuDNN is thread-safe with one handle per thread) bound to the
+// engine's stream; a plan keeps the handle it was made with for running. A plan that fails there
+// is recorded as get() records it (cuDNN offers none), so the layers' sequential path sees the
+// same outcomes, only sooner.
 class FusedPlans {
  public:
   const FusedConvPlan& get(cudnn::Handle handle, const ConvGeometry& g, int64_t batch, int64_t engine, BuildStats* stats);
+  void prefetch(const std::vector<FusedPlanRequest>& requests, int device, cudaStream_t stream, BuildStats* stats);
 
  private:
+  std::shared_ptr<FusedConvPlan> make(cudnn::Handle handle, const ConvGeometry& g, int64_t batch, int64_t engine);
+
+  std::vector<CudnnHandle> handles_;  // the prefetch threads' handles, alive as long as their plans (declared first: destroyed last)
   std::map<std::string, std::shared_ptr<FusedConvPlan>> plans_;  // by geometry, batch, engine (-1: the first proposed)
 };
+
+// Threads prefetch() uses at most (cuDNN's compilation is CPU-bound; the GPU machines have 16 cores).
+inline constexpr unsigned kMaxPlanThreads = 8;
 
 }  // namespace netdef::cuda
