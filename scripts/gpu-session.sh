@@ -12,14 +12,14 @@
 # Device call (carry .device, .gpu/carry, .gpu/yolov8n, .gpu/images, .gpu/coco128, .gpu/coco.names):
 #   DEADLINE=540 STEPS="native cuda-engine bench-n torch-n" bash scripts/gpu-session.sh
 # STEPS (default: all, in this order): native cuda-engine timing-cache coco-fp16 bench-n bench-base-n
-# torch-n prof-n32 prof-n1 bench-mixed bench-x torch-x. bench-base-n runs bench-n's command with a
+# torch-n bench-x prof-n32 prof-n1 bench-mixed torch-x. bench-base-n runs bench-n's command with a
 # baseline addon (an earlier commit's build, packed as .gpu/carry/base.tar.xz holding
 # Release/netdef_native.node) swapped in, so a change is measured before and after in one run. Every log goes into $OUT/logs.tgz (one file, so the
 # device tool's file-count limit keeps it); a summary (JSON result lines, tables, PASS/FAIL
 # counts) goes to stdout.
 set -u
 DEADLINE=${DEADLINE:-540}
-STEPS=${STEPS:-"native cuda-engine timing-cache coco-fp16 bench-n bench-base-n torch-n prof-n32 prof-n1 bench-mixed bench-x torch-x"}
+STEPS=${STEPS:-"native cuda-engine timing-cache coco-fp16 bench-n bench-base-n torch-n bench-x prof-n32 prof-n1 bench-mixed torch-x"}
 START=$(date +%s)
 OUT=${OUT:-/tmp/out}
 LOGS=$(mktemp -d)
@@ -47,18 +47,18 @@ step native 40 120 /tmp/nt/netdef_native_tests direct_conv detect_decode activat
 step cuda-engine 60 120 $TS --test --test-concurrency=1 test/gpu/cuda-engine.test.ts
 step timing-cache 30 60 $TS --test --test-concurrency=1 test/gpu/timing-cache.test.ts
 step coco-fp16 60 150 $TS --test --test-concurrency=1 test/gpu/coco128-fp16.test.ts
-step bench-n 40 80 $TS scripts/bench/gpu.ts --model yolov8n --weights $W --batch 1,32 --precision fp16
+step bench-n 40 80 $TS scripts/bench/gpu.ts --model yolov8n --weights $W --batch 1,32 --precision fp16 --warm
 ADDON=native/build/Release/netdef_native.node
 if [ -f .gpu/carry/base.tar.xz ]; then  # the baseline addon in place of this build's, then this build's back
   BASE=$(mktemp -d) && tar -xJf .gpu/carry/base.tar.xz -C "$BASE" && mv "$ADDON" "$ADDON.current" && cp "$BASE/Release/netdef_native.node" "$ADDON" &&
-    step bench-base-n 40 80 $TS scripts/bench/gpu.ts --model yolov8n --weights $W --batch 1,32 --precision fp16
+    step bench-base-n 40 80 $TS scripts/bench/gpu.ts --model yolov8n --weights $W --batch 1,32 --precision fp16 --warm
   [ -f "$ADDON.current" ] && mv "$ADDON.current" "$ADDON"
 fi
 step torch-n 60 150 python3 scripts/bench/torch_yolov8.py --scale n --weights $W --batch 1 32 --dtype fp16 --compile --profile
+step bench-x 60 150 $TS scripts/bench/gpu.ts --model yolov8x --batch 1,32 --precision fp16 --warm
 step prof-n32 25 50 $TS scripts/bench/profile.ts --weights $W --batch 32 --precision fp16 --top 16
 step prof-n1 20 40 $TS scripts/bench/profile.ts --weights $W --batch 1 --precision fp16 --top 12
 step bench-mixed 30 60 $TS scripts/bench/gpu.ts --model yolov8n --weights $W --batch 1 --precision '' --policy '*:fp16,/model.22/:fp32' --policy fp16-fp32-decode --fp32-math tf32
-step bench-x 60 150 $TS scripts/bench/gpu.ts --model yolov8x --batch 1,32 --precision fp16 --warm
 step torch-x 80 200 python3 scripts/bench/torch_yolov8.py --scale x --batch 1 32 --dtype fp16 --compile
 echo "total $(( $(date +%s) - START )) s" >> "$LOGS/summary.log"
 tar -czf "$OUT/logs.tgz" -C "$LOGS" .

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <atomic>
 #include <mutex>
 #include <set>
@@ -285,6 +286,19 @@ const FusedConvPlan& FusedPlans::get(cudnn::Handle handle, const ConvGeometry& g
   return *it->second;
 }
 
+unsigned planThreads() {
+  const char* env = std::getenv("NETDEF_CUDA_PLAN_THREADS");
+  if (!env || !*env) return std::min(std::max(1u, std::thread::hardware_concurrency()), kMaxPlanThreads);
+  char* end = nullptr;
+  const long n = std::strtol(env, &end, 10);
+  constexpr long kMostThreads = 256;
+  if (*end != '\0' || n < 1 || n > kMostThreads) {
+    throw Error(kErrInvalidArgument, std::string("NETDEF_CUDA_PLAN_THREADS='") + env + "': want a whole number of threads from 1 to " +
+                                         std::to_string(kMostThreads));
+  }
+  return static_cast<unsigned>(n);
+}
+
 void FusedPlans::prefetch(const std::vector<FusedPlanRequest>& requests, int device, cudaStream_t stream, BuildStats* stats) {
   std::vector<const FusedPlanRequest*> todo;
   std::set<std::string> seen;
@@ -292,8 +306,7 @@ void FusedPlans::prefetch(const std::vector<FusedPlanRequest>& requests, int dev
     const std::string key = planKey(r.g, r.batch, r.engine);
     if (!plans_.count(key) && seen.insert(key).second) todo.push_back(&r);
   }
-  const unsigned threads = std::min<unsigned>({std::max(1u, std::thread::hardware_concurrency()), kMaxPlanThreads,
-                                               static_cast<unsigned>(todo.size())});
+  const unsigned threads = std::min<unsigned>(planThreads(), static_cast<unsigned>(todo.size()));
   if (threads < 2) return;  // nothing to overlap: the layers make it as they go
   const StopWatch watch;
   std::mutex mutex;

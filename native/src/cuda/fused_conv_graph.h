@@ -78,7 +78,10 @@ class FusedPlans {
   std::map<std::string, std::shared_ptr<FusedConvPlan>> plans_;  // by geometry, batch, engine (-1: the first proposed)
 };
 
-// Threads prefetch() uses at most (cuDNN's compilation is CPU-bound; the GPU machines have 16 cores).
+// Threads prefetch() uses at most (cuDNN's compilation is CPU-bound; the GPU machines have 16
+// cores); $NETDEF_CUDA_PLAN_THREADS (a positive integer) lowers or raises it, 1 turns prefetching
+// off (what builds did before, for comparison). Anything else in it is refused (ERR_INVALID_ARGUMENT).
 inline constexpr unsigned kMaxPlanThreads = 8;
+unsigned planThreads();
 
 }  // namespace netdef::cuda
