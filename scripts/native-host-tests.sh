@@ -18,7 +18,7 @@ FLAGS=(-std=c++17 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all 
 SOURCES=(native/src/cuda/cuda_network.cc native/src/cuda/program.cc native/src/cuda/shape_infer.cc native/src/cuda/weight_values.cc
   native/src/cuda/fuse_pass.cc native/src/cuda/detect_decode_pass.cc native/src/cuda/int8_conv_pass.cc native/src/cuda/layout_pass.cc native/src/cuda/channel_views.cc)
 "$CXX" "${FLAGS[@]}" "${SOURCES[@]}" native/tests/host/int8_passes.cc -o "$OUT/int8_passes"
-"$CXX" "${FLAGS[@]}" native/src/cuda/engine_format.cc native/tests/host/int8_format.cc -o "$OUT/int8_format"
+"$CXX" "${FLAGS[@]}" native/src/cuda/engine_format.cc native/src/cuda/program.cc native/tests/host/int8_format.cc -o "$OUT/int8_format"
 "$CXX" "${FLAGS[@]}" "${SOURCES[@]}" native/tests/host/residual_fusion.cc -o "$OUT/residual_fusion"
 "$CXX" "${FLAGS[@]}" "${SOURCES[@]}" native/tests/host/direct_conv_passes.cc -o "$OUT/direct_conv_passes"
 "$CXX" "${FLAGS[@]}" "${SOURCES[@]}" native/tests/host/sppf_views.cc -o "$OUT/sppf_views"

@@ -81,7 +81,11 @@ void runCaseFor(Rng& rng, DType t, PoolingOp op, const Geometry& g) {
 
 // NHWC x, y written into channels [offset, offset + C) of an NHWC tensor `storage` channels wide
 // (SPPF's pools writing into their concat's buffer): the same values as the dense NCHW case, and
-// the channels around the range untouched.
+// the channels around the range untouched. Aligned channel counts, strides and offsets take the
+// kernel's 16-byte vector path, others its one-channel path.
+// What the poison byte (0xFF) reads as in int8 (float types read NaN).
+constexpr float kInt8Poison = -1.0f;
+
 void runStridedCase(Rng& rng, DType t, PoolingOp op, const Geometry& g, int64_t storage, int64_t offset) {
   PoolingParams p = paramsFor(t, op, g);
   const int64_t oh = p.outHeight, ow = p.outWidth;
@@ -113,7 +117,7 @@ void runStridedCase(Rng& rng, DType t, PoolingOp op, const Geometry& g, int64_t 
           if (c >= offset && c < offset + g.c) {
             got.push_back(v);
           } else {
-            touched += std::isnan(v) ? 0 : 1;
+            touched += (t == DType::Int8 ? v == kInt8Poison : std::isnan(v)) ? 0 : 1;
           }
         }
     // got is in (n, c, pixel) order, as cpuPool's planes.
@@ -136,9 +140,11 @@ void testPooling() {
       for (const Geometry& g : geometries) runCaseFor(rng, t, op, g);
   for (const Geometry& g : geometries) runCaseFor(rng, DType::Int8, PoolingOp::Max, g);
   for (DType t : {DType::Float32, DType::Float16}) {
-    runStridedCase(rng, t, PoolingOp::Max, geometries[0], 32, 16);  // SPPF into its concat
+    runStridedCase(rng, t, PoolingOp::Max, geometries[0], 32, 16);  // SPPF into its concat: 16-byte vectors of channels
     runStridedCase(rng, t, PoolingOp::Average, geometries[2], 7, 2);
   }
+  runStridedCase(rng, DType::Float16, PoolingOp::Max, geometries[0], 32, 4);  // 8-byte aligned: one channel per thread
+  runStridedCase(rng, DType::Int8, PoolingOp::Max, Geometry{2, 32, 10, 10, 5, 1, {2, 2, 2, 2}}, 64, 16);  // int8 vectors of 16
   expectError("pooling refuses an int8 average", netdef::kErrInvalidArgument, [] {
     PoolingParams p;
     p.op = PoolingOp::Average;

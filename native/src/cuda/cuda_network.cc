@@ -107,6 +107,7 @@ ILayer* CudaNetwork::record(OpAttrs attrs, const std::vector<Tensor*>& inputs,
     op.outputs.push_back(t->id_);
     outputs.push_back(t);
   }
+  op.dtype = recordedDtype(program_, op);
   const auto index = static_cast<int32_t>(program_.ops.size());
   program_.ops.push_back(std::move(op));
   layers_.push_back(std::make_unique<Layer>(this, index, std::move(outputs)));

@@ -328,6 +328,7 @@ Program fuseDetectDecode(const Program& in) {
     fused.inputs = m.inputs();
     fused.outputs = {m.output()};
     fused.attrs = *attrs;
+    fused.dtype = out.tensors[fused.inputs[0]].dtype;  // the levels'; computed in float32, rounded as the policy stores
     insertOp(out, static_cast<size_t>(at), std::move(fused));
     for (int32_t r : m.region()) {
       OpDef& op = out.ops[r];  // before `at`: unmoved

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "byte_io.h"
+#include "ops/detect_decode.cuh"
 
 namespace netdef::cuda {
 namespace {
@@ -224,13 +225,13 @@ std::vector<int32_t> readIds(ByteReader& r, size_t limit, const char* what) {
   return ids;
 }
 
-void writePayload(ByteWriter& w, const EngineRecord& e) {
+void writePayload(ByteWriter& w, const EngineRecord& e, uint32_t version) {
   w.i64(e.config.minBatch);
   w.i64(e.config.optBatch);
   w.i64(e.config.maxBatch);
   w.u8(static_cast<uint8_t>(e.config.layoutMode));
   w.u8(e.config.channelViews ? 1 : 0);
-  w.u8(e.config.tf32 ? 1 : 0);
+  if (version >= kTf32FormatVersion) w.u8(e.config.tf32 ? 1 : 0);
   const Program& p = e.program;
   w.u64(p.tensors.size());
   for (const TensorDef& t : p.tensors) {
@@ -259,6 +260,7 @@ void writePayload(ByteWriter& w, const EngineRecord& e) {
     w.str(op.name);
     w.u8(static_cast<uint8_t>(op.attrs.index()));
     w.i32(op.fusedInto);
+    if (version >= kOpDtypeFormatVersion) w.u8(static_cast<uint8_t>(op.dtype));
     writeIds(w, op.inputs);
     writeIds(w, op.outputs);
     std::visit(AttrWriter{w}, op.attrs);
@@ -316,6 +318,7 @@ void readPayload(ByteReader& r, EngineRecord& e, uint32_t version) {
     const uint8_t kind = r.u8();
     op.fusedInto = r.i32();
     if (op.fusedInto < -1 || op.fusedInto >= static_cast<int32_t>(p.ops.size())) corrupt("fused-into index out of range");
+    if (version >= kOpDtypeFormatVersion) op.dtype = enumFrom<ir::DType>(r.u8(), kLastDType, "dtype");
     op.inputs = readIds(r, p.tensors.size(), "op input");
     op.outputs = readIds(r, p.tensors.size(), "op output");
     op.attrs = readAttrs(r, kind);
@@ -330,6 +333,17 @@ void readPayload(ByteReader& r, EngineRecord& e, uint32_t version) {
       }
       if (c->isInt8() && (!(c->inputScale > 0) || !(c->outputScale >= 0))) corrupt("int8 convolution scales out of range");
     }
+    if (const auto* d = std::get_if<DetectDecodeAttrs>(&op.attrs)) {
+      if (d->dflWeight < 0 || d->dflWeight >= static_cast<int32_t>(p.weights.size())) corrupt("weight index out of range");
+      if (d->levels < 1 || d->levels > ops::kDetectDecodeMaxLevels || (op.fusedInto < 0 && op.inputs.size() != static_cast<size_t>(d->levels) + 2)) {
+        corrupt("DetectDecode levels and inputs disagree");
+      }
+    }
+  }
+  // Blobs older than version 6 store no op dtype: derived from the tensors as recorded (a fused
+  // op's from the op that computes it, which its own tensors were handed to).
+  if (version < kOpDtypeFormatVersion) {
+    for (OpDef& op : p.ops) op.dtype = op.fusedInto < 0 ? recordedDtype(p, op) : p.tensors[p.ops[op.fusedInto].outputs[0]].dtype;
   }
   e.tactics.resize(r.count(1));
   for (OpTactic& t : e.tactics) {
@@ -345,12 +359,15 @@ void readPayload(ByteReader& r, EngineRecord& e, uint32_t version) {
 
 }  // namespace
 
-std::vector<uint8_t> writeEngine(const EngineRecord& e) {
+std::vector<uint8_t> writeEngine(const EngineRecord& e, uint32_t version) {
+  if (version < kOldestReadableFormatVersion || version > kEngineFormatVersion) {
+    throw Error(kErrInvalidArgument, "cannot write engine format version " + std::to_string(version));
+  }
   ByteWriter payload;
-  writePayload(payload, e);
+  writePayload(payload, e, version);
   ByteWriter w;
   w.raw(kMagic, kMagicBytes);
-  w.u32(kEngineFormatVersion);
+  w.u32(version);
   w.u32(e.smMajor);
   w.u32(e.smMinor);
   w.str(e.deviceName);

@@ -7,7 +7,7 @@
 //            | tensors  (u64 n; each: str name, u8 dtype, u8 layout, i32 constant, u8 is-input, i64s dims)
 //            | weights  (u64 n; each: str name, u8 dtype, u64 bytes + raw values)
 //            | inputs   (u64 n; i32 tensor each) | outputs (u64 n; each: str name, i32 tensor)
-//            | ops      (u64 n; each: str name, u8 kind = OpAttrs index, i32 fused-into,
+//            | ops      (u64 n; each: str name, u8 kind = OpAttrs index, i32 fused-into, u8 dtype (version 6 on),
 //                        u64 n + i32 inputs, u64 n + i32 outputs, the kind's attributes; a
 //                        convolution's end with i32 weight-scales index, f32 input and output scale)
 //            | tactics  (u64 n; each: i32 op, u8 kind (0 legacy, 1 fused graph, 2 igemm), i32 cuDNN
@@ -39,8 +39,10 @@ namespace netdef::cuda {
 //    through strides (any layout, written in place into its concat). An older build must refuse
 //    such a program: its pooling kernel would read NHWC as NCHW. Version 3-4 blobs load with
 //    pooling's channel views off, as they were built (their tactics were tuned without them).
-// 6: the DetectDecode op (detect_decode_pass.h), op kind 14; an older build must refuse it.
+// 6: the DetectDecode op (detect_decode_pass.h), op kind 14, which an older build must refuse; each
+//    op's recorded dtype (OpDef::dtype; older blobs derive it from their tensors at load).
 inline constexpr uint32_t kEngineFormatVersion = 6;
+inline constexpr uint32_t kOpDtypeFormatVersion = 6;
 inline constexpr uint32_t kTf32FormatVersion = 4;
 inline constexpr uint32_t kPoolingViewsFormatVersion = 5;
 inline constexpr uint32_t kOldestReadableFormatVersion = 3;
@@ -71,7 +73,9 @@ struct EngineRecord {
   std::vector<OpTactic> tactics;
 };
 
-std::vector<uint8_t> writeEngine(const EngineRecord& r);
+// `version`: the format to write, kOldestReadableFormatVersion to kEngineFormatVersion (older ones
+// leave out the fields they lack; for tests of loading old blobs). ERR_INVALID_ARGUMENT otherwise.
+std::vector<uint8_t> writeEngine(const EngineRecord& r, uint32_t version = kEngineFormatVersion);
 EngineRecord readEngine(const uint8_t* data, size_t size);
 
 }  // namespace netdef::cuda

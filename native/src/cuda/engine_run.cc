@@ -36,13 +36,6 @@ struct KernelName {
   std::string operator()(const DetectDecodeAttrs&) const { return "netdef:detect_decode"; }
 };
 
-// The dtype a layer computes in: a quantize's input, a cast's or dequantize's output, else its input's.
-ir::DType layerDtype(const Program& p, const OpDef& op) {
-  if (op.fusedInto >= 0) return p.tensors[p.ops[op.fusedInto].outputs[0]].dtype;
-  if (std::holds_alternative<CastAttrs>(op.attrs) || std::holds_alternative<DequantizeAttrs>(op.attrs)) return p.tensors[op.outputs[0]].dtype;
-  return p.tensors[op.inputs.empty() ? op.outputs[0] : op.inputs[0]].dtype;
-}
-
 }  // namespace
 
 void CudaEngine::enqueueForward(int64_t batch, bool withCopies) {
@@ -196,7 +189,7 @@ std::vector<LayerInfo> CudaEngine::layers() const {
     LayerInfo info;
     info.name = op.name;
     info.kind = opKindName(op.attrs);
-    info.dtype = ops::dtypeLabel(layerDtype(program_, op));
+    info.dtype = ops::dtypeLabel(op.dtype);
     if (op.fusedInto >= 0) {
       info.kernel = "fused into " + program_.ops[op.fusedInto].name;
     } else if (convs_[i]) {

@@ -72,6 +72,7 @@ class LayoutAssigner {
     op.inputs = {t};
     op.outputs = {id};
     op.attrs = ReformatAttrs{};
+    op.dtype = out_.tensors[t].dtype;
     out_.ops.push_back(std::move(op));
     return id;
   }

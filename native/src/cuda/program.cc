@@ -27,6 +27,12 @@ struct KindName {
 
 const char* opKindName(const OpAttrs& attrs) { return std::visit(KindName{}, attrs); }
 
+ir::DType recordedDtype(const Program& p, const OpDef& op) {
+  if (std::holds_alternative<CastAttrs>(op.attrs) || std::holds_alternative<DequantizeAttrs>(op.attrs)) return p.tensors[op.outputs[0]].dtype;
+  if (const auto* c = std::get_if<ConvAttrs>(&op.attrs)) return p.weights[c->weight].dtype;
+  return p.tensors[op.inputs.empty() ? op.outputs[0] : op.inputs[0]].dtype;
+}
+
 const char* fusedActivationName(FusedActivation a) {
   switch (a) {
     case FusedActivation::kSilu: return "silu";

@@ -90,6 +90,9 @@ struct OpDef {
   std::vector<int32_t> inputs, outputs;  // tensor indices
   OpAttrs attrs;
   int32_t fusedInto = -1;  // set by the fusion pass: the op that now computes this one (this one runs nothing)
+  // The dtype the layer computes in, fixed when it is recorded (recordedDtype): what layers()
+  // reports, kept when a pass fuses the op or folds its input's Cast.
+  ir::DType dtype = ir::DType::Float32;
 };
 
 struct OutputDef {
@@ -106,6 +109,10 @@ struct Program {
 };
 
 inline bool isFloatDType(ir::DType t) { return t == ir::DType::Float32 || t == ir::DType::Float16; }
+
+// The dtype `op` (with its tensors, as recorded) computes in: a Cast's or Dequantize's output's, a
+// convolution's weights', else its first input's (its output's when it has none).
+ir::DType recordedDtype(const Program& p, const OpDef& op);
 
 // "silu", "sigmoid", "relu", "none".
 const char* fusedActivationName(FusedActivation a);

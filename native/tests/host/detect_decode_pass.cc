@@ -180,6 +180,8 @@ void fused(const std::string& label, const Policy& policy, bool halfSoftmax, boo
         label + ": " + std::to_string(fusedCount) + " ops fused into it, all before it, nothing after");
   const OpDef* dfl = opNamed(p, "/model.22/dfl/conv/Conv");
   check(dfl && dfl->fusedInto == at && dfl->inputs.empty(), label + ": the DFL convolution runs nothing");
+  const OpDef* sub = opNamed(p, "/model.22/Sub");
+  check(dfl && sub && dfl->dtype == policy.head && sub->dtype == policy.decode, label + ": fused ops keep the dtypes they were recorded with");
 
   for (LayoutMode mode : {LayoutMode::kRowMajor, LayoutMode::kChannelsLastHalf}) {
     const Program laid = assignLayouts(p, mode);

@@ -71,6 +71,7 @@ void folded() {
   check(cast && cast->fusedInto >= 0 && p.ops[cast->fusedInto].name == "stem", "the Cast is folded into the stem");
   check(s && p.tensors[s->inputs[0]].name == "images" && p.tensors[s->inputs[0]].dtype == ir::DType::Float32,
         "the stem reads the float32 network input");
+  check(s && s->dtype == ir::DType::Float16 && cast && cast->dtype == ir::DType::Float16, "the stem and the folded Cast still report float16 (layers())");
   for (LayoutMode mode : {LayoutMode::kChannelsLastHalf, LayoutMode::kRowMajor}) {
     const std::string label = layoutModeName(mode);
     const Program laid = assignLayouts(p, mode);

@@ -82,13 +82,17 @@ void testRoundTrip() {
         "the int8 weight's bytes come back");
 }
 
-void testPreviousVersionRefused() {
-  std::vector<uint8_t> blob = writeEngine(int8Record());
-  const uint32_t v = kPreviousVersion;
-  for (size_t i = 0; i < sizeof v; ++i) blob[kMagicBytes + i] = static_cast<uint8_t>(v >> (8 * i));
+// Sets the blob's version field and recomputes its checksum.
+void restamp(std::vector<uint8_t>& blob, uint32_t version) {
+  for (size_t i = 0; i < sizeof version; ++i) blob[kMagicBytes + i] = static_cast<uint8_t>(version >> (8 * i));
   const size_t body = blob.size() - kChecksumBytes;
   const uint64_t h = fnv1a64(blob.data(), body);
   for (size_t i = 0; i < kChecksumBytes; ++i) blob[body + i] = static_cast<uint8_t>(h >> (8 * i));
+}
+
+void testPreviousVersionRefused() {
+  std::vector<uint8_t> blob = writeEngine(int8Record());
+  restamp(blob, kPreviousVersion);
   try {
     readEngine(blob.data(), blob.size());
     check(false, "a version-2 blob is refused (it parsed)");
@@ -99,45 +103,32 @@ void testPreviousVersionRefused() {
   }
 }
 
-// Sets the blob's version field and recomputes its checksum.
-void restamp(std::vector<uint8_t>& blob, uint32_t version) {
-  for (size_t i = 0; i < sizeof version; ++i) blob[kMagicBytes + i] = static_cast<uint8_t>(version >> (8 * i));
-  const size_t body = blob.size() - kChecksumBytes;
-  const uint64_t h = fnv1a64(blob.data(), body);
-  for (size_t i = 0; i < kChecksumBytes; ++i) blob[body + i] = static_cast<uint8_t>(h >> (8 * i));
-}
-
-// A version-3 blob (written before the tf32 flag: the payload has no byte for it) still loads, with tf32 off;
-// a version-4 blob keeps the flag.
-void testVersion3Loads() {
+// Older blobs still load: version 3 (written before the tf32 flag) with tf32 off, version 4 with
+// pooling's channel views off, version 5 (before op dtypes) with each op's dtype derived from its
+// tensors as recorded; the current version round-trips tf32 and the op dtypes.
+void testOlderVersionsLoad() {
   EngineRecord r = int8Record();
   r.config.tf32 = true;
-  std::vector<uint8_t> blob = writeEngine(r);
+  r.program.ops[0].dtype = ir::DType::Int8;
+  r.program.ops[1].dtype = ir::DType::Float16;
+  const std::vector<uint8_t> blob = writeEngine(r);
   const EngineRecord back = readEngine(blob.data(), blob.size());
   check(back.config.tf32, "the tf32 flag round-trips");
   check(back.config.poolingViews, "a current blob plans pooling's channel views");
-  {
-    std::vector<uint8_t> v4 = blob;
-    restamp(v4, kPoolingViewsFormatVersion - 1);
-    const EngineRecord four = readEngine(v4.data(), v4.size());
-    check(four.config.tf32 && !four.config.poolingViews, "a version-4 blob keeps tf32 and loads with pooling's channel views off");
-  }
-  // magic | u32 version | u32 sm major | u32 sm minor | str name | u64 payload bytes | i64 x3 | u8 layout | u8 views | u8 tf32
-  constexpr size_t kU32 = 4, kU64 = 8, kBatchFields = 3, kModeBytes = 2;
-  const size_t payloadSize = kMagicBytes + 3 * kU32 + kU64 + r.deviceName.size();
-  const size_t tf32At = payloadSize + kU64 + kBatchFields * kU64 + kModeBytes;
-  blob.erase(blob.begin() + static_cast<std::ptrdiff_t>(tf32At));
-  uint64_t payload = 0;
-  for (size_t i = 0; i < kU64; ++i) payload |= static_cast<uint64_t>(blob[payloadSize + i]) << (8 * i);
-  payload -= 1;
-  for (size_t i = 0; i < kU64; ++i) blob[payloadSize + i] = static_cast<uint8_t>(payload >> (8 * i));
-  restamp(blob, 3);
-  try {
-    const EngineRecord old = readEngine(blob.data(), blob.size());
-    check(!old.config.tf32 && old.program.ops.size() == r.program.ops.size(), "a version-3 blob loads, tf32 off");
-    check(!old.config.poolingViews, "a version-3 blob loads with pooling's channel views off");
-  } catch (const Error& e) {
-    check(false, std::string("a version-3 blob loads: ") + e.what());
+  check(back.program.ops[0].dtype == ir::DType::Int8 && back.program.ops[1].dtype == ir::DType::Float16, "op dtypes round-trip");
+  r.program.ops[0].dtype = r.program.ops[1].dtype = ir::DType::Float32;  // not stored before version 6
+  for (uint32_t version = kOldestReadableFormatVersion; version < kEngineFormatVersion; ++version) {
+    const std::string v = "a version-" + std::to_string(version) + " blob";
+    try {
+      const std::vector<uint8_t> old = writeEngine(r, version);
+      const EngineRecord e = readEngine(old.data(), old.size());
+      check(e.program.ops.size() == r.program.ops.size(), v + " loads");
+      check(e.config.tf32 == (version >= kTf32FormatVersion), v + (version >= kTf32FormatVersion ? " keeps tf32" : " loads with tf32 off"));
+      check(e.config.poolingViews == (version >= kPoolingViewsFormatVersion), v + " plans pooling's channel views as it was built");
+      check(e.program.ops[0].dtype == ir::DType::Int8 && e.program.ops[1].dtype == ir::DType::Float16, v + ": op dtypes derived from the weights");
+    } catch (const Error& e) {
+      check(false, v + " loads: " + e.what());
+    }
   }
 }
 
@@ -147,7 +138,7 @@ int main() {
   try {
     testRoundTrip();
     testPreviousVersionRefused();
-    testVersion3Loads();
+    testOlderVersionsLoad();
   } catch (const std::exception& e) {
     check(false, std::string("threw: ") + e.what());
   }

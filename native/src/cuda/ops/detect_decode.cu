@@ -10,6 +10,7 @@ namespace {
 
 constexpr const char* kOp = "detect_decode";
 constexpr int kDetectDecodeBlock = 128;
+constexpr int kWarpSize = 32;
 // Class logits staged per pass; +1 float of padding per anchor row against bank conflicts.
 constexpr int64_t kClassChunk = 64;
 constexpr int64_t kRowPad = 1;
@@ -29,22 +30,49 @@ __device__ __forceinline__ float loadFloat(const void* p, int64_t i, ir::DType t
   return t == ir::DType::Float16 ? __half2float(static_cast<const __half*>(p)[i]) : static_cast<const float*>(p)[i];
 }
 
-// Stages x[n, c0 + c, cell of anchor a0 + j] for c < channels, j < kDetectDecodeTile into
-// rows[j * rowStride + c] (anchors past the end read nothing), walking the storage order.
+// Where anchor a0 + j of image n lies: its level's element at channel 0 and that level's channel
+// stride (null for anchors past the end). Computed once per block, so staging does no division.
 template <typename TIn>
-__device__ void stage(const Args& g, int64_t n, int64_t a0, int64_t c0, int64_t channels, float* rows, int64_t rowStride) {
-  const int64_t items = kDetectDecodeTile * channels;
-  for (int64_t i = threadIdx.x; i < items; i += blockDim.x) {
-    const int64_t j = g.channelsInner ? i / channels : i % kDetectDecodeTile;
-    const int64_t c = g.channelsInner ? i % channels : i / kDetectDecodeTile;
+struct AnchorSlots {
+  const TIn* at[kDetectDecodeTile];
+  int64_t channelStride[kDetectDecodeTile];
+};
+
+template <typename TIn>
+__device__ void locateAnchors(const Args& g, int64_t n, int64_t a0, AnchorSlots<TIn>& slots) {
+  for (int64_t j = threadIdx.x; j < kDetectDecodeTile; j += blockDim.x) {
     const int64_t a = a0 + j;
+    slots.at[j] = nullptr;
     if (a >= g.anchors) continue;
     int l = 0;
     while (a >= g.levelStart[l + 1]) ++l;
     const DetectDecodeLevel& lv = g.p.levels[l];
     const int64_t cell = a - g.levelStart[l], h = cell / lv.width, w = cell % lv.width;
-    const TIn* x = static_cast<const TIn*>(lv.x);
-    rows[j * rowStride + c] = toFloat(x[n * lv.strides[0] + (c0 + c) * lv.strides[1] + h * lv.strides[2] + w * lv.strides[3]]);
+    slots.at[j] = static_cast<const TIn*>(lv.x) + n * lv.strides[0] + h * lv.strides[2] + w * lv.strides[3];
+    slots.channelStride[j] = lv.strides[1];
+  }
+}
+
+// Stages channels [c0, c0 + channels) of the tile's anchors into rows[j * rowStride + c], walking
+// the storage order: with contiguous channels (NHWC) a warp reads one anchor's channels, else one
+// channel across anchors (adjacent cells adjacent in memory).
+template <typename TIn>
+__device__ void stage(const Args& g, const AnchorSlots<TIn>& slots, int64_t c0, int64_t channels, float* rows, int64_t rowStride) {
+  const int lane = static_cast<int>(threadIdx.x) % kWarpSize, warp = static_cast<int>(threadIdx.x) / kWarpSize;
+  const int warps = static_cast<int>(blockDim.x) / kWarpSize;
+  if (g.channelsInner) {
+    for (int64_t j = warp; j < kDetectDecodeTile; j += warps) {
+      const TIn* x = slots.at[j];
+      if (!x) continue;
+      for (int64_t c = lane; c < channels; c += kWarpSize) rows[j * rowStride + c] = toFloat(x[c0 + c]);
+    }
+    return;
+  }
+  for (int64_t c = warp; c < channels; c += warps) {
+    for (int64_t j = lane; j < kDetectDecodeTile; j += kWarpSize) {
+      const TIn* x = slots.at[j];
+      if (x) rows[j * rowStride + c] = toFloat(x[(c0 + c) * slots.channelStride[j]]);
+    }
   }
 }
 
@@ -54,13 +82,16 @@ __global__ void __launch_bounds__(kDetectDecodeBlock) detectDecodeKernel(Args g)
   __shared__ float cls[kDetectDecodeTile * kClassRow];
   __shared__ float dist[kDetectDecodeTile][kDetectBoxSides];
   __shared__ float dfl[kDetectDecodeMaxBins];
+  __shared__ AnchorSlots<TIn> slots;
   const DetectDecodeParams& p = g.p;
   const int64_t n = blockIdx.x / g.tilesPerImage, a0 = (blockIdx.x % g.tilesPerImage) * kDetectDecodeTile;
   const int64_t bins = p.bins, boxChannels = kDetectBoxSides * bins, outChannels = kDetectBoxSides + p.classes;
   TOut* y = static_cast<TOut*>(p.y) + n * outChannels * g.anchors;
 
   for (int64_t r = threadIdx.x; r < bins; r += blockDim.x) dfl[r] = loadFloat(p.dfl, r, p.dflDtype);
-  stage<TIn>(g, n, a0, 0, boxChannels, box, kBoxRow);
+  locateAnchors<TIn>(g, n, a0, slots);
+  __syncthreads();
+  stage<TIn>(g, slots, 0, boxChannels, box, kBoxRow);
   __syncthreads();
 
   // Distances: the softmax over each side's bins as the softmax op computes it, then the DFL's
@@ -96,7 +127,7 @@ __global__ void __launch_bounds__(kDetectDecodeBlock) detectDecodeKernel(Args g)
   for (int64_t c0 = 0; c0 < p.classes; c0 += kClassChunk) {
     const int64_t chunk = p.classes - c0 < kClassChunk ? p.classes - c0 : kClassChunk;
     __syncthreads();  // the previous chunk is written out
-    stage<TIn>(g, n, a0, boxChannels + c0, chunk, cls, kClassRow);
+    stage<TIn>(g, slots, boxChannels + c0, chunk, cls, kClassRow);
     __syncthreads();
     for (int64_t i = threadIdx.x; i < kDetectDecodeTile * chunk; i += blockDim.x) {
       const int64_t c = i / kDetectDecodeTile, j = i % kDetectDecodeTile, a = a0 + j;

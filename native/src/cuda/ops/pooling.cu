@@ -17,16 +17,23 @@ struct PoolGeometry {
 };
 
 // Output element i, counted channel-fastest when kChannelsMinor (y is NHWC-like), else column-
-// fastest; windows walked row-major, so the CPU reference can add in the same order.
-template <typename T, ir::PoolingOp Op, bool kChannelsMinor>
+// fastest; windows walked row-major, so the CPU reference can add in the same order. kVec > 1
+// (channels-minor only): a thread computes kVec adjacent channels with one 16-byte load per window
+// cell and one store (NHWC with aligned channel counts, strides and pointers: SPPF's pools), so
+// the index arithmetic and the load instructions are spread over kVec channels.
+template <typename T, ir::PoolingOp Op, bool kChannelsMinor, int kVec>
 __global__ void poolingKernel(const T* x, T* y, int64_t count, PoolGeometry g) {
+  static_assert(kVec == 1 || kChannelsMinor, "vectors run along contiguous channels");
+  using V = Vec<T>;
+  static_assert(kVec == 1 || kVec == V::kSize, "a vector is one 16-byte access");
+  const int64_t groups = g.channels / kVec;
   for (int64_t i = globalThreadIndex(); i < count; i += globalThreadCount()) {
     int64_t c, ox, oy, n;
     if (kChannelsMinor) {
-      c = i % g.channels;
-      ox = (i / g.channels) % g.outWidth;
-      oy = (i / (g.channels * g.outWidth)) % g.outHeight;
-      n = i / (g.channels * g.outWidth * g.outHeight);
+      c = (i % groups) * kVec;
+      ox = (i / groups) % g.outWidth;
+      oy = (i / (groups * g.outWidth)) % g.outHeight;
+      n = i / (groups * g.outWidth * g.outHeight);
     } else {
       ox = i % g.outWidth;
       oy = (i / g.outWidth) % g.outHeight;
@@ -35,30 +42,61 @@ __global__ void poolingKernel(const T* x, T* y, int64_t count, PoolGeometry g) {
     }
     const T* in = x + n * g.xs[0] + c * g.xs[1];
     const int64_t y0 = oy * g.strideH - g.padTop, x0 = ox * g.strideW - g.padLeft;
-    float acc = Op == ir::PoolingOp::Max ? -INFINITY : 0.0f;
+    float acc[kVec];
+    for (int k = 0; k < kVec; ++k) acc[k] = Op == ir::PoolingOp::Max ? -INFINITY : 0.0f;
     for (int64_t ky = 0; ky < g.kernelH; ++ky) {
       const int64_t iy = y0 + ky;
       if (iy < 0 || iy >= g.height) continue;
       for (int64_t kx = 0; kx < g.kernelW; ++kx) {
         const int64_t ix = x0 + kx;
         if (ix < 0 || ix >= g.width) continue;
-        const float v = toFloat(in[iy * g.xs[2] + ix * g.xs[3]]);
-        acc = Op == ir::PoolingOp::Max ? fmaxf(acc, v) : acc + v;
+        const T* at = in + iy * g.xs[2] + ix * g.xs[3];
+        V v;  // only v.v[0] used when kVec == 1
+        if constexpr (kVec > 1) {
+          v = *reinterpret_cast<const V*>(at);
+        } else {
+          v.v[0] = *at;
+        }
+        for (int k = 0; k < kVec; ++k) acc[k] = Op == ir::PoolingOp::Max ? fmaxf(acc[k], toFloat(v.v[k])) : acc[k] + toFloat(v.v[k]);
       }
     }
-    if (Op == ir::PoolingOp::Average) acc = acc / static_cast<float>(g.kernelH * g.kernelW);
-    y[n * g.ys[0] + c * g.ys[1] + oy * g.ys[2] + ox * g.ys[3]] = fromFloat<T>(acc);
+    V out;
+    for (int k = 0; k < kVec; ++k) {
+      if (Op == ir::PoolingOp::Average) acc[k] = acc[k] / static_cast<float>(g.kernelH * g.kernelW);
+      out.v[k] = fromFloat<T>(acc[k]);
+    }
+    T* to = y + n * g.ys[0] + c * g.ys[1] + oy * g.ys[2] + ox * g.ys[3];
+    if constexpr (kVec > 1) {
+      *reinterpret_cast<V*>(to) = out;
+    } else {
+      *to = out.v[0];
+    }
   }
+}
+
+// Whether the vector path applies: channels contiguous in x and y, every other stride, the channel
+// count and both pointers keeping 16-byte alignment.
+template <typename T>
+bool vectorizable(const PoolingParams& p, const PoolGeometry& g) {
+  constexpr int64_t kSize = Vec<T>::kSize;
+  if (g.xs[1] != 1 || g.ys[1] != 1 || g.channels % kSize != 0 || !isAligned(p.x, kVectorBytes) || !isAligned(p.y, kVectorBytes)) return false;
+  for (int i : {0, 2, 3})
+    if (g.xs[i] % kSize != 0 || g.ys[i] % kSize != 0) return false;
+  return true;
 }
 
 template <typename T, ir::PoolingOp Op>
 void run(const PoolingParams& p, const PoolGeometry& g, cudaStream_t stream) {
   const int64_t count = p.batch * p.channels * g.outHeight * g.outWidth;
-  const unsigned blocks = gridFor(count, kPoolingBlock);
-  if (g.ys[1] == 1 && g.channels > 1) {
-    poolingKernel<T, Op, true><<<blocks, kPoolingBlock, 0, stream>>>(static_cast<const T*>(p.x), static_cast<T*>(p.y), count, g);
+  const T* x = static_cast<const T*>(p.x);
+  T* y = static_cast<T*>(p.y);
+  if (vectorizable<T>(p, g)) {
+    constexpr int kSize = Vec<T>::kSize;
+    poolingKernel<T, Op, true, kSize><<<gridFor(count / kSize, kPoolingBlock), kPoolingBlock, 0, stream>>>(x, y, count / kSize, g);
+  } else if (g.ys[1] == 1 && g.channels > 1) {
+    poolingKernel<T, Op, true, 1><<<gridFor(count, kPoolingBlock), kPoolingBlock, 0, stream>>>(x, y, count, g);
   } else {
-    poolingKernel<T, Op, false><<<blocks, kPoolingBlock, 0, stream>>>(static_cast<const T*>(p.x), static_cast<T*>(p.y), count, g);
+    poolingKernel<T, Op, false, 1><<<gridFor(count, kPoolingBlock), kPoolingBlock, 0, stream>>>(x, y, count, g);
   }
   checkLaunch(kOp);
 }
