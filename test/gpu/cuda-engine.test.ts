@@ -1,6 +1,7 @@
 /**
  * The CUDA engine on the whole model, against the CPU backend (fixtures from scripts/gpu-fixtures.ts):
- * fp32 output0 within 1e-3 relative; fp16 gives the same detections (support.ts assertSameDetections); batches, engine files and bad inputs behave.
+ * fp32 output0 within 1e-3 relative; fp16 gives the same detections (support.ts assertSameDetections); batches, engine files,
+ * layer dtypes, bad inputs and a bad NETDEF_CUDA_PLAN_THREADS behave.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -77,6 +78,15 @@ describe(`CUDA engine behaviour (${SMALLEST})`, () => {
     await assert.rejects(Engine.load(join(tmp, 'cut.engine')), (e: unknown) => e instanceof NetdefError && e.code === 'ERR_ENGINE_FORMAT');
     const wrong = { dtype: 'float32' as const, shape: [1, 3, 320, 320], data: new Uint8Array(4 * 3 * 320 * 320) };
     await assert.rejects(engine.run({ images: wrong }), (e: unknown) => e instanceof NetdefError && e.code === 'ERR_INVALID_ARGUMENT');
+  });
+
+  it('refuses a NETDEF_CUDA_PLAN_THREADS that is not a thread count, naming it', async () => {
+    process.env['NETDEF_CUDA_PLAN_THREADS'] = 'many';
+    try {
+      await assert.rejects(build(SMALLEST, '*:fp16'), (e: unknown) => e instanceof NetdefError && e.code === 'ERR_INVALID_ARGUMENT' && e.message.includes('NETDEF_CUDA_PLAN_THREADS'));
+    } finally {
+      delete process.env['NETDEF_CUDA_PLAN_THREADS'];
+    }
   });
 
   it('reports per-layer kernels and times after profiling', async () => {
