@@ -11,8 +11,8 @@
 #   cp native/build/netdef_native_tests /tmp/nt/ && tar -cJf .gpu/carry/tests.tar.xz -C /tmp nt
 # Device call (carry .device, .gpu/carry, .gpu/yolov8n, .gpu/images, .gpu/coco128, .gpu/coco.names):
 #   DEADLINE=540 STEPS="native cuda-engine bench-n torch-n" bash scripts/gpu-session.sh
-# STEPS (default: all, in this order): native cuda-engine coco-fp16 bench-n bench-base-n torch-n
-# bench-x torch-x prof-n32 prof-n1 bench-x-t1 bench-x-t16 timing-cache bench-mixed (bench-x-t1/t16:
+# STEPS (default: all, in this order): native cuda-engine bench-n bench-base-n prof-n32 prof-n1
+# torch-n coco-fp16 bench-x bench-x-t16 torch-x bench-x-t1 timing-cache bench-mixed (bench-x-t1/t16:
 # yolov8x batch 32 built with NETDEF_CUDA_PLAN_THREADS=1 / 16, for the build-time comparison). bench-base-n runs bench-n's command with a
 # baseline addon (an earlier commit's build, packed as .gpu/carry/base.tar.xz holding
 # Release/netdef_native.node) swapped in, so a change is measured before and after in one run. Every log goes into $OUT/logs.tgz (one file, so the
@@ -20,7 +20,7 @@
 # counts) goes to stdout.
 set -u
 DEADLINE=${DEADLINE:-540}
-STEPS=${STEPS:-"native cuda-engine coco-fp16 bench-n bench-base-n torch-n bench-x torch-x prof-n32 prof-n1 bench-x-t1 bench-x-t16 timing-cache bench-mixed"}
+STEPS=${STEPS:-"native cuda-engine bench-n bench-base-n prof-n32 prof-n1 torch-n coco-fp16 bench-x bench-x-t16 torch-x bench-x-t1 timing-cache bench-mixed"}
 START=$(date +%s)
 OUT=${OUT:-/tmp/out}
 LOGS=$(mktemp -d)
@@ -46,7 +46,6 @@ TS="node --import tsx"
 W=.gpu/yolov8n/weights.safetensors
 step native 40 120 /tmp/nt/netdef_native_tests direct_conv detect_decode activation elementwise copy_strided pooling resize_nearest softmax cast quantize matmul graph_capture candidates igemm_conv engine
 step cuda-engine 60 120 $TS --test --test-concurrency=1 test/gpu/cuda-engine.test.ts
-step coco-fp16 60 150 $TS --test --test-concurrency=1 test/gpu/coco128-fp16.test.ts
 step bench-n 40 80 $TS scripts/bench/gpu.ts --model yolov8n --weights $W --batch 1,32 --precision fp16 --warm
 ADDON=native/build/Release/netdef_native.node
 if [ -f .gpu/carry/base.tar.xz ]; then  # the baseline addon in place of this build's, then this build's back
@@ -54,13 +53,14 @@ if [ -f .gpu/carry/base.tar.xz ]; then  # the baseline addon in place of this bu
     step bench-base-n 40 80 $TS scripts/bench/gpu.ts --model yolov8n --weights $W --batch 1,32 --precision fp16 --warm
   [ -f "$ADDON.current" ] && mv "$ADDON.current" "$ADDON"
 fi
-step torch-n 60 150 python3 scripts/bench/torch_yolov8.py --scale n --weights $W --batch 1 32 --dtype fp16 --compile --profile
-step bench-x 60 150 $TS scripts/bench/gpu.ts --model yolov8x --batch 1,32 --precision fp16 --warm
-step torch-x 80 200 python3 scripts/bench/torch_yolov8.py --scale x --batch 1 32 --dtype fp16 --compile
 step prof-n32 25 50 $TS scripts/bench/profile.ts --weights $W --batch 32 --precision fp16 --top 16
 step prof-n1 20 40 $TS scripts/bench/profile.ts --weights $W --batch 1 --precision fp16 --top 12
-step bench-x-t1 40 90 env NETDEF_CUDA_PLAN_THREADS=1 $TS scripts/bench/gpu.ts --model yolov8x --batch 32 --precision fp16 --warm
+step torch-n 60 150 python3 scripts/bench/torch_yolov8.py --scale n --weights $W --batch 1 32 --dtype fp16 --compile --profile
+step coco-fp16 60 150 $TS --test --test-concurrency=1 test/gpu/coco128-fp16.test.ts
+step bench-x 60 150 $TS scripts/bench/gpu.ts --model yolov8x --batch 1,32 --precision fp16 --warm
 step bench-x-t16 40 90 env NETDEF_CUDA_PLAN_THREADS=16 $TS scripts/bench/gpu.ts --model yolov8x --batch 32 --precision fp16 --warm
+step torch-x 80 200 python3 scripts/bench/torch_yolov8.py --scale x --batch 1 32 --dtype fp16 --compile
+step bench-x-t1 40 90 env NETDEF_CUDA_PLAN_THREADS=1 $TS scripts/bench/gpu.ts --model yolov8x --batch 32 --precision fp16 --warm
 step timing-cache 30 60 $TS --test --test-concurrency=1 test/gpu/timing-cache.test.ts
 step bench-mixed 30 60 $TS scripts/bench/gpu.ts --model yolov8n --weights $W --batch 1 --precision '' --policy '*:fp16,/model.22/:fp32' --policy fp16-fp32-decode --fp32-math tf32
 echo "total $(( $(date +%s) - START )) s" >> "$LOGS/summary.log"
