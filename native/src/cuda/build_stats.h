@@ -7,6 +7,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdio>
+#include <string>
 
 namespace netdef::cuda {
 
@@ -18,6 +20,13 @@ struct BuildStats {
   int convsTuned = 0;   // convolutions whose tactic was chosen by timing here
   int convsCached = 0;  // convolutions whose tactic came from the timing cache
 };
+
+// `v` with `digits` decimals, for the build log.
+inline std::string fixed(double v, int digits) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.*f", digits, v);
+  return text;
+}
 
 class StopWatch {
  public:

@@ -29,13 +29,16 @@ Capabilities capabilities() {
 }
 
 Built buildEngine(const ir::Graph& graph, const BuildOptions& options, const ProgressFn& progress) {
+  const StopWatch watch;
   CudaNetwork network;
   replay(graph, network);
+  const double recordMs = watch.ms();
   Built built;
   BuildReport report;
   built.engine = buildFromNetwork(network, options, progress, nullptr, &report);
   built.timingCache = std::move(report.timingCache);
   built.log = std::move(report.log);
+  built.log.insert(built.log.begin(), "network recorded in " + fixed(recordMs / 1000.0, 2) + " s (replay, weights converted to their dtypes)");
   return built;
 }
 

@@ -63,12 +63,6 @@ std::string programDigest(const Program& p) {
 
 namespace {
 
-std::string fixed(double v, int digits) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.*f", digits, v);
-  return text;
-}
-
 // One line of the build log for a mode: its forward and where the build's time went.
 std::string modeLine(LayoutMode mode, bool tuned, float forwardMs, const BuildStats& s, double totalMs) {
   std::string line = std::string(layoutModeName(mode)) + (tuned ? " tuned" : " untuned") + ": " +
@@ -90,10 +84,12 @@ std::unique_ptr<CudaEngine> buildFromNetwork(CudaNetwork& network, const BuildOp
                                              const LayoutMode* onlyMode, BuildReport* report) {
   checkOptions(options);
   requireDevice(options.device);
+  const StopWatch passesWatch;
   const Program fused = runFusionPasses(network.take());
   TimingCache cache(timingCacheIdentity(options.device));
   if (!options.timingCache.empty()) cache.merge(options.timingCache.data(), options.timingCache.size());
   std::vector<std::string> log = cache.notes();
+  log.push_back("fusion passes and timing cache read in " + fixed(passesWatch.ms() / 1000.0, 2) + " s");
   if (!options.timingCache.empty() && cache.size() > 0) log.push_back("timing cache: " + std::to_string(cache.size()) + " entries for " + cache.device());
 
   std::vector<LayoutMode> modes;
