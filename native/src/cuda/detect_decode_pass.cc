@@ -314,8 +314,7 @@ void insertOp(Program& p, size_t at, OpDef op) {
 
 }  // namespace
 
-Program fuseDetectDecode(const Program& in) {
-  Program out = in;
+Program fuseDetectDecode(Program out) {
   for (size_t i = 0; i < out.ops.size(); ++i) {
     if (!std::holds_alternative<SoftmaxAttrs>(out.ops[i].attrs) || out.ops[i].fusedInto >= 0) continue;
     const Graph graph(out);

@@ -30,7 +30,8 @@
 
 namespace netdef::cuda {
 
-// Pure: returns a new Program.
-Program fuseDetectDecode(const Program& in);
+// Pure: takes its Program by value (moved through the build's pass chain, so the weights are not
+// copied) and returns the rewritten one.
+Program fuseDetectDecode(Program p);
 
 }  // namespace netdef::cuda

@@ -43,8 +43,7 @@ struct Uses {
 
 }  // namespace
 
-Program fuseConvolutionActivations(const Program& in) {
-  Program out = in;
+Program fuseConvolutionActivations(Program out) {
   Uses uses(out);
   std::vector<int32_t>& consumers = uses.consumers;
   std::vector<int32_t>& producer = uses.producer;
@@ -65,8 +64,7 @@ Program fuseConvolutionActivations(const Program& in) {
   return out;
 }
 
-Program fuseResidualAdds(const Program& in) {
-  Program out = in;
+Program fuseResidualAdds(Program out) {
   Uses uses(out);
   std::vector<int32_t>& consumers = uses.consumers;
   std::vector<int32_t>& producer = uses.producer;
@@ -100,8 +98,7 @@ Program fuseResidualAdds(const Program& in) {
   return out;
 }
 
-Program foldCastsIntoDirectConvolutions(const Program& in) {
-  Program out = in;
+Program foldCastsIntoDirectConvolutions(Program out) {
   const Uses uses(out);
   for (size_t i = 0; i < out.ops.size(); ++i) {
     OpDef& cast = out.ops[i];
@@ -120,8 +117,10 @@ Program foldCastsIntoDirectConvolutions(const Program& in) {
   return out;
 }
 
-Program runFusionPasses(const Program& recorded) {
-  return foldCastsIntoDirectConvolutions(foldInt8Quantizes(fuseResidualAdds(fuseConvolutionActivations(fuseDetectDecode(recorded)))));
+Program runFusionPasses(Program recorded) {
+  // Each pass takes the program by value: moved along the chain, the weights are never copied.
+  return foldCastsIntoDirectConvolutions(
+      foldInt8Quantizes(fuseResidualAdds(fuseConvolutionActivations(fuseDetectDecode(std::move(recorded))))));
 }
 
 }  // namespace netdef::cuda

@@ -1,7 +1,7 @@
 // Fusion pass over a Program: a Convolution whose only consumer is an Activation (SiLU, sigmoid,
 // ReLU) takes that activation into its epilogue. The activation op stays in the program (so
 // layers() still lists it, as "fused into <conv>") but runs nothing; the convolution now writes
-// the activation's output tensor. Pure: returns a new Program.
+// the activation's output tensor. Pure (the Program by value: a caller moves it in to avoid copying its weights).
 //
 // Test: native/tests/engine_test.cu (conv + SiLU networks report one fused pair and still match
 // the CPU reference); native/tests/engine_test_chain.cu (C2f bottlenecks' residual adds fused,
@@ -12,25 +12,25 @@
 
 namespace netdef::cuda {
 
-Program fuseConvolutionActivations(const Program& in);
+Program fuseConvolutionActivations(Program p);
 
 // A residual add y = a + b (ElementWise Sum, both inputs of y's shape and dtype) where b is the
 // output of a float convolution read by nothing else, and a is produced before that convolution
 // runs: the convolution takes a as a second input and adds it after its activation
 // (ConvGeometry::hasResidual), writing y itself; the add runs nothing (fused into the
 // convolution). Then the add's output, being a convolution's, can be written in place into a
-// concat (channel_views.h). int8 convolutions are left alone. Pure: returns a new Program.
-Program fuseResidualAdds(const Program& in);
+// concat (channel_views.h). int8 convolutions are left alone. Pure (the Program by value: a caller moves it in to avoid copying its weights).
+Program fuseResidualAdds(Program p);
 
 // A float Cast (float32 <-> float16) whose output only a direct convolution reads
 // (direct_conv_rule.h, e.g. the stem reading the float32 network input in a float16 network):
 // the convolution reads the Cast's input itself (ConvGeometry::inDtype) and the Cast runs nothing
-// (fused into the convolution, which comes after it). Pure: returns a new Program.
-Program foldCastsIntoDirectConvolutions(const Program& in);
+// (fused into the convolution, which comes after it). Pure (the Program by value: a caller moves it in to avoid copying its weights).
+Program foldCastsIntoDirectConvolutions(Program p);
 
 // The passes a build runs on a recorded network, in order: the Detect head's tail
 // (detect_decode_pass.h), activations, residual adds, int8 Quantize readers (int8_conv_pass.h),
 // Casts into direct convolutions.
-Program runFusionPasses(const Program& recorded);
+Program runFusionPasses(Program recorded);
 
 }  // namespace netdef::cuda

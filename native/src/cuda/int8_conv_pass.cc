@@ -60,13 +60,11 @@ void foldQuantizes(Program& p) {
 
 }  // namespace
 
-Program foldInt8Quantizes(const Program& in) {
+Program foldInt8Quantizes(Program p) {
   bool any = false;
-  for (const OpDef& op : in.ops) any = any || int8Conv(op) != nullptr;
-  if (!any) return in;
-  Program folded = in;
-  foldQuantizes(folded);
-  return folded;
+  for (const OpDef& op : p.ops) any = any || int8Conv(op) != nullptr;
+  if (any) foldQuantizes(p);
+  return p;
 }
 
 }  // namespace netdef::cuda

@@ -16,6 +16,6 @@
 
 namespace netdef::cuda {
 
-Program foldInt8Quantizes(const Program& in);
+Program foldInt8Quantizes(Program p);
 
 }  // namespace netdef::cuda
