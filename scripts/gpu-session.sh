@@ -12,7 +12,7 @@
 # Device call (carry .device, .gpu/carry, .gpu/yolov8n, .gpu/images, .gpu/coco128, .gpu/coco.names):
 #   DEADLINE=540 STEPS="native cuda-engine bench-n torch-n" bash scripts/gpu-session.sh
 # STEPS (default: all, in this order): native cuda-engine bench-n bench-base-n prof-n32 prof-n1
-# torch-n coco-fp16 bench-x bench-x-t16 torch-x bench-x-t1 timing-cache bench-mixed (bench-x-t1/t16:
+# torch-n coco-fp16 bench-x bench-x-t16 torch-x bench-x-t1 timing-cache bench-mixed ncu-n32 (bench-x-t1/t16:
 # yolov8x batch 32 built with NETDEF_CUDA_PLAN_THREADS=1 / 16, for the build-time comparison). bench-base-n runs bench-n's command with a
 # baseline addon (an earlier commit's build, packed as .gpu/carry/base.tar.xz holding
 # Release/netdef_native.node) swapped in, so a change is measured before and after in one run. Every log goes into $OUT/logs.tgz (one file, so the
@@ -20,7 +20,7 @@
 # counts) goes to stdout.
 set -u
 DEADLINE=${DEADLINE:-540}
-STEPS=${STEPS:-"native cuda-engine bench-n bench-base-n prof-n32 prof-n1 torch-n coco-fp16 bench-x bench-x-t16 torch-x bench-x-t1 timing-cache bench-mixed"}
+STEPS=${STEPS:-"native cuda-engine bench-n bench-base-n prof-n32 prof-n1 torch-n coco-fp16 bench-x bench-x-t16 torch-x bench-x-t1 timing-cache bench-mixed ncu-n32"}
 START=$(date +%s)
 OUT=${OUT:-/tmp/out}
 LOGS=$(mktemp -d)
@@ -63,6 +63,13 @@ step torch-x 80 200 python3 scripts/bench/torch_yolov8.py --scale x --batch 1 32
 step bench-x-t1 40 90 env NETDEF_CUDA_PLAN_THREADS=1 $TS scripts/bench/gpu.ts --model yolov8x --batch 32 --precision fp16 --warm
 step timing-cache 30 60 $TS --test --test-concurrency=1 test/gpu/timing-cache.test.ts
 step bench-mixed 30 60 $TS scripts/bench/gpu.ts --model yolov8n --weights $W --batch 1 --precision '' --policy '*:fp16,/model.22/:fp32' --policy fp16-fp32-decode --fp32-math tf32
+# Nsight Compute on netdef's own slow kernels (the direct stem, DetectDecode) at batch 32, where the
+# machine has ncu: throughput, occupancy and memory sections, to say why they take what they take.
+NCU=$(command -v ncu || ls /usr/local/cuda/bin/ncu 2>/dev/null || true)
+[ -n "$NCU" ] && step ncu-n32 60 120 "$NCU" --target-processes all --kernel-name regex:'directConvKernel|detectDecodeKernel' --launch-count 4 \
+  --section SpeedOfLight --section Occupancy --section MemoryWorkloadAnalysis --section LaunchStats \
+  node --import tsx scripts/bench/profile.ts --weights $W --batch 32 --precision fp16 --top 4
+[ -z "$NCU" ] && echo "== ncu-n32 skipped (no ncu on this machine)" >> "$LOGS/summary.log"
 echo "total $(( $(date +%s) - START )) s" >> "$LOGS/summary.log"
 tar -czf "$OUT/logs.tgz" -C "$LOGS" .
 cat "$LOGS/summary.log"
