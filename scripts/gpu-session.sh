@@ -8,11 +8,12 @@
 #   ../shared/tools/device-pack tsx sharp yaml protobufjs  # .device/: Node.js and the packages
 #   npm run build:native; mkdir -p .gpu/carry /tmp/nt
 #   tar -cJf .gpu/carry/release.tar.xz -C native/build Release
-#   cp native/build/netdef_native_tests /tmp/nt/ && tar -cJf .gpu/carry/tests.tar.xz -C /tmp nt
+#   (cd native/build && ninja netdef_bench_igemm_conv)     # optional: the igemm-against-cuDNN timing
+#   cp native/build/netdef_native_tests native/build/netdef_bench_igemm_conv /tmp/nt/ && tar -cJf .gpu/carry/tests.tar.xz -C /tmp nt
 # Device call (carry .device, .gpu/carry, .gpu/yolov8n, .gpu/images, .gpu/coco128, .gpu/coco.names):
 #   DEADLINE=540 STEPS="native cuda-engine bench-n torch-n" bash scripts/gpu-session.sh
 # STEPS (default: all, in this order): native cuda-engine bench-n bench-base-n prof-n32 prof-n1
-# torch-n coco-fp16 bench-x bench-x-t16 torch-x bench-x-t1 timing-cache bench-mixed ncu-n32 (bench-x-t1/t16:
+# torch-n coco-fp16 bench-x bench-x-t16 torch-x bench-x-t1 timing-cache bench-mixed bench-igemm ncu-n32 (bench-x-t1/t16:
 # yolov8x batch 32 built with NETDEF_CUDA_PLAN_THREADS=1 / 16, for the build-time comparison). bench-base-n runs bench-n's command with a
 # baseline addon (an earlier commit's build, packed as .gpu/carry/base.tar.xz holding
 # Release/netdef_native.node) swapped in, so a change is measured before and after in one run. Every log goes into $OUT/logs.tgz (one file, so the
@@ -20,7 +21,7 @@
 # counts) goes to stdout.
 set -u
 DEADLINE=${DEADLINE:-540}
-STEPS=${STEPS:-"native cuda-engine bench-n bench-base-n prof-n32 prof-n1 torch-n coco-fp16 bench-x bench-x-t16 torch-x bench-x-t1 timing-cache bench-mixed ncu-n32"}
+STEPS=${STEPS:-"native cuda-engine bench-n bench-base-n prof-n32 prof-n1 torch-n coco-fp16 bench-x bench-x-t16 torch-x bench-x-t1 timing-cache bench-mixed bench-igemm ncu-n32"}
 START=$(date +%s)
 OUT=${OUT:-/tmp/out}
 LOGS=$(mktemp -d)
@@ -44,7 +45,7 @@ nvidia-smi --query-gpu=name,clocks.max.sm,memory.total,driver_version --format=c
 export NODE_OPTIONS=--max-old-space-size=8192
 TS="node --import tsx"
 W=.gpu/yolov8n/weights.safetensors
-step native 40 120 /tmp/nt/netdef_native_tests direct_conv detect_decode activation elementwise copy_strided pooling resize_nearest softmax cast quantize matmul graph_capture candidates igemm_conv engine
+step native 40 120 /tmp/nt/netdef_native_tests direct_conv detect_decode activation elementwise copy_strided pooling resize_nearest softmax cast quantize matmul graph_capture candidates igemm_conv igemm_conv_f16 engine
 step cuda-engine 60 120 $TS --test --test-concurrency=1 test/gpu/cuda-engine.test.ts
 step bench-n 40 80 $TS scripts/bench/gpu.ts --model yolov8n --weights $W --batch 1,32 --precision fp16 --warm
 ADDON=native/build/Release/netdef_native.node
@@ -63,6 +64,8 @@ step torch-x 80 200 python3 scripts/bench/torch_yolov8.py --scale x --batch 1 32
 step bench-x-t1 40 90 env NETDEF_CUDA_PLAN_THREADS=1 $TS scripts/bench/gpu.ts --model yolov8x --batch 32 --precision fp16 --warm
 step timing-cache 30 60 $TS --test --test-concurrency=1 test/gpu/timing-cache.test.ts
 step bench-mixed 30 60 $TS scripts/bench/gpu.ts --model yolov8n --weights $W --batch 1 --precision '' --policy '*:fp16,/model.22/:fp32' --policy fp16-fp32-decode --fp32-math tf32
+# netdef's implicit GEMM (int8 and float16 inputs) against cuDNN on YOLOv8 shapes, when packed.
+[ -x /tmp/nt/netdef_bench_igemm_conv ] && step bench-igemm 40 120 /tmp/nt/netdef_bench_igemm_conv
 # Nsight Compute on netdef's own slow kernels (the direct stem, DetectDecode) at batch 32, where the
 # machine has ncu: throughput, occupancy and memory sections, to say why they take what they take.
 NCU=$(command -v ncu || ls /usr/local/cuda/bin/ncu 2>/dev/null || true)

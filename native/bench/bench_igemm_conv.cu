@@ -1,6 +1,7 @@
-// Timing of igemm/igemm_conv (the int8 implicit-GEMM convolution) against cuDNN on YOLOv8 shapes
+// Timing of igemm/igemm_conv (the implicit-GEMM convolution) against cuDNN on YOLOv8 shapes
 // (not run by the tests): per shape, our kernel int8 -> int8 with the whole epilogue (per-channel
 // scales, bias, SiLU, requantize) for each tile shape and int8 -> float16 with the fastest tile;
+// float16 -> float16 with bias and SiLU for each tile shape (the engine's float16 layers);
 // cuDNN's legacy API float16 NHWC (tensor-op math, its fastest algorithm from
 // cudnnFindConvolutionForwardAlgorithmEx, convolution only: no bias, no activation) and
 // INT8_CONFIG (int8 in and out, int32 compute, NHWC, one scalar alpha: no per-channel scales,
@@ -167,6 +168,19 @@ void timeOurs(IgemmConvParams cp, double macs) {
          timeIt([&] { netdef::cuda::igemm::launchIgemmConv(cp, nullptr); }), macs);
 }
 
+// Our kernel with float16 input (x and w already float16): bias + SiLU, float16 out, each tile.
+void timeOursHalf(IgemmConvParams cp, double macs) {
+  cp.inType = netdef::ir::DType::Float16;
+  cp.inputScale = 1.0f;
+  cp.weightScales = nullptr;
+  cp.outType = netdef::ir::DType::Float16;
+  for (IgemmTile t : netdef::cuda::igemm::kIgemmTiles) {
+    cp.tile = t;
+    report((std::string("ours fp16->fp16 bias+silu ") + netdef::cuda::igemm::igemmTileName(t)).c_str(),
+           timeIt([&] { netdef::cuda::igemm::launchIgemmConv(cp, nullptr); }), macs);
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -222,7 +236,7 @@ int main() {
     } catch (const std::exception& e) {
       std::printf("  ours: %s\n", e.what());
     }
-    if (!handle) continue;    try {
+    if (handle) try {
       std::string algo;
       const double int8ms = timeCudnn(handle.get(), s, p, q, cudnn::kDataInt8, x.p, w.p, y.p, workspace.p, algo);
       if (int8ms > 0) report(("cuDNN INT8_CONFIG (no epilogue) " + algo).c_str(), int8ms, macs);
@@ -230,10 +244,15 @@ int main() {
     } catch (const std::exception& e) {
       std::printf("  cuDNN INT8_CONFIG: %s\n", e.what());
     }
+    fillHalf<<<kFillGrid, kFillBlock>>>(static_cast<__half*>(x.p), xCount);
+    fillHalf<<<kFillGrid, kFillBlock>>>(static_cast<__half*>(w.p), wCount);
+    check(cudaDeviceSynchronize(), "fill");
     try {
-      fillHalf<<<kFillGrid, kFillBlock>>>(static_cast<__half*>(x.p), xCount);
-      fillHalf<<<kFillGrid, kFillBlock>>>(static_cast<__half*>(w.p), wCount);
-      check(cudaDeviceSynchronize(), "fill");
+      timeOursHalf(cp, macs);
+    } catch (const std::exception& e) {
+      std::printf("  ours fp16: %s\n", e.what());
+    }
+    if (handle) try {
       std::string algo;
       const double fp16ms = timeCudnn(handle.get(), s, p, q, cudnn::kDataHalf, x.p, w.p, y.p, workspace.p, algo);
       if (fp16ms > 0) report(("cuDNN fp16 (no epilogue) " + algo).c_str(), fp16ms, macs);

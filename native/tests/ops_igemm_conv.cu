@@ -349,7 +349,8 @@ void testChecks() {
       {"null x", [](IgemmConvParams& p) { p.x = nullptr; }},
       {"misaligned x", [](IgemmConvParams& p) { p.x = fake + 1; }},
       {"x pixel stride below C", [](IgemmConvParams& p) { p.xPixelStride = 8; }},
-      {"float16 input", [](IgemmConvParams& p) { p.inType = DType::Float16; }},
+      {"float32 input", [](IgemmConvParams& p) { p.inType = DType::Float32; }},
+      {"float16 bias with an int8 input", [](IgemmConvParams& p) { p.biasType = DType::Float16; }},
       {"uint8 output", [](IgemmConvParams& p) { p.outType = DType::UInt8; }},
       {"int32 output with an activation", [](IgemmConvParams& p) {
          p.outType = DType::Int32;

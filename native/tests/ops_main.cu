@@ -2,7 +2,7 @@
 // CPU reference on seeded random inputs, then the engine's tests (engine_test.cu) build small
 // networks through INetwork; a line per case. Exit status 0 only when every case passed.
 // Arguments, optional: group names (activation, elementwise, copy_strided, pooling, resize_nearest,
-// softmax, cast, quantize, matmul, graph_capture, letterbox, candidates, igemm_conv, direct_conv, detect_decode, engine, engine_int8); only those
+// softmax, cast, quantize, matmul, graph_capture, letterbox, candidates, igemm_conv, igemm_conv_f16, direct_conv, detect_decode, engine, engine_int8); only those
 // groups run.
 // Build and run (GPU machine): scripts/native-tests.sh, or
 //   cmake --build native/build/plain --target netdef_native_tests && native/build/plain/netdef_native_tests [group ...]
@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
       {"igemm_conv", ops_test::testIgemmConv},
       {"direct_conv", ops_test::testDirectConv},
       {"detect_decode", ops_test::testDetectDecode},
+      {"igemm_conv_f16", ops_test::testIgemmConvHalf},
       {"engine", engine_test::runEngineTests},  // the engine's tests (engine_test.cu), same tally
       {"engine_int8", engine_test::testInt8Engine},  // the int8 engine alone (also part of "engine")
   };

@@ -238,5 +238,6 @@ void testCandidates();
 void testIgemmConv();
 void testDirectConv();
 void testDetectDecode();
+void testIgemmConvHalf();
 
 }  // namespace ops_test

@@ -29,7 +29,8 @@ struct ConvArgs {
 
   float inputScale = 1.0f;
   const float* weightScales = nullptr;
-  const float* bias = nullptr;
+  const void* bias = nullptr;
+  bool biasHalf = false;  // bias holds float16 values (else float32)
   FusedActivation activation = FusedActivation::kNone;
   float outputScale = 1.0f;
   void* y = nullptr;

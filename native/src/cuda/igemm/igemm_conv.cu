@@ -1,6 +1,7 @@
 // The implicit-GEMM convolution's host side: argument checks, ConvArgs, and the dispatch over tile
 // shape and output type to igemmConvKernel. See igemm_conv.h.
 #include <atomic>
+#include <type_traits>
 #include <climits>
 #include <cmath>
 
@@ -33,6 +34,8 @@ bool canStoreVectors(const IgemmConvParams& p) {
   const int64_t v = vectorOf(p.outType);
   const int64_t yStride = orDefault(p.yPixelStride, p.outChannels);
   bool ok = p.outChannels % v == 0 && yStride % v == 0 && p.yChannelOffset % v == 0 && aligned(p.y, kChunkBytes);
+  // Vectors of float32 scales and biases are read as 16-byte loads when kChunkBytes / 4 channels
+  // or more; a float16 bias vector is half that.
   if (p.outType != ir::DType::Int32) ok = ok && aligned(p.weightScales, kChunkBytes) && (!p.bias || aligned(p.bias, kChunkBytes));
   if (p.residual) {
     const int64_t rStride = orDefault(p.residualPixelStride, p.outChannels);
@@ -64,6 +67,7 @@ ConvArgs makeArgs(const IgemmConvParams& p) {
   a.inputScale = p.inputScale;
   a.weightScales = p.weightScales;
   a.bias = p.bias;
+  a.biasHalf = p.biasType == ir::DType::Float16;
   a.activation = p.activation;
   a.outputScale = p.outputScale;
   a.y = p.y;
@@ -110,6 +114,7 @@ void launchTile(const ConvArgs& a, cudaStream_t stream) {
 
 template <typename T, typename OutT>
 void launchOut(IgemmTile tile, const ConvArgs& a, cudaStream_t stream) {
+  static_assert(!std::is_same_v<T, __half> || !std::is_same_v<OutT, int32_t>, "float16 accumulates in float32: no int32 output");
   switch (tile) {
     case IgemmTile::k128x128x64: return launchTile<Tile128x128x64<T>, OutT>(a, stream);
     case IgemmTile::k128x64x64: return launchTile<Tile128x64x64<T>, OutT>(a, stream);
@@ -130,8 +135,10 @@ const char* igemmTileName(IgemmTile t) {
 
 std::string checkIgemmConvShape(const IgemmConvParams& p) {
   using ir::DType;
-  constexpr int64_t kChannelMultiple = kChunkBytes;  // int8 channels per 16-byte copy
-  if (p.inType != DType::Int8) return std::string("input type ") + ops::dtypeLabel(p.inType) + " is not supported (int8)";
+  if (p.inType != DType::Int8 && p.inType != DType::Float16)
+    return std::string("input type ") + ops::dtypeLabel(p.inType) + " is not supported (int8, float16)";
+  const auto kChannelMultiple = static_cast<int64_t>(kChunkBytes / ops::elementBytes(p.inType));  // channels per 16-byte copy
+  const bool half = p.inType == DType::Float16;
   if (p.tile != IgemmTile::k128x128x64 && p.tile != IgemmTile::k128x64x64 && p.tile != IgemmTile::k64x64x64)
     return "unknown tile shape";
   if (p.batch < 1 || p.height < 1 || p.width < 1 || p.inChannels < 1 || p.outChannels < 1 || p.outHeight < 1 || p.outWidth < 1)
@@ -140,7 +147,7 @@ std::string checkIgemmConvShape(const IgemmConvParams& p) {
   if (p.padTop < 0 || p.padLeft < 0) return "padding must be >= 0";
   if (p.inChannels % kChannelMultiple != 0)
     return "input channels (" + std::to_string(p.inChannels) + ") must be a multiple of " + std::to_string(kChannelMultiple) +
-           " (a network's first convolution, C = 3, stays float16)";
+           " (a network's first convolution, C = 3, runs on the direct kernel)";
   const int64_t xStride = orDefault(p.xPixelStride, p.inChannels);
   if (xStride < p.inChannels || xStride % kChannelMultiple != 0)
     return "x's pixel stride must be >= C and a multiple of " + std::to_string(kChannelMultiple);
@@ -160,10 +167,13 @@ std::string checkIgemmConvShape(const IgemmConvParams& p) {
   if (p.yChannelOffset < 0 || yStride < p.yChannelOffset + p.outChannels)
     return "y's channel offset + K exceeds its pixel stride";
   if (p.outType == DType::Int32) {
+    if (half) return "a float16 input accumulates in float32: no int32 output";
     if (p.activation != FusedActivation::kNone || p.residual)
       return "the int32 output is the raw accumulator: no scales, bias, activation or residual";
     return "";
   }
+  if (p.biasType != DType::Float32 && !(half && p.biasType == DType::Float16))
+    return std::string("bias type ") + ops::dtypeLabel(p.biasType) + " is not supported (float32; float16 with a float16 input)";
   if (!positiveFinite(p.inputScale)) return "the input scale must be finite and > 0";
   if (p.outType == DType::Int8 && !positiveFinite(p.outputScale)) return "the output scale must be finite and > 0";
   if (p.residual) {
@@ -187,7 +197,7 @@ std::string checkIgemmConv(const IgemmConvParams& p) {
     if (p.weightScales || p.bias) return "the int32 output is the raw accumulator: no scales, bias, activation or residual";
     return "";
   }
-  if (!p.weightScales) return "null weight scales";
+  if (!p.weightScales && p.inType == DType::Int8) return "null weight scales";
   if (p.residual && !aligned(p.residual, outBytes(p.residualType))) return "the residual is not aligned to its element size";
   return "";
 }
@@ -196,6 +206,13 @@ void launchIgemmConv(const IgemmConvParams& p, cudaStream_t stream) {
   const std::string why = checkIgemmConv(p);
   if (!why.empty()) ops::throwInvalid(kOp, why);
   const ConvArgs a = makeArgs(p);
+  if (p.inType == ir::DType::Float16) {
+    switch (p.outType) {
+      case ir::DType::Int8: return launchOut<__half, int8_t>(p.tile, a, stream);
+      case ir::DType::Float16: return launchOut<__half, __half>(p.tile, a, stream);
+      default: return launchOut<__half, float>(p.tile, a, stream);  // the checks allow float32 here
+    }
+  }
   switch (p.outType) {
     case ir::DType::Int8: return launchOut<int8_t, int8_t>(p.tile, a, stream);
     case ir::DType::Float16: return launchOut<int8_t, __half>(p.tile, a, stream);

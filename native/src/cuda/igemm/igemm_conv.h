@@ -1,6 +1,7 @@
 // The engine's own convolution on tensor cores: an implicit GEMM over NHWC activations and
-// [K][R][S][C] weights, int8 x int8 -> int32 with `mma.sync` (m16n8k32) and a `cp.async`
-// multi-stage shared-memory pipeline, with the epilogue fused (igemm_epilogue.cuh):
+// [K][R][S][C] weights, int8 x int8 -> int32 with `mma.sync` (m16n8k32), or float16 x float16 ->
+// float32 (m16n8k16), and a `cp.async` multi-stage shared-memory pipeline, with the epilogue fused
+// (igemm_epilogue.cuh):
 //
 //   v = acc * (inputScale * weightScales[k]) + bias[k]     (float32, one fma)
 //   v = act(v)                                             (none, SiLU, sigmoid, ReLU)
@@ -16,13 +17,16 @@
 // is written in place.
 //
 // Geometry: any batch, H, W; kernel R x S; stride; top/left padding (bottom/right follow from the
-// output size); dilation 1, one group. C must be a multiple of 16 (one 16-byte cp.async holds 16
-// int8 channels); the network's first convolution (C = 3) stays float16 in the recipe. K is any
+// output size); dilation 1, one group. C must be a multiple of one 16-byte cp.async: 16 int8 or 8
+// float16 channels (the network's first convolution, C = 3, runs on the direct kernel). K is any
 // count (tiles at the edge are masked); outputs whose channels, offsets and strides keep 16-byte
 // vectors are stored as vectors, others element by element.
 //
-// The tile machinery (igemm_tile.cuh) takes the element type as a template parameter: int8 is
-// instantiated here; float16 (m16n8k16, float accumulators) uses the same loaders and fragments.
+// The tile machinery (igemm_tile.cuh) takes the element type as a template parameter: one kernel
+// family, instantiated for int8 and float16 (the same loaders and fragments). A float16 input has
+// no quantization: inputScale 1 and no weight scales (scale 1) unless given, its bias float32 or
+// float16 (a float16 convolution's own), its output float16 or float32. It is an op of its own so
+// far: the engine's float16 convolutions do not time it yet (not yet run on a GPU).
 // Three tile shapes are offered so a caller can time them per layer (kIgemmTiles).
 //
 // Host-side: plain C++ (the engine's .cc files include it with a host compiler).
@@ -53,15 +57,16 @@ struct IgemmConvParams {
   int64_t kernelH = 1, kernelW = 1, strideH = 1, strideW = 1, padTop = 0, padLeft = 0;
 
   // ---- operands (device memory)
-  ir::DType inType = ir::DType::Int8;  // of x and w; int8 only for now
+  ir::DType inType = ir::DType::Int8;  // of x and w: Int8 or Float16
   const void* x = nullptr;             // first channel of the range the conv reads
   int64_t xPixelStride = 0;            // elements from one pixel to the next; 0: inChannels
   const void* w = nullptr;             // [K][R][S][C], dense
 
   // ---- epilogue
   float inputScale = 1.0f;              // x's quantization scale (per tensor)
-  const float* weightScales = nullptr;  // K float32 (per output channel), device; required unless int32 output
-  const float* bias = nullptr;          // K float32, device; null: no bias
+  const float* weightScales = nullptr;  // K float32 (per output channel), device; required for int8 x unless int32 output; float16 x: null is 1
+  const void* bias = nullptr;           // K values of biasType, device; null: no bias
+  ir::DType biasType = ir::DType::Float32;  // Float32, or Float16 (with a float16 x)
   FusedActivation activation = FusedActivation::kNone;
 
   ir::DType outType = ir::DType::Int8;  // Int8, Float16, Float32, or Int32 (the raw accumulator)

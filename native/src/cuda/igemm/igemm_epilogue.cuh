@@ -129,11 +129,16 @@ struct Epilogue {
  private:
   static constexpr int kRowsBelow = 8;  // d[2], d[3] lie 8 rows below d[0], d[1]
 
+  __device__ __forceinline__ static float biasAt(const ConvArgs& a, int n) {
+    if (!a.bias) return 0.0f;
+    return a.biasHalf ? __half2float(static_cast<const __half*>(a.bias)[n]) : static_cast<const float*>(a.bias)[n];
+  }
+
   __device__ __forceinline__ static OutT finishOne(Acc acc, const ConvArgs& a, int m, int n) {
     if constexpr (kRaw) {
       return acc;
     } else {
-      float v = fmaf(toFloat(acc), a.inputScale * a.weightScales[n], a.bias ? a.bias[n] : 0.0f);
+      float v = fmaf(toFloat(acc), a.inputScale * (a.weightScales ? a.weightScales[n] : 1.0f), biasAt(a, n));
       v = activate(v, a.activation);
       if (a.residualKind == ResidualKind::kInt8) {
         v = fmaf(toFloat(static_cast<const int8_t*>(a.residual)[m * a.residualPixelStride + a.residualChannelOffset + n]),
@@ -152,9 +157,16 @@ struct Epilogue {
       for (int j = 0; j < kVector; ++j) out[j] = accs[j];
     } else {
       float scale[kVector], bias[kVector], v[kVector];
-      loadAsFloat<float, kVector>(a.weightScales + n, scale);
-      if (a.bias) {
-        loadAsFloat<float, kVector>(a.bias + n, bias);
+      if (a.weightScales) {
+        loadAsFloat<float, kVector>(a.weightScales + n, scale);
+      } else {
+#pragma unroll
+        for (int j = 0; j < kVector; ++j) scale[j] = 1.0f;
+      }
+      if (a.bias && a.biasHalf) {
+        loadAsFloat<__half, kVector>(static_cast<const __half*>(a.bias) + n, bias);
+      } else if (a.bias) {
+        loadAsFloat<float, kVector>(static_cast<const float*>(a.bias) + n, bias);
       } else {
 #pragma unroll
         for (int j = 0; j < kVector; ++j) bias[j] = 0.0f;
