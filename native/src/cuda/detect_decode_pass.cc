@@ -1,7 +1,6 @@
 // Detect-head fusion: see detect_decode_pass.h.
 #include "detect_decode_pass.h"
 
-#include <algorithm>
 #include <cstring>
 #include <optional>
 #include <set>
@@ -78,8 +77,8 @@ class Matcher {
     return t;
   }
   // Walks reshape-only Shuffles (views) backwards from t while they are t's producers.
-  int32_t backThroughReshapes(int32_t t, int32_t stopBefore = -1) {
-    for (int32_t s = g_.producer[t]; s >= 0 && s != stopBefore; s = g_.producer[t]) {
+  int32_t backThroughReshapes(int32_t t) {
+    for (int32_t s = g_.producer[t]; s >= 0; s = g_.producer[t]) {
       const auto* sh = g_.as<ShuffleAttrs>(s);
       if (!sh || !sh->permutation.empty()) break;
       take(s);
@@ -236,9 +235,9 @@ class Matcher {
       if (!region_.count(s) && isSlice(s, flat_, kSides * bins_, classes_)) cls = s;
     }
     if (cls < 0 || g_.readers[flat_].size() != 2 || g_.isOutput[flat_] || !take(cls)) return false;
-    bool narrowed = false;
-    const int32_t logits = throughCasts(out(cls), narrowed);
-    if (g_.half(logits) && !g_.half(flat_)) return false;  // a narrowing Cast of the logits: not reproduced
+    bool halfOnTheWay = false;
+    const int32_t logits = throughCasts(out(cls), halfOnTheWay);
+    if (halfOnTheWay && !g_.half(flat_)) return false;  // a narrowing Cast of the float32 logits: not reproduced
     const int32_t sig = g_.only(logits);
     const auto* a = g_.as<ActivationAttrs>(sig);
     if (!a || a->type != ActivationType::Sigmoid || !take(sig)) return false;

@@ -261,26 +261,30 @@ std::string planKey(const ConvGeometry& g, int64_t batch, int64_t engine) {
 }
 }  // namespace
 
-std::shared_ptr<FusedConvPlan> FusedPlans::make(cudnn::Handle handle, const ConvGeometry& g, int64_t batch, int64_t engine) {
+FusedPlans::Entries FusedPlans::make(cudnn::Handle handle, const ConvGeometry& g, int64_t batch, int64_t engine) {
+  std::shared_ptr<FusedConvPlan> plan;
   try {
-    return std::make_shared<FusedConvPlan>(handle, g, batch, engine);
+    plan = std::make_shared<FusedConvPlan>(handle, g, batch, engine);
   } catch (const Error&) {
-    return nullptr;  // the same geometry need not ask cuDNN again
+    return {{planKey(g, batch, engine), nullptr}};  // the same geometry need not ask cuDNN again
   }
+  Entries entries{{planKey(g, batch, engine), plan}};
+  if (engine != plan->engine()) entries.emplace_back(planKey(g, batch, plan->engine()), plan);
+  return entries;
 }
 
 const FusedConvPlan& FusedPlans::get(cudnn::Handle handle, const ConvGeometry& g, int64_t batch, int64_t engine,
                                      BuildStats* stats) {
-  auto it = plans_.find(planKey(g, batch, engine));
+  const std::string key = planKey(g, batch, engine);
+  auto it = plans_.find(key);
   if (it == plans_.end()) {
     const StopWatch watch;
-    std::shared_ptr<FusedConvPlan> plan = make(handle, g, batch, engine);
+    for (auto& [k, plan] : make(handle, g, batch, engine)) plans_.insert_or_assign(k, std::move(plan));
+    it = plans_.find(key);
     if (stats) {
       stats->fusedPlanMs += watch.ms();
-      stats->fusedPlans += plan ? 1 : 0;
+      stats->fusedPlans += it->second ? 1 : 0;
     }
-    if (plan) plans_[planKey(g, batch, plan->engine())] = plan;
-    it = plans_.insert_or_assign(planKey(g, batch, engine), plan).first;
   }
   if (!it->second) throw Error(kErrBackend, "cuDNN proposes no fused engine for this convolution");
   return *it->second;
@@ -318,19 +322,19 @@ void FusedPlans::prefetch(const std::vector<FusedPlanRequest>& requests, int dev
       const DeviceGuard guard(device);
       CudnnHandle handle = makeCudnnHandle();
       checkCudnn(cudnnApi().setStream(handle.get(), stream), "cudnnSetStream");
-      std::vector<std::pair<std::string, std::shared_ptr<FusedConvPlan>>> mine;
+      Entries mine;
       int count = 0;
       for (size_t i = next++; i < todo.size(); i = next++) {
         const FusedPlanRequest& r = *todo[i];
-        std::shared_ptr<FusedConvPlan> first = make(handle.get(), r.g, r.batch, r.engine);
-        mine.emplace_back(planKey(r.g, r.batch, r.engine), first);
-        if (!first) continue;
+        Entries first = make(handle.get(), r.g, r.batch, r.engine);
+        const std::shared_ptr<FusedConvPlan> plan = first.front().second;
+        mine.insert(mine.end(), first.begin(), first.end());
+        if (!plan) continue;
         ++count;
-        mine.emplace_back(planKey(r.g, r.batch, first->engine()), first);
         if (r.thenBatch >= 0 && r.thenBatch != r.batch) {
-          std::shared_ptr<FusedConvPlan> then = make(handle.get(), r.g, r.thenBatch, first->engine());
-          count += then ? 1 : 0;
-          mine.emplace_back(planKey(r.g, r.thenBatch, first->engine()), std::move(then));
+          Entries then = make(handle.get(), r.g, r.thenBatch, plan->engine());
+          count += then.front().second ? 1 : 0;
+          mine.insert(mine.end(), then.begin(), then.end());
         }
       }
       const std::lock_guard<std::mutex> lock(mutex);

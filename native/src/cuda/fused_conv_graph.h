@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "build_stats.h"
@@ -72,7 +73,10 @@ class FusedPlans {
   void prefetch(const std::vector<FusedPlanRequest>& requests, int device, cudaStream_t stream, BuildStats* stats);
 
  private:
-  std::shared_ptr<FusedConvPlan> make(cudnn::Handle handle, const ConvGeometry& g, int64_t batch, int64_t engine);
+  // Key and plan pairs: the plan of `engine` at `batch` (null when cuDNN offers none) filed under the
+  // engine asked for and, when that was -1, under the one cuDNN proposed.
+  using Entries = std::vector<std::pair<std::string, std::shared_ptr<FusedConvPlan>>>;
+  static Entries make(cudnn::Handle handle, const ConvGeometry& g, int64_t batch, int64_t engine);
 
   std::vector<CudnnHandle> handles_;  // the prefetch threads' handles, alive as long as their plans (declared first: destroyed last)
   std::map<std::string, std::shared_ptr<FusedConvPlan>> plans_;  // by geometry, batch, engine (-1: the first proposed)
