@@ -114,6 +114,9 @@ void sweepTactics(CudaEngine& e, const ConvCase& c, DType t, const ConvWeights& 
     char name[200];
     if (tactic.kind == ConvTactic::Kind::kDirect) {
       std::snprintf(name, sizeof name, "%s tactic netdef direct_conv (%.4f ms)", label.c_str(), tactic.timeMs);
+    } else if (tactic.kind == ConvTactic::Kind::kIgemm) {
+      std::snprintf(name, sizeof name, "%s tactic netdef igemm_conv %s (%.4f ms)", label.c_str(),
+                    igemm::igemmTileName(static_cast<igemm::IgemmTile>(tactic.algo)), tactic.timeMs);
     } else if (tactic.kind == ConvTactic::Kind::kCudnnFused) {
       std::snprintf(name, sizeof name, "%s tactic cudnn graph engine %lld (%.4f ms)", label.c_str(), static_cast<long long>(tactic.engine),
                     tactic.timeMs);
@@ -143,8 +146,10 @@ void testConvolutions() {
           auto e = buildConv(c, t, mode, cw);
           std::printf("      kernel: %s\n", e->layers()[firstConvOp(e->program())].kernel.c_str());
           checkConv(*e, c, t, cw, rng, label);
-          // The first layer (3 channels) also has the direct kernel among its candidates.
-          if (&c == &kConvCases[0] || &c == &kConvCases[1]) sweepTactics(*e, c, t, cw, rng, label);
+          // The first layer (3 channels) also has the direct kernel among its candidates, and float16
+          // channels-last layers with 8k input channels the igemm tiles.
+          const bool igemmCandidates = t == DType::Float16 && mode == LayoutMode::kChannelsLastHalf && c.spec.groups == 1 && c.spec.inC % 8 == 0;
+          if (&c == &kConvCases[0] || &c == &kConvCases[1] || igemmCandidates) sweepTactics(*e, c, t, cw, rng, label);
         });
       }
     }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "cuda/engine_format.h"
+#include "cuda/engine_impl.h"
 #include "engine_test_chain.h"
 
 namespace engine_test {
@@ -10,6 +12,22 @@ namespace {
 
 using namespace netdef;
 using namespace netdef::cuda;
+
+// `e` with every convolution the igemm kernel can run (float16 NHWC, IgemmLayer::whyNot) forced
+// onto `tile`, through a patched blob; `forced` counts them. So the igemm tactic of a float16
+// layer is checked inside a network (views, the fused residual) whatever the timing chose.
+std::unique_ptr<CudaEngine> forcedOntoIgemm(CudaEngine& e, igemm::IgemmTile tile, int& forced) {
+  const std::vector<uint8_t> blob = e.serialize();
+  EngineRecord r = readEngine(blob.data(), blob.size());
+  forced = 0;
+  for (OpTactic& ot : r.tactics) {
+    const ConvLayer* layer = e.convolution(static_cast<size_t>(ot.op));
+    if (!layer || !IgemmLayer::whyNot(layer->geometry()).empty()) continue;
+    ot.tactic = ConvTactic{ConvTactic::Kind::kIgemm, static_cast<int32_t>(tile), 0, -1, 0.0f};
+    ++forced;
+  }
+  return loadFromBlob(writeEngine(r), 0);
+}
 
 constexpr int64_t kChainUp = 2, kPoolK = 5, kPoolPad = 2;
 constexpr int64_t kFlat = kChainHW * kChainUp * kChainHW * kChainUp;
@@ -206,6 +224,21 @@ void testChain() {
         for (const LayerInfo& l : e->layers())
           if (l.name == "m.0/add") addKernel = l.kernel;
         ops_test::record(addKernel.rfind("fused into ", 0) == 0, label + " residual add fused", addKernel);
+        if (t == DType::Float16 && mode == LayoutMode::kChannelsLastHalf) {
+          for (igemm::IgemmTile tile : igemm::kIgemmTiles) {
+            int forced = 0;
+            auto f = forcedOntoIgemm(*e, tile, forced);
+            const std::string fl = label + " on igemm " + igemm::igemmTileName(tile);
+            // cv1, m (with the residual), cv2 and the 1x1 after the pool: every convolution.
+            ops_test::record(forced == 4, fl + ": every convolution forced", std::to_string(forced) + " of 4");
+            constexpr int64_t kBatch = 3;
+            const std::vector<float> x = rng.uniform(kBatch * kChainC * kChainHW * kChainHW, -kInputRange, kInputRange);
+            auto out = f->run({{"x", ops_test::encode(x, t)}}, kBatch);
+            const ChainOutputs ref = chainRef(m, x, kBatch);
+            checkNorm(fl + " y", ops_test::decode(out.at("y").data, out.at("y").dtype), ref.y, tol);
+            checkNorm(fl + " t", ops_test::decode(out.at("t").data, out.at("t").dtype), ref.t, tol);
+          }
+        }
         const BufferPlan& plan = e->bufferPlan();
         ops_test::record(planIsValid(plan) && plan.totalBytes < plan.requestedBytes, label + " buffer plan",
                          "arena " + std::to_string(plan.totalBytes) + " B for " + std::to_string(plan.requestedBytes) + " B of tensors");
@@ -297,6 +330,20 @@ void testViewChain() {
         // Both split halves are views; cat1 (4 inputs in place) and cat2 (cv3's output) write in place.
         ops_test::record(views == 2 && inPlace == 2, label + " views taken",
                          std::to_string(views) + " slice views, " + std::to_string(inPlace) + " concats in place");
+        if (t == DType::Float16 && mode == LayoutMode::kChannelsLastHalf) {
+          // Every convolution on igemm, reading and writing the views in place.
+          for (igemm::IgemmTile tile : igemm::kIgemmTiles) {
+            int forced = 0;
+            auto f = forcedOntoIgemm(*e, tile, forced);
+            const std::string fl = label + " on igemm " + igemm::igemmTileName(tile);
+            const int convs = static_cast<int>(std::size(kViewSpecs));
+            ops_test::record(forced == convs, fl + ": every convolution forced", std::to_string(forced) + " of " + std::to_string(convs));
+            constexpr int64_t kBatch = 3;
+            const std::vector<float> x = rng.uniform(kBatch * kChainC * kChainHW * kChainHW, -kInputRange, kInputRange);
+            auto out = f->run({{"x", ops_test::encode(x, t)}}, kBatch);
+            checkNorm(fl + " y", ops_test::decode(out.at("y").data, out.at("y").dtype), viewChainRef(m, x, kBatch), tol);
+          }
+        }
         const BufferPlan& plan = e->bufferPlan();
         ops_test::record(planIsValid(plan), label + " buffer plan valid", std::to_string(plan.totalBytes) + " B arena");
       });

@@ -77,6 +77,7 @@ ConvLayer::ConvLayer(const std::string& name, const ConvGeometry& g, std::shared
     : name_(name), g_(g), plans_(plans ? std::move(plans) : std::make_shared<FusedPlans>()) {
   if (g.dtype == ir::DType::Int8) {
     igemm_ = std::make_unique<IgemmLayer>(name, g);
+    igemmOnly_ = true;
     return;
   }
   if (DirectConvLayer::applies(g)) direct_ = std::make_unique<DirectConvLayer>(name, g);
@@ -100,6 +101,8 @@ ConvLayer::ConvLayer(const std::string& name, const ConvGeometry& g, std::shared
     throw Error(kErrBackend, name + ": asymmetric padding that changes the output size is not supported");
   }
   cudnnUsable_ = true;
+  // A float16 NHWC convolution the igemm kernel can run has its tiles as candidates too.
+  if (g.dtype == ir::DType::Float16 && IgemmLayer::whyNot(g).empty()) igemm_ = std::make_unique<IgemmLayer>(name, g);
   filter_ = makeFilterDesc();
   const int format = g.layout == Layout::kNhwc ? cudnn::kFormatNhwc : cudnn::kFormatNchw;
   checkCudnn(api.setFilter4dDescriptor(filter_.get(), dataType(g.dtype), format, narrow(g.outChannels, name),
@@ -170,7 +173,7 @@ std::vector<ConvTactic> ConvLayer::tune(cudnn::Handle handle, cudaStream_t strea
     }
   }
   std::vector<ConvTactic> candidates;
-  if (igemm_) {
+  if (igemmOnly_) {
     const StopWatch watch;
     candidates = igemm_->tune(stream, b, batch, options.time);
     if (stats_) stats_->timingMs += watch.ms();
@@ -183,8 +186,18 @@ std::vector<ConvTactic> ConvLayer::tune(cudnn::Handle handle, cudaStream_t strea
         const std::vector<ConvTactic> fromCudnn = tuneCudnn(handle, stream, b, batch, maxBatch, options);
         candidates.insert(candidates.end(), fromCudnn.begin(), fromCudnn.end());
       } catch (const Error&) {
-        if (!direct_) throw;  // else cuDNN has nothing for this layer here, and the direct kernel runs it
+        if (!direct_ && !igemm_) throw;  // else cuDNN has nothing for this layer here, and another kernel runs it
       }
+    }
+    if (igemm_ && (options.time || candidates.empty())) {
+      const StopWatch watch;
+      try {
+        const std::vector<ConvTactic> tiles = igemm_->tune(stream, b, batch, options.time);
+        candidates.insert(candidates.end(), tiles.begin(), tiles.end());
+      } catch (const Error&) {
+        if (candidates.empty()) throw;  // else cuDNN's run it (the buffers' alignment ruled the tiles out)
+      }
+      if (stats_) stats_->timingMs += watch.ms();
     }
     if (options.time) sortByTime(candidates);
     useTactic(handle, candidates.front(), maxBatch);
@@ -263,7 +276,7 @@ std::vector<ConvTactic> ConvLayer::tuneCudnn(cudnn::Handle handle, cudaStream_t 
 
 std::vector<FusedPlanRequest> ConvLayer::fusedPlansWanted(int64_t batch, int64_t maxBatch, const TuneOptions& options,
                                                           const ConvTactic* stored) const {
-  if (igemm_ || !cudnnUsable_ || !FusedConvPlan::applies(g_)) return {};
+  if (igemmOnly_ || !cudnnUsable_ || !FusedConvPlan::applies(g_)) return {};
   if (!stored && options.cache && options.time) stored = options.cache->conv(cacheKey(batch, maxBatch));
   if (stored) {
     if (stored->kind != ConvTactic::Kind::kCudnnFused) return {};
@@ -293,8 +306,8 @@ const FusedConvPlan& ConvLayer::fusedPlan(cudnn::Handle handle, int64_t batch, i
 }
 
 void ConvLayer::useTactic(cudnn::Handle handle, const ConvTactic& t, int64_t maxBatch) {
-  if (igemm_ || t.kind == ConvTactic::Kind::kIgemm) {
-    if (!igemm_) throw Error(kErrEngineFormat, name_ + ": an int8 tactic for a float convolution");
+  if (igemmOnly_ || t.kind == ConvTactic::Kind::kIgemm) {
+    if (!igemm_) throw Error(kErrEngineFormat, name_ + ": an igemm tactic for a convolution the igemm kernel does not run");
     igemm_->useTactic(t);
     tactic_ = t;
     workspace_ = 0;
@@ -330,7 +343,7 @@ void ConvLayer::useTactic(cudnn::Handle handle, const ConvTactic& t, int64_t max
 }
 
 void ConvLayer::enqueue(cudnn::Handle handle, cudaStream_t stream, const ConvBuffers& b, int64_t batch) {
-  if (igemm_) return igemm_->enqueue(stream, b, batch);
+  if (tactic_.kind == ConvTactic::Kind::kIgemm) return igemm_->enqueue(stream, b, batch);
   if (tactic_.kind == ConvTactic::Kind::kDirect) return direct_->enqueue(stream, b, batch);
   if (tactic_.kind == ConvTactic::Kind::kCudnnFused) {
     fusedPlan(handle, batch, tactic_.engine).execute(handle, b);
@@ -364,7 +377,7 @@ void ConvLayer::epilogue(cudaStream_t stream, const ConvBuffers& b, int64_t batc
 }
 
 std::string ConvLayer::kernelName() const {
-  if (igemm_) return igemm_->kernelName();
+  if (tactic_.kind == ConvTactic::Kind::kIgemm) return igemm_->kernelName();
   if (tactic_.kind == ConvTactic::Kind::kDirect) return direct_->kernelName();
   const std::string steps = epilogueSteps(g_);
   if (tactic_.kind == ConvTactic::Kind::kCudnnFused) {

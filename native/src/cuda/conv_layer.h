@@ -15,7 +15,9 @@
 // re-checks it against the device.
 //
 // An int8 convolution (int8 input) is delegated to an IgemmLayer (igemm_layer.h): its tactics
-// are the igemm tiles, timed the same way; it needs no cuDNN and no workspace. A convolution the
+// are the igemm tiles, timed the same way; it needs no cuDNN and no workspace. A float16 NHWC
+// convolution the igemm kernel can run (IgemmLayer::whyNot) has the igemm tiles as candidates
+// beside cuDNN's, timed the same way (they read the KRSC filter cuDNN's NHWC format reads). A convolution the
 // direct kernel takes (direct_conv_rule.h: few input or output channels) has the DirectConvLayer's tactic
 // as a candidate, timed beside cuDNN's where cuDNN can run it too; where its input and output
 // differ in layout or dtype (the layout pass and the Cast folding plan for the direct kernel), or
@@ -58,7 +60,7 @@ struct TuneOptions {
 struct ConvTactic {
   // kCudnnLegacy: cudnnConvolutionForward + the ops' epilogue; kCudnnFused: one cuDNN graph
   // (conv + bias + activation) through the backend API (fused_conv_graph.h); kIgemm: the engine's
-  // int8 implicit GEMM (igemm_layer.h); kDirect: the engine's direct convolution (direct_conv_layer.h).
+  // implicit GEMM, int8 or float16 (igemm_layer.h); kDirect: the engine's direct convolution (direct_conv_layer.h).
   enum class Kind : uint8_t { kCudnnLegacy = 0, kCudnnFused = 1, kIgemm = 2, kDirect = 3 };
   static constexpr Kind kLastKind = Kind::kDirect;
   Kind kind = Kind::kCudnnLegacy;
@@ -123,7 +125,8 @@ class ConvLayer {
   BuildStats* stats_ = nullptr;  // while tuning
   ConvTactic tactic_;
   size_t workspace_ = 0;
-  std::unique_ptr<IgemmLayer> igemm_;  // int8 convolutions: no cuDNN descriptors
+  std::unique_ptr<IgemmLayer> igemm_;  // int8 convolutions, and float16 NHWC ones it can run
+  bool igemmOnly_ = false;             // int8: igemm is the only tactic family, no cuDNN descriptors
   std::unique_ptr<DirectConvLayer> direct_;  // convolutions the direct kernel takes
   bool cudnnUsable_ = false;  // cuDNN's descriptors exist: input and output in one layout and dtype
 };

@@ -10,7 +10,7 @@
 //            | ops      (u64 n; each: str name, u8 kind = OpAttrs index, i32 fused-into, u8 dtype (version 6 on),
 //                        u64 n + i32 inputs, u64 n + i32 outputs, the kind's attributes; a
 //                        convolution's end with i32 weight-scales index, f32 input and output scale)
-//            | tactics  (u64 n; each: i32 op, u8 kind (0 legacy, 1 fused graph, 2 igemm), i32 cuDNN
+//            | tactics  (u64 n; each: i32 op, u8 kind (0 legacy, 1 fused graph, 2 igemm, 3 direct), i32 cuDNN
 //                        algo or igemm tile, i32 math type, i64 fused engine index, f32 ms at build)
 //   (str = u64 length + bytes; i64s = u64 count + i64 each)
 //
@@ -41,7 +41,9 @@ namespace netdef::cuda {
 //    pooling's channel views off, as they were built (their tactics were tuned without them).
 // 6: the DetectDecode op (detect_decode_pass.h), op kind 14, which an older build must refuse; each
 //    op's recorded dtype (OpDef::dtype; older blobs derive it from their tensors at load).
-inline constexpr uint32_t kEngineFormatVersion = 6;
+// 7: float16 convolutions may run on the igemm kernel (tactic kind kIgemm on a float16 layer), which
+//    an older build refuses; nothing else changed, so versions 3-6 load as before.
+inline constexpr uint32_t kEngineFormatVersion = 7;
 inline constexpr uint32_t kOpDtypeFormatVersion = 6;
 inline constexpr uint32_t kTf32FormatVersion = 4;
 inline constexpr uint32_t kPoolingViewsFormatVersion = 5;

@@ -1,4 +1,4 @@
-// One int8 convolution layer on the igemm kernel: see igemm_layer.h.
+// One convolution layer on the igemm kernel (int8, or float16 beside cuDNN): see igemm_layer.h.
 #include "igemm_layer.h"
 
 #include "../common/error.h"
@@ -10,9 +10,9 @@ namespace {
 
 const char* activationLabel(FusedActivation a) {
   switch (a) {
-    case FusedActivation::kSilu: return "+silu";
-    case FusedActivation::kSigmoid: return "+sigmoid";
-    case FusedActivation::kRelu: return "+relu";
+    case FusedActivation::kSilu: return "silu";
+    case FusedActivation::kSigmoid: return "sigmoid";
+    case FusedActivation::kRelu: return "relu";
     case FusedActivation::kNone: return "";
   }
   return "";
@@ -26,49 +26,63 @@ bool isTile(int32_t algo) {
 
 }  // namespace
 
-IgemmLayer::IgemmLayer(const std::string& name, const ConvGeometry& g) : name_(name), g_(g) {
+std::string IgemmLayer::whyNot(const ConvGeometry& g) {
   const ConvolutionParams& p = g.params;
-  auto refuse = [&](const std::string& why) { throw Error(kErrInvalidArgument, name + ": the int8 convolution cannot run: " + why); };
-  if (g.dtype != ir::DType::Int8) refuse("its input is not int8");
-  if (g.layout != Layout::kNhwc) refuse("its tensors are not NHWC");
-  if (p.groups != 1) refuse("grouped convolutions (groups " + std::to_string(p.groups) + ") are not supported");
-  if (p.dilation[0] != 1 || p.dilation[1] != 1) refuse("dilated convolutions are not supported");
-  if (g.hasResidual) refuse("a fused residual add is not supported (the fusion pass leaves int8 convolutions' adds alone)");
+  const bool half = g.dtype == ir::DType::Float16;
+  if (g.dtype != ir::DType::Int8 && !half) return "its input is neither int8 nor float16";
+  if (g.inDtype != g.dtype) return "its input and weights differ in dtype";
+  if (g.layout != Layout::kNhwc || g.outLayout != Layout::kNhwc) return "its tensors are not NHWC";
+  if (p.groups != 1) return "grouped convolutions (groups " + std::to_string(p.groups) + ") are not supported";
+  if (p.dilation[0] != 1 || p.dilation[1] != 1) return "dilated convolutions are not supported";
+  if (!half && g.hasResidual) return "a fused residual add is not supported (the fusion pass leaves int8 convolutions' adds alone)";
+  if (half && g.outDtype != ir::DType::Float16) return "a float16 convolution's output must be float16";
   if (g.outDtype != ir::DType::Int8 && g.outDtype != ir::DType::Float16 && g.outDtype != ir::DType::Float32) {
-    refuse("its output must be int8, float16 or float32");
+    return "its output must be int8, float16 or float32";
   }
   constexpr int64_t kShapeBatch = 1;  // the shape check does not depend on the batch
-  const std::string why = igemm::checkIgemmConvShape(params(ConvBuffers{}, kShapeBatch, tile_));
-  if (!why.empty()) refuse(why);
+  return igemm::checkIgemmConvShape(params(g, ConvBuffers{}, kShapeBatch, igemm::kIgemmTiles[0]));
 }
 
-igemm::IgemmConvParams IgemmLayer::params(const ConvBuffers& b, int64_t batch, igemm::IgemmTile tile) const {
+IgemmLayer::IgemmLayer(const std::string& name, const ConvGeometry& g) : name_(name), g_(g) {
+  const std::string why = whyNot(g);
+  if (!why.empty()) throw Error(kErrInvalidArgument, name + ": the convolution cannot run on igemm: " + why);
+}
+
+igemm::IgemmConvParams IgemmLayer::params(const ConvGeometry& g, const ConvBuffers& b, int64_t batch, igemm::IgemmTile tile) {
+  const bool half = g.dtype == ir::DType::Float16;
   igemm::IgemmConvParams p;
   p.batch = batch;
-  p.height = g_.height;
-  p.width = g_.width;
-  p.inChannels = g_.inChannels;
-  p.outChannels = g_.outChannels;
-  p.outHeight = g_.outHeight;
-  p.outWidth = g_.outWidth;
-  p.kernelH = g_.params.kernel[0];
-  p.kernelW = g_.params.kernel[1];
-  p.strideH = g_.params.stride[0];
-  p.strideW = g_.params.stride[1];
-  p.padTop = g_.params.prePadding[0];
-  p.padLeft = g_.params.prePadding[1];
-  p.inType = ir::DType::Int8;
+  p.height = g.height;
+  p.width = g.width;
+  p.inChannels = g.inChannels;
+  p.outChannels = g.outChannels;
+  p.outHeight = g.outHeight;
+  p.outWidth = g.outWidth;
+  p.kernelH = g.params.kernel[0];
+  p.kernelW = g.params.kernel[1];
+  p.strideH = g.params.stride[0];
+  p.strideW = g.params.stride[1];
+  p.padTop = g.params.prePadding[0];
+  p.padLeft = g.params.prePadding[1];
+  p.inType = g.dtype;
   p.x = b.x;
-  p.xPixelStride = g_.xChannels();
+  p.xPixelStride = g.xChannels();
   p.w = b.w;
-  p.inputScale = g_.inputScale;
-  p.weightScales = static_cast<const float*>(b.weightScales);
-  p.bias = g_.hasBias ? static_cast<const float*>(b.bias) : nullptr;
-  p.activation = g_.activation;
-  p.outType = g_.outDtype;
-  p.outputScale = g_.outputScale;
+  // float16 is not quantized: scale 1, no weight scales; its bias is its own dtype's.
+  p.inputScale = half ? 1.0f : g.inputScale;
+  p.weightScales = half ? nullptr : static_cast<const float*>(b.weightScales);
+  p.bias = g.hasBias ? b.bias : nullptr;
+  p.biasType = half ? ir::DType::Float16 : ir::DType::Float32;
+  p.activation = g.activation;
+  p.outType = g.outDtype;
+  p.outputScale = g.outputScale;
   p.y = b.y;  // already at the view's first channel
-  p.yPixelStride = g_.yChannels();
+  p.yPixelStride = g.yChannels();
+  if (g.hasResidual) {
+    p.residual = b.residual;  // already at the view's first channel
+    p.residualType = g.dtype;
+    p.residualPixelStride = g.residualChannels();
+  }
   p.tile = tile;
   return p;
 }
@@ -83,29 +97,37 @@ std::vector<ConvTactic> IgemmLayer::tune(cudaStream_t stream, const ConvBuffers&
       timed.push_back(t);
       break;
     }
-    const igemm::IgemmConvParams p = params(b, batch, tile);
+    const igemm::IgemmConvParams p = params(g_, b, batch, tile);
+    if (!igemm::checkIgemmConv(p).empty()) continue;
     igemm::launchIgemmConv(p, stream);  // eager first: the kernel loads outside the capture
     GraphExec graph = captureGraph(stream, [&] { igemm::launchIgemmConv(p, stream); });
     t.timeMs = medianMs(stream, kTuneWarmup, kTuneIterations, [&] { graph.launch(stream); });
     timed.push_back(t);
   }
+  if (timed.empty()) igemm::launchIgemmConv(params(g_, b, batch, tile_), stream);  // throws the reason
   sortByTime(timed);
   useTactic(timed.front());
   return timed;
 }
 
 void IgemmLayer::useTactic(const ConvTactic& t) {
-  if (t.kind != ConvTactic::Kind::kIgemm || !isTile(t.algo)) throw Error(kErrEngineFormat, name_ + ": invalid int8 convolution tactic");
+  if (t.kind != ConvTactic::Kind::kIgemm || !isTile(t.algo)) throw Error(kErrEngineFormat, name_ + ": invalid igemm convolution tactic");
   tile_ = static_cast<igemm::IgemmTile>(t.algo);
 }
 
 void IgemmLayer::enqueue(cudaStream_t stream, const ConvBuffers& b, int64_t batch) const {
-  igemm::launchIgemmConv(params(b, batch, tile_), stream);
+  igemm::launchIgemmConv(params(g_, b, batch, tile_), stream);
 }
 
 std::string IgemmLayer::kernelName() const {
-  return std::string("netdef:igemm_conv ") + igemm::igemmTileName(tile_) + " int8->" + ir::dtypeName(g_.outDtype) +
-         "(scale" + (g_.hasBias ? "+bias" : "") + activationLabel(g_.activation) + ")/nhwc";
+  // The epilogue's steps: int8 rescales; float16 (not quantized) starts at the bias.
+  std::string steps = g_.dtype == ir::DType::Int8 ? "scale" : "";
+  const auto add = [&steps](const std::string& step) { steps += (steps.empty() || step.empty() ? "" : "+") + step; };
+  if (g_.hasBias) add("bias");
+  add(activationLabel(g_.activation));
+  if (g_.hasResidual) add("residual");
+  return std::string("netdef:igemm_conv ") + igemm::igemmTileName(tile_) + " " + ir::dtypeName(g_.dtype) + "->" +
+         ir::dtypeName(g_.outDtype) + "(" + steps + ")/nhwc";
 }
 
 }  // namespace netdef::cuda

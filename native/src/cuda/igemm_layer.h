@@ -1,16 +1,21 @@
-// One int8 convolution layer of the engine on the igemm kernel (igemm/igemm_conv.h): NHWC int8
-// input (channel-range views allowed), KRSC int8 filter, per-output-channel scales, float32 bias,
-// the activation and (when a Quantize was folded in, int8_conv_pass.h) the int8 requantize in the
-// kernel's epilogue; the output is int8, float16 or float32, possibly a channel range of a
-// concat's buffer.
+// One convolution layer of the engine on the igemm kernel (igemm/igemm_conv.h), NHWC, channel-range
+// views allowed on either side (the output possibly a channel range of a concat's buffer):
+// - int8: KRSC int8 filter, per-output-channel scales, float32 bias, the activation and (when a
+//   Quantize was folded in, int8_conv_pass.h) the int8 requantize in the kernel's epilogue; the
+//   output is int8, float16 or float32. The igemm tiles are its only tactics.
+// - float16: KRSC float16 filter (the one cuDNN's NHWC format reads), float16 bias, the activation
+//   and a fused float16 residual (fuse_pass.h) in the epilogue, float32 accumulation, float16
+//   output. Its tiles are candidates beside cuDNN's (conv_layer.h), timed the same way.
 // Tactic selection at build: every tile of kIgemmTiles is run once eagerly, then captured in a CUDA
 // graph and timed (median of kTuneIterations replays), as ConvLayer times cuDNN's algorithms; the
-// fastest is kept and serialized as a ConvTactic of kind kIgemm (algo = the tile). A geometry the
-// kernel cannot run (groups, dilation, C not a multiple of 16 after the layout pass's padding, ...)
-// fails the build: ERR_INVALID_ARGUMENT naming the layer and the reason.
+// fastest is kept and serialized as a ConvTactic of kind kIgemm (algo = the tile). An int8 geometry
+// the kernel cannot run (groups, dilation, C not a multiple of 16 after the layout pass's padding,
+// ...) fails the build: ERR_INVALID_ARGUMENT naming the layer and the reason; for float16,
+// whyNot() says so first and the layer keeps cuDNN's tactics only.
 //
-// Test: native/tests/engine_test_int8.cu (every tile of each int8 layer is run and checked against
-// an integer CPU reference).
+// Tests: native/tests/engine_test_int8.cu (every tile of each int8 layer is run and checked against
+// an integer CPU reference); native/tests/engine_test.cu (every tactic of a float16 NHWC layer,
+// the igemm tiles among them, against a CPU reference).
 #pragma once
 
 #include <cuda_runtime_api.h>
@@ -27,10 +32,15 @@ struct ConvTactic;
 
 class IgemmLayer {
  public:
-  // Throws ERR_INVALID_ARGUMENT "<name>: ..." when the kernel cannot run this geometry.
+  // Why the kernel cannot run this geometry ("" when it can): int8 or float16, NHWC in and out, one
+  // group, no dilation, the kernel's channel multiple (igemm_conv.h).
+  static std::string whyNot(const ConvGeometry& g);
+  // Throws ERR_INVALID_ARGUMENT "<name>: the convolution cannot run on igemm: <whyNot>".
   IgemmLayer(const std::string& name, const ConvGeometry& g);
 
-  // Times every tile at `batch` (timeCandidates false: the first tile, untimed). The chosen one first.
+  // Times every tile at `batch` (timeCandidates false: the first tile, untimed); the fastest first.
+  // A tile whose launch is refused for these buffers (alignment of a view) is left out; none left
+  // throws the launch's ERR_INVALID_ARGUMENT.
   std::vector<ConvTactic> tune(cudaStream_t stream, const ConvBuffers& b, int64_t batch, bool timeCandidates);
   // Restores a tile (a loaded engine) or forces one (tests); ERR_ENGINE_FORMAT when it is no tile.
   void useTactic(const ConvTactic& t);
@@ -38,7 +48,7 @@ class IgemmLayer {
   std::string kernelName() const;
 
  private:
-  igemm::IgemmConvParams params(const ConvBuffers& b, int64_t batch, igemm::IgemmTile tile) const;
+  static igemm::IgemmConvParams params(const ConvGeometry& g, const ConvBuffers& b, int64_t batch, igemm::IgemmTile tile);
 
   std::string name_;
   ConvGeometry g_;

@@ -33,7 +33,9 @@ namespace netdef::cuda {
 
 // 2: the direct convolution joined the candidates of layers with few channels (a version-1 entry
 // for such a layer never timed it), so version-1 files are ignored with a note.
-inline constexpr int kTimingCacheVersion = 2;
+// 3: float16 NHWC convolutions gained the igemm tiles as candidates (a version-2 entry never timed
+// them), so version-2 files are ignored with a note.
+inline constexpr int kTimingCacheVersion = 3;
 
 class TimingCache {
  public:

@@ -116,7 +116,7 @@ void testOlderVersionsLoad() {
   check(back.config.tf32, "the tf32 flag round-trips");
   check(back.config.poolingViews, "a current blob plans pooling's channel views");
   check(back.program.ops[0].dtype == ir::DType::Int8 && back.program.ops[1].dtype == ir::DType::Float16, "op dtypes round-trip");
-  r.program.ops[0].dtype = r.program.ops[1].dtype = ir::DType::Float32;  // not stored before version 6
+  r.program.ops[0].dtype = r.program.ops[1].dtype = ir::DType::Float32;  // not stored before version 6 (derived there)
   for (uint32_t version = kOldestReadableFormatVersion; version < kEngineFormatVersion; ++version) {
     const std::string v = "a version-" + std::to_string(version) + " blob";
     try {
@@ -125,7 +125,11 @@ void testOlderVersionsLoad() {
       check(e.program.ops.size() == r.program.ops.size(), v + " loads");
       check(e.config.tf32 == (version >= kTf32FormatVersion), v + (version >= kTf32FormatVersion ? " keeps tf32" : " loads with tf32 off"));
       check(e.config.poolingViews == (version >= kPoolingViewsFormatVersion), v + " plans pooling's channel views as it was built");
-      check(e.program.ops[0].dtype == ir::DType::Int8 && e.program.ops[1].dtype == ir::DType::Float16, v + ": op dtypes derived from the weights");
+      if (version < kOpDtypeFormatVersion) {
+        check(e.program.ops[0].dtype == ir::DType::Int8 && e.program.ops[1].dtype == ir::DType::Float16, v + ": op dtypes derived from the weights");
+      } else {
+        check(e.program.ops[0].dtype == r.program.ops[0].dtype && e.program.ops[1].dtype == r.program.ops[1].dtype, v + ": op dtypes as stored");
+      }
     } catch (const Error& e) {
       check(false, v + " loads: " + e.what());
     }
