@@ -1,6 +1,8 @@
 // The implicit-GEMM convolution's host side: argument checks, ConvArgs, and the dispatch over tile
 // shape and output type to igemmConvKernel. See igemm_conv.h.
+#include <algorithm>
 #include <atomic>
+#include <iterator>
 #include <type_traits>
 #include <climits>
 #include <cmath>
@@ -119,6 +121,8 @@ void launchOut(IgemmTile tile, const ConvArgs& a, cudaStream_t stream) {
     case IgemmTile::k128x128x64: return launchTile<Tile128x128x64<T>, OutT>(a, stream);
     case IgemmTile::k128x64x64: return launchTile<Tile128x64x64<T>, OutT>(a, stream);
     case IgemmTile::k64x64x64: return launchTile<Tile64x64x64<T>, OutT>(a, stream);
+    case IgemmTile::k64x32x64: return launchTile<Tile64x32x64<T>, OutT>(a, stream);
+    case IgemmTile::k32x32x64: return launchTile<Tile32x32x64<T>, OutT>(a, stream);
   }
 }
 
@@ -129,6 +133,8 @@ const char* igemmTileName(IgemmTile t) {
     case IgemmTile::k128x128x64: return "128x128x64";
     case IgemmTile::k128x64x64: return "128x64x64";
     case IgemmTile::k64x64x64: return "64x64x64";
+    case IgemmTile::k64x32x64: return "64x32x64";
+    case IgemmTile::k32x32x64: return "32x32x64";
   }
   return "unknown";
 }
@@ -139,8 +145,7 @@ std::string checkIgemmConvShape(const IgemmConvParams& p) {
     return std::string("input type ") + ops::dtypeLabel(p.inType) + " is not supported (int8, float16)";
   const auto kChannelMultiple = static_cast<int64_t>(kChunkBytes / ops::elementBytes(p.inType));  // channels per 16-byte copy
   const bool half = p.inType == DType::Float16;
-  if (p.tile != IgemmTile::k128x128x64 && p.tile != IgemmTile::k128x64x64 && p.tile != IgemmTile::k64x64x64)
-    return "unknown tile shape";
+  if (std::find(std::begin(kIgemmTiles), std::end(kIgemmTiles), p.tile) == std::end(kIgemmTiles)) return "unknown tile shape";
   if (p.batch < 1 || p.height < 1 || p.width < 1 || p.inChannels < 1 || p.outChannels < 1 || p.outHeight < 1 || p.outWidth < 1)
     return "every size must be >= 1";
   if (p.kernelH < 1 || p.kernelW < 1 || p.strideH < 1 || p.strideW < 1) return "kernel and stride must be >= 1";
@@ -156,7 +161,7 @@ std::string checkIgemmConvShape(const IgemmConvParams& p) {
       (p.outWidth - 1) * p.strideW + p.kernelW > INT_MAX)
     return "sizes exceed 32-bit GEMM indices";
   {
-    constexpr int64_t kSmallestTile = 64;  // of kIgemmTiles, along M and N
+    constexpr int64_t kSmallestTile = 32;  // of kIgemmTiles, along M and N
     const int64_t tiles = (p.batch * p.outHeight * p.outWidth + kSmallestTile - 1) / kSmallestTile *
                           ((p.outChannels + kSmallestTile - 1) / kSmallestTile);
     if (tiles > INT_MAX) return "too many output tiles for one grid";

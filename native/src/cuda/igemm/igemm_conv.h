@@ -27,7 +27,7 @@
 // no quantization: inputScale 1 and no weight scales (scale 1) unless given, its bias float32 or
 // float16 (a float16 convolution's own), its output float16 or float32. It is an op of its own so
 // far: the engine's float16 convolutions do not time it yet (not yet run on a GPU).
-// Three tile shapes are offered so a caller can time them per layer (kIgemmTiles).
+// Five tile shapes are offered so a caller can time them per layer (kIgemmTiles).
 //
 // Host-side: plain C++ (the engine's .cc files include it with a host compiler).
 //
@@ -46,8 +46,11 @@
 namespace netdef::cuda::igemm {
 
 // Block tile M (output pixels) x N (output channels) x K (reduction, elements), see igemm_tile.cuh.
-enum class IgemmTile : uint8_t { k128x128x64 = 0, k128x64x64 = 1, k64x64x64 = 2 };
-inline constexpr IgemmTile kIgemmTiles[] = {IgemmTile::k128x128x64, IgemmTile::k128x64x64, IgemmTile::k64x64x64};
+// The small tiles fill the GPU where a layer has few output tiles (batch 1, 20x20 or 40x40 maps,
+// 16 to 64 output channels).
+enum class IgemmTile : uint8_t { k128x128x64 = 0, k128x64x64 = 1, k64x64x64 = 2, k64x32x64 = 3, k32x32x64 = 4 };
+inline constexpr IgemmTile kIgemmTiles[] = {IgemmTile::k128x128x64, IgemmTile::k128x64x64, IgemmTile::k64x64x64,
+                                            IgemmTile::k64x32x64, IgemmTile::k32x32x64};
 const char* igemmTileName(IgemmTile t);
 
 struct IgemmConvParams {

@@ -70,12 +70,16 @@ struct TileConfig {
   }
 };
 
-// The tile shapes offered (igemm_conv.h's IgemmTile), for int8: 4 warps each.
+// The tile shapes offered (igemm_conv.h's IgemmTile): 4 warps each.
 template <typename T>
 using Tile128x128x64 = TileConfig<T, 128, 128, 64, 2, 2, 4>;
 template <typename T>
 using Tile128x64x64 = TileConfig<T, 128, 64, 64, 2, 2, 4>;
 template <typename T>
 using Tile64x64x64 = TileConfig<T, 64, 64, 64, 2, 2, 4>;
+template <typename T>
+using Tile64x32x64 = TileConfig<T, 64, 32, 64, 2, 2, 4>;
+template <typename T>
+using Tile32x32x64 = TileConfig<T, 32, 32, 64, 2, 2, 4>;
 
 }  // namespace netdef::cuda::igemm
