@@ -13,8 +13,10 @@
 #include <cmath>
 #include <thread>
 
+#include "cuda/build_stats.h"
 #include "cuda/byte_io.h"
 #include "cuda/engine_build.h"
+#include "cuda/fused_conv_graph.h"
 #include "engine_test_chain.h"
 #include "engine_test_util.h"
 
@@ -306,6 +308,61 @@ void testInputErrors(CudaEngine& e) {
   ops_test::expectError("run: extra input", kErrInvalidArgument, [&] { e.run({{"x", one}, {"z", one}}, 1); });
 }
 
+// A fused cuDNN plan saved as cuDNN's JSON and restored (FusedConvPlan::json): the restored plan
+// runs the same engine and writes the same bytes. How long making and restoring took is printed
+// (whether restoring skips cuDNN's runtime compilation decides whether engines and the timing
+// cache should keep plans as JSON; not asserted: timings never go in tests).
+void testFusedPlanJson() {
+  const std::string label = "fused cuDNN plan through its JSON";
+  ops_test::runCase(label, [&] {
+    ops_test::Rng rng(31);
+    const DType t = DType::Float16;
+    const ConvCase& c = kConvCases[0];
+    ConvWeights cw;
+    const int64_t fanIn = c.spec.inC * c.spec.k * c.spec.k;
+    cw.w = heWeights(rng, c.spec.outC * fanIn, fanIn);
+    cw.b = rng.uniform(c.spec.outC, -0.5f, 0.5f);
+    cw.wBytes = ops_test::encode(cw.w, t);
+    cw.bBytes = ops_test::encode(cw.b, t);
+    auto e = buildConv(c, t, LayoutMode::kChannelsLastHalf, cw);
+    constexpr int64_t kBatch = 1;
+    runOne(*e, "x", rng.uniform(c.spec.inC * c.h * c.w, -kInputRange, kInputRange), t, kBatch);  // x now lies in the arena
+    const size_t op = firstConvOp(e->program());
+    const ConvGeometry& g = e->convolution(op)->geometry();
+    if (!FusedConvPlan::applies(g)) {
+      ops_test::record(false, label + ": the layer has a fused form", geometryKey(g));
+      return;
+    }
+    ExecContext ctx = e->context();
+    DeviceBuffer workspace(kMaxWorkspaceBytes, "test workspace");
+    ConvBuffers b = convBuffers(ctx, op);
+    b.workspace = workspace.get();
+    b.workspaceBytes = workspace.size();
+    const StopWatch made;
+    const FusedConvPlan fresh(ctx.cudnn, g, kBatch, -1);
+    const double madeMs = made.ms();
+    const std::string json = fresh.json();
+    ops_test::record(!json.empty(), label + ": the plan serializes", std::to_string(json.size()) + " bytes");
+    if (json.empty()) return;
+    const StopWatch restoredWatch;
+    const FusedConvPlan restored(ctx.cudnn, g, json);
+    const double restoredMs = restoredWatch.ms();
+    std::printf("      plan of engine %lld made in %.1f ms; restored from %zu bytes of JSON in %.1f ms\n", static_cast<long long>(fresh.engine()),
+                madeMs, json.size(), restoredMs);
+    ops_test::record(restored.engine() == fresh.engine(), label + ": the same engine",
+                     std::to_string(restored.engine()) + " vs " + std::to_string(fresh.engine()));
+    const size_t yBytes = static_cast<size_t>(c.spec.outC * c.h * c.w) * 2;  // one float16 sample, dense NHWC
+    std::vector<uint8_t> a(yBytes), r(yBytes);
+    fresh.execute(ctx.cudnn, b);
+    checkCuda(cudaMemcpyAsync(a.data(), b.y, yBytes, cudaMemcpyDeviceToHost, ctx.stream), "copy y");
+    checkCuda(cudaMemsetAsync(b.y, 0xff, yBytes, ctx.stream), "poison y");
+    restored.execute(ctx.cudnn, b);
+    checkCuda(cudaMemcpyAsync(r.data(), b.y, yBytes, cudaMemcpyDeviceToHost, ctx.stream), "copy y");
+    checkCuda(cudaStreamSynchronize(ctx.stream), "sync");
+    ops_test::record(a == r, label + ": the restored plan writes the same bytes", "");
+  });
+}
+
 void testOutOfMemory() {
   ops_test::expectError("build: out of device memory", kErrOutOfMemory, [&] {
     constexpr int64_t kChannels = 64, kSide = 1024;
@@ -380,6 +437,7 @@ void runEngineTests() {
   testRefit();
   testRunImages();
   testInt8Engine();
+  testFusedPlanJson();
   ops_test::Rng rng(23);
   std::snprintf(crashContext(), 256, "engine-level tests");
   ops_test::runCase("engine-level tests", [&] {

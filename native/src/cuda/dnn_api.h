@@ -88,6 +88,7 @@ enum BackendAttributeType : int {
   kTypeNumericalNote = 11,
   kTypePointwiseMode = 14,
   kTypeBackendDescriptor = 15,
+  kTypeChar = 24,
 };
 
 enum BackendAttribute : int {
@@ -108,6 +109,7 @@ enum BackendAttribute : int {
   kAttrExecutionPlanHandle = 400,
   kAttrExecutionPlanEngineConfig = 401,
   kAttrExecutionPlanWorkspaceSize = 402,
+  kAttrExecutionPlanJsonRepresentation = 405,
   kAttrOperationConvFwdAlpha = 700,
   kAttrOperationConvFwdBeta = 701,
   kAttrOperationConvFwdConvDesc = 702,

@@ -232,6 +232,43 @@ FusedConvPlan::FusedConvPlan(cudnn::Handle handle, const ConvGeometry& g, int64_
                                " for this convolution");
 }
 
+FusedConvPlan::FusedConvPlan(cudnn::Handle handle, const ConvGeometry& g, const std::string& json)
+    : handle_(handle), bias_(g.hasBias), residual_(g.hasResidual) {
+  if (!applies(g)) throw Error(kErrBackend, "fused convolution needs NHWC float16 with a bias, an activation or a residual");
+  BackendDesc plan = makeBackendDesc(cudnn::kBackendExecutionPlan, "execution plan");
+  set(plan, cudnn::kAttrExecutionPlanHandle, cudnn::kTypeHandle, 1, &handle, "plan handle");
+  set(plan, cudnn::kAttrExecutionPlanJsonRepresentation, cudnn::kTypeChar, static_cast<int64_t>(json.size()), json.data(), "plan json");
+  finalize(plan, "execution plan from json");
+  int64_t count = 0, workspace = 0;
+  checkCudnn(cudnnApi().backendGetAttribute(plan.get(), cudnn::kAttrExecutionPlanWorkspaceSize, cudnn::kTypeInt64, 1, &count, &workspace),
+             "cuDNN graph: plan workspace");
+  BackendDesc config = makeBackendDesc(cudnn::kBackendEngineConfig, "engine config");
+  cudnn::BackendDescriptor raw = config.get();
+  checkCudnn(cudnnApi().backendGetAttribute(plan.get(), cudnn::kAttrExecutionPlanEngineConfig, cudnn::kTypeBackendDescriptor, 1, &count, &raw),
+             "cuDNN graph: plan engine config");
+  engine_ = engineIndex(config);
+  workspace_ = static_cast<size_t>(workspace);
+  plan_ = std::move(plan);
+  keep_.push_back(std::move(config));
+}
+
+std::string FusedConvPlan::json() const {
+  int64_t size = 0;
+  if (cudnnApi().backendGetAttribute(plan_.get(), cudnn::kAttrExecutionPlanJsonRepresentation, cudnn::kTypeChar, 0, &size, nullptr) !=
+          cudnn::kStatusSuccess ||
+      size <= 0) {
+    return "";
+  }
+  std::string text(static_cast<size_t>(size), '\0');
+  if (cudnnApi().backendGetAttribute(plan_.get(), cudnn::kAttrExecutionPlanJsonRepresentation, cudnn::kTypeChar, size, &size,
+                                     text.data()) != cudnn::kStatusSuccess) {
+    return "";
+  }
+  text.resize(std::min(text.size(), static_cast<size_t>(size)));
+  while (!text.empty() && text.back() == '\0') text.pop_back();
+  return text;
+}
+
 void FusedConvPlan::execute(cudnn::Handle, const ConvBuffers& b) const {
   if (b.workspaceBytes < workspace_) throw Error(kErrBackend, "fused convolution: workspace too small");
   BackendDesc pack = makeBackendDesc(cudnn::kBackendVariantPack, "variant pack");

@@ -31,6 +31,13 @@ class FusedConvPlan {
   // the first proposed engine that finalizes when engine < 0. Throws ERR_BACKEND when none does.
   // The plan runs on `handle` (bound to the engine's stream) whatever handle execute() is given.
   FusedConvPlan(cudnn::Handle handle, const ConvGeometry& g, int64_t batch, int64_t engine);
+  // Restores a plan from json() of one made for the same geometry (and batch) on the same GPU and
+  // cuDNN: no graph, no heuristics. Throws ERR_BACKEND when cuDNN refuses the text.
+  FusedConvPlan(cudnn::Handle handle, const ConvGeometry& g, const std::string& json);
+
+  // cuDNN's serialized form of the finalized plan (CUDNN_ATTR_EXECUTION_PLAN_JSON_REPRESENTATION),
+  // or "" when this engine cannot be serialized.
+  std::string json() const;
 
   // Whether this geometry can be expressed as a fused graph at all (NHWC, float16, something to fuse).
   static bool applies(const ConvGeometry& g);
