@@ -12,16 +12,17 @@
 #   cp native/build/netdef_native_tests native/build/netdef_bench_igemm_conv /tmp/nt/ && tar -cJf .gpu/carry/tests.tar.xz -C /tmp nt
 # Device call (carry .device, .gpu/carry, .gpu/yolov8n, .gpu/images, .gpu/coco128, .gpu/coco.names):
 #   DEADLINE=540 STEPS="native cuda-engine bench-n torch-n" bash scripts/gpu-session.sh
-# STEPS (default: all, in this order): native cuda-engine bench-n bench-base-n prof-n32 prof-n1
+# STEPS (default: all, in this order): native cuda-engine bench-n bench-n-nopdl bench-base-n prof-n32 prof-n1
 # torch-n coco-fp16 bench-x bench-x-t16 torch-x bench-x-t1 timing-cache bench-mixed bench-igemm ncu-n32 (bench-x-t1/t16:
-# yolov8x batch 32 built with NETDEF_CUDA_PLAN_THREADS=1 / 16, for the build-time comparison). bench-base-n runs bench-n's command with a
+# yolov8x batch 32 built with NETDEF_CUDA_PLAN_THREADS=1 / 16, for the build-time comparison; bench-n-nopdl:
+# bench-n with NETDEF_CUDA_PDL=0, programmatic dependent launch off). bench-base-n runs bench-n's command with a
 # baseline addon (an earlier commit's build, packed as .gpu/carry/base.tar.xz holding
 # Release/netdef_native.node) swapped in, so a change is measured before and after in one run. Every log goes into $OUT/logs.tgz (one file, so the
 # device tool's file-count limit keeps it); a summary (JSON result lines, tables, PASS/FAIL
 # counts) goes to stdout.
 set -u
 DEADLINE=${DEADLINE:-540}
-STEPS=${STEPS:-"native cuda-engine bench-n bench-base-n prof-n32 prof-n1 torch-n coco-fp16 bench-x bench-x-t16 torch-x bench-x-t1 timing-cache bench-mixed bench-igemm ncu-n32"}
+STEPS=${STEPS:-"native cuda-engine bench-n bench-n-nopdl bench-base-n prof-n32 prof-n1 torch-n coco-fp16 bench-x bench-x-t16 torch-x bench-x-t1 timing-cache bench-mixed bench-igemm ncu-n32"}
 START=$(date +%s)
 OUT=${OUT:-/tmp/out}
 LOGS=$(mktemp -d)
@@ -48,6 +49,7 @@ W=.gpu/yolov8n/weights.safetensors
 step native 40 120 /tmp/nt/netdef_native_tests direct_conv detect_decode activation elementwise copy_strided pooling resize_nearest softmax cast quantize matmul graph_capture candidates igemm_conv igemm_conv_f16 engine
 step cuda-engine 60 120 $TS --test --test-concurrency=1 test/gpu/cuda-engine.test.ts
 step bench-n 40 80 $TS scripts/bench/gpu.ts --model yolov8n --weights $W --batch 1,32 --precision fp16 --warm
+step bench-n-nopdl 40 80 env NETDEF_CUDA_PDL=0 $TS scripts/bench/gpu.ts --model yolov8n --weights $W --batch 1,32 --precision fp16 --warm
 ADDON=native/build/Release/netdef_native.node
 if [ -f .gpu/carry/base.tar.xz ]; then  # the baseline addon in place of this build's, then this build's back
   BASE=$(mktemp -d) && tar -xJf .gpu/carry/base.tar.xz -C "$BASE" && mv "$ADDON" "$ADDON.current" && cp "$BASE/Release/netdef_native.node" "$ADDON" &&

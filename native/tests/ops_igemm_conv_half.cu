@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "cuda/cuda_check.h"
 #include "cuda/igemm/igemm_conv.h"
 #include "ops_test_util.h"
 
@@ -127,6 +128,57 @@ void runHalfCase(Rng& rng, const HalfCase& t, IgemmTile tile) {
   });
 }
 
+// Dependent convolutions captured in one CUDA graph, launched with programmatic dependent launch
+// (ops/pdl.cuh) and without: y1 = conv(x), y2 = conv(y1), y1 = conv(y2) (it overwrites what the
+// second one read: write after read), y2 = conv(y1) (read after write), replayed several times
+// (each replay's first conv follows the last one of the replay before). Both give the same bytes,
+// and the bytes of the same chain launched one conv at a time, synchronizing between them.
+void testProgrammaticChain(Rng& rng) {
+  const std::string name = "igemm f16 dependent chain with programmatic dependent launch";
+  runCase(name, [&] {
+    constexpr int64_t kHW = 20, kC = 64, kR = 3, kConvs = 4, kReplays = 5;
+    const size_t bytes = static_cast<size_t>(kHW * kHW * kC) * 2;
+    DeviceBuffer dx(encode(representable(rng.uniform(kHW * kHW * kC, -1.0f, 1.0f), DType::Float16), DType::Float16));
+    // Weights small enough that four layers keep values in float16's range.
+    DeviceBuffer dw(encode(representable(rng.uniform(kC * kR * kR * kC, -0.05f, 0.05f), DType::Float16), DType::Float16));
+    DeviceBuffer db(encode(representable(rng.uniform(kC, -0.5f, 0.5f), DType::Float16), DType::Float16));
+    DeviceBuffer y1(bytes), y2(bytes);
+    IgemmConvParams cp;
+    cp.height = cp.width = cp.outHeight = cp.outWidth = kHW;
+    cp.inChannels = cp.outChannels = kC;
+    cp.kernelH = cp.kernelW = kR;
+    cp.padTop = cp.padLeft = kR / 2;
+    cp.inType = cp.outType = cp.biasType = DType::Float16;
+    cp.w = dw.get();
+    cp.bias = db.get();
+    cp.activation = FusedActivation::kSilu;
+    cp.tile = IgemmTile::k32x32x64;
+    const void* from[kConvs] = {dx.get(), y1.get(), y2.get(), y1.get()};
+    void* to[kConvs] = {y1.get(), y2.get(), y1.get(), y2.get()};
+    auto chain = [&](bool programmatic, cudaStream_t stream, bool syncEach) {
+      for (int64_t i = 0; i < kConvs; ++i) {
+        IgemmConvParams p = cp;
+        p.x = from[i];
+        p.y = to[i];
+        p.programmatic = programmatic;
+        launchIgemmConv(p, stream);
+        if (syncEach) cudaCheck(cudaStreamSynchronize(stream), "sync");
+      }
+    };
+    netdef::cuda::Stream stream;
+    chain(false, stream.get(), true);
+    const std::vector<uint8_t> expected = y2.download();
+    for (bool programmatic : {false, true}) {
+      y1.poison();
+      y2.poison();
+      netdef::cuda::GraphExec graph = netdef::cuda::captureGraph(stream.get(), [&] { chain(programmatic, stream.get(), false); });
+      for (int64_t r = 0; r < kReplays; ++r) graph.launch(stream.get());
+      cudaCheck(cudaStreamSynchronize(stream.get()), "sync");
+      record(y2.download() == expected, name + (programmatic ? ": with PDL" : ": without PDL") + ", the bytes of one conv at a time", "");
+    }
+  });
+}
+
 void testHalfChecks() {
   IgemmConvParams p;
   p.batch = 1;
@@ -159,6 +211,7 @@ void testIgemmConvHalf() {
   };
   for (const HalfCase& t : cases)
     for (IgemmTile tile : kIgemmTiles) runHalfCase(rng, t, tile);
+  testProgrammaticChain(rng);
   testHalfChecks();
 }
 

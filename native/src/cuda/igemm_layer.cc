@@ -2,6 +2,7 @@
 #include "igemm_layer.h"
 
 #include "../common/error.h"
+#include "ops/pdl.h"
 #include "conv_layer.h"
 #include "timing.h"
 
@@ -84,6 +85,7 @@ igemm::IgemmConvParams IgemmLayer::params(const ConvGeometry& g, const ConvBuffe
     p.residualPixelStride = g.residualChannels();
   }
   p.tile = tile;
+  p.programmatic = ops::programmaticLaunchUsable();
   return p;
 }
 

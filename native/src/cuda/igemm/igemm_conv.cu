@@ -106,23 +106,23 @@ void allowSharedMemory() {
 }
 
 template <typename Cfg, typename OutT>
-void launchTile(const ConvArgs& a, cudaStream_t stream) {
+void launchTile(const ConvArgs& a, bool programmatic, cudaStream_t stream) {
   allowSharedMemory<Cfg, OutT>();
   const int64_t tilesM = (static_cast<int64_t>(a.gemmM) + Cfg::kBlockM - 1) / Cfg::kBlockM;
   const int64_t tilesN = (static_cast<int64_t>(a.gemmN) + Cfg::kBlockN - 1) / Cfg::kBlockN;
-  igemmConvKernel<Cfg, OutT><<<static_cast<unsigned>(tilesM * tilesN), Cfg::kThreads, Cfg::kSharedBytes, stream>>>(a);
-  ops::checkLaunch(kOp);
+  ops::launchKernel(kOp, programmatic, igemmConvKernel<Cfg, OutT>, dim3(static_cast<unsigned>(tilesM * tilesN)), dim3(Cfg::kThreads),
+                    Cfg::kSharedBytes, stream, a);
 }
 
 template <typename T, typename OutT>
-void launchOut(IgemmTile tile, const ConvArgs& a, cudaStream_t stream) {
+void launchOut(const IgemmConvParams& p, const ConvArgs& a, cudaStream_t stream) {
   static_assert(!std::is_same_v<T, __half> || !std::is_same_v<OutT, int32_t>, "float16 accumulates in float32: no int32 output");
-  switch (tile) {
-    case IgemmTile::k128x128x64: return launchTile<Tile128x128x64<T>, OutT>(a, stream);
-    case IgemmTile::k128x64x64: return launchTile<Tile128x64x64<T>, OutT>(a, stream);
-    case IgemmTile::k64x64x64: return launchTile<Tile64x64x64<T>, OutT>(a, stream);
-    case IgemmTile::k64x32x64: return launchTile<Tile64x32x64<T>, OutT>(a, stream);
-    case IgemmTile::k32x32x64: return launchTile<Tile32x32x64<T>, OutT>(a, stream);
+  switch (p.tile) {
+    case IgemmTile::k128x128x64: return launchTile<Tile128x128x64<T>, OutT>(a, p.programmatic, stream);
+    case IgemmTile::k128x64x64: return launchTile<Tile128x64x64<T>, OutT>(a, p.programmatic, stream);
+    case IgemmTile::k64x64x64: return launchTile<Tile64x64x64<T>, OutT>(a, p.programmatic, stream);
+    case IgemmTile::k64x32x64: return launchTile<Tile64x32x64<T>, OutT>(a, p.programmatic, stream);
+    case IgemmTile::k32x32x64: return launchTile<Tile32x32x64<T>, OutT>(a, p.programmatic, stream);
   }
 }
 
@@ -213,16 +213,16 @@ void launchIgemmConv(const IgemmConvParams& p, cudaStream_t stream) {
   const ConvArgs a = makeArgs(p);
   if (p.inType == ir::DType::Float16) {
     switch (p.outType) {
-      case ir::DType::Int8: return launchOut<__half, int8_t>(p.tile, a, stream);
-      case ir::DType::Float16: return launchOut<__half, __half>(p.tile, a, stream);
-      default: return launchOut<__half, float>(p.tile, a, stream);  // the checks allow float32 here
+      case ir::DType::Int8: return launchOut<__half, int8_t>(p, a, stream);
+      case ir::DType::Float16: return launchOut<__half, __half>(p, a, stream);
+      default: return launchOut<__half, float>(p, a, stream);  // the checks allow float32 here
     }
   }
   switch (p.outType) {
-    case ir::DType::Int8: return launchOut<int8_t, int8_t>(p.tile, a, stream);
-    case ir::DType::Float16: return launchOut<int8_t, __half>(p.tile, a, stream);
-    case ir::DType::Float32: return launchOut<int8_t, float>(p.tile, a, stream);
-    default: return launchOut<int8_t, int32_t>(p.tile, a, stream);
+    case ir::DType::Int8: return launchOut<int8_t, int8_t>(p, a, stream);
+    case ir::DType::Float16: return launchOut<int8_t, __half>(p, a, stream);
+    case ir::DType::Float32: return launchOut<int8_t, float>(p, a, stream);
+    default: return launchOut<int8_t, int32_t>(p, a, stream);
   }
 }
 

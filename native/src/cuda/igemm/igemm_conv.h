@@ -85,6 +85,9 @@ struct IgemmConvParams {
   int64_t residualChannelOffset = 0;
 
   IgemmTile tile = IgemmTile::k128x64x64;
+  // Launched with programmatic dependent launch (ops/pdl.cuh): may start while the kernel before it
+  // runs (the kernel waits for it before touching memory). Callers pass ops::programmaticLaunchUsable().
+  bool programmatic = false;
 };
 
 // Why the kernel cannot run these parameters, or "" when it can. Never throws; cheap (no CUDA call).

@@ -16,6 +16,7 @@
 // Test: native/tests/ops_igemm_conv.cu.
 #pragma once
 
+#include "../ops/pdl.cuh"
 #include "igemm_epilogue.cuh"
 #include "igemm_loader.cuh"
 
@@ -27,6 +28,10 @@ __global__ void __launch_bounds__(Cfg::kThreads) igemmConvKernel(const ConvArgs 
   using MmaOp = typename Cfg::MmaOp;
   constexpr int kChunksPerMma = Cfg::kMmaK * static_cast<int>(sizeof(typename Cfg::Element)) / kChunkBytes;
   extern __shared__ __align__(kChunkBytes) uint8_t shared[];
+  // Programmatic dependent launch: the next kernel may be scheduled now; this one touches no memory
+  // before the previous kernels are done (both no-ops in an ordinary launch).
+  ops::pdlLaunchDependents();
+  ops::pdlWaitPrevious();
 
   const int tilesN = (a.gemmN + Cfg::kBlockN - 1) / Cfg::kBlockN;
   const int tileN = static_cast<int>(blockIdx.x % tilesN) * Cfg::kBlockN;
