@@ -17,43 +17,53 @@ static_assert(kGroup % kFloatsPerLoad == 0 && kTile % kGroup == 0, "a group is w
 struct alignas(kVectorBytes) Float4 { float v[kFloatsPerLoad]; };
 
 // `vectorY`: y (and the residual) take 16-byte stores (loads) of a group's channels (host-checked).
+// Index math is 32-bit (the host checks that pixels and one sample's offsets fit): 64-bit division
+// and multiplication cost many instructions per thread, which the stem, a memory-light kernel over
+// millions of pixels, pays for. Which taps fall inside x is two bit masks (kernel rows and columns)
+// per thread rather than four comparisons per tap.
 template <typename TIn, typename T, FusedActivation A>
-__global__ void __launch_bounds__(kBlock) directConvKernel(DirectConvParams p, int64_t pixels, bool vectorY) {
+__global__ void __launch_bounds__(kBlock) directConvKernel(DirectConvParams p, int pixels, bool vectorY) {
   __shared__ alignas(kVectorBytes) float weights[kMaxPatch * kTile];  // [tap][channel of the tile]
   __shared__ float bias[kTile];
-  __shared__ int tapRow[kMaxPatch], tapCol[kMaxPatch];
-  __shared__ int64_t tapOffset[kMaxPatch];
-  const int rs = static_cast<int>(p.kernel[0] * p.kernel[1]);
+  __shared__ int tapOffset[kMaxPatch];  // within one sample, from the field's top-left cell
+  __shared__ uint8_t tapRow[kMaxPatch], tapCol[kMaxPatch];  // the tap's kernel row and column
+  const int kernelH = static_cast<int>(p.kernel[0]), kernelW = static_cast<int>(p.kernel[1]);
+  const int dilationH = static_cast<int>(p.dilation[0]), dilationW = static_cast<int>(p.dilation[1]);
+  const int rs = kernelH * kernelW;
   const int patch = static_cast<int>(p.inChannels) * rs;
   for (int i = threadIdx.x; i < patch; i += kBlock) {  // tap i = (c * R + r) * S + s, the KCRS order
-    const int c = i / rs, r = i % rs / static_cast<int>(p.kernel[1]), s = i % static_cast<int>(p.kernel[1]);
-    tapRow[i] = r * static_cast<int>(p.dilation[0]);
-    tapCol[i] = s * static_cast<int>(p.dilation[1]);
-    tapOffset[i] = c * p.xStrides[1] + tapRow[i] * p.xStrides[2] + tapCol[i] * p.xStrides[3];
+    const int c = i / rs, r = i % rs / kernelW, s = i % kernelW;
+    tapRow[i] = static_cast<uint8_t>(r);
+    tapCol[i] = static_cast<uint8_t>(s);
+    tapOffset[i] = static_cast<int>(c * p.xStrides[1] + r * dilationH * p.xStrides[2] + s * dilationW * p.xStrides[3]);
   }
   __syncthreads();
 
-  const int64_t pixel = static_cast<int64_t>(blockIdx.x) * kBlock + threadIdx.x;
+  const int pixel = static_cast<int>(blockIdx.x) * kBlock + static_cast<int>(threadIdx.x);
   const bool active = pixel < pixels;
-  const int64_t ow = pixel % p.outWidth, oh = pixel / p.outWidth % p.outHeight, n = pixel / (p.outWidth * p.outHeight);
-  const int64_t ih0 = oh * p.stride[0] - p.padding[0], iw0 = ow * p.stride[1] - p.padding[1];
-  const TIn* x = static_cast<const TIn*>(p.x) + n * p.xStrides[0] + ih0 * p.xStrides[2] + iw0 * p.xStrides[3];
+  const int outW = static_cast<int>(p.outWidth), outH = static_cast<int>(p.outHeight);
+  const int ow = pixel % outW, rowOfBatch = pixel / outW, oh = rowOfBatch % outH, n = rowOfBatch / outH;
+  const int ih0 = oh * static_cast<int>(p.stride[0]) - static_cast<int>(p.padding[0]);
+  const int iw0 = ow * static_cast<int>(p.stride[1]) - static_cast<int>(p.padding[1]);
+  uint32_t rowInside = 0, colInside = 0;  // bit r: kernel row r lands inside x (bit s: column s)
+  for (int r = 0; r < kernelH; ++r) rowInside |= static_cast<uint32_t>(static_cast<unsigned>(ih0 + r * dilationH) < static_cast<unsigned>(p.height)) << r;
+  for (int s = 0; s < kernelW; ++s) colInside |= static_cast<uint32_t>(static_cast<unsigned>(iw0 + s * dilationW) < static_cast<unsigned>(p.width)) << s;
+  const TIn* x = static_cast<const TIn*>(p.x) + static_cast<int64_t>(n) * p.xStrides[0] + static_cast<int64_t>(ih0) * p.xStrides[2] +
+                 static_cast<int64_t>(iw0) * p.xStrides[3];
   float field[kMaxPatch];
 #pragma unroll
   for (int i = 0; i < kMaxPatch; ++i) {
     field[i] = 0.0f;
-    if (active && i < patch) {
-      const int64_t ih = ih0 + tapRow[i], iw = iw0 + tapCol[i];
-      if (ih >= 0 && ih < p.height && iw >= 0 && iw < p.width) field[i] = toFloat(x[tapOffset[i]]);
-    }
+    if (active && i < patch && ((rowInside >> tapRow[i]) & (colInside >> tapCol[i]) & 1u)) field[i] = toFloat(x[tapOffset[i]]);
   }
 
   const T* w = static_cast<const T*>(p.w);
   const T* b = static_cast<const T*>(p.bias);
   const T* residual = static_cast<const T*>(p.residual);
   T* y = static_cast<T*>(p.y);
-  const int64_t yPixel = n * p.yStrides[0] + oh * p.yStrides[2] + ow * p.yStrides[3];
-  const int64_t rPixel = n * p.residualStrides[0] + oh * p.residualStrides[2] + ow * p.residualStrides[3];
+  const int64_t yPixel = static_cast<int64_t>(n) * p.yStrides[0] + static_cast<int64_t>(oh) * p.yStrides[2] + static_cast<int64_t>(ow) * p.yStrides[3];
+  const int64_t rPixel = static_cast<int64_t>(n) * p.residualStrides[0] + static_cast<int64_t>(oh) * p.residualStrides[2] +
+                         static_cast<int64_t>(ow) * p.residualStrides[3];
   for (int64_t k0 = 0; k0 < p.outChannels; k0 += kTile) {
     const int tile = static_cast<int>(p.outChannels - k0 < kTile ? p.outChannels - k0 : kTile);
     __syncthreads();  // the previous tile's weights are no longer read
@@ -111,11 +121,11 @@ template <typename TIn, typename T>
 void run(const DirectConvParams& p, cudaStream_t stream) {
   const int64_t pixels = p.batch * p.outHeight * p.outWidth;
   const int64_t blocks = (pixels + kBlock - 1) / kBlock;
-  require(blocks <= INT32_MAX, kOp, "too many output pixels for one launch");
+  require(blocks * kBlock <= INT32_MAX, kOp, "too many output pixels for one launch (32-bit indices)");
   const bool vectorY = vectorizable(p.y, p.yStrides, p.outChannels, sizeof(T)) &&
                        (!p.residual || vectorizable(p.residual, p.residualStrides, p.outChannels, sizeof(T)));
   withActivation(p.activation, [&](auto a) {
-    directConvKernel<TIn, T, decltype(a)::value><<<static_cast<unsigned>(blocks), kBlock, 0, stream>>>(p, pixels, vectorY);
+    directConvKernel<TIn, T, decltype(a)::value><<<static_cast<unsigned>(blocks), kBlock, 0, stream>>>(p, static_cast<int>(pixels), vectorY);
   });
   checkLaunch(kOp);
 }
@@ -141,6 +151,18 @@ void launchDirectConv(const DirectConvParams& p, cudaStream_t stream) {
   }
   if (p.batch == 0) return;
   require(p.x && p.w && p.y, kOp, "null x, w or y");
+  {
+    // One sample's taps are 32-bit offsets from the field's corner, and the rows and columns
+    // the kernel computes in 32 bits too.
+    int64_t extent = 0;
+    const int64_t last[4] = {0, p.inChannels - 1, p.height - 1 + p.kernel[0] * p.dilation[0], p.width - 1 + p.kernel[1] * p.dilation[1]};
+    for (int d = 1; d < 4; ++d) extent += last[d] * (p.xStrides[d] < 0 ? -p.xStrides[d] : p.xStrides[d]);
+    require(extent <= INT32_MAX, kOp, "one sample of x spans more than 2^31 elements (32-bit tap offsets)");
+    require(p.height + p.padding[0] + p.kernel[0] * p.dilation[0] <= INT32_MAX &&
+                p.width + p.padding[1] + p.kernel[1] * p.dilation[1] <= INT32_MAX &&
+                (p.outHeight - 1) * p.stride[0] <= INT32_MAX && (p.outWidth - 1) * p.stride[1] <= INT32_MAX,
+            kOp, "rows or columns beyond 32-bit indices");
+  }
   if (p.inDtype == ir::DType::Float16) return runOut<__half>(p, stream);
   return runOut<float>(p, stream);
 }
