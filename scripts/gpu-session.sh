@@ -44,6 +44,9 @@ mkdir -p native/build && tar -xJf .gpu/carry/release.tar.xz -C native/build
 tar -xJf .gpu/carry/tests.tar.xz -C /tmp
 nvidia-smi --query-gpu=name,clocks.max.sm,memory.total,driver_version --format=csv >> "$LOGS/summary.log" 2>&1
 export NODE_OPTIONS=--max-old-space-size=8192
+# float16 layers time netdef's igemm tiles too (opt-in until verified; bench-base-n's older addon
+# ignores it).
+export NETDEF_CUDA_IGEMM_FP16=${NETDEF_CUDA_IGEMM_FP16:-1}
 TS="node --import tsx"
 W=.gpu/yolov8n/weights.safetensors
 step native 40 120 /tmp/nt/netdef_native_tests direct_conv detect_decode activation elementwise copy_strided pooling resize_nearest softmax cast quantize matmul graph_capture candidates igemm_conv igemm_conv_f16 engine

@@ -105,6 +105,7 @@ void sweepTactics(CudaEngine& e, const ConvCase& c, DType t, const ConvWeights& 
   const auto options = smallBatches();
   TuneOptions sweep;
   sweep.exhaustive = true;
+  sweep.halfIgemm = true;  // every tactic the layer has, the igemm tiles among them
   const std::vector<ConvTactic> candidates =
       e.convolution(op)->tune(ctx.cudnn, ctx.stream, convBuffers(ctx, op), options.optBatch, options.maxBatch, sweep);
   const std::vector<uint8_t> blob = e.serialize();

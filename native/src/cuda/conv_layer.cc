@@ -148,8 +148,9 @@ int64_t ConvLayer::workspaceFor(cudnn::Handle handle, int algo, int64_t batch) {
   return s == cudnn::kStatusSuccess ? static_cast<int64_t>(bytes) : -1;
 }
 
-std::string ConvLayer::cacheKey(int64_t batch, int64_t maxBatch) const {
-  return geometryKey(g_) + ",batch" + std::to_string(batch) + ",max" + std::to_string(maxBatch);
+std::string ConvLayer::cacheKey(int64_t batch, int64_t maxBatch, const TuneOptions& options) const {
+  const bool withIgemm = igemm_ && !igemmOnly_ && options.halfIgemm;
+  return geometryKey(g_) + ",batch" + std::to_string(batch) + ",max" + std::to_string(maxBatch) + (withIgemm ? ",igemm" : "");
 }
 
 std::vector<ConvTactic> ConvLayer::tune(cudnn::Handle handle, cudaStream_t stream, const ConvBuffers& b, int64_t batch,
@@ -159,7 +160,7 @@ std::vector<ConvTactic> ConvLayer::tune(cudnn::Handle handle, cudaStream_t strea
     ConvLayer& layer;
     ~Reset() { layer.stats_ = nullptr; }
   } reset{*this};
-  const std::string key = options.cache && options.time ? cacheKey(batch, maxBatch) : std::string();
+  const std::string key = options.cache && options.time ? cacheKey(batch, maxBatch, options) : std::string();
   if (!key.empty()) {
     if (const ConvTactic* cached = options.cache->conv(key)) {
       try {
@@ -186,10 +187,10 @@ std::vector<ConvTactic> ConvLayer::tune(cudnn::Handle handle, cudaStream_t strea
         const std::vector<ConvTactic> fromCudnn = tuneCudnn(handle, stream, b, batch, maxBatch, options);
         candidates.insert(candidates.end(), fromCudnn.begin(), fromCudnn.end());
       } catch (const Error&) {
-        if (!direct_ && !igemm_) throw;  // else cuDNN has nothing for this layer here, and another kernel runs it
+        if (!direct_ && !(igemm_ && options.halfIgemm)) throw;  // else cuDNN has nothing for this layer here, and another kernel runs it
       }
     }
-    if (igemm_ && (options.time || candidates.empty())) {
+    if (igemm_ && options.halfIgemm && (options.time || candidates.empty())) {
       const StopWatch watch;
       try {
         const std::vector<ConvTactic> tiles = igemm_->tune(stream, b, batch, options.time);
@@ -277,7 +278,7 @@ std::vector<ConvTactic> ConvLayer::tuneCudnn(cudnn::Handle handle, cudaStream_t 
 std::vector<FusedPlanRequest> ConvLayer::fusedPlansWanted(int64_t batch, int64_t maxBatch, const TuneOptions& options,
                                                           const ConvTactic* stored) const {
   if (igemmOnly_ || !cudnnUsable_ || !FusedConvPlan::applies(g_)) return {};
-  if (!stored && options.cache && options.time) stored = options.cache->conv(cacheKey(batch, maxBatch));
+  if (!stored && options.cache && options.time) stored = options.cache->conv(cacheKey(batch, maxBatch, options));
   if (stored) {
     if (stored->kind != ConvTactic::Kind::kCudnnFused) return {};
     return {FusedPlanRequest{g_, maxBatch, stored->engine, -1}};

@@ -17,7 +17,8 @@
 // An int8 convolution (int8 input) is delegated to an IgemmLayer (igemm_layer.h): its tactics
 // are the igemm tiles, timed the same way; it needs no cuDNN and no workspace. A float16 NHWC
 // convolution the igemm kernel can run (IgemmLayer::whyNot) has the igemm tiles as candidates
-// beside cuDNN's, timed the same way (they read the KRSC filter cuDNN's NHWC format reads). A convolution the
+// beside cuDNN's when TuneOptions::halfIgemm says so, timed the same way (they read the KRSC filter
+// cuDNN's NHWC format reads). A convolution the
 // direct kernel takes (direct_conv_rule.h: few input or output channels) has the DirectConvLayer's tactic
 // as a candidate, timed beside cuDNN's where cuDNN can run it too; where its input and output
 // differ in layout or dtype (the layout pass and the Cast folding plan for the direct kernel), or
@@ -55,6 +56,9 @@ struct TuneOptions {
   bool exhaustive = false;  // candidates from cuDNN's FindEx (every algorithm run) instead of its heuristics
   TimingCache* cache = nullptr;  // tactics timed before, and where new ones go (used only when timing)
   BuildStats* stats = nullptr;
+  // float16 NHWC layers also time the igemm tiles (halfIgemmWanted(): opt-in until the float16
+  // kernel has run on a GPU). A layer loaded with an igemm tactic runs it either way.
+  bool halfIgemm = false;
 };
 
 struct ConvTactic {
@@ -82,8 +86,9 @@ class ConvLayer {
   // that ran (for tests and progress), the chosen one first; one entry when it came from the cache.
   std::vector<ConvTactic> tune(cudnn::Handle handle, cudaStream_t stream, const ConvBuffers& b, int64_t batch,
                                int64_t maxBatch, const TuneOptions& options);
-  // The timing cache's key of this layer tuned at `batch` for batches up to `maxBatch`.
-  std::string cacheKey(int64_t batch, int64_t maxBatch) const;
+  // The timing cache's key of this layer tuned at `batch` for batches up to `maxBatch`, with or
+  // without the igemm tiles among the candidates (`options`).
+  std::string cacheKey(int64_t batch, int64_t maxBatch, const TuneOptions& options) const;
   // The fused cuDNN plans tune() (with `options`) or useTactic() (with `stored`, when given) will
   // ask for, so that the engine makes every layer's at once first (FusedPlans::prefetch).
   std::vector<FusedPlanRequest> fusedPlansWanted(int64_t batch, int64_t maxBatch, const TuneOptions& options, const ConvTactic* stored) const;

@@ -99,8 +99,10 @@ std::unique_ptr<CudaEngine> buildFromNetwork(CudaNetwork& network, const BuildOp
     if (hasChannelsLastCandidates(fused)) modes.push_back(LayoutMode::kChannelsLastHalf);
     modes.push_back(LayoutMode::kRowMajor);
   }
+  // float16 layers time the igemm tiles too (opt-in): tactics and modes cached with or without them apart.
+  const bool halfIgemm = halfIgemmWanted();
   const std::string modeKey = programDigest(fused) + ",batch" + std::to_string(options.minBatch) + "x" + std::to_string(options.optBatch) +
-                              "x" + std::to_string(options.maxBatch);
+                              "x" + std::to_string(options.maxBatch) + (halfIgemm ? ",igemm" : "");
   if (modes.size() > 1 && options.tune) {
     if (std::optional<LayoutMode> known = cache.mode(modeKey)) {
       modes = {*known};
@@ -116,6 +118,7 @@ std::unique_ptr<CudaEngine> buildFromNetwork(CudaNetwork& network, const BuildOp
   build.tuning.time = options.tune;
   build.tuning.exhaustive = options.exhaustive;
   build.tuning.cache = &cache;
+  build.tuning.halfIgemm = halfIgemm;
   build.progress = progress;
   build.progressTotal = convolutionCount(fused) * static_cast<int>(modes.size());
 

@@ -30,6 +30,11 @@ namespace netdef::cuda {
 
 struct ConvTactic;
 
+// Whether builds time the igemm tiles for float16 layers: $NETDEF_CUDA_IGEMM_FP16 = 1. Off (unset
+// or 0) until the float16 kernel has run its tests on a GPU; anything else is refused
+// (ERR_INVALID_ARGUMENT).
+bool halfIgemmWanted();
+
 class IgemmLayer {
  public:
   // Why the kernel cannot run this geometry ("" when it can): int8 or float16, NHWC in and out, one
