@@ -415,7 +415,10 @@ void testLayers(CudaEngine& e) {
     for (const LayerInfo& l : layers) {
       std::printf("      %-42s %-14s %-8s %8.4f ms  %s\n", l.name.c_str(), l.kind.c_str(), l.dtype.c_str(), l.timeMs, l.kernel.c_str());
       if (l.kernel.rfind(kFusedPrefix, 0) == 0) fused = kindOf(l.kernel.substr(kFusedPrefix.size())) == "Convolution";
-      if (l.kind == "Convolution") convTimed = convTimed && l.timeMs > 0 && l.kernel.rfind("cudnn:", 0) == 0;
+      // cuDNN's, or netdef's igemm where float16 layers time it (NETDEF_CUDA_IGEMM_FP16=1).
+      if (l.kind == "Convolution") {
+        convTimed = convTimed && l.timeMs > 0 && (l.kernel.rfind("cudnn:", 0) == 0 || l.kernel.rfind("netdef:igemm_conv ", 0) == 0);
+      }
       total += l.timeMs;
     }
     ops_test::record(fused && convTimed && total > 0, "layers(): activations fused into convolutions, convolutions timed",

@@ -162,7 +162,10 @@ std::vector<ConvTactic> ConvLayer::tune(cudnn::Handle handle, cudaStream_t strea
   } reset{*this};
   const std::string key = options.cache && options.time ? cacheKey(batch, maxBatch, options) : std::string();
   if (!key.empty()) {
-    if (const ConvTactic* cached = options.cache->conv(key)) {
+    const ConvTactic* cached = options.cache->conv(key);
+    // An igemm tile needs these buffers' alignment, which the geometry key does not capture.
+    if (cached && cached->kind == ConvTactic::Kind::kIgemm && (!igemm_ || !igemm_->launches(*cached, b, batch))) cached = nullptr;
+    if (cached) {
       try {
         useTactic(handle, *cached, maxBatch);
         if (stats_) ++stats_->convsCached;

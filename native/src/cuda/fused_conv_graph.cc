@@ -236,8 +236,9 @@ FusedConvPlan::FusedConvPlan(cudnn::Handle handle, const ConvGeometry& g, const 
     : handle_(handle), bias_(g.hasBias), residual_(g.hasResidual) {
   if (!applies(g)) throw Error(kErrBackend, "fused convolution needs NHWC float16 with a bias, an activation or a residual");
   BackendDesc plan = makeBackendDesc(cudnn::kBackendExecutionPlan, "execution plan");
-  set(plan, cudnn::kAttrExecutionPlanHandle, cudnn::kTypeHandle, 1, &handle, "plan handle");
+  // The text first, then the handle, as cudnn-frontend's loadFromJson does.
   set(plan, cudnn::kAttrExecutionPlanJsonRepresentation, cudnn::kTypeChar, static_cast<int64_t>(json.size()), json.data(), "plan json");
+  set(plan, cudnn::kAttrExecutionPlanHandle, cudnn::kTypeHandle, 1, &handle, "plan handle");
   finalize(plan, "execution plan from json");
   int64_t count = 0, workspace = 0;
   checkCudnn(cudnnApi().backendGetAttribute(plan.get(), cudnn::kAttrExecutionPlanWorkspaceSize, cudnn::kTypeInt64, 1, &count, &workspace),
@@ -264,8 +265,7 @@ std::string FusedConvPlan::json() const {
                                      text.data()) != cudnn::kStatusSuccess) {
     return "";
   }
-  text.resize(std::min(text.size(), static_cast<size_t>(size)));
-  while (!text.empty() && text.back() == '\0') text.pop_back();
+  text.resize(std::min(text.size(), static_cast<size_t>(size)));  // the bytes as cuDNN returned them
   return text;
 }
 

@@ -36,7 +36,7 @@ class FusedConvPlan {
   FusedConvPlan(cudnn::Handle handle, const ConvGeometry& g, const std::string& json);
 
   // cuDNN's serialized form of the finalized plan (CUDNN_ATTR_EXECUTION_PLAN_JSON_REPRESENTATION),
-  // or "" when this engine cannot be serialized.
+  // the bytes as cuDNN returns them, or "" when this engine cannot be serialized.
   std::string json() const;
 
   // Whether this geometry can be expressed as a fused graph at all (NHWC, float16, something to fuse).

@@ -105,12 +105,12 @@ std::vector<ConvTactic> IgemmLayer::tune(cudaStream_t stream, const ConvBuffers&
     ConvTactic t;
     t.kind = ConvTactic::Kind::kIgemm;
     t.algo = static_cast<int32_t>(tile);
-    if (!timeCandidates) {
+    const igemm::IgemmConvParams p = params(g_, b, batch, tile);
+    if (!igemm::checkIgemmConv(p).empty()) continue;
+    if (!timeCandidates) {  // the first tile that launches here, untimed
       timed.push_back(t);
       break;
     }
-    const igemm::IgemmConvParams p = params(g_, b, batch, tile);
-    if (!igemm::checkIgemmConv(p).empty()) continue;
     igemm::launchIgemmConv(p, stream);  // eager first: the kernel loads outside the capture
     GraphExec graph = captureGraph(stream, [&] { igemm::launchIgemmConv(p, stream); });
     t.timeMs = medianMs(stream, kTuneWarmup, kTuneIterations, [&] { graph.launch(stream); });
@@ -125,6 +125,11 @@ std::vector<ConvTactic> IgemmLayer::tune(cudaStream_t stream, const ConvBuffers&
 void IgemmLayer::useTactic(const ConvTactic& t) {
   if (t.kind != ConvTactic::Kind::kIgemm || !isTile(t.algo)) throw Error(kErrEngineFormat, name_ + ": invalid igemm convolution tactic");
   tile_ = static_cast<igemm::IgemmTile>(t.algo);
+}
+
+bool IgemmLayer::launches(const ConvTactic& t, const ConvBuffers& b, int64_t batch) const {
+  return t.kind == ConvTactic::Kind::kIgemm && isTile(t.algo) &&
+         igemm::checkIgemmConv(params(g_, b, batch, static_cast<igemm::IgemmTile>(t.algo))).empty();
 }
 
 void IgemmLayer::enqueue(cudaStream_t stream, const ConvBuffers& b, int64_t batch) const {

@@ -43,13 +43,15 @@ class IgemmLayer {
   // Throws ERR_INVALID_ARGUMENT "<name>: the convolution cannot run on igemm: <whyNot>".
   IgemmLayer(const std::string& name, const ConvGeometry& g);
 
-  // Times every tile at `batch` (timeCandidates false: the first tile, untimed); the fastest first.
+  // Times every tile at `batch` (timeCandidates false: the first tile that launches, untimed); the fastest first.
   // A tile whose launch is refused for these buffers (alignment of a view) is left out; none left
   // throws the launch's ERR_INVALID_ARGUMENT.
   std::vector<ConvTactic> tune(cudaStream_t stream, const ConvBuffers& b, int64_t batch, bool timeCandidates);
   // Restores a tile (a loaded engine) or forces one (tests); ERR_ENGINE_FORMAT when it is no tile.
   void useTactic(const ConvTactic& t);
   void enqueue(cudaStream_t stream, const ConvBuffers& b, int64_t batch) const;
+  // Whether `t` (an igemm tile) can launch on these buffers (a view's alignment can rule a tile out).
+  bool launches(const ConvTactic& t, const ConvBuffers& b, int64_t batch) const;
   std::string kernelName() const;
 
  private:

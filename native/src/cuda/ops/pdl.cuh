@@ -35,11 +35,25 @@ __device__ __forceinline__ void pdlLaunchDependents() {
 #endif
 }
 
+// The PTX architecture whose code has griddepcontrol (below it, pdlWaitPrevious compiles to nothing).
+inline constexpr int kPdlPtxVersion = 90;
+
 // Launches `kernel` on `stream`, with the PDL attribute when `programmatic` (callers pass
-// programmaticLaunchUsable()). A launch error is ERR_BACKEND naming `op`.
+// programmaticLaunchUsable()) and the kernel's image on this device was compiled from sm_90 code or
+// later: an image JIT-compiled from older PTX (a build without sm_90 run on an H100) has no wait
+// and is launched in order. A launch error is ERR_BACKEND naming `op`.
 template <typename... KernelArgs, typename... Args>
 void launchKernel(const char* op, bool programmatic, void (*kernel)(KernelArgs...), dim3 grid, dim3 block, size_t sharedBytes,
                   cudaStream_t stream, Args&&... args) {
+  if (programmatic) {
+    cudaFuncAttributes image{};
+    if (cudaFuncGetAttributes(&image, kernel) != cudaSuccess) {
+      cudaGetLastError();
+      programmatic = false;
+    } else {
+      programmatic = image.ptxVersion >= kPdlPtxVersion;
+    }
+  }
   cudaLaunchConfig_t config{};
   config.gridDim = grid;
   config.blockDim = block;
