@@ -180,6 +180,8 @@ export interface NativePlannedOp {
   readonly fusedInto: string;
   readonly layout: 'nchw' | 'nhwc' | '';
   readonly direct: boolean;
+  /** Running convolutions not on the direct kernel: why netdef's igemm kernel could not run it ('' when it could). */
+  readonly igemmWhyNot?: string;
 }
 
 /** A layout mode a CUDA engine build would consider, as its passes lay the graph out. */

@@ -8,6 +8,8 @@
  *    DetectDecode op reading the per-level outputs in their layout, in fp16, fp32 and mixed
  *    policies; a policy that splits the decode's dtypes leaves the tail unfused.
  *  - SPPF's pools keep the channels-last layout, and channels-last needs no Reformat at all.
+ *  - In channels-last fp16 netdef's igemm kernel could run every tensor-core convolution (its
+ *    geometry check, views included: what NETDEF_CUDA_IGEMM_FP16=1 lets a build time beside cuDNN).
  * Needs the addon (`npm run build:native`; CI builds it).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -50,6 +52,18 @@ describe('the CUDA engine plan of yolov8n in fp16', () => {
       expect(convs.filter((o) => o.direct).map((o) => o.name), m.mode).toEqual([STEM]);
       expect(op(m, 'images/Cast_float16').fusedInto, m.mode).toBe(STEM);
     }
+  });
+
+  it("leaves every tensor-core convolution to netdef's igemm kernel as a candidate in channels-last, none in row-major", () => {
+    for (const m of modes) {
+      const convs = m.ops.filter((o) => o.kind === 'Convolution' && o.fusedInto === '' && !o.direct);
+      expect(convs).toHaveLength(62);
+      const reasons = new Set(convs.map((o) => o.igemmWhyNot));
+      if (m.mode === 'channels-last fp16') expect([...reasons], m.mode).toEqual(['']);
+      else expect([...reasons], m.mode).toEqual(['its tensors are not NHWC']);
+    }
+    // The stem runs on the direct kernel: no igemm question asked.
+    expect(op(modes[1]!, STEM).igemmWhyNot).toBeUndefined();
   });
 
   it('runs the Detect head from its per-level outputs to the network output as one DetectDecode op', () => {

@@ -107,6 +107,7 @@ Napi::Value planCudaEngine(const Napi::CallbackInfo& info) {
         o.Set("fusedInto", p.fusedInto);
         o.Set("layout", p.layout);
         o.Set("direct", p.direct);
+        if (p.kind == "Convolution" && p.fusedInto.empty() && !p.direct) o.Set("igemmWhyNot", p.igemmWhyNot);
         ops.Set(static_cast<uint32_t>(k), o);
       }
       m.Set("ops", ops);

@@ -15,7 +15,9 @@
 #include "direct_conv_rule.h"
 #include "dnn_loader.h"
 #include "engine_build.h"
+#include "engine_impl.h"
 #include "fuse_pass.h"
+#include "igemm_layer.h"
 
 namespace netdef::cuda {
 
@@ -53,7 +55,10 @@ std::vector<PlannedMode> planEngine(const ir::Graph& graph) {
     const Program laid = assignLayouts(fused, mode);
     PlannedMode m;
     m.mode = layoutModeName(mode);
-    m.concatInputsInPlace = planChannelViews(laid).inPlaceCount;
+    ExecContext ctx;
+    ctx.program = &laid;
+    ctx.views = planChannelViews(laid);
+    m.concatInputsInPlace = ctx.views.inPlaceCount;
     for (const OpDef& op : laid.ops) {
       PlannedOp o;
       o.name = op.name;
@@ -63,6 +68,10 @@ std::vector<PlannedMode> planEngine(const ir::Graph& graph) {
         o.layout = laid.tensors[op.outputs[0]].layout == Layout::kNhwc ? "nhwc" : "nchw";
       }
       o.direct = runsDirect(laid, op);
+      if (const auto* c = std::get_if<ConvAttrs>(&op.attrs); c && op.fusedInto < 0 && !o.direct) {
+        constexpr bool kTf32 = false;  // does not change what igemm can run
+        o.igemmWhyNot = IgemmLayer::whyNot(geometryOf(ctx, op, *c, kTf32));
+      }
       m.ops.push_back(std::move(o));
     }
     out.push_back(std::move(m));

@@ -72,10 +72,13 @@ using netdef::LayerInfo;
 // Cast folding, layouts, channel views), per layout mode it would consider; nothing is timed, so
 // which tactic wins where several compete is not in it. Per op: its name and kind, the op it is
 // fused into ("" when it runs), its first output's layout ("nchw", "nhwc", "" when not 4-D), and
-// for a convolution whether the direct kernel takes it (direct_conv_rule.h).
+// for a convolution whether the direct kernel takes it (direct_conv_rule.h) and why netdef's igemm
+// kernel could not run it ("" when it could: igemm_layer.h's whyNot, on the layer's geometry with
+// its channel views).
 struct PlannedOp {
   std::string name, kind, fusedInto, layout;
   bool direct = false;
+  std::string igemmWhyNot;
 };
 struct PlannedMode {
   std::string mode;  // layoutModeName()

@@ -19,6 +19,8 @@ constexpr uint64_t kNoFilter = UINT64_MAX;
 
 uint64_t alignUp(uint64_t v) { return (v + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment; }
 
+}  // namespace
+
 ConvGeometry geometryOf(const ExecContext& ctx, const OpDef& op, const ConvAttrs& a, bool tf32) {
   const Program& p = *ctx.program;
   const TensorDef& x = p.tensors[op.inputs[0]];
@@ -59,8 +61,6 @@ ConvGeometry geometryOf(const ExecContext& ctx, const OpDef& op, const ConvAttrs
   }
   return g;
 }
-
-}  // namespace
 
 CudaEngine::CudaEngine(Program program, const EngineConfig& config, int device, const EngineBuildOptions& options)
     : device_(device), program_(std::move(program)), config_(config) {

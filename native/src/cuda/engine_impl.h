@@ -35,6 +35,10 @@ struct EngineBuildOptions {
   int progressDone = 0, progressTotal = 0;         // offsets when several engines are built in turn
 };
 
+// What convolution `op` of ctx's program computes, with its input and output storage channels
+// from ctx's channel views (the engine's layers are made from it; planEngine reports with it).
+ConvGeometry geometryOf(const ExecContext& ctx, const OpDef& op, const ConvAttrs& a, bool tf32);
+
 class CudaEngine final : public Engine {
  public:
   CudaEngine(Program program, const EngineConfig& config, int device, const EngineBuildOptions& options);
