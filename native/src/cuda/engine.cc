@@ -70,7 +70,11 @@ std::vector<PlannedMode> planEngine(const ir::Graph& graph) {
       o.direct = runsDirect(laid, op);
       if (const auto* c = std::get_if<ConvAttrs>(&op.attrs); c && op.fusedInto < 0 && !o.direct) {
         constexpr bool kTf32 = false;  // does not change what igemm can run
-        o.igemmWhyNot = IgemmLayer::whyNot(geometryOf(ctx, op, *c, kTf32));
+        try {
+          o.igemmWhyNot = IgemmLayer::whyNot(geometryOf(ctx, op, *c, kTf32));
+        } catch (const Error& e) {
+          o.igemmWhyNot = e.what();  // a geometry the engine itself would refuse
+        }
       }
       m.ops.push_back(std::move(o));
     }
