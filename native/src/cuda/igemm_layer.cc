@@ -1,8 +1,7 @@
 // One convolution layer on the igemm kernel (int8, or float16 beside cuDNN): see igemm_layer.h.
 #include "igemm_layer.h"
 
-#include <cstdlib>
-
+#include "../common/env_switch.h"
 #include "../common/error.h"
 #include "ops/pdl.h"
 #include "conv_layer.h"
@@ -30,11 +29,7 @@ bool isTile(int32_t algo) {
 }  // namespace
 
 bool halfIgemmWanted() {
-  const char* env = std::getenv("NETDEF_CUDA_IGEMM_FP16");
-  if (!env || !*env || std::string(env) == "0") return false;
-  if (std::string(env) == "1") return true;
-  throw Error(kErrInvalidArgument, std::string("NETDEF_CUDA_IGEMM_FP16='") + env +
-                                       "': want 1 (float16 layers time netdef's igemm tiles too) or 0 (cuDNN and the direct kernel only)");
+  return envSwitch("NETDEF_CUDA_IGEMM_FP16", false, "float16 layers time netdef's igemm tiles too", "cuDNN and the direct kernel only");
 }
 
 std::string IgemmLayer::whyNot(const ConvGeometry& g) {
