@@ -15,7 +15,8 @@ namespace netdef::cuda {
 struct BuildStats {
   double searchMs = 0;     // cuDNN's candidate search (heuristics, or FindEx running every algorithm)
   double fusedPlanMs = 0;  // fused graph plans finalized
-  int fusedPlans = 0;
+  int fusedPlans = 0;          // made (heuristics, finalize, compile) or restored
+  int fusedPlansRestored = 0;  // of them, restored from a timing cache's plan text
   double timingMs = 0;  // candidates run and timed (fused plans made meanwhile excluded)
   int convsTuned = 0;   // convolutions whose tactic was chosen by timing here
   int convsCached = 0;  // convolutions whose tactic came from the timing cache

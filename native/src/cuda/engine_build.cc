@@ -73,7 +73,8 @@ std::string modeLine(LayoutMode mode, bool tuned, float forwardMs, const BuildSt
   } else {
     line += " (";
   }
-  line += "search " + fixed(s.searchMs / 1000, 2) + " s, " + std::to_string(s.fusedPlans) + " fused plans " +
+  line += "search " + fixed(s.searchMs / 1000, 2) + " s, " + std::to_string(s.fusedPlans) + " fused plans (" +
+          std::to_string(s.fusedPlansRestored) + " restored from the timing cache) " +
           fixed(s.fusedPlanMs / 1000, 2) + " s, timing " + fixed(s.timingMs / 1000, 2) + " s)";
   return line;
 }

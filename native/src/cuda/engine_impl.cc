@@ -6,6 +6,7 @@
 
 #include "../common/error.h"
 #include "direct_conv_rule.h"
+#include "timing_cache.h"
 #include "ops/op_common.cuh"
 #include "weight_values.h"
 
@@ -306,6 +307,8 @@ void CudaEngine::createConvolutions(const EngineBuildOptions& options) {
     }
     for (FusedPlanRequest& r : convs_[i]->fusedPlansWanted(config_.optBatch, config_.maxBatch, options.tuning, stored[i])) wanted.push_back(std::move(r));
   }
+  TimingCache* cache = options.tactics ? nullptr : options.tuning.cache;
+  if (cache) fusedPlans_->restoreFrom(cache->plans());
   fusedPlans_->prefetch(wanted, device_, stream_->get(), options.tuning.stats);
   for (size_t i : convOps) {
     const OpDef& op = program_.ops[i];
@@ -320,6 +323,15 @@ void CudaEngine::createConvolutions(const EngineBuildOptions& options) {
       if (options.progress) options.progress(++done, options.progressTotal, op.name);
     }
     workspace = std::max(workspace, layer->workspaceBytes());
+  }
+  if (cache) {
+    // The texts of the fused plans this engine runs, so that the next build restores them.
+    fusedPlans_->restoreFrom({});
+    for (size_t i : convOps) {
+      const ConvTactic& t = convs_[i]->tactic();
+      if (t.kind != ConvTactic::Kind::kCudnnFused) continue;
+      if (auto text = fusedPlans_->text(convs_[i]->geometry(), config_.maxBatch, t.engine)) cache->putPlan(text->first, text->second);
+    }
   }
   tuneWorkspace = DeviceBuffer();
   workspace_ = DeviceBuffer(workspace, "convolution workspace");

@@ -298,16 +298,32 @@ std::string planKey(const ConvGeometry& g, int64_t batch, int64_t engine) {
 }
 }  // namespace
 
-FusedPlans::Entries FusedPlans::make(cudnn::Handle handle, const ConvGeometry& g, int64_t batch, int64_t engine) {
+FusedPlans::Entries FusedPlans::make(cudnn::Handle handle, const ConvGeometry& g, int64_t batch, int64_t engine) const {
+  const std::string key = planKey(g, batch, engine);
+  auto known = engine >= 0 ? texts_.find(key) : texts_.end();
+  if (known != texts_.end()) {
+    try {
+      auto plan = std::make_shared<FusedConvPlan>(handle, g, known->second);
+      if (plan->engine() == engine) return {Entry{key, std::move(plan), true}};
+    } catch (const Error&) {
+      // cuDNN refuses the text (another build of it, a changed driver): made again below
+    }
+  }
   std::shared_ptr<FusedConvPlan> plan;
   try {
     plan = std::make_shared<FusedConvPlan>(handle, g, batch, engine);
   } catch (const Error&) {
-    return {{planKey(g, batch, engine), nullptr}};  // the same geometry need not ask cuDNN again
+    return {Entry{key, nullptr}};  // the same geometry need not ask cuDNN again
   }
-  Entries entries{{planKey(g, batch, engine), plan}};
-  if (engine != plan->engine()) entries.emplace_back(planKey(g, batch, plan->engine()), plan);
+  Entries entries{Entry{key, plan}};
+  if (engine != plan->engine()) entries.push_back(Entry{planKey(g, batch, plan->engine()), plan});
   return entries;
+}
+
+void FusedPlans::count(const Entries& made, BuildStats* stats) {
+  if (!stats || made.empty() || !made.front().plan) return;
+  stats->fusedPlans += 1;
+  stats->fusedPlansRestored += made.front().restored ? 1 : 0;
 }
 
 const FusedConvPlan& FusedPlans::get(cudnn::Handle handle, const ConvGeometry& g, int64_t batch, int64_t engine,
@@ -316,15 +332,23 @@ const FusedConvPlan& FusedPlans::get(cudnn::Handle handle, const ConvGeometry& g
   auto it = plans_.find(key);
   if (it == plans_.end()) {
     const StopWatch watch;
-    for (auto& [k, plan] : make(handle, g, batch, engine)) plans_.insert_or_assign(k, std::move(plan));
+    Entries made = make(handle, g, batch, engine);
+    count(made, stats);
+    for (Entry& e : made) plans_.insert_or_assign(e.key, std::move(e.plan));
     it = plans_.find(key);
-    if (stats) {
-      stats->fusedPlanMs += watch.ms();
-      stats->fusedPlans += it->second ? 1 : 0;
-    }
+    if (stats) stats->fusedPlanMs += watch.ms();
   }
   if (!it->second) throw Error(kErrBackend, "cuDNN proposes no fused engine for this convolution");
   return *it->second;
+}
+
+std::optional<std::pair<std::string, std::string>> FusedPlans::text(const ConvGeometry& g, int64_t batch, int64_t engine) const {
+  const std::string key = planKey(g, batch, engine);
+  auto it = plans_.find(key);
+  if (engine < 0 || it == plans_.end() || !it->second) return std::nullopt;
+  std::string json = it->second->json();
+  if (json.empty()) return std::nullopt;
+  return std::make_pair(key, std::move(json));
 }
 
 unsigned planThreads() {
@@ -352,7 +376,7 @@ void FusedPlans::prefetch(const std::vector<FusedPlanRequest>& requests, int dev
   const StopWatch watch;
   std::mutex mutex;
   std::atomic<size_t> next{0};
-  int made = 0;
+  BuildStats counted;
   auto worker = [&] {
     // Never throws: whatever fails here is made (or found missing) again on the sequential path.
     try {
@@ -360,24 +384,25 @@ void FusedPlans::prefetch(const std::vector<FusedPlanRequest>& requests, int dev
       CudnnHandle handle = makeCudnnHandle();
       checkCudnn(cudnnApi().setStream(handle.get(), stream), "cudnnSetStream");
       Entries mine;
-      int count = 0;
+      BuildStats myCount;
       for (size_t i = next++; i < todo.size(); i = next++) {
         const FusedPlanRequest& r = *todo[i];
         Entries first = make(handle.get(), r.g, r.batch, r.engine);
-        const std::shared_ptr<FusedConvPlan> plan = first.front().second;
+        count(first, &myCount);
+        const std::shared_ptr<FusedConvPlan> plan = first.front().plan;
         mine.insert(mine.end(), first.begin(), first.end());
         if (!plan) continue;
-        ++count;
         if (r.thenBatch >= 0 && r.thenBatch != r.batch) {
           Entries then = make(handle.get(), r.g, r.thenBatch, plan->engine());
-          count += then.front().second ? 1 : 0;
+          count(then, &myCount);
           mine.insert(mine.end(), then.begin(), then.end());
         }
       }
       const std::lock_guard<std::mutex> lock(mutex);
-      for (auto& [key, plan] : mine) plans_.emplace(key, std::move(plan));
+      for (Entry& e : mine) plans_.emplace(e.key, std::move(e.plan));
       handles_.push_back(std::move(handle));
-      made += count;
+      counted.fusedPlans += myCount.fusedPlans;
+      counted.fusedPlansRestored += myCount.fusedPlansRestored;
     } catch (...) {
     }
   };
@@ -386,7 +411,8 @@ void FusedPlans::prefetch(const std::vector<FusedPlanRequest>& requests, int dev
   for (std::thread& t : pool) t.join();
   if (stats) {
     stats->fusedPlanMs += watch.ms();
-    stats->fusedPlans += made;
+    stats->fusedPlans += counted.fusedPlans;
+    stats->fusedPlansRestored += counted.fusedPlansRestored;
   }
 }
 

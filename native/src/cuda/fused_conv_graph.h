@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -74,19 +75,37 @@ struct FusedPlanRequest {
 // engine's stream; a plan keeps the handle it was made with for running. A plan that fails there
 // is recorded as get() records it (cuDNN offers none), so the layers' sequential path sees the
 // same outcomes, only sooner.
+//
+// A timing cache keeps the texts of the plans a built engine runs (FusedConvPlan::json, by
+// planKey); given them (restoreFrom), a plan asked for by engine index is restored from its text
+// first: no heuristics query, and, when cuDNN's serialized plan carries its compiled kernel, no
+// compile. A text cuDNN refuses, or one that restores another engine, is made again as if absent.
 class FusedPlans {
  public:
   const FusedConvPlan& get(cudnn::Handle handle, const ConvGeometry& g, int64_t batch, int64_t engine, BuildStats* stats);
   void prefetch(const std::vector<FusedPlanRequest>& requests, int device, cudaStream_t stream, BuildStats* stats);
 
+  // Plan texts by planKey to restore from (replacing any given before; {} drops them).
+  void restoreFrom(std::map<std::string, std::string> texts) { texts_ = std::move(texts); }
+  // The planKey and text of the plan of `engine` (>= 0) at `batch` made or restored so far, for a
+  // timing cache; nullopt when there is none or cuDNN cannot serialize it.
+  std::optional<std::pair<std::string, std::string>> text(const ConvGeometry& g, int64_t batch, int64_t engine) const;
+
  private:
-  // Key and plan pairs: the plan of `engine` at `batch` (null when cuDNN offers none) filed under the
-  // engine asked for and, when that was -1, under the one cuDNN proposed.
-  using Entries = std::vector<std::pair<std::string, std::shared_ptr<FusedConvPlan>>>;
-  static Entries make(cudnn::Handle handle, const ConvGeometry& g, int64_t batch, int64_t engine);
+  struct Entry {
+    std::string key;
+    std::shared_ptr<FusedConvPlan> plan;  // null when cuDNN offers none
+    bool restored = false;                // from a text of texts_, not made
+  };
+  // The plan of `engine` at `batch` filed under the engine asked for and, when that was -1, under
+  // the one cuDNN proposed. Reads texts_ only, so prefetch's threads may call it at once.
+  using Entries = std::vector<Entry>;
+  Entries make(cudnn::Handle handle, const ConvGeometry& g, int64_t batch, int64_t engine) const;
+  static void count(const Entries& made, BuildStats* stats);
 
   std::vector<CudnnHandle> handles_;  // the prefetch threads' handles, alive as long as their plans (declared first: destroyed last)
   std::map<std::string, std::shared_ptr<FusedConvPlan>> plans_;  // by geometry, batch, engine (-1: the first proposed)
+  std::map<std::string, std::string> texts_;                      // restoreFrom's
 };
 
 // Threads prefetch() uses at most (cuDNN's compilation is CPU-bound; the GPU machines have 16

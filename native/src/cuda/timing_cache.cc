@@ -2,6 +2,7 @@
 #include "timing_cache.h"
 
 #include <cstdlib>
+#include <cstring>
 #include <sstream>
 
 #include "../common/error.h"
@@ -40,6 +41,75 @@ float number(const std::string& s, size_t line) {
   return v;
 }
 
+constexpr unsigned char kFirstPrintable = 0x20, kLastPrintable = 0x7e;
+constexpr const char* kHexDigits = "0123456789abcdef";
+
+// A plan text on one line of printable ASCII: backslash, tab, CR and LF as two-character escapes,
+// any other byte outside printable ASCII as \xHH (the file stays valid UTF-8 text whatever cuDNN
+// puts in its plans).
+std::string escaped(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      case '\n': out += "\\n"; break;
+      default:
+        if (byte >= kFirstPrintable && byte <= kLastPrintable) {
+          out += c;
+        } else {
+          out += "\\x";
+          out += kHexDigits[byte >> 4];
+          out += kHexDigits[byte & 0xf];
+        }
+    }
+  }
+  return out;
+}
+
+int hexValue(char c) {
+  const char* at = std::strchr(kHexDigits, c);
+  return c != '\0' && at ? static_cast<int>(at - kHexDigits) : -1;
+}
+
+std::string unescaped(const std::string& field, size_t line) {
+  std::string out;
+  out.reserve(field.size());
+  for (size_t i = 0; i < field.size(); ++i) {
+    if (field[i] != '\\') {
+      out += field[i];
+      continue;
+    }
+    const char next = i + 1 < field.size() ? field[++i] : '\0';
+    switch (next) {
+      case '\\': out += '\\'; break;
+      case 't': out += '\t'; break;
+      case 'r': out += '\r'; break;
+      case 'n': out += '\n'; break;
+      case 'x': {
+        const int hi = i + 1 < field.size() ? hexValue(field[i + 1]) : -1;
+        const int lo = i + 2 < field.size() ? hexValue(field[i + 2]) : -1;
+        if (hi < 0 || lo < 0) malformed(line, "a plan text with a bad \\x escape at character " + std::to_string(i));
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+        break;
+      }
+      default: malformed(line, "a plan text with an unknown escape at character " + std::to_string(i));
+    }
+  }
+  return out;
+}
+
+bool readableVersion(const std::string& version) {
+  for (int v = kOldestTimingCacheVersion; v <= kTimingCacheVersion; ++v) {
+    if (version == std::to_string(v)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 void TimingCache::merge(const uint8_t* data, size_t size) {
@@ -48,6 +118,7 @@ void TimingCache::merge(const uint8_t* data, size_t size) {
   size_t line = 0;
   std::map<std::string, ConvTactic> convs;
   std::map<std::string, LayoutMode> modes;
+  std::map<std::string, std::string> plans;
   bool sameDevice = false;
   while (std::getline(in, text)) {
     ++line;
@@ -57,9 +128,9 @@ void TimingCache::merge(const uint8_t* data, size_t size) {
     if (line == 1) {
       const size_t space = text.find(' ');
       if (text.substr(0, space) != kMagic) malformed(line, "not a netdef CUDA timing cache");
-      if (space == std::string::npos || text.substr(space + 1) != std::to_string(kTimingCacheVersion)) {
-        notes_.push_back("timing cache of another format (" + text + ") ignored; this netdef writes version " +
-                         std::to_string(kTimingCacheVersion));
+      if (space == std::string::npos || !readableVersion(text.substr(space + 1))) {
+        notes_.push_back("timing cache of another format (" + text + ") ignored; this netdef reads versions " +
+                         std::to_string(kOldestTimingCacheVersion) + " to " + std::to_string(kTimingCacheVersion));
         return;
       }
       continue;
@@ -88,6 +159,10 @@ void TimingCache::merge(const uint8_t* data, size_t size) {
         malformed(line, "unknown layout mode " + f[2]);
       }
       modes[f[1]] = static_cast<LayoutMode>(m);
+    } else if (f[0] == "plan") {
+      if (f.size() != 3) malformed(line, "a plan record has 3 fields, this has " + std::to_string(f.size()));
+      if (f[2].empty()) malformed(line, "an empty plan text");
+      plans[f[1]] = unescaped(f[2], line);
     } else {
       malformed(line, "unknown record '" + f[0] + "'");
     }
@@ -96,6 +171,7 @@ void TimingCache::merge(const uint8_t* data, size_t size) {
   if (!sameDevice) return;
   for (auto& [k, v] : convs) convs_[k] = v;
   for (auto& [k, v] : modes) modes_[k] = v;
+  for (auto& [k, v] : plans) plans_[k] = std::move(v);
 }
 
 std::vector<uint8_t> TimingCache::serialize() const {
@@ -106,6 +182,7 @@ std::vector<uint8_t> TimingCache::serialize() const {
         << t.timeMs << '\n';
   }
   for (const auto& [k, m] : modes_) out << "mode\t" << k << '\t' << static_cast<int>(m) << '\n';
+  for (const auto& [k, text] : plans_) out << "plan\t" << k << '\t' << escaped(text) << '\n';
   const std::string s = out.str();
   return std::vector<uint8_t>(s.begin(), s.end());
 }

@@ -3,7 +3,10 @@
 //   - per convolution: the tactic chosen, keyed by everything the choice depends on (ConvLayer's
 //     cacheKey: dtype, layout, shapes, strides of the storage, epilogue, batch and largest batch);
 //   - per network: the layout mode chosen (keyed by a digest of the program without its weights,
-//     and the batch range), so a warm build builds only that mode.
+//     and the batch range), so a warm build builds only that mode;
+//   - per fused cuDNN plan a built engine runs: cuDNN's serialized plan (its JSON text, keyed by
+//     fused_conv_graph.h's planKey), so a warm build restores the plan instead of asking cuDNN's
+//     heuristics and finalizing (compiling) it again. A text cuDNN refuses is made again.
 // Entries are valid for one GPU and one cuDNN: the cache holds its device identity, and a cache of
 // another device or cuDNN is ignored whole (with a note in the build log), never mixed in.
 // A build uses an empty in-memory cache when given none, so identical layers in one network are
@@ -14,6 +17,7 @@
 //   device <identity>
 //   conv <key> <kind> <algo> <math type> <fused engine> <ms>
 //   mode <key> <layout mode>
+//   plan <key> <cuDNN's plan text, with backslash, tab, CR and LF escaped as \\ \t \r \n>
 // A file that does not parse throws ERR_ENGINE_FORMAT naming its line; one of another format
 // version is ignored with a note.
 //
@@ -35,7 +39,10 @@ namespace netdef::cuda {
 // for such a layer never timed it), so version-1 files are ignored with a note.
 // (Entries timed with netdef's igemm tiles among a float16 layer's candidates, NETDEF_CUDA_IGEMM_FP16,
 // have keys of their own ending ",igemm", so version-2 entries stay valid without them.)
-inline constexpr int kTimingCacheVersion = 2;
+// 3: plan records. A version-2 file (no plans) is read as it is; netdef builds that write version 2
+// ignore a version-3 file with a note rather than refuse its unknown records.
+inline constexpr int kTimingCacheVersion = 3;
+inline constexpr int kOldestTimingCacheVersion = 2;
 
 class TimingCache {
  public:
@@ -51,8 +58,10 @@ class TimingCache {
   void putConv(const std::string& key, const ConvTactic& tactic) { convs_[key] = tactic; }
   std::optional<LayoutMode> mode(const std::string& key) const;
   void putMode(const std::string& key, LayoutMode mode) { modes_[key] = mode; }
+  const std::map<std::string, std::string>& plans() const { return plans_; }
+  void putPlan(const std::string& key, const std::string& text) { plans_[key] = text; }
 
-  size_t size() const { return convs_.size() + modes_.size(); }
+  size_t size() const { return convs_.size() + modes_.size() + plans_.size(); }
   const std::vector<std::string>& notes() const { return notes_; }
   const std::string& device() const { return device_; }
 
@@ -60,6 +69,7 @@ class TimingCache {
   std::string device_;
   std::map<std::string, ConvTactic> convs_;
   std::map<std::string, LayoutMode> modes_;
+  std::map<std::string, std::string> plans_;
   std::vector<std::string> notes_;
 };
 

@@ -3,6 +3,7 @@
 // a cache of another device or format version is ignored whole, with a note; malformed text is
 // refused with ERR_ENGINE_FORMAT naming the line; keys tell apart geometries that need different
 // tactics. Built and run by scripts/native-host-tests.sh (g++, CUDA headers only).
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -51,6 +52,9 @@ void roundTrip() {
   cache.putConv("a", fused);
   cache.putConv("b", legacy);
   cache.putMode("net", LayoutMode::kChannelsLastHalf);
+  // A plan text with every byte that needs an escape: backslash, tab, CR, LF, NUL, non-ASCII.
+  const std::string plan = std::string("{\"k\":\"a\\\\b\tc\r\nd\"}") + std::string(1, '\0') + "\xc3\xa9\x7f";
+  cache.putPlan("p", plan);
   const std::vector<uint8_t> text = cache.serialize();
   TimingCache back(kDevice);
   back.merge(text.data(), text.size());
@@ -61,8 +65,20 @@ void roundTrip() {
         "a legacy tactic round-trips");
   check(back.mode("net") == LayoutMode::kChannelsLastHalf, "the layout mode round-trips");
   check(!back.conv("c") && !back.mode("other"), "unknown keys are not found");
-  check(back.notes().empty() && back.size() == 3, "nothing noted, three entries");
+  check(back.plans().size() == 1 && back.plans().count("p") && back.plans().at("p") == plan, "a plan text round-trips byte for byte");
+  const std::string serialized(text.begin(), text.end());
+  check(std::count(serialized.begin(), serialized.end(), '\n') == 6 &&
+            std::all_of(serialized.begin(), serialized.end(), [](char c) { return c == '\n' || c == '\t' || (c >= ' ' && c <= '~'); }),
+        "the file is printable ASCII, one record a line");
+  check(back.notes().empty() && back.size() == 4, "nothing noted, four entries");
   check(back.serialize() == text, "serializing again gives the same text");
+}
+
+void olderVersion() {
+  const std::vector<uint8_t> v2 = bytes(std::string("netdef-cuda-timing-cache 2\ndevice\t") + kDevice + "\nconv\ta\t0\t1\t1\t-1\t0.5\n");
+  TimingCache cache(kDevice);
+  cache.merge(v2.data(), v2.size());
+  check(cache.notes().empty() && cache.conv("a") && cache.plans().empty(), "a version-2 cache (no plan texts) is still read");
 }
 
 void otherDeviceOrVersion() {
@@ -90,6 +106,9 @@ void malformed() {
   check(mergeError(head + "conv\ta\t0\t0\t0\t-1\t-1\n").find("not a time") != std::string::npos, "a negative time is refused");
   check(mergeError(head + "mode\tnet\t7\n").find("unknown layout mode") != std::string::npos, "an unknown layout mode is refused");
   check(mergeError(head + "tactic\tx\n").find("unknown record") != std::string::npos, "an unknown record is refused");
+  check(mergeError(head + "plan\tp\n").find("3 fields") != std::string::npos, "a plan record without text is refused");
+  check(mergeError(head + "plan\tp\ta\\qb\n").find("unknown escape") != std::string::npos, "an unknown escape in a plan text is refused");
+  check(mergeError(head + "plan\tp\ta\\x4\n").find("bad \\x escape") != std::string::npos, "a cut-off \\x escape is refused");
   check(mergeError(head + "\nconv\ta\t0\t1\t1\t-1\t0.5\r\n").empty(), "blank lines and CRLF endings are accepted");
 }
 
@@ -120,6 +139,7 @@ void keys() {
 
 int main() {
   roundTrip();
+  olderVersion();
   otherDeviceOrVersion();
   malformed();
   keys();
