@@ -37,7 +37,7 @@ step() { # step NAME NEED_S MAX_S cmd...
   local t0; t0=$(date +%s)
   timeout -k 5 "$max" "$@" > "$LOGS/$name.log" 2>&1
   echo "== $name rc=$? $(( $(date +%s) - t0 )) s" >> "$LOGS/summary.log"
-  grep -E '^\{|^\| |forward median|^# (pass|fail)|^FAIL|[0-9]+ passed|coco128 yolov8n|restored from .* bytes of JSON|cold build [0-9.]+ s, warm|plan texts in the cache|restored from the timing cache|netdef:igemm_conv [0-9]+x[0-9]+x[0-9]+ float16' "$LOGS/$name.log" |
+  grep -E '^\{|^\| |forward median|^# (pass|fail)|^FAIL|[0-9]+ passed|coco128 yolov8n|restored from .* bytes of JSON|cold build [0-9.]+ s, warm|engine file loaded in|plan texts in the cache|restored from the timing cache|netdef:igemm_conv [0-9]+x[0-9]+x[0-9]+ float16' "$LOGS/$name.log" |
     grep -v '"kernels"' | cut -c1-400 >> "$LOGS/summary.log"
 }
 source .device/env.sh > "$LOGS/env.log" 2>&1

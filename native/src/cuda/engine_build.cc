@@ -193,6 +193,8 @@ std::unique_ptr<CudaEngine> loadFromBlob(const std::vector<uint8_t>& blob, int d
   }
   EngineBuildOptions restore;
   restore.tactics = &record.tactics;
+  // Plan texts of another cuDNN or netdef are not offered to cuDNN: those plans are made again.
+  if (!record.plans.empty() && record.planIdentity == timingCacheIdentity(device)) restore.planTexts = &record.plans;
   return std::make_unique<CudaEngine>(std::move(record.program), record.config, device, restore);
 }
 

@@ -274,6 +274,13 @@ void writePayload(ByteWriter& w, const EngineRecord& e, uint32_t version) {
     w.i64(t.tactic.engine);
     w.f32(t.tactic.timeMs);
   }
+  if (version < kPlanTextsFormatVersion) return;
+  w.str(e.planIdentity);
+  w.u64(e.plans.size());
+  for (const auto& [key, text] : e.plans) {
+    w.str(key);
+    w.str(text);
+  }
 }
 
 void readPayload(ByteReader& r, EngineRecord& e, uint32_t version) {
@@ -354,6 +361,13 @@ void readPayload(ByteReader& r, EngineRecord& e, uint32_t version) {
     t.tactic.mathType = r.i32();
     t.tactic.engine = r.i64();
     t.tactic.timeMs = r.f32();
+  }
+  if (version < kPlanTextsFormatVersion) return;
+  e.planIdentity = r.str();
+  const uint64_t plans = r.count(2 * sizeof(uint64_t));
+  for (uint64_t i = 0; i < plans; ++i) {
+    std::string key = r.str();
+    e.plans[std::move(key)] = r.str();
   }
 }
 

@@ -12,6 +12,8 @@
 //                        convolution's end with i32 weight-scales index, f32 input and output scale)
 //            | tactics  (u64 n; each: i32 op, u8 kind (0 legacy, 1 fused graph, 2 igemm, 3 direct), i32 cuDNN
 //                        algo or igemm tile, i32 math type, i64 fused engine index, f32 ms at build)
+//            | plans    (version 8 on: str identity (the timing cache's: GPU, cuDNN, netdef), u64 n;
+//                        each: str plan key, str cuDNN's plan text) of the fused tactics
 //   (str = u64 length + bytes; i64s = u64 count + i64 each)
 //
 // The buffer plan is not stored: it is a pure function of the program and is recomputed at load.
@@ -23,6 +25,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -43,7 +46,11 @@ namespace netdef::cuda {
 //    op's recorded dtype (OpDef::dtype; older blobs derive it from their tensors at load).
 // 7: float16 convolutions may run on the igemm kernel (tactic kind kIgemm on a float16 layer), which
 //    an older build refuses; nothing else changed, so versions 3-6 load as before.
-inline constexpr uint32_t kEngineFormatVersion = 7;
+// 8: the text of each fused cuDNN plan the engine runs (FusedConvPlan::json) and the identity it
+//    is valid for: a load on the same GPU, cuDNN and netdef restores the plans from it instead of
+//    making (compiling) them again; elsewhere they are made as before. Versions 3-7 load as before.
+inline constexpr uint32_t kEngineFormatVersion = 8;
+inline constexpr uint32_t kPlanTextsFormatVersion = 8;
 inline constexpr uint32_t kOpDtypeFormatVersion = 6;
 inline constexpr uint32_t kTf32FormatVersion = 4;
 inline constexpr uint32_t kPoolingViewsFormatVersion = 5;
@@ -73,6 +80,8 @@ struct EngineRecord {
   EngineConfig config;
   Program program;
   std::vector<OpTactic> tactics;
+  std::string planIdentity;                      // what `plans` are valid for ("" when there are none)
+  std::map<std::string, std::string> plans;      // fused plan texts by plan key (fused_conv_graph.h)
 };
 
 // `version`: the format to write, kOldestReadableFormatVersion to kEngineFormatVersion (older ones

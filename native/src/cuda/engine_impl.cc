@@ -308,7 +308,7 @@ void CudaEngine::createConvolutions(const EngineBuildOptions& options) {
     for (FusedPlanRequest& r : convs_[i]->fusedPlansWanted(config_.optBatch, config_.maxBatch, options.tuning, stored[i])) wanted.push_back(std::move(r));
   }
   TimingCache* cache = options.tactics ? nullptr : options.tuning.cache;
-  if (cache) fusedPlans_->restoreFrom(cache->plans());
+  if (const auto* texts = options.tactics ? options.planTexts : cache ? &cache->plans() : nullptr) fusedPlans_->restoreFrom(*texts);
   fusedPlans_->prefetch(wanted, device_, stream_->get(), options.tuning.stats);
   for (size_t i : convOps) {
     const OpDef& op = program_.ops[i];
@@ -324,14 +324,9 @@ void CudaEngine::createConvolutions(const EngineBuildOptions& options) {
     }
     workspace = std::max(workspace, layer->workspaceBytes());
   }
+  fusedPlans_->restoreFrom({});
   if (cache) {
-    // The texts of the fused plans this engine runs, so that the next build restores them.
-    fusedPlans_->restoreFrom({});
-    for (size_t i : convOps) {
-      const ConvTactic& t = convs_[i]->tactic();
-      if (t.kind != ConvTactic::Kind::kCudnnFused) continue;
-      if (auto text = fusedPlans_->text(convs_[i]->geometry(), config_.maxBatch, t.engine)) cache->putPlan(text->first, text->second);
-    }
+    for (const auto& [key, text] : fusedPlanTexts()) cache->putPlan(key, text);  // the next build restores them
   }
   tuneWorkspace = DeviceBuffer();
   workspace_ = DeviceBuffer(workspace, "convolution workspace");
@@ -344,6 +339,15 @@ std::vector<OpTactic> CudaEngine::tactics() const {
   std::vector<OpTactic> out;
   for (size_t i = 0; i < convs_.size(); ++i) {
     if (convs_[i]) out.push_back(OpTactic{static_cast<int32_t>(i), convs_[i]->tactic()});
+  }
+  return out;
+}
+
+std::map<std::string, std::string> CudaEngine::fusedPlanTexts() const {
+  std::map<std::string, std::string> out;
+  for (const std::unique_ptr<ConvLayer>& layer : convs_) {
+    if (!layer || layer->tactic().kind != ConvTactic::Kind::kCudnnFused) continue;
+    if (auto text = fusedPlans_->text(layer->geometry(), config_.maxBatch, layer->tactic().engine)) out.insert(std::move(*text));
   }
   return out;
 }

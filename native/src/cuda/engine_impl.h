@@ -30,6 +30,9 @@ namespace netdef::cuda {
 
 struct EngineBuildOptions {
   const std::vector<OpTactic>* tactics = nullptr;  // a loaded engine's choices; null: choose now
+  // A loaded engine's fused plan texts (EngineRecord::plans) to restore its plans from, when they
+  // are valid here; a build takes them from tuning.cache instead.
+  const std::map<std::string, std::string>* planTexts = nullptr;
   TuneOptions tuning;                              // how to choose (timing, search, cache, stats)
   ProgressFn progress;                             // per tuned convolution
   int progressDone = 0, progressTotal = 0;         // offsets when several engines are built in turn
@@ -63,6 +66,9 @@ class CudaEngine final : public Engine {
   const Program& program() const { return program_; }
   const EngineConfig& config() const { return config_; }
   std::vector<OpTactic> tactics() const;
+  // The text of each fused cuDNN plan the chosen tactics run at the largest batch, by plan key (for
+  // the timing cache and engine files); plans cuDNN cannot serialize are left out.
+  std::map<std::string, std::string> fusedPlanTexts() const;
   // For tests: the conv layer of op `index` (null for other ops) and the context to run it in.
   ConvLayer* convolution(size_t index) const { return index < convs_.size() ? convs_[index].get() : nullptr; }
   const ExecContext& context() const { return ctx_; }

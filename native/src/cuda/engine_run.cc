@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "../common/error.h"
+#include "engine_build.h"
 #include "engine_impl.h"
 #include "timing.h"
 
@@ -219,6 +220,8 @@ std::vector<uint8_t> CudaEngine::serialize() const {
   r.config = config_;
   r.program = program_;
   r.tactics = tactics();
+  r.plans = fusedPlanTexts();
+  if (!r.plans.empty()) r.planIdentity = timingCacheIdentity(device_);
   return writeEngine(r);
 }
 

@@ -105,14 +105,19 @@ void testPreviousVersionRefused() {
 
 // Older blobs still load: version 3 (written before the tf32 flag) with tf32 off, version 4 with
 // pooling's channel views off, version 5 (before op dtypes) with each op's dtype derived from its
-// tensors as recorded; the current version round-trips tf32 and the op dtypes.
+// tensors as recorded, versions before 8 without plan texts; the current version round-trips tf32,
+// the op dtypes and the plan texts.
 void testOlderVersionsLoad() {
   EngineRecord r = int8Record();
   r.config.tf32 = true;
   r.program.ops[0].dtype = ir::DType::Int8;
   r.program.ops[1].dtype = ir::DType::Float16;
+  r.planIdentity = "sm_90 NVIDIA H100 cuDNN 91900 netdef 0.1.0";
+  const std::string text = std::string("{\"plan\":1}") + std::string(1, '\0') + "\xff";  // any bytes
+  r.plans = {{"k1", text}, {"k2", "{}"}};
   const std::vector<uint8_t> blob = writeEngine(r);
   const EngineRecord back = readEngine(blob.data(), blob.size());
+  check(back.planIdentity == r.planIdentity && back.plans == r.plans, "fused plan texts and their identity round-trip byte for byte");
   check(back.config.tf32, "the tf32 flag round-trips");
   check(back.config.poolingViews, "a current blob plans pooling's channel views");
   check(back.program.ops[0].dtype == ir::DType::Int8 && back.program.ops[1].dtype == ir::DType::Float16, "op dtypes round-trip");
@@ -123,6 +128,7 @@ void testOlderVersionsLoad() {
       const std::vector<uint8_t> old = writeEngine(r, version);
       const EngineRecord e = readEngine(old.data(), old.size());
       check(e.program.ops.size() == r.program.ops.size(), v + " loads");
+      check(e.plans.empty() && e.planIdentity.empty(), v + " has no plan texts (made at load)");
       check(e.config.tf32 == (version >= kTf32FormatVersion), v + (version >= kTf32FormatVersion ? " keeps tf32" : " loads with tf32 off"));
       check(e.config.poolingViews == (version >= kPoolingViewsFormatVersion), v + " plans pooling's channel views as it was built");
       if (version < kOpDtypeFormatVersion) {
