@@ -5,7 +5,9 @@
  * `<producer>/Quantize`, shared by all its int8 readers), retypes max pooling, resize, split and
  * concat to int8 inside the region, and marks int8 convolutions (`quant.inputScale`; their weights
  * are quantized per output channel when bound). An int8 convolution yields float32, which its
- * readers quantize again or cast to their own precision, as TensorRT's Q/DQ graphs do.
+ * readers quantize again or cast to their own precision, as TensorRT's Q/DQ graphs do. A residual
+ * add next to an int8 convolution reads its shortcut through that Quantize and a Dequantize
+ * (`<add>/Dequantize`), so the add can run in the convolution's epilogue on int8 data.
  * Apply after applyPrecision, which types int8 layers' float parts as float32.
  */
 import { isFloat } from '../../common/dtype.js';
@@ -13,7 +15,7 @@ import { ErrorCode, NetdefError } from '../../common/errors.js';
 import { symmetricScale } from '../../weights/quantize.js';
 import type { Graph } from '../ir/graph.js';
 import { makeNode } from '../ir/infer.js';
-import type { IrNode, QuantizeNode } from '../ir/node.js';
+import type { DequantizeNode, IrNode, QuantizeNode } from '../ir/node.js';
 import type { TensorValue } from '../ir/tensor-type.js';
 import type { PrecisionPolicy } from '../precision/policy.js';
 import { int8Regions } from '../quantize/int8-regions.js';
@@ -80,6 +82,14 @@ export function quantizeInt8(graph: Graph, policy: PrecisionPolicy, ranges: Acti
       result = ctx.remake(node, [x], { quant: { inputScale: scaleOf(node.inputs[0]!) } });
     } else if (regions.movers.has(node.name)) {
       result = ctx.remake(node, node.inputs.map((i) => int8Input(ctx, i, emitted)));
+    } else if (regions.residualAdds.has(node.name)) {
+      // The shortcut through its shared Quantize and a Dequantize of the add's own.
+      const k = regions.residualAdds.get(node.name)!;
+      const q = int8Input(ctx, node.inputs[k]!, emitted);
+      const to = ctx.value(node.inputs[1 - k]!).type.dtype === 'float16' ? 'float16' : 'float32';
+      const dq = makeNode<DequantizeNode>({ kind: 'Dequantize', name: `${node.name}/Dequantize`, inputs: [], to, scales: [scaleOf(node.inputs[k]!)], axis: null }, [q]);
+      emitted.push(dq);
+      result = ctx.remake(node, node.inputs.map((i, j) => (j === k ? dq.outputs[0]! : ctx.value(i))));
     }
     for (const n of [...emitted, result]) for (const o of n.outputs) producers.set(o.name, n);
     return [...emitted, result];

@@ -6,12 +6,19 @@
  *    outputs is int8 (an int8 convolution or another such layer): quantization commutes with them
  *    exactly (q(max(x)) = max(q(x))), so moving the Quantize above them changes no value;
  *  - the tensors around such a layer share one scale (a concat's inputs all get the concat's
- *    scale), so the layer moves bytes without requantizing: "scale groups".
+ *    scale), so the layer moves bytes without requantizing: "scale groups";
+ *  - a residual add (a Bottleneck's x + cv2(cv1(x))) whose one input is an int8 convolution's
+ *    (activated) output read by nothing else reads its other input, the shortcut, quantized:
+ *    Add(conv, Dequantize(Quantize(x))), TensorRT's placement for fusing the add into the
+ *    convolution. The shortcut's Quantize is the one the int8 layers reading x share, so a split or
+ *    add output feeding it needs no float copy (the split runs on int8), and the CUDA engine folds
+ *    the add into the convolution's epilogue with an int8 residual (native fuse_pass.h).
  * Tensors are named by their origin: a Cast between two float types is looked through, and so is
  * a uint8 image input's scaling (models/yolov8/input.ts: the same values as the float32 input), so
  * the calibration (made on the fp32 graph with a float32 input) names the same tensors under any
  * policy and either input.
  */
+import { isFloat } from '../../common/dtype.js';
 import { consumerIndex, type Graph, producerIndex } from '../ir/graph.js';
 import type { IrNode } from '../ir/node.js';
 import { precisionOf, type PrecisionPolicy } from '../precision/policy.js';
@@ -32,6 +39,8 @@ export interface Int8Regions {
   readonly convolutions: ReadonlySet<string>;
   /** Data-movement layers that run on int8. */
   readonly movers: ReadonlySet<string>;
+  /** Residual adds: the index of the input each reads quantized (the shortcut), by add name. */
+  readonly residualAdds: ReadonlyMap<string, number>;
   /** The origin of a tensor (through float Casts). */
   origin(tensor: string): string;
   /** The scale group of an origin tensor: every origin tensor that must share its scale. */
@@ -71,14 +80,23 @@ export function int8Regions(graph: Graph, policy: PrecisionPolicy): Int8Regions 
     return t;
   };
   const convolutions = new Set(graph.nodes.filter((n) => n.kind === 'Convolution' && !n.quant && precisionOf(policy, n.name) === 'int8').map((n) => n.name));
+  const residualAdds = new Map<string, number>();
+  const position = new Map(graph.nodes.map((n, i) => [n.name, i]));
+  for (const n of graph.nodes) {
+    if (n.kind !== 'ElementWise' || n.op !== 'add' || n.inputs.length !== 2 || precisionOf(policy, n.name) !== 'int8') continue;
+    const k = convolutionSide(n, producers, consumers, convolutions, position);
+    if (k >= 0) residualAdds.set(n.name, 1 - k);
+  }
   const movers = new Set<string>();
-  const readsInt8 = (n: IrNode): boolean => convolutions.has(n.name) || movers.has(n.name);
+  // Whether `reader` takes `tensor` as int8 data.
+  const readsInt8 = (reader: IrNode, tensor: string): boolean =>
+    convolutions.has(reader.name) || movers.has(reader.name) || reader.inputs[residualAdds.get(reader.name) ?? -1] === tensor;
   // Readers come after their producers, so one walk from the end settles every layer.
   for (let i = graph.nodes.length - 1; i >= 0; i--) {
     const n = graph.nodes[i]!;
     if (!movesData(n) || precisionOf(policy, n.name) !== 'int8') continue;
-    const readers = n.outputs.flatMap((o) => consumers.get(o.name) ?? []);
-    if (readers.length > 0 && readers.every(readsInt8)) movers.add(n.name);
+    const reads = n.outputs.flatMap((o) => (consumers.get(o.name) ?? []).map((r) => readsInt8(r, o.name)));
+    if (reads.length > 0 && reads.every(Boolean)) movers.add(n.name);
   }
   const groups = new Groups();
   for (const n of graph.nodes) {
@@ -86,5 +104,29 @@ export function int8Regions(graph: Graph, policy: PrecisionPolicy): Int8Regions 
     const tensors = [...n.inputs, ...n.outputs.map((o) => o.name)].map(origin);
     for (const t of tensors) groups.union(t, tensors[0]!);
   }
-  return { convolutions, movers, origin, group: (t) => groups.members(origin(t)) };
+  return { convolutions, movers, residualAdds, origin, group: (t) => groups.members(origin(t)) };
+}
+
+/**
+ * Which input of add `n` an int8 convolution yields (directly or through its activation), read by
+ * nothing but the add, with the other input a float tensor of the add's shape; -1 when neither.
+ * When both are, the later one (the other exists when that convolution runs).
+ */
+function convolutionSide(n: IrNode, producers: ReadonlyMap<string, IrNode>, consumers: ReadonlyMap<string, readonly IrNode[]>,
+  convolutions: ReadonlySet<string>, position: ReadonlyMap<string, number>): number {
+  const fromConv = (tensor: string): boolean => {
+    let p = producers.get(tensor);
+    if (p?.kind === 'Activation') p = producers.get(p.inputs[0]!);
+    return p !== undefined && convolutions.has(p.name) && (consumers.get(tensor) ?? []).length === 1;
+  };
+  const shape = n.outputs[0]!.type.shape.join();
+  const typeOf = (tensor: string) => producers.get(tensor)?.outputs.find((o) => o.name === tensor)?.type;
+  const sides = [0, 1].filter((k) => {
+    const shortcut = typeOf(n.inputs[1 - k]!);
+    return fromConv(n.inputs[k]!) && n.inputs[0] !== n.inputs[1] && shortcut !== undefined && isFloat(shortcut.dtype) &&
+      shortcut.shape.join() === shape && typeOf(n.inputs[k]!)?.shape.join() === shape;
+  });
+  if (sides.length === 0) return -1;
+  const at = (k: number) => position.get(producers.get(n.inputs[k]!)!.name)!;
+  return sides.length === 1 ? sides[0]! : at(1) > at(0) ? 1 : 0;
 }

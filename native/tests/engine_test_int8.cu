@@ -2,7 +2,8 @@
 // reference. The network is a small YOLOv8-shaped int8 region:
 //
 //   x [B,16,12,12] f32 -> Quantize (x.scale) -> c1 int8 conv 3x3 16->32 + SiLU -> Quantize (t.scale),
-//   folded into c1 -> t1 int8 -> split a | b -> c2 int8 conv 3x3 16->16 + SiLU -> Quantize (t.scale),
+//   folded into c1 -> t1 int8 -> split a | b -> c2 int8 conv 3x3 16->16 + SiLU, + Dequantize(a)
+//   (a residual add reading int8, folded into c2 with a as its int8 residual) -> Quantize (t.scale),
 //   folded -> m -> concat [a, b, m] int8 (views: c1 and c2 write in place) -> max pool 3 s1 p1 int8
 //   -> nearest x2 int8 -> c3 int8 conv 1x1/2 48->32 + bias + SiLU -> y (float32, written by the kernel)
 //   stem: x[:, 0:3] -> Quantize (x.scale) -> c4 int8 conv 3x3/2 3->16 (C padded to 16) -> z (float32)
@@ -231,7 +232,11 @@ std::unique_ptr<CudaEngine> buildInt8(const Int8Model& m, const Scales& s) {
   ITensor* t1 = quantize(net, int8Conv(net, q0, kXScale, m.c1), ts->output(0), "c1/Quantize");
   ITensor* a = channelSlice(net, t1, 0, kHalf, kHW, "split/a");
   ITensor* b = channelSlice(net, t1, kHalf, kHalf, kHW, "split/b");
-  ITensor* mm = quantize(net, int8Conv(net, b, kTScale, m.c2), ts->output(0), "c2/Quantize");
+  ILayer* ra = net.addDequantize(*a, *ts->output(0), 0, DType::Float32);
+  ra->setName("add/Dequantize");
+  ILayer* add = net.addElementWise(*ra->output(0), *int8Conv(net, b, kTScale, m.c2), ElementWiseOperation::Sum);
+  add->setName("add");
+  ITensor* mm = quantize(net, add->output(0), ts->output(0), "c2/Quantize");
   ILayer* cat = net.addConcatenation({a, b, mm}, 1);
   cat->setName("concat");
   PoolingParams pp{{3, 3}, {1, 1}, {1, 1}, {1, 1}};
@@ -259,9 +264,12 @@ void checkOutputs(Engine& e, const Int8Model& m, const std::vector<float>& xf, i
   const Shape4 catShape{batch, kCat, kHW, kHW};
   const Int8Tensor t1 = channels(cat, catShape, 0, kMid);
   checkInt8(label + ": c1 (int8 out, Quantize folded)", t1, quantizeAll(convRefInt8(q0, xs, m.c1, kXScale, s1), kTScale));
+  const Int8Tensor a = channels(cat, catShape, 0, kHalf);
   const Int8Tensor b = channels(cat, catShape, kHalf, kHalf);
-  checkInt8(label + ": c2 reads split b, writes m into the concat", channels(cat, catShape, kMid, kHalf),
-            quantizeAll(convRefInt8(b, {batch, kHalf, kHW, kHW}, m.c2, kTScale, s2), kTScale));
+  std::vector<float> c2 = convRefInt8(b, {batch, kHalf, kHW, kHW}, m.c2, kTScale, s2);
+  for (size_t i = 0; i < c2.size(); ++i) c2[i] += static_cast<float>(a[i]) * kTScale;  // the int8 residual (exact: kTScale is 2^-4)
+  checkInt8(label + ": c2 reads split b and the residual a (int8), writes m into the concat", channels(cat, catShape, kMid, kHalf),
+            quantizeAll(c2, kTScale));
   const Int8Tensor up = int8Of(out.at("up"), kTScale);
   checkInt8Exact(label + ": int8 max pool + nearest x2 of the concat, exact", up, upsampleRef(maxPoolRef(cat, catShape), catShape));
   checkFloat(label + ": c3 (float32 out)", out.at("y"),
@@ -272,14 +280,16 @@ void checkOutputs(Engine& e, const Int8Model& m, const std::vector<float>& xf, i
 
 void checkProgram(const CudaEngine& e, const std::string& label) {
   const Program& p = e.program();
-  int folded = 0, casts = 0, padded = 0;
+  int folded = 0, casts = 0, padded = 0, residual = 0;
   for (const OpDef& op : p.ops) {
     if (std::holds_alternative<QuantizeAttrs>(op.attrs) && op.fusedInto >= 0) ++folded;
+    if ((op.name == "add" || op.name == "add/Dequantize") && op.fusedInto >= 0 && p.ops[op.fusedInto].name == "c2") ++residual;
     if (std::holds_alternative<CastAttrs>(op.attrs)) ++casts;
     const auto* c = std::get_if<ConvAttrs>(&op.attrs);
     if (c && c->isInt8() && op.name == "c4" && p.tensors[op.inputs[0]].dims[1] == kInt8ConvChannels) ++padded;
   }
   ops_test::record(folded == 2, label + ": c1's and c2's Quantize folded into them", std::to_string(folded) + " folded");
+  ops_test::record(residual == 2, label + ": the residual add and its Dequantize folded into c2", std::to_string(residual) + " of 2");
   ops_test::record(casts == 0, label + ": c3 and c4 write their float32 outputs themselves (no Cast)", std::to_string(casts) + " casts");
   ops_test::record(padded == 1, label + ": c4 reads its input padded to 16 channels", "");
   int igemm = 0, inPlace = 0;

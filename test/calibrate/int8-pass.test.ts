@@ -70,12 +70,33 @@ describe('the int8 pass on yolov8n', () => {
     for (const name of ['/model.9/m/MaxPool', '/model.9/m_2/MaxPool', '/model.9/Concat', '/model.10/Resize', '/model.11/Concat', '/model.12/Split']) {
       expect(dtype(name), name).toBe('int8');
     }
-    // A C2f with a shortcut adds its split output to a float sum: that split stays float.
-    expect(dtype('/model.2/Split')).toBe('float32');
+    // A C2f with a shortcut adds its split output to a convolution's as int8 data: that split runs on int8 too.
+    expect(dtype('/model.2/Split')).toBe('int8');
     const producers = new Map(quantized.nodes.flatMap((n) => n.outputs.map((o) => [o.name, n] as const)));
     for (const concat of quantized.nodes.filter((n) => n.kind === 'Concat' && n.outputs[0]!.type.dtype === 'int8')) {
       const scales = concat.inputs.map((i) => scaleOf(producers, i));
       expect(new Set(scales).size, concat.name).toBe(1);
+    }
+  });
+
+  it('has each Bottleneck add read its shortcut as int8 through the Quantize the int8 layers share', () => {
+    for (const policy of ['*:int8', POLICY_PRESETS.get('int8-mixed')!]) {
+      const { quantized } = yolo(policy);
+      const producers = new Map(quantized.nodes.flatMap((n) => n.outputs.map((o) => [o.name, n] as const)));
+      const adds = quantized.nodes.filter((n) => n.kind === 'ElementWise' && /\/m\.\d+\/Add$/.test(n.name));
+      expect(adds.map((a) => a.name), policy).toEqual(['/model.2/m.0/Add', '/model.4/m.0/Add', '/model.4/m.1/Add', '/model.6/m.0/Add', '/model.6/m.1/Add', '/model.8/m.0/Add']);
+      for (const add of adds) {
+        // x + cv2(cv1(x)) (Ultralytics' order): the shortcut dequantized from an int8 tensor, then cv2's SiLU output.
+        const [shortcut, conv] = add.inputs.map((i) => producers.get(i)!);
+        expect(conv!.kind, add.name).toBe('Activation');
+        expect(shortcut, add.name).toMatchObject({ kind: 'Dequantize', name: `${add.name}/Dequantize`, to: 'float32' });
+        const q = shortcut!.inputs[0]!;
+        expect(producers.get(q)!.outputs[0]!.type.dtype).toBe('int8');
+        // The int8 tensor the add reads is the one the Bottleneck's cv1 reads.
+        const cv1 = quantized.nodes.find((n) => n.name === add.name.replace(/Add$/, 'cv1/conv/Conv'))!;
+        expect(cv1.inputs[0], add.name).toBe(q);
+        expect((shortcut as unknown as QuantizeNode).scales[0]).toBe(scaleOf(producers, q));
+      }
     }
   });
 

@@ -204,12 +204,19 @@ describe('replay of yolov8n under the int8-mixed preset (explicit quantization)'
     });
   });
 
-  it('quantizes the fp16 activation entering int8 directly, and runs SPPF\'s pools and the neck\'s concats on int8', () => {
+  it('quantizes the fp16 activation entering int8 directly, runs SPPF\'s pools and the neck\'s concats on int8, and dequantizes only residual shortcuts', () => {
     const byName = new Map(calls.map((c) => [c.name, c]));
     expect(byName.get('/model.1/act/Silu/Quantize')).toMatchObject({
       call: 'addQuantize', inputs: ['/model.1/act/Silu_output_0', '/model.1/act/Silu/Quantize/scale_output_0'], out: 'int8[-1,32,160,160]',
     });
     for (const name of ['/model.9/m/MaxPool', '/model.9/Concat', '/model.10/Resize', '/model.11/Concat']) expect(byName.get(name)!.out, name).toMatch(/^int8\[/);
-    expect(calls.filter((c) => c.call === 'addDequantize')).toEqual([]);
+    // The only Dequantize layers: each Bottleneck add's shortcut, read from the int8 tensor its cv1 reads.
+    const dequantizes = calls.filter((c) => c.call === 'addDequantize');
+    expect(dequantizes.map((c) => c.name)).toEqual(['/model.2/m.0/Add', '/model.4/m.0/Add', '/model.4/m.1/Add', '/model.6/m.0/Add', '/model.6/m.1/Add', '/model.8/m.0/Add'].map((a) => `${a}/Dequantize`));
+    for (const dq of dequantizes) {
+      const cv1 = byName.get(dq.name.replace(/Add\/Dequantize$/, 'cv1/conv/Conv'))!;
+      expect(dq.inputs[0], dq.name).toBe(cv1.inputs[0]);
+      expect(byName.get(dq.name.replace(/\/Dequantize$/, ''))!.inputs[0], dq.name).toBe(`${dq.name}_output_0`);
+    }
   });
 });

@@ -13,7 +13,7 @@ std::string geometryKey(const ConvGeometry& g) {
     << ",kernel" << p.kernel[0] << 'x' << p.kernel[1] << ",stride" << p.stride[0] << 'x' << p.stride[1] << ",dilation" << p.dilation[0]
     << 'x' << p.dilation[1] << ",pad" << p.prePadding[0] << 'x' << p.prePadding[1] << 'x' << p.postPadding[0] << 'x'
     << p.postPadding[1] << ",groups" << p.groups << ",storage" << g.xChannels() << 'x' << g.yChannels() << ",act"
-    << static_cast<int>(g.activation) << ",bias" << (g.hasBias ? 1 : 0) << ",requant" << (g.outputScale > 0 ? 1 : 0) << ",tf32" << (g.tf32 ? 1 : 0) << ",residual" << (g.hasResidual ? g.residualChannels() : 0);
+    << static_cast<int>(g.activation) << ",bias" << (g.hasBias ? 1 : 0) << ",requant" << (g.outputScale > 0 ? 1 : 0) << ",tf32" << (g.tf32 ? 1 : 0) << ",residual" << (g.hasResidual ? g.residualChannels() : 0) << (g.hasResidual && g.residualScale > 0 ? "i8" : "");
   // Only where they differ, so that the keys of every other convolution stay what they were.
   if (g.inDtype != g.dtype) k << ",in" << static_cast<int>(g.inDtype);
   if (g.outLayout != g.layout) k << ",outlayout" << static_cast<int>(g.outLayout);

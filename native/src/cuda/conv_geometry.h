@@ -39,6 +39,10 @@ struct ConvGeometry {
   // in), lying in a storage residualStorageChannels wide (0: dense).
   bool hasResidual = false;
   int64_t residualStorageChannels = 0;
+  // The residual's dtype: the output's for a float convolution; int8 for an int8 one, read as
+  // residual * residualScale (ConvAttrs::residualScale).
+  ir::DType residualDtype = ir::DType::Float32;
+  float residualScale = 0;
   int64_t xChannels() const { return inStorageChannels > 0 ? inStorageChannels : inChannels; }
   int64_t yChannels() const { return outStorageChannels > 0 ? outStorageChannels : outChannels; }
   int64_t residualChannels() const { return residualStorageChannels > 0 ? residualStorageChannels : outChannels; }

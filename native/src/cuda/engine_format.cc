@@ -53,6 +53,7 @@ ConvolutionParams readConvParams(ByteReader& r) {
 
 struct AttrWriter {
   ByteWriter& w;
+  uint32_t version;
   void operator()(const ConvAttrs& a) const {
     w.i64(a.outChannels);
     writeConvParams(w, a.params);
@@ -62,6 +63,7 @@ struct AttrWriter {
     w.i32(a.weightScales);
     w.f32(a.inputScale);
     w.f32(a.outputScale);
+    if (version >= kInt8ResidualFormatVersion) w.f32(a.residualScale);
   }
   void operator()(const ActivationAttrs& a) const { w.u8(static_cast<uint8_t>(a.type)); }
   void operator()(const ElementWiseAttrs& a) const { w.u8(static_cast<uint8_t>(a.op)); }
@@ -113,7 +115,7 @@ struct AttrWriter {
 };
 
 // Kind tags are the OpAttrs alternative indices; this list must follow that order.
-OpAttrs readAttrs(ByteReader& r, uint8_t kind) {
+OpAttrs readAttrs(ByteReader& r, uint8_t kind, uint32_t version) {
   switch (kind) {
     case 0: {
       ConvAttrs a;
@@ -125,6 +127,7 @@ OpAttrs readAttrs(ByteReader& r, uint8_t kind) {
       a.weightScales = r.i32();
       a.inputScale = r.f32();
       a.outputScale = r.f32();
+      if (version >= kInt8ResidualFormatVersion) a.residualScale = r.f32();
       return a;
     }
     case 1: return ActivationAttrs{enumFrom<ActivationType>(r.u8(), static_cast<uint8_t>(ActivationType::Silu), "activation")};
@@ -263,7 +266,7 @@ void writePayload(ByteWriter& w, const EngineRecord& e, uint32_t version) {
     if (version >= kOpDtypeFormatVersion) w.u8(static_cast<uint8_t>(op.dtype));
     writeIds(w, op.inputs);
     writeIds(w, op.outputs);
-    std::visit(AttrWriter{w}, op.attrs);
+    std::visit(AttrWriter{w, version}, op.attrs);
   }
   w.u64(e.tactics.size());
   for (const OpTactic& t : e.tactics) {
@@ -328,7 +331,7 @@ void readPayload(ByteReader& r, EngineRecord& e, uint32_t version) {
     if (version >= kOpDtypeFormatVersion) op.dtype = enumFrom<ir::DType>(r.u8(), kLastDType, "dtype");
     op.inputs = readIds(r, p.tensors.size(), "op input");
     op.outputs = readIds(r, p.tensors.size(), "op output");
-    op.attrs = readAttrs(r, kind);
+    op.attrs = readAttrs(r, kind, version);
     // Ops fused into another keep no tensors of their own; every other op writes an output, and a
     // convolution reads one (what the run indexes without further checks).
     if (op.fusedInto < 0 && op.outputs.empty()) corrupt("op without outputs");
@@ -338,7 +341,8 @@ void readPayload(ByteReader& r, EngineRecord& e, uint32_t version) {
       if (c->weight < 0 || c->weight >= n || c->bias < -1 || c->bias >= n || c->weightScales < -1 || c->weightScales >= n) {
         corrupt("weight index out of range");
       }
-      if (c->isInt8() && (!(c->inputScale > 0) || !(c->outputScale >= 0))) corrupt("int8 convolution scales out of range");
+      if (c->isInt8() && (!(c->inputScale > 0) || !(c->outputScale >= 0) || !(c->residualScale >= 0))) corrupt("int8 convolution scales out of range");
+      if (!c->isInt8() && c->residualScale != 0) corrupt("an int8 residual on a float convolution");
     }
     if (const auto* d = std::get_if<DetectDecodeAttrs>(&op.attrs)) {
       if (d->dflWeight < 0 || d->dflWeight >= static_cast<int32_t>(p.weights.size())) corrupt("weight index out of range");
@@ -376,6 +380,12 @@ void readPayload(ByteReader& r, EngineRecord& e, uint32_t version) {
 std::vector<uint8_t> writeEngine(const EngineRecord& e, uint32_t version) {
   if (version < kOldestReadableFormatVersion || version > kEngineFormatVersion) {
     throw Error(kErrInvalidArgument, "cannot write engine format version " + std::to_string(version));
+  }
+  if (version < kInt8ResidualFormatVersion) {
+    for (const OpDef& op : e.program.ops) {
+      const auto* c = std::get_if<ConvAttrs>(&op.attrs);
+      if (c && c->residualScale != 0) throw Error(kErrInvalidArgument, op.name + ": an int8 residual cannot be written in engine format " + std::to_string(version));
+    }
   }
   ByteWriter payload;
   writePayload(payload, e, version);

@@ -9,7 +9,8 @@
 //            | inputs   (u64 n; i32 tensor each) | outputs (u64 n; each: str name, i32 tensor)
 //            | ops      (u64 n; each: str name, u8 kind = OpAttrs index, i32 fused-into, u8 dtype (version 6 on),
 //                        u64 n + i32 inputs, u64 n + i32 outputs, the kind's attributes; a
-//                        convolution's end with i32 weight-scales index, f32 input and output scale)
+//                        convolution's end with i32 weight-scales index, f32 input and output scale,
+//                        and from version 8 f32 residual scale)
 //            | tactics  (u64 n; each: i32 op, u8 kind (0 legacy, 1 fused graph, 2 igemm, 3 direct), i32 cuDNN
 //                        algo or igemm tile, i32 math type, i64 fused engine index, f32 ms at build)
 //            | plans    (version 8 on: str identity (the timing cache's: GPU, cuDNN, netdef), u64 n;
@@ -48,9 +49,12 @@ namespace netdef::cuda {
 //    an older build refuses; nothing else changed, so versions 3-6 load as before.
 // 8: the text of each fused cuDNN plan the engine runs (FusedConvPlan::json) and the identity it
 //    is valid for: a load on the same GPU, cuDNN and netdef restores the plans from it instead of
-//    making (compiling) them again; elsewhere they are made as before. Versions 3-7 load as before.
+//    making (compiling) them again; elsewhere they are made as before. An int8 convolution's
+//    residual scale (an int8 residual add fused into it: ConvAttrs::residualScale), which an older
+//    build would drop. Versions 3-7 load as before (no int8 residuals).
 inline constexpr uint32_t kEngineFormatVersion = 8;
 inline constexpr uint32_t kPlanTextsFormatVersion = 8;
+inline constexpr uint32_t kInt8ResidualFormatVersion = 8;
 inline constexpr uint32_t kOpDtypeFormatVersion = 6;
 inline constexpr uint32_t kTf32FormatVersion = 4;
 inline constexpr uint32_t kPoolingViewsFormatVersion = 5;

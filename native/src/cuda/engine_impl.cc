@@ -54,10 +54,14 @@ ConvGeometry geometryOf(const ExecContext& ctx, const OpDef& op, const ConvAttrs
   g.tf32 = tf32 && g.dtype == ir::DType::Float32;
   if (op.inputs.size() > 1) {
     const TensorDef& r = p.tensors[op.inputs[1]];
-    if (r.dims != y.dims || r.dtype != y.dtype || r.layout != y.layout) {
+    // A float residual is the output's dtype; an int8 convolution's is int8 at its own scale.
+    const ir::DType want = a.residualScale > 0 ? ir::DType::Int8 : y.dtype;
+    if (r.dims != y.dims || r.dtype != want || r.layout != y.layout) {
       throw Error(kErrEngineFormat, op.name + ": the residual tensor '" + r.name + "' differs from the output in shape, dtype or layout");
     }
     g.hasResidual = true;
+    g.residualDtype = r.dtype;
+    g.residualScale = a.residualScale;
     g.residualStorageChannels = storageChannels(ctx, op.inputs[1]);
   }
   return g;

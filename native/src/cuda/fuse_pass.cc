@@ -68,15 +68,32 @@ Program fuseResidualAdds(Program out) {
   Uses uses(out);
   std::vector<int32_t>& consumers = uses.consumers;
   std::vector<int32_t>& producer = uses.producer;
-  // The convolution that can take add `op`'s input `k` as its output, with the other input as residual.
-  auto fusable = [&](const OpDef& op, size_t k) -> int32_t {
+  // The per-tensor int8 -> float Dequantize that writes `a` for the add alone (-1: none), with its scale.
+  auto int8Residual = [&](int32_t a, float& scale) -> int32_t {
+    const int32_t d = producer[a];
+    if (d < 0 || consumers[a] != 1) return -1;
+    const OpDef& dq = out.ops[d];
+    const auto* da = std::get_if<DequantizeAttrs>(&dq.attrs);
+    if (!da || da->axis >= 0 || dq.fusedInto >= 0 || out.tensors[dq.inputs[0]].dtype != ir::DType::Int8) return -1;
+    const int32_t s = dq.inputs.size() == 2 ? dq.inputs[1] : -1;
+    if (s < 0 || out.tensors[s].constant < 0) return -1;  // a computed scale: the Dequantize runs on its own
+    scale = int8ConstantScale(out, dq);
+    return d;
+  };
+  // The convolution that can take add `op`'s input `k` as its output, with the other input as
+  // residual: a float convolution with a float residual of its dtype, or an int8 one with a
+  // dequantized int8 residual (read as int8, the Dequantize folded in: `dequantize` its op).
+  auto fusable = [&](const OpDef& op, size_t k, int32_t& dequantize, float& scale) -> int32_t {
     const int32_t b = op.inputs[k], a = op.inputs[1 - k];
     const int32_t p = producer[b];
+    dequantize = -1;
     if (p < 0 || consumers[b] != 1 || a == b) return -1;
     const OpDef& conv = out.ops[p];
     const auto* c = std::get_if<ConvAttrs>(&conv.attrs);
-    if (!c || c->isInt8() || conv.fusedInto >= 0 || conv.inputs.size() != 1) return -1;
-    if (producer[a] >= p) return -1;  // the residual must exist when the convolution runs
+    if (!c || conv.fusedInto >= 0 || conv.inputs.size() != 1) return -1;
+    if (c->isInt8() && (dequantize = int8Residual(a, scale)) < 0) return -1;
+    const int32_t residual = dequantize >= 0 ? out.ops[dequantize].inputs[0] : a;
+    if (producer[residual] >= p) return -1;  // the residual must exist when the convolution runs
     const TensorDef& ta = out.tensors[a];
     const TensorDef& tb = out.tensors[b];
     const TensorDef& ty = out.tensors[op.outputs[0]];
@@ -90,9 +107,20 @@ Program fuseResidualAdds(Program out) {
     if (!e || e->op != ElementWiseOperation::Sum || add.fusedInto >= 0 || add.inputs.size() != 2) continue;
     // The later-produced input is the convolution's output (the other one must already exist).
     const size_t k = producer[add.inputs[1]] > producer[add.inputs[0]] ? 1 : 0;
-    const int32_t p = fusable(add, k);
+    int32_t dequantize = -1;
+    float scale = 0;
+    const int32_t p = fusable(add, k, dequantize, scale);
     if (p < 0) continue;
-    out.ops[p].inputs.push_back(add.inputs[1 - k]);
+    if (dequantize >= 0) {
+      OpDef& dq = out.ops[dequantize];
+      out.ops[p].inputs.push_back(dq.inputs[0]);
+      std::get<ConvAttrs>(out.ops[p].attrs).residualScale = scale;
+      dq.fusedInto = p;
+      dq.inputs.clear();
+      dq.outputs.clear();
+    } else {
+      out.ops[p].inputs.push_back(add.inputs[1 - k]);
+    }
     uses.absorb(out, add, p);
   }
   return out;

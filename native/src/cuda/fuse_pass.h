@@ -15,11 +15,17 @@ namespace netdef::cuda {
 Program fuseConvolutionActivations(Program p);
 
 // A residual add y = a + b (ElementWise Sum, both inputs of y's shape and dtype) where b is the
-// output of a float convolution read by nothing else, and a is produced before that convolution
+// output of a convolution read by nothing else, and a is produced before that convolution
 // runs: the convolution takes a as a second input and adds it after its activation
 // (ConvGeometry::hasResidual), writing y itself; the add runs nothing (fused into the
 // convolution). Then the add's output, being a convolution's, can be written in place into a
-// concat (channel_views.h). int8 convolutions are left alone. Pure (the Program by value: a caller moves it in to avoid copying its weights).
+// concat (channel_views.h). An int8 convolution (float32 output) takes the add when a is a per-tensor
+// Dequantize of an int8 tensor read by the add alone (the int8 pass's Bottleneck shortcut,
+// dsl/quantize/int8-regions.ts): it reads that int8 tensor as its residual at the Dequantize's
+// scale (ConvAttrs::residualScale) and the Dequantize runs nothing either; a Quantize after the add
+// then folds into the convolution too (int8_conv_pass.h). Test: native/tests/host/int8_passes.cc,
+// native/tests/engine_test_int8.cu. Pure (the Program by value: a caller moves it in to avoid
+// copying its weights).
 Program fuseResidualAdds(Program p);
 
 // A float Cast (float32 <-> float16) whose output only a direct convolution reads

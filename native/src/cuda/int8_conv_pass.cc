@@ -28,8 +28,9 @@ const ConvAttrs* int8Conv(const OpDef& op) {
   return c && c->isInt8() && op.fusedInto < 0 ? c : nullptr;
 }
 
-// The per-tensor scale of Quantize `q` (its input 1, a one-value float32 constant).
-float quantizeScale(const Program& p, const OpDef& q) {
+}  // namespace
+
+float int8ConstantScale(const Program& p, const OpDef& q) {
   const TensorDef& s = p.tensors[q.inputs[1]];
   if (s.constant < 0) throw Error(kErrInvalidArgument, q.name + ": the scale must be a constant");
   const WeightDef& w = p.weights[s.constant];
@@ -38,6 +39,8 @@ float quantizeScale(const Program& p, const OpDef& q) {
   std::memcpy(&v, w.bytes.data(), sizeof v);
   return v;
 }
+
+namespace {
 
 // Folds each int8 convolution's lone per-tensor Quantize reader into it.
 void foldQuantizes(Program& p) {
@@ -50,7 +53,7 @@ void foldQuantizes(Program& p) {
     const auto* qa = std::get_if<QuantizeAttrs>(&q.attrs);
     if (!qa || qa->axis >= 0 || qa->to != ir::DType::Int8 || q.inputs[0] != y) continue;
     auto& conv = std::get<ConvAttrs>(p.ops[i].attrs);
-    conv.outputScale = quantizeScale(p, q);
+    conv.outputScale = int8ConstantScale(p, q);
     p.ops[i].outputs[0] = q.outputs[0];
     q.fusedInto = static_cast<int32_t>(i);
     q.inputs.clear();

@@ -18,4 +18,8 @@ namespace netdef::cuda {
 
 Program foldInt8Quantizes(Program p);
 
+// The per-tensor scale of Quantize or Dequantize `q` (its input 1, a one-value float32 constant);
+// ERR_INVALID_ARGUMENT naming q otherwise.
+float int8ConstantScale(const Program& p, const OpDef& q);
+
 }  // namespace netdef::cuda

@@ -104,6 +104,7 @@ class LayoutAssigner {
   Layout place(OpDef& op, const ConvAttrs& a) {
     if (a.isInt8()) {
       op.inputs[0] = a.params.groups == 1 ? ensureInt8Input(op.inputs[0], op.name) : ensure(op.inputs[0], Layout::kNhwc, op.name);
+      for (size_t i = 1; i < op.inputs.size(); ++i) op.inputs[i] = ensure(op.inputs[i], Layout::kNhwc, op.name);  // a fused int8 residual
       return Layout::kNhwc;
     }
     if (runsDirect(out_, op)) {

@@ -53,6 +53,9 @@ struct ConvAttrs {
   int32_t weightScales = -1;
   float inputScale = 0;
   float outputScale = 0;
+  // An int8 convolution's fused residual add reading int8 data (a Dequantize folded in, fuse_pass.h):
+  // y = act(...) + residual * residualScale. 0: no residual, or a float one.
+  float residualScale = 0;
   bool isInt8() const { return weightScales >= 0; }
 };
 struct ActivationAttrs { ActivationType type = ActivationType::Silu; };

@@ -1,7 +1,9 @@
 // Host-only test of the CUDA engine's build passes on an int8 network (no GPU: the passes are
 // pure Program -> Program functions): CudaNetwork records the network, then the passes the builder
-// runs (fuseConvolutionActivations, foldInt8Quantizes, assignLayouts in both modes,
-// planChannelViews) are checked op by op:
+// runs (fuseConvolutionActivations, fuseResidualAdds, foldInt8Quantizes, assignLayouts in both
+// modes, planChannelViews) are checked op by op:
+//  - a residual add of an int8 convolution's SiLU output and a dequantized int8 tensor is folded
+//    into the convolution with the int8 tensor as its residual (at the Dequantize's scale);
 //  - a convolution whose SiLU'd output is read by one per-tensor Quantize writes that Quantize's int8
 //    tensor at its scale, and the Quantize runs nothing;
 //  - a convolution whose output is a network output, or is read by anything else, keeps its
@@ -102,7 +104,13 @@ Program record() {
   ITensor* t1 = quantize(net, conv(net, quantize(net, x, xsl->output(0), "x/Quantize"), kXScale, c1, 1, 1, true), tsl->output(0), "c1/Quantize");
   ITensor* a = slice(net, t1, 0, kHalf, "split/a");
   ITensor* b = slice(net, t1, kHalf, kHalf, "split/b");
-  ITensor* m = quantize(net, conv(net, b, kTScale, c2, 1, 1, true), tsl->output(0), "c2/Quantize");
+  // m = Quantize(Dequantize(a) + SiLU(c2(b))): a residual add reading int8 data, as the int8 pass
+  // places it in a Bottleneck (dsl/quantize/int8-regions.ts).
+  ILayer* ra = net.addDequantize(*a, *tsl->output(0), 0, DType::Float32);
+  ra->setName("add/Dequantize");
+  ILayer* add = net.addElementWise(*ra->output(0), *conv(net, b, kTScale, c2, 1, 1, true), ElementWiseOperation::Sum);
+  add->setName("add");
+  ITensor* m = quantize(net, add->output(0), tsl->output(0), "c2/Quantize");
   ILayer* cat = net.addConcatenation({a, b, m}, 1);
   cat->setName("concat");
   ILayer* pool = net.addPooling(*cat->output(0), PoolingParams{{3, 3}, {1, 1}, {1, 1}, {1, 1}}, PoolingType::Max);
@@ -140,6 +148,14 @@ void checkLowered(const Program& p) {
   const OpDef* act1 = opNamed(p, "c1/act");
   check(act1 && act1->fusedInto == indexOf(p, "c1"), "c1's activation is fused into c1");
   check(opNamed(p, "c2/Quantize") && opNamed(p, "c2/Quantize")->fusedInto == indexOf(p, "c2"), "c2's Quantize folded too");
+  const OpDef* c2 = opNamed(p, "c2");
+  const OpDef* a = opNamed(p, "split/a");
+  check(opNamed(p, "add") && opNamed(p, "add")->fusedInto == indexOf(p, "c2") && opNamed(p, "add/Dequantize") &&
+            opNamed(p, "add/Dequantize")->fusedInto == indexOf(p, "c2"),
+        "the residual add and its Dequantize are folded into c2");
+  check(c2 && a && c2->inputs.size() == 2 && c2->inputs[1] == a->outputs[0] && std::get<ConvAttrs>(c2->attrs).residualScale == kTScale &&
+            p.tensors[c2->outputs[0]].dtype == DType::Int8,
+        "c2 reads split a as its int8 residual at its scale and writes int8");
   for (const char* name : {"c3", "c4"}) {
     const OpDef* c = opNamed(p, name);
     check(c && p.tensors[c->outputs[0]].dtype == DType::Float32 && std::get<ConvAttrs>(c->attrs).outputScale == 0,
@@ -156,9 +172,11 @@ void checkLayout(const Program& p, LayoutMode mode) {
   bool nhwc = true;
   for (const OpDef& op : p.ops) {
     const auto* c = std::get_if<ConvAttrs>(&op.attrs);
-    if (c && c->isInt8() && op.fusedInto < 0) nhwc = nhwc && p.tensors[op.inputs[0]].layout == Layout::kNhwc && p.tensors[op.outputs[0]].layout == Layout::kNhwc;
+    if (!c || !c->isInt8() || op.fusedInto >= 0) continue;
+    for (int32_t t : op.inputs) nhwc = nhwc && p.tensors[t].layout == Layout::kNhwc;
+    nhwc = nhwc && p.tensors[op.outputs[0]].layout == Layout::kNhwc;
   }
-  check(nhwc, "every int8 convolution reads and writes NHWC" + m);
+  check(nhwc, "every int8 convolution reads (its residual too) and writes NHWC" + m);
   const OpDef* c4 = opNamed(p, "c4");
   check(c4 && p.tensors[c4->inputs[0]].dims[1] == kInt8ConvChannels && p.tensors[c4->inputs[0]].dtype == DType::Int8,
         "c4's 3-channel input is read through a copy padded to 16 channels" + m);
@@ -170,6 +188,9 @@ void checkLayout(const Program& p, LayoutMode mode) {
   const OpDef* b = opNamed(p, "split/b");
   check(b && v.views[b->outputs[0]].root == p.ops[cat].outputs[0] && v.views[b->outputs[0]].offset == kHalf,
         "split b is a view of the concat's channels 16..32, which c2 reads" + m);
+  const OpDef* a = opNamed(p, "split/a");
+  check(a && v.views[a->outputs[0]].root == p.ops[cat].outputs[0] && v.views[a->outputs[0]].offset == 0,
+        "split a is a view of the concat's channels 0..16, which c2 reads as its residual" + m);
 }
 
 void checkRefusals() {
@@ -192,7 +213,7 @@ void checkRefusals() {
 
 int main() {
   try {
-    const Program lowered = foldInt8Quantizes(fuseConvolutionActivations(record()));
+    const Program lowered = foldInt8Quantizes(fuseResidualAdds(fuseConvolutionActivations(record())));
     checkLowered(lowered);
     for (LayoutMode mode : {LayoutMode::kRowMajor, LayoutMode::kChannelsLastHalf}) checkLayout(assignLayouts(lowered, mode), mode);
     checkRefusals();
