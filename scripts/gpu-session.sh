@@ -13,16 +13,17 @@
 # Device call (carry .device, .gpu/carry, .gpu/yolov8n, .gpu/images, .gpu/coco128, .gpu/coco.names):
 #   DEADLINE=540 STEPS="native cuda-engine bench-n torch-n" bash scripts/gpu-session.sh
 # STEPS (default: all, in this order): native cuda-engine bench-n bench-n-nopdl bench-base-n prof-n32 prof-n1
-# torch-n coco-fp16 bench-x bench-x-t16 torch-x bench-x-t1 timing-cache bench-mixed bench-igemm ncu-n32 (bench-x-t1/t16:
+# torch-n coco-fp16 bench-x bench-x32 bench-x-t16 torch-x bench-x-t1 timing-cache int8 bench-int8-n bench-mixed bench-igemm ncu-n32 (bench-x-t1/t16:
 # yolov8x batch 32 built with NETDEF_CUDA_PLAN_THREADS=1 / 16, for the build-time comparison; bench-n-nopdl:
-# bench-n with NETDEF_CUDA_PDL=0, programmatic dependent launch off). bench-base-n runs bench-n's command with a
+# bench-n with NETDEF_CUDA_PDL=0, programmatic dependent launch off; bench-x32: yolov8x batch 32 only). bench-base-n
+# (and bench-base-x32) runs bench-n's (bench-x32's) command with a
 # baseline addon (an earlier commit's build, packed as .gpu/carry/base.tar.xz holding
 # Release/netdef_native.node) swapped in, so a change is measured before and after in one run. Every log goes into $OUT/logs.tgz (one file, so the
 # device tool's file-count limit keeps it); a summary (JSON result lines, tables, PASS/FAIL
 # counts) goes to stdout.
 set -u
 DEADLINE=${DEADLINE:-540}
-STEPS=${STEPS:-"native cuda-engine bench-n bench-n-nopdl bench-base-n prof-n32 prof-n1 torch-n coco-fp16 bench-x bench-x-t16 torch-x bench-x-t1 timing-cache bench-mixed bench-igemm ncu-n32"}
+STEPS=${STEPS:-"native cuda-engine bench-n bench-n-nopdl bench-base-n bench-base-x32 prof-n32 prof-n1 torch-n coco-fp16 bench-x bench-x32 bench-x-t16 torch-x bench-x-t1 timing-cache int8 bench-int8-n bench-mixed bench-igemm ncu-n32"}
 START=$(date +%s)
 OUT=${OUT:-/tmp/out}
 LOGS=$(mktemp -d)
@@ -45,9 +46,6 @@ mkdir -p native/build && tar -xJf .gpu/carry/release.tar.xz -C native/build
 tar -xJf .gpu/carry/tests.tar.xz -C /tmp
 nvidia-smi --query-gpu=name,clocks.max.sm,memory.total,driver_version --format=csv >> "$LOGS/summary.log" 2>&1
 export NODE_OPTIONS=--max-old-space-size=8192
-# float16 layers time netdef's igemm tiles too (opt-in until verified; bench-base-n's older addon
-# ignores it).
-export NETDEF_CUDA_IGEMM_FP16=${NETDEF_CUDA_IGEMM_FP16:-1}
 TS="node --import tsx"
 W=.gpu/yolov8n/weights.safetensors
 step native 40 120 /tmp/nt/netdef_native_tests direct_conv detect_decode activation elementwise copy_strided pooling resize_nearest softmax cast quantize matmul graph_capture candidates igemm_conv igemm_conv_f16 engine
@@ -57,7 +55,9 @@ step bench-n-nopdl 40 80 env NETDEF_CUDA_PDL=0 $TS scripts/bench/gpu.ts --model 
 ADDON=native/build/Release/netdef_native.node
 if [ -f .gpu/carry/base.tar.xz ]; then  # the baseline addon in place of this build's, then this build's back
   BASE=$(mktemp -d) && tar -xJf .gpu/carry/base.tar.xz -C "$BASE" && mv "$ADDON" "$ADDON.current" && cp "$BASE/Release/netdef_native.node" "$ADDON" &&
-    step bench-base-n 40 80 $TS scripts/bench/gpu.ts --model yolov8n --weights $W --batch 1,32 --precision fp16 --warm
+    { # (the float16 igemm tiles on, as they are by default since 2026-12-07; older addons had them opt-in)
+      step bench-base-n 40 80 env NETDEF_CUDA_IGEMM_FP16=1 $TS scripts/bench/gpu.ts --model yolov8n --weights $W --batch 1,32 --precision fp16 --warm
+      step bench-base-x32 40 90 env NETDEF_CUDA_IGEMM_FP16=1 $TS scripts/bench/gpu.ts --model yolov8x --batch 32 --precision fp16 --warm; }
   [ -f "$ADDON.current" ] && mv "$ADDON.current" "$ADDON"
 fi
 step prof-n32 25 50 $TS scripts/bench/profile.ts --weights $W --batch 32 --precision fp16 --top 16
@@ -65,10 +65,14 @@ step prof-n1 20 40 $TS scripts/bench/profile.ts --weights $W --batch 1 --precisi
 step torch-n 60 150 python3 scripts/bench/torch_yolov8.py --scale n --weights $W --batch 1 32 --dtype fp16 --compile --profile
 step coco-fp16 60 150 $TS --test --test-concurrency=1 test/gpu/coco128-fp16.test.ts
 step bench-x 60 150 $TS scripts/bench/gpu.ts --model yolov8x --batch 1,32 --precision fp16 --warm
+step bench-x32 40 90 $TS scripts/bench/gpu.ts --model yolov8x --batch 32 --precision fp16 --warm
 step bench-x-t16 40 90 env NETDEF_CUDA_PLAN_THREADS=16 $TS scripts/bench/gpu.ts --model yolov8x --batch 32 --precision fp16 --warm
 step torch-x 80 200 python3 scripts/bench/torch_yolov8.py --scale x --batch 1 32 --dtype fp16 --compile
 step bench-x-t1 40 90 env NETDEF_CUDA_PLAN_THREADS=1 $TS scripts/bench/gpu.ts --model yolov8x --batch 32 --precision fp16 --warm
 step timing-cache 30 60 $TS --test --test-concurrency=1 test/gpu/timing-cache.test.ts
+# int8 end to end (yolov8n unless yolov8s's fixtures are carried too) and its speed beside fp16.
+step int8 60 180 $TS --test --test-concurrency=1 test/gpu/int8.test.ts
+step bench-int8-n 40 90 $TS scripts/bench/gpu.ts --model yolov8n --weights $W --batch 1,32 --precision fp16,int8,int8-mixed --calib .gpu/yolov8n/calib.json
 step bench-mixed 30 60 $TS scripts/bench/gpu.ts --model yolov8n --weights $W --batch 1 --precision '' --policy '*:fp16,/model.22/:fp32' --policy fp16-fp32-decode --fp32-math tf32
 # netdef's implicit GEMM (int8 and float16 inputs) against cuDNN on YOLOv8 shapes, when packed.
 [ -x /tmp/nt/netdef_bench_igemm_conv ] && step bench-igemm 40 120 /tmp/nt/netdef_bench_igemm_conv

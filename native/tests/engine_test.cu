@@ -415,7 +415,7 @@ void testLayers(CudaEngine& e) {
     for (const LayerInfo& l : layers) {
       std::printf("      %-42s %-14s %-8s %8.4f ms  %s\n", l.name.c_str(), l.kind.c_str(), l.dtype.c_str(), l.timeMs, l.kernel.c_str());
       if (l.kernel.rfind(kFusedPrefix, 0) == 0) fused = kindOf(l.kernel.substr(kFusedPrefix.size())) == "Convolution";
-      // cuDNN's, or netdef's igemm where float16 layers time it (NETDEF_CUDA_IGEMM_FP16=1).
+      // cuDNN's, or netdef's igemm where float16 layers time it (unless NETDEF_CUDA_IGEMM_FP16=0).
       if (l.kind == "Convolution") {
         convTimed = convTimed && l.timeMs > 0 && (l.kernel.rfind("cudnn:", 0) == 0 || l.kernel.rfind("netdef:igemm_conv ", 0) == 0);
       }

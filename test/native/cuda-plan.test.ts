@@ -9,7 +9,7 @@
  *    policies; a policy that splits the decode's dtypes leaves the tail unfused.
  *  - SPPF's pools keep the channels-last layout, and channels-last needs no Reformat at all.
  *  - In channels-last fp16 netdef's igemm kernel could run every tensor-core convolution (its
- *    geometry check, views included: what NETDEF_CUDA_IGEMM_FP16=1 lets a build time beside cuDNN).
+ *    geometry check, views included: what a build times beside cuDNN unless NETDEF_CUDA_IGEMM_FP16=0).
  * Needs the addon (`npm run build:native`; CI builds it).
  */
 import { beforeAll, describe, expect, it } from 'vitest';

@@ -50,6 +50,15 @@ int narrow(int64_t v, const std::string& what) {
   return static_cast<int>(v);
 }
 
+// The best time among tactics timed so far (0 when none was timed: no pruning bound yet).
+float bestTime(const std::vector<ConvTactic>& timed) {
+  float best = 0;
+  for (const ConvTactic& t : timed) {
+    if (t.timeMs > 0 && (best == 0 || t.timeMs < best)) best = t.timeMs;
+  }
+  return best;
+}
+
 }  // namespace
 
 void sortByTime(std::vector<ConvTactic>& tactics) {
@@ -187,7 +196,7 @@ std::vector<ConvTactic> ConvLayer::tune(cudnn::Handle handle, cudaStream_t strea
     if (direct_) candidates.push_back(direct_->tune(stream, b, batch, options.time));
     if (cudnnUsable_ && (options.time || !direct_)) {
       try {
-        const std::vector<ConvTactic> fromCudnn = tuneCudnn(handle, stream, b, batch, maxBatch, options);
+        const std::vector<ConvTactic> fromCudnn = tuneCudnn(handle, stream, b, batch, maxBatch, bestTime(candidates), options);
         candidates.insert(candidates.end(), fromCudnn.begin(), fromCudnn.end());
       } catch (const Error&) {
         if (!direct_ && !(igemm_ && options.halfIgemm)) throw;  // else cuDNN has nothing for this layer here, and another kernel runs it
@@ -196,7 +205,7 @@ std::vector<ConvTactic> ConvLayer::tune(cudnn::Handle handle, cudaStream_t strea
     if (igemm_ && options.halfIgemm && (options.time || candidates.empty())) {
       const StopWatch watch;
       try {
-        const std::vector<ConvTactic> tiles = igemm_->tune(stream, b, batch, options.time);
+        const std::vector<ConvTactic> tiles = igemm_->tune(stream, b, batch, options.time, bestTime(candidates));
         candidates.insert(candidates.end(), tiles.begin(), tiles.end());
       } catch (const Error&) {
         if (candidates.empty()) throw;  // else cuDNN's run it (the buffers' alignment ruled the tiles out)
@@ -247,7 +256,7 @@ std::vector<ConvTactic> ConvLayer::cudnnCandidates(cudnn::Handle handle, const C
 }
 
 std::vector<ConvTactic> ConvLayer::tuneCudnn(cudnn::Handle handle, cudaStream_t stream, const ConvBuffers& b, int64_t batch,
-                                             int64_t maxBatch, const TuneOptions& options) {
+                                             int64_t maxBatch, float best, const TuneOptions& options) {
   std::vector<ConvTactic> candidates = cudnnCandidates(handle, b, batch, maxBatch, options.exhaustive);
   if (options.time && candidates.size() > static_cast<size_t>(kRetimeCandidates)) candidates.resize(kRetimeCandidates);
   if (FusedConvPlan::applies(g_)) addFusedCandidate(handle, batch, maxBatch, b.workspaceBytes, candidates);
@@ -263,7 +272,8 @@ std::vector<ConvTactic> ConvLayer::tuneCudnn(cudnn::Handle handle, cudaStream_t 
         useTactic(handle, t, maxBatch);
         enqueue(handle, stream, b, batch);
         GraphExec graph = captureGraph(stream, [&] { enqueue(handle, stream, b, batch); });
-        t.timeMs = medianMs(stream, kTuneWarmup, kTuneIterations, [&] { graph.launch(stream); });
+        t.timeMs = medianMsOrPruned(stream, best, [&] { graph.launch(stream); });
+        best = best > 0 ? std::min(best, t.timeMs) : t.timeMs;
         timed.push_back(t);
       } catch (const Error&) {
         checkCuda(cudaStreamSynchronize(stream), name_ + ": tuning");

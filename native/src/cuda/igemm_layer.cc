@@ -29,7 +29,7 @@ bool isTile(int32_t algo) {
 }  // namespace
 
 bool halfIgemmWanted() {
-  return envSwitch("NETDEF_CUDA_IGEMM_FP16", false, "float16 layers time netdef's igemm tiles too", "cuDNN and the direct kernel only");
+  return envSwitch("NETDEF_CUDA_IGEMM_FP16", true, "float16 layers time netdef's igemm tiles too", "cuDNN and the direct kernel only");
 }
 
 std::string IgemmLayer::whyNot(const ConvGeometry& g) {
@@ -40,7 +40,9 @@ std::string IgemmLayer::whyNot(const ConvGeometry& g) {
   if (g.layout != Layout::kNhwc || g.outLayout != Layout::kNhwc) return "its tensors are not NHWC";
   if (p.groups != 1) return "grouped convolutions (groups " + std::to_string(p.groups) + ") are not supported";
   if (p.dilation[0] != 1 || p.dilation[1] != 1) return "dilated convolutions are not supported";
-  if (!half && g.hasResidual) return "a fused residual add is not supported (the fusion pass leaves int8 convolutions' adds alone)";
+  if (g.hasResidual && g.residualDtype != (half ? ir::DType::Float16 : ir::DType::Int8)) {
+    return half ? "a float16 convolution's residual must be float16" : "an int8 convolution's residual must be int8";
+  }
   if (half && g.outDtype != ir::DType::Float16) return "a float16 convolution's output must be float16";
   if (g.outDtype != ir::DType::Int8 && g.outDtype != ir::DType::Float16 && g.outDtype != ir::DType::Float32) {
     return "its output must be int8, float16 or float32";
@@ -86,7 +88,8 @@ igemm::IgemmConvParams IgemmLayer::params(const ConvGeometry& g, const ConvBuffe
   p.yPixelStride = g.yChannels();
   if (g.hasResidual) {
     p.residual = b.residual;  // already at the view's first channel
-    p.residualType = g.dtype;
+    p.residualType = g.residualDtype;
+    p.residualScale = half ? 1.0f : g.residualScale;
     p.residualPixelStride = g.residualChannels();
   }
   p.tile = tile;
@@ -94,7 +97,7 @@ igemm::IgemmConvParams IgemmLayer::params(const ConvGeometry& g, const ConvBuffe
   return p;
 }
 
-std::vector<ConvTactic> IgemmLayer::tune(cudaStream_t stream, const ConvBuffers& b, int64_t batch, bool timeCandidates) {
+std::vector<ConvTactic> IgemmLayer::tune(cudaStream_t stream, const ConvBuffers& b, int64_t batch, bool timeCandidates, float best) {
   std::vector<ConvTactic> timed;
   for (igemm::IgemmTile tile : igemm::kIgemmTiles) {
     ConvTactic t;
@@ -108,7 +111,8 @@ std::vector<ConvTactic> IgemmLayer::tune(cudaStream_t stream, const ConvBuffers&
     }
     igemm::launchIgemmConv(p, stream);  // eager first: the kernel loads outside the capture
     GraphExec graph = captureGraph(stream, [&] { igemm::launchIgemmConv(p, stream); });
-    t.timeMs = medianMs(stream, kTuneWarmup, kTuneIterations, [&] { graph.launch(stream); });
+    t.timeMs = medianMsOrPruned(stream, best, [&] { graph.launch(stream); });
+    best = best > 0 ? std::min(best, t.timeMs) : t.timeMs;
     timed.push_back(t);
   }
   if (timed.empty()) igemm::launchIgemmConv(params(g_, b, batch, tile_), stream);  // throws the reason

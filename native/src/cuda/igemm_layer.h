@@ -30,9 +30,9 @@ namespace netdef::cuda {
 
 struct ConvTactic;
 
-// Whether builds time the igemm tiles for float16 layers: $NETDEF_CUDA_IGEMM_FP16 = 1. Off (unset
-// or 0) until the float16 kernel has run its tests on a GPU; anything else is refused
-// (ERR_INVALID_ARGUMENT).
+// Whether builds time the igemm tiles for float16 layers: on unless $NETDEF_CUDA_IGEMM_FP16 = 0
+// (on since its tests and the yolov8 benchmarks ran on an H100, 2026-12-07: docs/benchmarks.md);
+// anything but unset, 0 or 1 is refused (ERR_INVALID_ARGUMENT).
 bool halfIgemmWanted();
 
 class IgemmLayer {
@@ -46,7 +46,8 @@ class IgemmLayer {
   // Times every tile at `batch` (timeCandidates false: the first tile that launches, untimed); the fastest first.
   // A tile whose launch is refused for these buffers (alignment of a view) is left out; none left
   // throws the launch's ERR_INVALID_ARGUMENT.
-  std::vector<ConvTactic> tune(cudaStream_t stream, const ConvBuffers& b, int64_t batch, bool timeCandidates);
+  // `best`: the layer's best time among other candidates so far (0: none), for pruning (timing.h).
+  std::vector<ConvTactic> tune(cudaStream_t stream, const ConvBuffers& b, int64_t batch, bool timeCandidates, float best = 0);
   // Restores a tile (a loaded engine) or forces one (tests); ERR_ENGINE_FORMAT when it is no tile.
   void useTactic(const ConvTactic& t);
   void enqueue(cudaStream_t stream, const ConvBuffers& b, int64_t batch) const;

@@ -13,6 +13,9 @@ namespace netdef::cuda {
 
 inline constexpr int kTuneWarmup = 2;
 inline constexpr int kTuneIterations = 9;
+// A candidate whose first run after warm-up takes more than this times the best median of the
+// layer's candidates so far cannot win: its other runs are skipped (pruned, its time that run's).
+inline constexpr float kPruneFactor = 1.5f;
 
 template <typename Fn>
 float medianMs(cudaStream_t stream, int warmup, int iterations, Fn&& enqueue) {
@@ -28,6 +31,24 @@ float medianMs(cudaStream_t stream, int warmup, int iterations, Fn&& enqueue) {
   for (int i = 0; i < iterations; ++i) times.push_back(marks[i + 1].since(marks[i]));
   std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
   return times[times.size() / 2];
+}
+
+// medianMs, unless the first run after warm-up already takes more than kPruneFactor x `best` (the
+// layer's best candidate so far; <= 0: none yet), when that run's time is returned at once. So a
+// build spends 3 runs, not 11, on each candidate that is far behind (the igemm tiles on large
+// layers, where cuDNN's tactics are 2-3x faster, are most of them).
+template <typename Fn>
+float medianMsOrPruned(cudaStream_t stream, float best, Fn&& enqueue) {
+  if (best <= 0) return medianMs(stream, kTuneWarmup, kTuneIterations, enqueue);
+  for (int i = 0; i < kTuneWarmup; ++i) enqueue();
+  Event start, end;
+  start.record(stream);
+  enqueue();
+  end.record(stream);
+  checkCuda(cudaStreamSynchronize(stream), "timing");
+  const float first = end.since(start);
+  if (first > kPruneFactor * best) return first;
+  return medianMs(stream, 0, kTuneIterations, enqueue);
 }
 
 }  // namespace netdef::cuda

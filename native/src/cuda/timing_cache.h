@@ -37,8 +37,9 @@ namespace netdef::cuda {
 
 // 2: the direct convolution joined the candidates of layers with few channels (a version-1 entry
 // for such a layer never timed it), so version-1 files are ignored with a note.
-// (Entries timed with netdef's igemm tiles among a float16 layer's candidates, NETDEF_CUDA_IGEMM_FP16,
-// have keys of their own ending ",igemm", so version-2 entries stay valid without them.)
+// (Entries timed with netdef's igemm tiles among a float16 layer's candidates, the default unless
+// NETDEF_CUDA_IGEMM_FP16=0, have keys of their own ending ",igemm", so version-2 entries timed
+// without them stay valid for builds without them.)
 // 3: plan records. A version-2 file (no plans) is read as it is; netdef builds that write version 2
 // ignore a version-3 file with a note rather than refuse its unknown records.
 inline constexpr int kTimingCacheVersion = 3;
