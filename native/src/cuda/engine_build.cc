@@ -150,7 +150,8 @@ std::unique_ptr<CudaEngine> buildFromNetwork(CudaNetwork& network, const BuildOp
     if (best && tuned && !options.exhaustive) {
       // An untuned estimate first: tuning a mode that cannot win is most of a cold build's time.
       std::unique_ptr<CudaEngine> estimate = make(mode, false, stats);
-      const float estimateMs = estimate->timeForward(options.optBatch);
+      // One forward over the margin settles it: the rest of the timing runs are skipped.
+      const float estimateMs = estimate->timeForwardOrPruned(options.optBatch, bestMs, static_cast<float>(kModeEstimateMargin));
       log.push_back(modeLine(mode, false, estimateMs, stats, watch.ms()));
       if (estimateMs >= kModeEstimateMargin * bestMs) {
         log.push_back(std::string(layoutModeName(mode)) + " not tuned: its untuned forward is " + fixed(estimateMs / bestMs, 2) +

@@ -5,7 +5,7 @@
 // Layout modes: row-major, and channels-last float16 when the network has convolutions that could
 // use it. The first candidate (channels-last when there is one: tensor cores take NHWC natively)
 // is tuned. Each further mode is first built untuned (cuDNN's heuristic first choices, nothing
-// timed) and its forward timed: only when that estimate is within kModeEstimateMargin of the tuned
+// timed) and its forward timed (stopped after one forward over the margin): only when that estimate is within kModeEstimateMargin of the tuned
 // mode's forward is it tuned too. The fastest tuned mode is kept. An exhaustive build tunes every
 // mode; a build without tuning builds every mode untuned. The timing cache (timing_cache.h) holds
 // each convolution's tactic and the mode kept, so a warm build times nothing and builds one mode.

@@ -61,6 +61,9 @@ class CudaEngine final : public Engine {
   // Median milliseconds of the captured forward at `batch`: the ops alone (how the layout mode is
   // chosen), or with the input and output copies that run() adds.
   float timeForward(int64_t batch, bool withCopies = false);
+  // timeForward, or one forward's time once that forward takes more than factor x `best` ms
+  // (medianMsOrPruned: the rest are not run).
+  float timeForwardOrPruned(int64_t batch, float best, float factor);
   double timeForward(int64_t batch, int iterations, bool withCopies) override;
   const BufferPlan& bufferPlan() const { return plan_; }
   const Program& program() const { return program_; }

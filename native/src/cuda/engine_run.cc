@@ -147,6 +147,14 @@ float CudaEngine::timeForward(int64_t batch, bool withCopies) {
   return medianMs(stream_->get(), kForwardWarmup, kForwardIterations, [&] { g.launch(stream_->get()); });
 }
 
+float CudaEngine::timeForwardOrPruned(int64_t batch, float best, float factor) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  DeviceGuard guard(device_);
+  checkBatch(batch);
+  const GraphExec& g = graphFor(batch, false);
+  return medianMsOrPruned(stream_->get(), best, [&] { g.launch(stream_->get()); }, factor, kForwardWarmup, kForwardIterations);
+}
+
 double CudaEngine::timeForward(int64_t batch, int iterations, bool withCopies) {
   if (iterations < 1) throw Error(kErrInvalidArgument, "timeForward needs at least one iteration");
   std::lock_guard<std::mutex> lock(mutex_);

@@ -33,22 +33,24 @@ float medianMs(cudaStream_t stream, int warmup, int iterations, Fn&& enqueue) {
   return times[times.size() / 2];
 }
 
-// medianMs, unless the first run after warm-up already takes more than kPruneFactor x `best` (the
-// layer's best candidate so far; <= 0: none yet), when that run's time is returned at once. So a
-// build spends 3 runs, not 11, on each candidate that is far behind (the igemm tiles on large
-// layers, where cuDNN's tactics are 2-3x faster, are most of them).
+// medianMs, unless the first run after warm-up already takes more than `factor` x `best` (the best
+// candidate so far; <= 0: none yet), when that run's time is returned at once. So a build spends 3
+// runs, not 11, on each tactic that is far behind (the igemm tiles on large layers, where cuDNN's
+// tactics are 2-3x faster, are most of them), and 4 forwards, not 23, on a layout mode's untuned
+// estimate that is (engine_build.h).
 template <typename Fn>
-float medianMsOrPruned(cudaStream_t stream, float best, Fn&& enqueue) {
-  if (best <= 0) return medianMs(stream, kTuneWarmup, kTuneIterations, enqueue);
-  for (int i = 0; i < kTuneWarmup; ++i) enqueue();
+float medianMsOrPruned(cudaStream_t stream, float best, Fn&& enqueue, float factor = kPruneFactor, int warmup = kTuneWarmup,
+                       int iterations = kTuneIterations) {
+  if (best <= 0) return medianMs(stream, warmup, iterations, enqueue);
+  for (int i = 0; i < warmup; ++i) enqueue();
   Event start, end;
   start.record(stream);
   enqueue();
   end.record(stream);
   checkCuda(cudaStreamSynchronize(stream), "timing");
   const float first = end.since(start);
-  if (first > kPruneFactor * best) return first;
-  return medianMs(stream, 0, kTuneIterations, enqueue);
+  if (first > factor * best) return first;
+  return medianMs(stream, 0, iterations, enqueue);
 }
 
 }  // namespace netdef::cuda
