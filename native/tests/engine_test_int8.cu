@@ -232,9 +232,10 @@ std::unique_ptr<CudaEngine> buildInt8(const Int8Model& m, const Scales& s) {
   ITensor* t1 = quantize(net, int8Conv(net, q0, kXScale, m.c1), ts->output(0), "c1/Quantize");
   ITensor* a = channelSlice(net, t1, 0, kHalf, kHW, "split/a");
   ITensor* b = channelSlice(net, t1, kHalf, kHalf, kHW, "split/b");
+  ITensor* c2out = int8Conv(net, b, kTScale, m.c2);  // the Dequantize after c2, as the int8 pass records it
   ILayer* ra = net.addDequantize(*a, *ts->output(0), 0, DType::Float32);
   ra->setName("add/Dequantize");
-  ILayer* add = net.addElementWise(*ra->output(0), *int8Conv(net, b, kTScale, m.c2), ElementWiseOperation::Sum);
+  ILayer* add = net.addElementWise(*ra->output(0), *c2out, ElementWiseOperation::Sum);
   add->setName("add");
   ITensor* mm = quantize(net, add->output(0), ts->output(0), "c2/Quantize");
   ILayer* cat = net.addConcatenation({a, b, mm}, 1);

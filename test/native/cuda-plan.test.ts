@@ -18,6 +18,8 @@ import { POLICY_PRESETS } from '../../dsl/precision/presets.js';
 import type { NativePlannedMode } from '../../engine/native/addon-types.js';
 import { loadNativeAddon, toNativeGraph } from '../../engine/native/load.js';
 import { prepareModel } from '../../engine/prepare.js';
+import { calibrationTensors } from '../../engine/calibrate/probes.js';
+import type { ActivationRanges } from '../../dsl/passes/quantize-int8.js';
 import { dataPath } from '../data.js';
 
 const STEM = '/model.0/conv/Conv';
@@ -30,8 +32,8 @@ function op(mode: NativePlannedMode, name: string) {
   return found;
 }
 
-async function plan(policy: string): Promise<NativePlannedMode[]> {
-  const prepared = await prepareModel({ weights: dataPath('weights', 'yolov8n.pt'), policy: parsePolicy(policy) });
+async function plan(policy: string, calibration?: ActivationRanges): Promise<NativePlannedMode[]> {
+  const prepared = await prepareModel({ weights: dataPath('weights', 'yolov8n.pt'), policy: parsePolicy(policy), ...(calibration ? { calibration } : {}) });
   return loadNativeAddon().planCudaEngine(toNativeGraph(prepared.graph, prepared.params));
 }
 
@@ -117,5 +119,27 @@ describe('the CUDA engine plan of yolov8n in fp32', () => {
     expect(modes.map((m) => m.mode)).toEqual(['row-major']);
     expect(op(modes[0]!, STEM).direct).toBe(true);
     expect(modes[0]!.ops.some((o) => o.kind === 'Cast')).toBe(false);
+  });
+});
+
+describe('the CUDA engine plan of yolov8n in int8', () => {
+  it('folds each Bottleneck add, its shortcut Dequantize and the Quantize after it into cv2 (an int8 residual)', async () => {
+    // Made-up ranges for every tensor calibration measures: the plan depends on where Q/DQ sit, not on the scales.
+    const { graph } = await prepareModel({ weights: dataPath('weights', 'yolov8n.pt') });
+    const calibration: ActivationRanges = { source: 'test', amax: new Map(calibrationTensors(graph).map((t) => [t, 2])) };
+    for (const policy of ['*:int8', POLICY_PRESETS.get('int8-mixed')!]) {
+      for (const m of await plan(policy, calibration)) {
+        const adds = m.ops.filter((o) => /\/m\.\d+\/Add$/.test(o.name));
+        expect(adds.map((a) => a.name), `${policy} ${m.mode}`).toEqual(['/model.2/m.0/Add', '/model.4/m.0/Add', '/model.4/m.1/Add', '/model.6/m.0/Add', '/model.6/m.1/Add', '/model.8/m.0/Add']);
+        for (const add of adds) {
+          const cv2 = add.name.replace(/Add$/, 'cv2/conv/Conv');
+          expect(add.fusedInto, `${policy} ${m.mode}`).toBe(cv2);
+          expect(op(m, `${add.name}/Dequantize`).fusedInto, `${policy} ${m.mode}`).toBe(cv2);
+          expect(op(m, `${add.name}/Quantize`).fusedInto, `${policy} ${m.mode}`).toBe(cv2);
+        }
+        // No Dequantize runs on its own anywhere in the int8 region.
+        expect(m.ops.filter((o) => o.kind === 'Dequantize' && o.fusedInto === '').map((o) => o.name), `${policy} ${m.mode}`).toEqual([]);
+      }
+    }
   });
 });

@@ -50,8 +50,10 @@ int narrow(int64_t v, const std::string& what) {
   return static_cast<int>(v);
 }
 
-// The best time among tactics timed so far (0 when none was timed: no pruning bound yet).
-float bestTime(const std::vector<ConvTactic>& timed) {
+// The pruning bound for the candidates timed next: the best time among those timed so far (0 when
+// none was: no bound yet), or kNoPruning for an exhaustive search, which times every candidate fully.
+float pruneBound(const std::vector<ConvTactic>& timed, const TuneOptions& options) {
+  if (options.exhaustive) return kNoPruning;
   float best = 0;
   for (const ConvTactic& t : timed) {
     if (t.timeMs > 0 && (best == 0 || t.timeMs < best)) best = t.timeMs;
@@ -188,7 +190,7 @@ std::vector<ConvTactic> ConvLayer::tune(cudnn::Handle handle, cudaStream_t strea
   std::vector<ConvTactic> candidates;
   if (igemmOnly_) {
     const StopWatch watch;
-    candidates = igemm_->tune(stream, b, batch, options.time);
+    candidates = igemm_->tune(stream, b, batch, options.time, options.exhaustive ? kNoPruning : 0.0f);
     if (stats_) stats_->timingMs += watch.ms();
     tactic_ = candidates.front();
     workspace_ = 0;
@@ -196,7 +198,7 @@ std::vector<ConvTactic> ConvLayer::tune(cudnn::Handle handle, cudaStream_t strea
     if (direct_) candidates.push_back(direct_->tune(stream, b, batch, options.time));
     if (cudnnUsable_ && (options.time || !direct_)) {
       try {
-        const std::vector<ConvTactic> fromCudnn = tuneCudnn(handle, stream, b, batch, maxBatch, bestTime(candidates), options);
+        const std::vector<ConvTactic> fromCudnn = tuneCudnn(handle, stream, b, batch, maxBatch, pruneBound(candidates, options), options);
         candidates.insert(candidates.end(), fromCudnn.begin(), fromCudnn.end());
       } catch (const Error&) {
         if (!direct_ && !(igemm_ && options.halfIgemm)) throw;  // else cuDNN has nothing for this layer here, and another kernel runs it
@@ -205,7 +207,7 @@ std::vector<ConvTactic> ConvLayer::tune(cudnn::Handle handle, cudaStream_t strea
     if (igemm_ && options.halfIgemm && (options.time || candidates.empty())) {
       const StopWatch watch;
       try {
-        const std::vector<ConvTactic> tiles = igemm_->tune(stream, b, batch, options.time, bestTime(candidates));
+        const std::vector<ConvTactic> tiles = igemm_->tune(stream, b, batch, options.time, pruneBound(candidates, options));
         candidates.insert(candidates.end(), tiles.begin(), tiles.end());
       } catch (const Error&) {
         if (candidates.empty()) throw;  // else cuDNN's run it (the buffers' alignment ruled the tiles out)
@@ -273,7 +275,7 @@ std::vector<ConvTactic> ConvLayer::tuneCudnn(cudnn::Handle handle, cudaStream_t 
         enqueue(handle, stream, b, batch);
         GraphExec graph = captureGraph(stream, [&] { enqueue(handle, stream, b, batch); });
         t.timeMs = medianMsOrPruned(stream, best, [&] { graph.launch(stream); });
-        best = best > 0 ? std::min(best, t.timeMs) : t.timeMs;
+        if (best != kNoPruning) best = best > 0 ? std::min(best, t.timeMs) : t.timeMs;
         timed.push_back(t);
       } catch (const Error&) {
         checkCuda(cudaStreamSynchronize(stream), name_ + ": tuning");

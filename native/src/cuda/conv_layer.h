@@ -113,7 +113,8 @@ class ConvLayer {
   int64_t workspaceFor(cudnn::Handle handle, int algo, int64_t batch);
   // cuDNN's candidates at `batch` that fit the workspaces (heuristic ranking or FindEx's times).
   std::vector<ConvTactic> cudnnCandidates(cudnn::Handle handle, const ConvBuffers& b, int64_t batch, int64_t maxBatch, bool exhaustive);
-  // `best`: the best time among the layer's candidates timed before (0: none), for pruning (timing.h).
+  // `best`: the best time among the layer's candidates timed before (0: none), for pruning
+  // (timing.h); kNoPruning for an exhaustive search.
   std::vector<ConvTactic> tuneCudnn(cudnn::Handle handle, cudaStream_t stream, const ConvBuffers& b, int64_t batch, int64_t maxBatch, float best,
                                     const TuneOptions& options);
   void epilogue(cudaStream_t stream, const ConvBuffers& b, int64_t batch) const;

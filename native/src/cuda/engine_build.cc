@@ -175,6 +175,9 @@ std::unique_ptr<CudaEngine> buildFromNetwork(CudaNetwork& network, const BuildOp
     log.push_back(std::string("layout mode kept: ") + layoutModeName(best->config().layoutMode));
   }
   if (options.tune && !onlyMode) cache.putMode(modeKey, best->config().layoutMode);
+  // The plan texts of the engine kept (not of estimates or of a mode that lost), so that the next
+  // build restores them.
+  for (const auto& [key, text] : best->fusedPlanTexts()) cache.putPlan(key, text);
   if (report) {
     report->timingCache = cache.serialize();
     report->log = std::move(log);

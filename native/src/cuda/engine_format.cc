@@ -1,6 +1,7 @@
 // The engine blob: see engine_format.h.
 #include "engine_format.h"
 
+#include <cmath>
 #include <cstring>
 
 #include "byte_io.h"
@@ -341,8 +342,12 @@ void readPayload(ByteReader& r, EngineRecord& e, uint32_t version) {
       if (c->weight < 0 || c->weight >= n || c->bias < -1 || c->bias >= n || c->weightScales < -1 || c->weightScales >= n) {
         corrupt("weight index out of range");
       }
-      if (c->isInt8() && (!(c->inputScale > 0) || !(c->outputScale >= 0) || !(c->residualScale >= 0))) corrupt("int8 convolution scales out of range");
-      if (!c->isInt8() && c->residualScale != 0) corrupt("an int8 residual on a float convolution");
+      if (c->isInt8() && (!(c->inputScale > 0) || !(c->outputScale >= 0) || !std::isfinite(c->inputScale) || !std::isfinite(c->outputScale))) {
+        corrupt("int8 convolution scales out of range");
+      }
+      // An int8 residual scale exactly when an int8 convolution runs with a residual input.
+      const bool int8Residual = c->isInt8() && op.fusedInto < 0 && op.inputs.size() > 1;
+      if (int8Residual ? !(c->residualScale > 0 && std::isfinite(c->residualScale)) : c->residualScale != 0) corrupt("int8 residual scale out of range");
     }
     if (const auto* d = std::get_if<DetectDecodeAttrs>(&op.attrs)) {
       if (d->dflWeight < 0 || d->dflWeight >= static_cast<int32_t>(p.weights.size())) corrupt("weight index out of range");

@@ -328,10 +328,7 @@ void CudaEngine::createConvolutions(const EngineBuildOptions& options) {
     }
     workspace = std::max(workspace, layer->workspaceBytes());
   }
-  fusedPlans_->restoreFrom({});
-  if (cache) {
-    for (const auto& [key, text] : fusedPlanTexts()) cache->putPlan(key, text);  // the next build restores them
-  }
+  // The texts stay: a batch first run later (each batch has its own plans) restores from them too.
   tuneWorkspace = DeviceBuffer();
   workspace_ = DeviceBuffer(workspace, "convolution workspace");
   ctx_.convs = &convs_;
@@ -351,7 +348,7 @@ std::map<std::string, std::string> CudaEngine::fusedPlanTexts() const {
   std::map<std::string, std::string> out;
   for (const std::unique_ptr<ConvLayer>& layer : convs_) {
     if (!layer || layer->tactic().kind != ConvTactic::Kind::kCudnnFused) continue;
-    if (auto text = fusedPlans_->text(layer->geometry(), config_.maxBatch, layer->tactic().engine)) out.insert(std::move(*text));
+    for (auto& [key, text] : fusedPlans_->texts(layer->geometry(), layer->tactic().engine)) out.emplace(std::move(key), std::move(text));
   }
   return out;
 }

@@ -69,8 +69,9 @@ class CudaEngine final : public Engine {
   const Program& program() const { return program_; }
   const EngineConfig& config() const { return config_; }
   std::vector<OpTactic> tactics() const;
-  // The text of each fused cuDNN plan the chosen tactics run at the largest batch, by plan key (for
-  // the timing cache and engine files); plans cuDNN cannot serialize are left out.
+  // The text of each fused cuDNN plan the chosen tactics run, at every batch made so far (the
+  // largest at least), by plan key (for the timing cache and engine files); plans cuDNN cannot
+  // serialize are left out.
   std::map<std::string, std::string> fusedPlanTexts() const;
   // For tests: the conv layer of op `index` (null for other ops) and the context to run it in.
   ConvLayer* convolution(size_t index) const { return index < convs_.size() ? convs_[index].get() : nullptr; }

@@ -105,11 +105,15 @@ Program fuseResidualAdds(Program out) {
     OpDef& add = out.ops[i];
     const auto* e = std::get_if<ElementWiseAttrs>(&add.attrs);
     if (!e || e->op != ElementWiseOperation::Sum || add.fusedInto >= 0 || add.inputs.size() != 2) continue;
-    // The later-produced input is the convolution's output (the other one must already exist).
-    const size_t k = producer[add.inputs[1]] > producer[add.inputs[0]] ? 1 : 0;
+    // The later-produced input is the convolution's output, as a rule; but an int8 shortcut's
+    // Dequantize is recorded just before the add, after the convolution, so the other side is
+    // tried too (fusable checks that the residual exists when the convolution runs).
+    const size_t later = producer[add.inputs[1]] > producer[add.inputs[0]] ? 1 : 0;
     int32_t dequantize = -1;
     float scale = 0;
-    const int32_t p = fusable(add, k, dequantize, scale);
+    size_t k = later;
+    int32_t p = fusable(add, k, dequantize, scale);
+    if (p < 0) p = fusable(add, k = 1 - later, dequantize, scale);
     if (p < 0) continue;
     if (dequantize >= 0) {
       OpDef& dq = out.ops[dequantize];

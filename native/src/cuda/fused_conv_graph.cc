@@ -342,13 +342,19 @@ const FusedConvPlan& FusedPlans::get(cudnn::Handle handle, const ConvGeometry& g
   return *it->second;
 }
 
-std::optional<std::pair<std::string, std::string>> FusedPlans::text(const ConvGeometry& g, int64_t batch, int64_t engine) const {
-  const std::string key = planKey(g, batch, engine);
-  auto it = plans_.find(key);
-  if (engine < 0 || it == plans_.end() || !it->second) return std::nullopt;
-  std::string json = it->second->json();
-  if (json.empty()) return std::nullopt;
-  return std::make_pair(key, std::move(json));
+std::vector<std::pair<std::string, std::string>> FusedPlans::texts(const ConvGeometry& g, int64_t engine) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (engine < 0) return out;
+  // planKey(g, batch, engine) for any batch: the geometry's prefix, then the batch, then this suffix.
+  const std::string prefix = geometryKey(g) + ",batch", suffix = ",engine" + std::to_string(engine);
+  for (auto it = plans_.lower_bound(prefix); it != plans_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+    const std::string& key = it->first;
+    if (!it->second || key.size() < suffix.size() || key.compare(key.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
+    if (key.find(',', prefix.size()) != key.size() - suffix.size()) continue;  // exactly ",batch<N>,engine<E>" after the geometry
+    std::string json = it->second->json();
+    if (!json.empty()) out.emplace_back(key, std::move(json));
+  }
+  return out;
 }
 
 unsigned planThreads() {

@@ -87,9 +87,9 @@ class FusedPlans {
 
   // Plan texts by planKey to restore from (replacing any given before; {} drops them).
   void restoreFrom(std::map<std::string, std::string> texts) { texts_ = std::move(texts); }
-  // The planKey and text of the plan of `engine` (>= 0) at `batch` made or restored so far, for a
-  // timing cache; nullopt when there is none or cuDNN cannot serialize it.
-  std::optional<std::pair<std::string, std::string>> text(const ConvGeometry& g, int64_t batch, int64_t engine) const;
+  // The planKey and text of each plan of `engine` (>= 0) for this geometry made or restored so far,
+  // one per batch, for a timing cache or an engine file; plans cuDNN cannot serialize are left out.
+  std::vector<std::pair<std::string, std::string>> texts(const ConvGeometry& g, int64_t engine) const;
 
  private:
   struct Entry {

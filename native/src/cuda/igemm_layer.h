@@ -46,7 +46,8 @@ class IgemmLayer {
   // Times every tile at `batch` (timeCandidates false: the first tile that launches, untimed); the fastest first.
   // A tile whose launch is refused for these buffers (alignment of a view) is left out; none left
   // throws the launch's ERR_INVALID_ARGUMENT.
-  // `best`: the layer's best time among other candidates so far (0: none), for pruning (timing.h).
+  // `best`: the layer's best time among other candidates so far (0: none), for pruning (timing.h);
+  // kNoPruning times every tile fully (an exhaustive search).
   std::vector<ConvTactic> tune(cudaStream_t stream, const ConvBuffers& b, int64_t batch, bool timeCandidates, float best = 0);
   // Restores a tile (a loaded engine) or forces one (tests); ERR_ENGINE_FORMAT when it is no tile.
   void useTactic(const ConvTactic& t);

@@ -16,6 +16,8 @@ inline constexpr int kTuneIterations = 9;
 // A candidate whose first run after warm-up takes more than this times the best median of the
 // layer's candidates so far cannot win: its other runs are skipped (pruned, its time that run's).
 inline constexpr float kPruneFactor = 1.5f;
+// A `best` that turns pruning off (an exhaustive search times every candidate fully).
+inline constexpr float kNoPruning = -1.0f;
 
 template <typename Fn>
 float medianMs(cudaStream_t stream, int warmup, int iterations, Fn&& enqueue) {
@@ -34,7 +36,7 @@ float medianMs(cudaStream_t stream, int warmup, int iterations, Fn&& enqueue) {
 }
 
 // medianMs, unless the first run after warm-up already takes more than `factor` x `best` (the best
-// candidate so far; <= 0: none yet), when that run's time is returned at once. So a build spends 3
+// candidate so far; <= 0: none yet, or kNoPruning), when that run's time is returned at once. So a build spends 3
 // runs, not 11, on each tactic that is far behind (the igemm tiles on large layers, where cuDNN's
 // tactics are 2-3x faster, are most of them), and 4 forwards, not 23, on a layout mode's untuned
 // estimate that is (engine_build.h).

@@ -90,6 +90,38 @@ void restamp(std::vector<uint8_t>& blob, uint32_t version) {
   for (size_t i = 0; i < kChecksumBytes; ++i) blob[body + i] = static_cast<uint8_t>(h >> (8 * i));
 }
 
+// An int8 residual scale is read back, and refused where it makes no sense: on an int8
+// convolution without a residual input, or missing (0) on one with it.
+void testResidualScale() {
+  EngineRecord r = int8Record();
+  r.program.ops[0].inputs.push_back(1);  // c reads a residual
+  std::get<ConvAttrs>(r.program.ops[0].attrs).residualScale = 0.25f;
+  const std::vector<uint8_t> blob = writeEngine(r);
+  const EngineRecord back = readEngine(blob.data(), blob.size());
+  check(std::get<ConvAttrs>(back.program.ops[0].attrs).residualScale == 0.25f, "an int8 residual scale round-trips");
+  auto refused = [&](const EngineRecord& bad, const std::string& what) {
+    const std::vector<uint8_t> b = writeEngine(bad);
+    try {
+      readEngine(b.data(), b.size());
+      check(false, what + " (it parsed)");
+    } catch (const Error& e) {
+      check(std::string(e.code()) == kErrEngineFormat && std::string(e.what()).find("residual scale") != std::string::npos, what + ": " + e.what());
+    }
+  };
+  EngineRecord noInput = r;
+  noInput.program.ops[0].inputs.pop_back();
+  refused(noInput, "a residual scale without a residual input is refused");
+  EngineRecord noScale = r;
+  std::get<ConvAttrs>(noScale.program.ops[0].attrs).residualScale = 0;
+  refused(noScale, "an int8 residual without its scale is refused");
+  try {
+    writeEngine(r, kInt8ResidualFormatVersion - 1);
+    check(false, "an int8 residual is not written in an older format (it was)");
+  } catch (const Error& e) {
+    check(std::string(e.code()) == kErrInvalidArgument, std::string("an int8 residual is not written in an older format: ") + e.what());
+  }
+}
+
 void testPreviousVersionRefused() {
   std::vector<uint8_t> blob = writeEngine(int8Record());
   restamp(blob, kPreviousVersion);
@@ -149,6 +181,7 @@ int main() {
     testRoundTrip();
     testPreviousVersionRefused();
     testOlderVersionsLoad();
+    testResidualScale();
   } catch (const std::exception& e) {
     check(false, std::string("threw: ") + e.what());
   }

@@ -105,10 +105,12 @@ Program record() {
   ITensor* a = slice(net, t1, 0, kHalf, "split/a");
   ITensor* b = slice(net, t1, kHalf, kHalf, "split/b");
   // m = Quantize(Dequantize(a) + SiLU(c2(b))): a residual add reading int8 data, as the int8 pass
-  // places it in a Bottleneck (dsl/quantize/int8-regions.ts).
+  // places it in a Bottleneck (dsl/quantize/int8-regions.ts): the Dequantize recorded after c2,
+  // just before the add, as the int8 pass emits it.
+  ITensor* c2out = conv(net, b, kTScale, c2, 1, 1, true);
   ILayer* ra = net.addDequantize(*a, *tsl->output(0), 0, DType::Float32);
   ra->setName("add/Dequantize");
-  ILayer* add = net.addElementWise(*ra->output(0), *conv(net, b, kTScale, c2, 1, 1, true), ElementWiseOperation::Sum);
+  ILayer* add = net.addElementWise(*ra->output(0), *c2out, ElementWiseOperation::Sum);
   add->setName("add");
   ITensor* m = quantize(net, add->output(0), tsl->output(0), "c2/Quantize");
   ILayer* cat = net.addConcatenation({a, b, m}, 1);
