@@ -11,7 +11,6 @@ namespace {
 constexpr const char* kOp = "detect_decode";
 constexpr int kDetectDecodeBlock = 128;
 constexpr int kWarpSize = 32;
-constexpr int kLoadsInFlight = 8;
 // Class logits staged per pass; +1 float of padding per anchor row against bank conflicts.
 constexpr int64_t kClassChunk = 64;
 constexpr int64_t kRowPad = 1;
@@ -55,39 +54,25 @@ __device__ void locateAnchors(const Args& g, int64_t n, int64_t a0, AnchorSlots<
 }
 
 // Stages channels [c0, c0 + channels) of the tile's anchors into rows[j * rowStride + c], walking
-// the storage order: with contiguous channels (NHWC) a warp reads one anchor's channels at a time,
-// else one channel across anchors (adjacent cells adjacent in memory). Each thread issues
-// kLoadsInFlight loads before it stores any, so the block waits for memory once per batch rather
-// than once per element (one at a time, the kernel was bound by load latency: 0.29 ms at batch 32).
+// the storage order: with contiguous channels (NHWC) a warp reads one anchor's channels, else one
+// channel across anchors (adjacent cells adjacent in memory).
 template <typename TIn>
 __device__ void stage(const Args& g, const AnchorSlots<TIn>& slots, int64_t c0, int64_t channels, float* rows, int64_t rowStride) {
   const int lane = static_cast<int>(threadIdx.x) % kWarpSize, warp = static_cast<int>(threadIdx.x) / kWarpSize;
   const int warps = static_cast<int>(blockDim.x) / kWarpSize;
-  // Outer rows go to warps, inner columns to lanes: (anchor, channel) for NHWC, else (channel, anchor).
-  const int outer = static_cast<int>(g.channelsInner ? kDetectDecodeTile : channels);
-  const int inner = static_cast<int>(g.channelsInner ? channels : kDetectDecodeTile);
-  const int perRow = (inner + kWarpSize - 1) / kWarpSize;
-  const int rowsOfWarp = warp < outer ? (outer - warp + warps - 1) / warps : 0;
-  const int total = rowsOfWarp * perRow;
-  for (int first = 0; first < total; first += kLoadsInFlight) {
-    float value[kLoadsInFlight];
-    int at[kLoadsInFlight];
-#pragma unroll
-    for (int u = 0; u < kLoadsInFlight; ++u) {
-      at[u] = -1;
-      const int t = first + u;
-      if (t >= total) continue;
-      const int o = warp + t / perRow * warps, i = lane + t % perRow * kWarpSize;
-      if (i >= inner) continue;
-      const int j = g.channelsInner ? o : i, c = g.channelsInner ? i : o;
+  if (g.channelsInner) {
+    for (int64_t j = warp; j < kDetectDecodeTile; j += warps) {
       const TIn* x = slots.at[j];
       if (!x) continue;
-      value[u] = toFloat(x[(c0 + c) * slots.channelStride[j]]);
-      at[u] = j * static_cast<int>(rowStride) + c;
+      for (int64_t c = lane; c < channels; c += kWarpSize) rows[j * rowStride + c] = toFloat(x[c0 + c]);
     }
-#pragma unroll
-    for (int u = 0; u < kLoadsInFlight; ++u)
-      if (at[u] >= 0) rows[at[u]] = value[u];
+    return;
+  }
+  for (int64_t c = warp; c < channels; c += warps) {
+    for (int64_t j = lane; j < kDetectDecodeTile; j += kWarpSize) {
+      const TIn* x = slots.at[j];
+      if (x) rows[j * rowStride + c] = toFloat(x[(c0 + c) * slots.channelStride[j]]);
+    }
   }
 }
 
