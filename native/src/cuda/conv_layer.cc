@@ -56,7 +56,7 @@ float pruneBound(const std::vector<ConvTactic>& timed, const TuneOptions& option
   if (options.exhaustive) return kNoPruning;
   float best = 0;
   for (const ConvTactic& t : timed) {
-    if (t.timeMs > 0 && (best == 0 || t.timeMs < best)) best = t.timeMs;
+    if (t.timeMs > 0) keepBest(best, t.timeMs);
   }
   return best;
 }
@@ -275,7 +275,7 @@ std::vector<ConvTactic> ConvLayer::tuneCudnn(cudnn::Handle handle, cudaStream_t 
         enqueue(handle, stream, b, batch);
         GraphExec graph = captureGraph(stream, [&] { enqueue(handle, stream, b, batch); });
         t.timeMs = medianMsOrPruned(stream, best, [&] { graph.launch(stream); });
-        if (best != kNoPruning) best = best > 0 ? std::min(best, t.timeMs) : t.timeMs;
+        keepBest(best, t.timeMs);
         timed.push_back(t);
       } catch (const Error&) {
         checkCuda(cudaStreamSynchronize(stream), name_ + ": tuning");

@@ -56,8 +56,8 @@ struct TuneOptions {
   bool exhaustive = false;  // candidates from cuDNN's FindEx (every algorithm run) instead of its heuristics
   TimingCache* cache = nullptr;  // tactics timed before, and where new ones go (used only when timing)
   BuildStats* stats = nullptr;
-  // float16 NHWC layers also time the igemm tiles (halfIgemmWanted(): opt-in until the float16
-  // kernel has run on a GPU). A layer loaded with an igemm tactic runs it either way.
+  // float16 NHWC layers also time the igemm tiles (halfIgemmWanted(): on unless
+  // NETDEF_CUDA_IGEMM_FP16=0). A layer loaded with an igemm tactic runs it either way.
   bool halfIgemm = false;
 };
 

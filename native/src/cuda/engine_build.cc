@@ -100,7 +100,7 @@ std::unique_ptr<CudaEngine> buildFromNetwork(CudaNetwork& network, const BuildOp
     if (hasChannelsLastCandidates(fused)) modes.push_back(LayoutMode::kChannelsLastHalf);
     modes.push_back(LayoutMode::kRowMajor);
   }
-  // float16 layers time the igemm tiles too (opt-in): tactics and modes cached with or without them apart.
+  // Whether float16 layers time the igemm tiles too: tactics and modes are cached with or without them apart.
   const bool halfIgemm = halfIgemmWanted();
   const std::string modeKey = programDigest(fused) + ",batch" + std::to_string(options.minBatch) + "x" + std::to_string(options.optBatch) +
                               "x" + std::to_string(options.maxBatch) + (halfIgemm ? ",igemm" : "");

@@ -311,7 +311,8 @@ void CudaEngine::createConvolutions(const EngineBuildOptions& options) {
     }
     for (FusedPlanRequest& r : convs_[i]->fusedPlansWanted(config_.optBatch, config_.maxBatch, options.tuning, stored[i])) wanted.push_back(std::move(r));
   }
-  TimingCache* cache = options.tactics ? nullptr : options.tuning.cache;
+  // Plan texts to restore from: a loaded engine's own, or a build's timing cache's.
+  const TimingCache* cache = options.tuning.cache;
   if (const auto* texts = options.tactics ? options.planTexts : cache ? &cache->plans() : nullptr) fusedPlans_->restoreFrom(*texts);
   fusedPlans_->prefetch(wanted, device_, stream_->get(), options.tuning.stats);
   for (size_t i : convOps) {
@@ -328,7 +329,8 @@ void CudaEngine::createConvolutions(const EngineBuildOptions& options) {
     }
     workspace = std::max(workspace, layer->workspaceBytes());
   }
-  // The texts stay: a batch first run later (each batch has its own plans) restores from them too.
+  // The texts stay: each batch has plans of its own, and a batch run for the first time later
+  // restores them from the texts too.
   tuneWorkspace = DeviceBuffer();
   workspace_ = DeviceBuffer(workspace, "convolution workspace");
   ctx_.convs = &convs_;

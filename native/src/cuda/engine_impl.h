@@ -91,6 +91,8 @@ class CudaEngine final : public Engine {
   uint64_t viewOffsetBytes(int32_t t) const;  // bytes from t's storage root to t (channel-range views)
   void createConvolutions(const EngineBuildOptions& options);
   void checkBatch(int64_t batch) const;
+  // The timers' one body: medianMsOrPruned over the captured forward at `batch` (best 0: no pruning).
+  float timeGraph(int64_t batch, bool withCopies, int iterations, float best, float factor);
   void enqueueForward(int64_t batch, bool withCopies);
   const GraphExec& graphFor(int64_t batch, bool withCopies);
   // After a forward with copies: the outputs out of the staging buffers.

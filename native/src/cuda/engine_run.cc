@@ -139,29 +139,23 @@ ImageRunResult CudaEngine::runImages(const ImageBatch& images, const std::option
   return result;
 }
 
-float CudaEngine::timeForward(int64_t batch, bool withCopies) {
+float CudaEngine::timeGraph(int64_t batch, bool withCopies, int iterations, float best, float factor) {
   std::lock_guard<std::mutex> lock(mutex_);
   DeviceGuard guard(device_);
   checkBatch(batch);
   const GraphExec& g = graphFor(batch, withCopies);
-  return medianMs(stream_->get(), kForwardWarmup, kForwardIterations, [&] { g.launch(stream_->get()); });
+  return medianMsOrPruned(stream_->get(), best, [&] { g.launch(stream_->get()); }, factor, kForwardWarmup, iterations);
 }
 
+float CudaEngine::timeForward(int64_t batch, bool withCopies) { return timeGraph(batch, withCopies, kForwardIterations, 0, 0); }
+
 float CudaEngine::timeForwardOrPruned(int64_t batch, float best, float factor) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  DeviceGuard guard(device_);
-  checkBatch(batch);
-  const GraphExec& g = graphFor(batch, false);
-  return medianMsOrPruned(stream_->get(), best, [&] { g.launch(stream_->get()); }, factor, kForwardWarmup, kForwardIterations);
+  return timeGraph(batch, false, kForwardIterations, best, factor);
 }
 
 double CudaEngine::timeForward(int64_t batch, int iterations, bool withCopies) {
   if (iterations < 1) throw Error(kErrInvalidArgument, "timeForward needs at least one iteration");
-  std::lock_guard<std::mutex> lock(mutex_);
-  DeviceGuard guard(device_);
-  checkBatch(batch);
-  const GraphExec& g = graphFor(batch, withCopies);
-  return medianMs(stream_->get(), kForwardWarmup, iterations, [&] { g.launch(stream_->get()); });
+  return timeGraph(batch, withCopies, iterations, 0, 0);
 }
 
 void CudaEngine::profile(int64_t batch, int iterations) {

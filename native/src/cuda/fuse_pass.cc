@@ -1,6 +1,7 @@
 // Fusion pass: see fuse_pass.h.
 #include "fuse_pass.h"
 
+#include "../common/error.h"
 #include "detect_decode_pass.h"
 #include "direct_conv_rule.h"
 #include "int8_conv_pass.h"
@@ -75,9 +76,11 @@ Program fuseResidualAdds(Program out) {
     const OpDef& dq = out.ops[d];
     const auto* da = std::get_if<DequantizeAttrs>(&dq.attrs);
     if (!da || da->axis >= 0 || dq.fusedInto >= 0 || out.tensors[dq.inputs[0]].dtype != ir::DType::Int8) return -1;
-    const int32_t s = dq.inputs.size() == 2 ? dq.inputs[1] : -1;
-    if (s < 0 || out.tensors[s].constant < 0) return -1;  // a computed scale: the Dequantize runs on its own
-    scale = int8ConstantScale(out, dq);
+    try {
+      scale = int8ConstantScale(out, dq);
+    } catch (const Error&) {
+      return -1;  // not one constant float32 scale: the Dequantize runs on its own
+    }
     return d;
   };
   // The convolution that can take add `op`'s input `k` as its output, with the other input as

@@ -112,7 +112,7 @@ std::vector<ConvTactic> IgemmLayer::tune(cudaStream_t stream, const ConvBuffers&
     igemm::launchIgemmConv(p, stream);  // eager first: the kernel loads outside the capture
     GraphExec graph = captureGraph(stream, [&] { igemm::launchIgemmConv(p, stream); });
     t.timeMs = medianMsOrPruned(stream, best, [&] { graph.launch(stream); });
-    if (best != kNoPruning) best = best > 0 ? std::min(best, t.timeMs) : t.timeMs;
+    keepBest(best, t.timeMs);
     timed.push_back(t);
   }
   if (timed.empty()) igemm::launchIgemmConv(params(g_, b, batch, tile_), stream);  // throws the reason

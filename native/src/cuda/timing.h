@@ -36,8 +36,8 @@ float medianMs(cudaStream_t stream, int warmup, int iterations, Fn&& enqueue) {
 }
 
 // medianMs, unless the first run after warm-up already takes more than `factor` x `best` (the best
-// candidate so far; <= 0: none yet, or kNoPruning), when that run's time is returned at once. So a build spends 3
-// runs, not 11, on each tactic that is far behind (the igemm tiles on large layers, where cuDNN's
+// candidate so far; <= 0: none yet, or kNoPruning), when that run's time is returned at once. So a
+// build spends 3 runs, not 11, on each tactic that is far behind (the igemm tiles on large layers, where cuDNN's
 // tactics are 2-3x faster, are most of them), and 4 forwards, not 23, on a layout mode's untuned
 // estimate that is (engine_build.h).
 template <typename Fn>
@@ -53,6 +53,12 @@ float medianMsOrPruned(cudaStream_t stream, float best, Fn&& enqueue, float fact
   const float first = end.since(start);
   if (first > factor * best) return first;
   return medianMs(stream, 0, iterations, enqueue);
+}
+
+// `best` after a candidate timed `ms`: the smaller of the two (the first time when there was none),
+// and kNoPruning stays kNoPruning.
+inline void keepBest(float& best, float ms) {
+  if (best != kNoPruning) best = best > 0 ? std::min(best, ms) : ms;
 }
 
 }  // namespace netdef::cuda
