@@ -19,8 +19,9 @@
  * policy and either input.
  */
 import { isFloat } from '../../common/dtype.js';
-import { consumerIndex, type Graph, producerIndex } from '../ir/graph.js';
+import { consumerIndex, type Graph, producerIndex, tensorIndex } from '../ir/graph.js';
 import type { IrNode } from '../ir/node.js';
+import type { TensorValue } from '../ir/tensor-type.js';
 import { precisionOf, type PrecisionPolicy } from '../precision/policy.js';
 
 /**
@@ -81,10 +82,11 @@ export function int8Regions(graph: Graph, policy: PrecisionPolicy): Int8Regions 
   };
   const convolutions = new Set(graph.nodes.filter((n) => n.kind === 'Convolution' && !n.quant && precisionOf(policy, n.name) === 'int8').map((n) => n.name));
   const residualAdds = new Map<string, number>();
+  const tensors = tensorIndex(graph);
   const position = new Map(graph.nodes.map((n, i) => [n.name, i]));
   for (const n of graph.nodes) {
     if (n.kind !== 'ElementWise' || n.op !== 'add' || n.inputs.length !== 2 || precisionOf(policy, n.name) !== 'int8') continue;
-    const k = convolutionSide(n, producers, consumers, convolutions, position);
+    const k = convolutionSide(n, producers, consumers, tensors, convolutions, position);
     if (k >= 0) residualAdds.set(n.name, 1 - k);
   }
   const movers = new Set<string>();
@@ -113,14 +115,14 @@ export function int8Regions(graph: Graph, policy: PrecisionPolicy): Int8Regions 
  * When both are, the later one (the other exists when that convolution runs).
  */
 function convolutionSide(n: IrNode, producers: ReadonlyMap<string, IrNode>, consumers: ReadonlyMap<string, readonly IrNode[]>,
-  convolutions: ReadonlySet<string>, position: ReadonlyMap<string, number>): number {
+  tensors: ReadonlyMap<string, TensorValue>, convolutions: ReadonlySet<string>, position: ReadonlyMap<string, number>): number {
   const fromConv = (tensor: string): boolean => {
     let p = producers.get(tensor);
     if (p?.kind === 'Activation') p = producers.get(p.inputs[0]!);
     return p !== undefined && convolutions.has(p.name) && (consumers.get(tensor) ?? []).length === 1;
   };
   const shape = n.outputs[0]!.type.shape.join();
-  const typeOf = (tensor: string) => producers.get(tensor)?.outputs.find((o) => o.name === tensor)?.type;
+  const typeOf = (tensor: string) => tensors.get(tensor)?.type;
   const sides = [0, 1].filter((k) => {
     const shortcut = typeOf(n.inputs[1 - k]!);
     return fromConv(n.inputs[k]!) && n.inputs[0] !== n.inputs[1] && shortcut !== undefined && isFloat(shortcut.dtype) &&

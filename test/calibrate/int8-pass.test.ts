@@ -22,7 +22,7 @@ import { foldBatchNorm } from '../../dsl/passes/fold-batch-norm.js';
 import { quantizeInt8 } from '../../dsl/passes/quantize-int8.js';
 import { parsePolicy } from '../../dsl/precision/policy.js';
 import { type Calibration, writeCalibration } from '../../engine/calibrate/calibration-file.js';
-import { calibrationTensors, graphDigest } from '../../engine/calibrate/probes.js';
+import { graphDigest } from '../../engine/calibrate/probes.js';
 import { Engine } from '../../engine/engine.js';
 import { prepareModel } from '../../engine/prepare.js';
 import { buildYolov8 } from '../../models/yolov8/model.js';
@@ -30,6 +30,7 @@ import { materializeParams } from '../../weights/bind.js';
 import { randomWeights } from '../../weights/random.js';
 import { quantizeValue, weightScaleName } from '../../weights/quantize.js';
 import { netdef } from '../cli/run.js';
+import { fakeRanges } from './fake-ranges.js';
 import { dataPath } from '../data.js';
 import { writePerturbed } from '../engine/perturb.js';
 import { letterbox } from '../images.js';
@@ -37,10 +38,6 @@ import { GraphAssembler, randomTensor, rng } from '../onnx/helpers.js';
 
 const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof OrtModule;
 
-/** Every tensor calibration measures, with a made-up range (2, and 1 for the image). */
-function fakeRanges(graph: Graph): Map<string, number> {
-  return new Map(calibrationTensors(graph).map((t) => [t, t === 'images' ? 1 : 2]));
-}
 
 function yolo(policyText: string): { typed: Graph; quantized: Graph } {
   const folded = foldBatchNorm(buildYolov8({ scale: 'n', nc: 80 }));
@@ -226,7 +223,7 @@ describe('int8 engine files', () => {
     await writePerturbed(weights, perturbed);
     const imgsz: [number, number] = [160, 160];
     const fp32 = await prepareModel({ weights, imgsz });
-    const calibration = { source: 'test', amax: new Map(calibrationTensors(fp32.graph).map((t) => [t, t === 'images' ? 1 : 4])) };
+    const calibration = { source: 'test', amax: fakeRanges(fp32.graph, 4) };
     const policy = parsePolicy(POLICY_PRESETS.get('int8-mixed')!);
     const file = join(dir, 'n-int8.engine');
     await using built = await Engine.build(await prepareModel({ weights, imgsz, policy, calibration }));

@@ -18,7 +18,7 @@ import { POLICY_PRESETS } from '../../dsl/precision/presets.js';
 import type { NativePlannedMode } from '../../engine/native/addon-types.js';
 import { loadNativeAddon, toNativeGraph } from '../../engine/native/load.js';
 import { prepareModel } from '../../engine/prepare.js';
-import { calibrationTensors } from '../../engine/calibrate/probes.js';
+import { fakeRanges } from '../calibrate/fake-ranges.js';
 import type { ActivationRanges } from '../../dsl/passes/quantize-int8.js';
 import { dataPath } from '../data.js';
 
@@ -126,7 +126,7 @@ describe('the CUDA engine plan of yolov8n in int8', () => {
   it('folds each Bottleneck add, its shortcut Dequantize and the Quantize after it into cv2 (an int8 residual)', async () => {
     // Made-up ranges for every tensor calibration measures: the plan depends on where Q/DQ sit, not on the scales.
     const { graph } = await prepareModel({ weights: dataPath('weights', 'yolov8n.pt') });
-    const calibration: ActivationRanges = { source: 'test', amax: new Map(calibrationTensors(graph).map((t) => [t, 2])) };
+    const calibration: ActivationRanges = { source: 'test', amax: fakeRanges(graph) };
     for (const policy of ['*:int8', POLICY_PRESETS.get('int8-mixed')!]) {
       for (const m of await plan(policy, calibration)) {
         const adds = m.ops.filter((o) => /\/m\.\d+\/Add$/.test(o.name));

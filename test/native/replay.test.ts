@@ -10,7 +10,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parsePolicy } from '../../dsl/precision/policy.js';
 import { POLICY_PRESETS } from '../../dsl/precision/presets.js';
-import { calibrationTensors } from '../../engine/calibrate/probes.js';
+import { fakeRanges } from '../calibrate/fake-ranges.js';
 import { loadNativeAddon, toNativeGraph } from '../../engine/native/load.js';
 import { prepareModel } from '../../engine/prepare.js';
 import { NMS_TOPK_LIMIT } from '../../dsl/ir/nodes/nms.js';
@@ -185,7 +185,7 @@ describe('replay of yolov8n under the int8-mixed preset (explicit quantization)'
     const weights = dataPath('weights', 'yolov8n.pt');
     const fp32 = await prepareModel({ weights });
     // Ranges as a calibration would give them (their values do not matter to the calls).
-    const amax = new Map(calibrationTensors(fp32.graph).map((t) => [t, t === 'images' ? 1 : 4]));
+    const amax = fakeRanges(fp32.graph, 4);
     const prepared = await prepareModel({ weights, policy: parsePolicy(POLICY_PRESETS.get('int8-mixed')!), calibration: { source: 'test', amax } });
     calls = addon.recordReplay(toNativeGraph(prepared.graph, prepared.params)).map(parse);
   });
