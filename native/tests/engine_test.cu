@@ -52,6 +52,8 @@ const ConvCase kConvCases[] = {
     {"3x3 s2 3->16 bias silu (first layer)", {3, 16, 3, 2, 1, 1, true, true}, 23, 23},
     {"1x1 32->64 bias, no activation", {32, 64, 1, 1, 0, 1, true, false}, 9, 11},
     {"3x3 grouped 16->16 g4 silu", {16, 16, 3, 1, 1, 4, true, true}, 10, 10},
+    // Few output tiles and 9 reduction steps: the igemm candidates include split-K.
+    {"3x3 s1 64->48 bias silu (split-K)", {64, 48, 3, 1, 1, 1, true, true}, 7, 9},
 };
 
 struct ConvWeights {
@@ -118,8 +120,8 @@ void sweepTactics(CudaEngine& e, const ConvCase& c, DType t, const ConvWeights& 
     if (tactic.kind == ConvTactic::Kind::kDirect) {
       std::snprintf(name, sizeof name, "%s tactic netdef direct_conv (%.4f ms)", label.c_str(), tactic.timeMs);
     } else if (tactic.kind == ConvTactic::Kind::kIgemm) {
-      std::snprintf(name, sizeof name, "%s tactic netdef igemm_conv %s (%.4f ms)", label.c_str(),
-                    igemm::igemmTileName(static_cast<igemm::IgemmTile>(tactic.algo)), tactic.timeMs);
+      std::snprintf(name, sizeof name, "%s tactic netdef igemm_conv %s split-k %d (%.4f ms)", label.c_str(),
+                    igemm::igemmTileName(static_cast<igemm::IgemmTile>(tactic.algo)), tactic.splits, tactic.timeMs);
     } else if (tactic.kind == ConvTactic::Kind::kCudnnFused) {
       std::snprintf(name, sizeof name, "%s tactic cudnn graph engine %lld (%.4f ms)", label.c_str(), static_cast<long long>(tactic.engine),
                     tactic.timeMs);

@@ -1,12 +1,13 @@
 // Tests igemm/igemm_conv (the int8 implicit-GEMM convolution) against a CPU reference:
-//  - the raw int32 accumulator, exactly, for every geometry and every tile shape: 1x1, 3x3 and
+//  - the raw int32 accumulator, exactly, for every geometry and every tile shape, in one slice and
+//    split in three (split-K, the counters left at zero): 1x1, 3x3 and
 //    5x5, stride 1 and 2, padding, odd H and W, batch > 1, pixel counts and channel counts that
 //    end inside a tile, reductions longer than the pipeline, an input that is a channel range of a
 //    wider tensor;
 //  - the fused epilogue, the reference doing the same float32 operations: int8 requantization
 //    (exact: ties to even, saturation), SiLU / sigmoid / ReLU, float16 output (within float16
 //    rounding), float32 output (within an ulp or two of expf), int8 and float16 residuals, output written into a channel range of a wider tensor
-//    with the other channels left untouched, vector and element-wise stores;
+//    with the other channels left untouched, vector and element-wise stores, some split-K;
 //  - the argument checks (typed errors, nothing launched).
 // expf on the device and std::exp on the host may differ by an ulp, so an int8 output after SiLU
 // or sigmoid may differ by one step where v / outputScale lies next to a tie: allowed for at most
@@ -16,6 +17,7 @@
 #include <cstring>
 
 #include "cuda/igemm/igemm_conv.h"
+#include "igemm_split_buffers.h"
 #include "ops_test_util.h"
 
 namespace ops_test {
@@ -41,6 +43,11 @@ constexpr float kInputScale = 1.0f / 64;
 // Output scale: the largest |v| maps to this many steps (slightly past 127: some saturate).
 constexpr float kHeadroomSteps = 110.0f;
 constexpr float kSaturatingSteps = 1000.0f;  // the saturation case: most outputs clamp
+// Split-K: every raw case also in 3 slices (uneven: the last one shorter), and every kEpilogueSplitEvery-th
+// epilogue case in kEpilogueSplits (the epilogue runs once, on the sum, in the last block).
+constexpr int kRawSplits = 3;
+constexpr int kEpilogueSplits = 4;
+constexpr int kEpilogueSplitEvery = 3;
 
 struct Geometry {
   int64_t n, h, w, c, k, r, s, stride, pad;
@@ -130,20 +137,39 @@ IgemmConvParams baseParams(const Problem& pr, const DeviceBuffer& x, const Devic
   return p;
 }
 
+// " split-k N" for a launch that runs N > 1 slices, else "".
+std::string splitLabel(const IgemmConvParams& p) {
+  const int splits = netdef::cuda::igemm::igemmEffectiveSplits(p);
+  return splits > 1 ? " split-k " + std::to_string(splits) : "";
+}
+
+// After a split launch: every counter back at zero.
+void checkCountersLeft(const std::string& name, const IgemmConvParams& p, const SplitBuffers& split) {
+  if (netdef::cuda::igemm::igemmEffectiveSplits(p) < 2) return;
+  const size_t left = split.countersLeft();
+  record(left == 0, name + ": split-K counters back at zero", std::to_string(left) + " not zero");
+}
+
 void testRaw(const Problem& pr, const DeviceBuffer& x, const DeviceBuffer& w) {
-  for (IgemmTile tile : kIgemmTiles) {
-    const std::string name = std::string("igemm int32 ") + geometryName(pr.g) + " tile " + igemmTileName(tile);
-    runCase(name, [&] {
-      DeviceBuffer y(pr.acc.size() * sizeof(int32_t));
+  for (IgemmTile tile : kIgemmTiles)
+    for (int splits : {1, kRawSplits}) {
       IgemmConvParams p = baseParams(pr, x, w, tile);
-      p.outType = DType::Int32;
-      p.y = y.get();
-      y.poison();
-      launchIgemmConv(p, nullptr);
-      syncDevice();
-      checkBytes(name, y.download(), bytesOf(pr.acc));
-    });
-  }
+      p.splits = splits;
+      if (splits > 1 && netdef::cuda::igemm::igemmEffectiveSplits(p) < 2) continue;  // one reduction step: nothing to split
+      const std::string name = std::string("igemm int32 ") + geometryName(pr.g) + " tile " + igemmTileName(tile) + splitLabel(p);
+      runCase(name, [&] {
+        DeviceBuffer y(pr.acc.size() * sizeof(int32_t));
+        p.outType = DType::Int32;
+        p.y = y.get();
+        const SplitBuffers split(p);
+        split.attach(p);
+        y.poison();
+        launchIgemmConv(p, nullptr);
+        syncDevice();
+        checkBytes(name, y.download(), bytesOf(pr.acc));
+        checkCountersLeft(name, p, split);
+      });
+    }
 }
 
 enum class Scales { kRandom, kTies, kSaturating };
@@ -199,9 +225,11 @@ int8_t quantizeRef(float v, float scale) {
 }
 
 void testEpilogue(Rng& rng, const Problem& pr, const DeviceBuffer& x, const DeviceBuffer& w, const EpilogueCase& e,
-                  IgemmTile tile) {
+                  IgemmTile tile, int splits) {
   const Geometry& g = pr.g;
-  const std::string name = std::string("igemm ") + e.label + " " + geometryName(g) + " tile " + igemmTileName(tile);
+  IgemmConvParams p = baseParams(pr, x, w, tile);
+  p.splits = splits;
+  const std::string name = std::string("igemm ") + e.label + " " + geometryName(g) + " tile " + igemmTileName(tile) + splitLabel(p);
   runCase(name, [&] {
     const int64_t K = g.k, M = pr.m;
     // Scales and bias.
@@ -253,7 +281,8 @@ void testEpilogue(Rng& rng, const Problem& pr, const DeviceBuffer& x, const Devi
       residualBytes.resize(1);
     }
     DeviceBuffer dResidual(residualBytes);
-    IgemmConvParams p = baseParams(pr, x, w, tile);
+    const SplitBuffers split(p);
+    split.attach(p);
     p.inputScale = inputScale;
     p.weightScales = dScale.as<float>();
     p.bias = e.bias ? dBias.as<float>() : nullptr;
@@ -273,6 +302,7 @@ void testEpilogue(Rng& rng, const Problem& pr, const DeviceBuffer& x, const Devi
     y.poison(kPoisonInt8);
     launchIgemmConv(p, nullptr);
     syncDevice();
+    checkCountersLeft(name, p, split);
     const std::vector<uint8_t> got = y.download();
     // Channels outside [yOffset, yOffset + K) keep the poison.
     size_t touched = 0;
@@ -369,6 +399,22 @@ void testChecks() {
        }},
       {"zero stride", [](IgemmConvParams& p) { p.strideH = 0; }},
       {"unknown tile", [](IgemmConvParams& p) { p.tile = static_cast<IgemmTile>(7); }},
+      {"splits 0", [](IgemmConvParams& p) { p.splits = 0; }},
+      {"splits past the most", [](IgemmConvParams& p) { p.splits = netdef::cuda::igemm::kMaxIgemmSplits + 1; }},
+      {"split-K without a workspace", [](IgemmConvParams& p) {
+         p.kernelH = p.kernelW = 3;  // 9 x 16 channels: 3 reduction steps
+         p.padTop = p.padLeft = 1;
+         p.splits = 2;
+         p.splitCounters = reinterpret_cast<int*>(fake);
+         p.splitCounterCount = 1;
+       }},
+      {"split-K without counters", [](IgemmConvParams& p) {
+         p.kernelH = p.kernelW = 3;
+         p.padTop = p.padLeft = 1;
+         p.splits = 2;
+         p.splitWorkspace = fake;
+         p.splitWorkspaceBytes = sizeof(fake) * 1024;  // never dereferenced
+       }},
   };
   for (const Bad& b : bad) {
     expectError(std::string("igemm rejects ") + b.what, netdef::kErrInvalidArgument, [&] {
@@ -402,8 +448,9 @@ void testIgemmConv() {
       DeviceBuffer x(bytesOf(pr.x)), w(bytesOf(pr.w));
       testRaw(pr, x, w);
       for (const EpilogueCase& e : kEpilogueCases) {
+        const int splits = caseIndex % kEpilogueSplitEvery == 0 ? kEpilogueSplits : 1;
         const IgemmTile tile = kIgemmTiles[caseIndex++ % (sizeof(kIgemmTiles) / sizeof(kIgemmTiles[0]))];
-        testEpilogue(rng, pr, x, w, e, tile);
+        testEpilogue(rng, pr, x, w, e, tile, splits);
       }
     });
   }

@@ -2,8 +2,10 @@
 // a CPU reference in double: 1x1, 3x3 and 5x5, stride 1 and 2, padding, odd H and W, batch 2, the
 // smallest channel count (8), pixel and channel counts that end inside a tile, x read from a channel
 // range of a wider tensor, y written into one (the channels around it untouched), every tile
-// shape; epilogues: bias float16 and float32, none and SiLU, a float16 residual; float32 and
-// float16 outputs, vector and element stores; the argument checks of the float16 path.
+// shape, each also split-K (run twice: the same bytes); epilogues: bias float16 and float32, none
+// and SiLU, a float16 residual; float32 and float16 outputs, vector and element stores; a chain of
+// dependent convolutions in a CUDA graph, with and without PDL and split-K; the argument checks of
+// the float16 path.
 // Tolerance: the accumulation runs in float32 in another order than the reference, so errors are
 // measured against sum |x * w| of each output (kAccRtol of it), plus float16 rounding of the output
 // (half an ulp: 2^-11 relative) where the output is float16.
@@ -13,6 +15,7 @@
 #include "cuda/cuda_check.h"
 #include "cuda/igemm/igemm_conv.h"
 #include "cuda/ops/pdl.h"
+#include "igemm_split_buffers.h"
 #include "ops_test_util.h"
 
 namespace ops_test {
@@ -29,6 +32,8 @@ constexpr uint32_t kSeed = 1616;
 constexpr double kAccRtol = 1e-5;
 constexpr double kHalfRounding = 1.0 / 2048;  // 2^-11: half an ulp of float16, relative
 constexpr double kAbsFloor = 1e-6;
+constexpr int kCaseSplits = 3;  // each case also split-K in (up to) this many slices
+constexpr int kChainSplits = 4;  // the programmatic chain also with split-K layers
 constexpr int kPoisonHalfByte = 0x7B;  // float16 outputs: 0x7B7B (61280), which the channels outside y's range keep
 
 struct HalfCase {
@@ -42,15 +47,18 @@ struct HalfCase {
 
 double silu(double v) { return v / (1.0 + std::exp(-v)); }
 
-std::string caseName(const HalfCase& t, IgemmTile tile) {
+std::string caseName(const HalfCase& t, IgemmTile tile, int splits) {
   return "igemm f16 " + std::to_string(t.n) + "x" + std::to_string(t.h) + "x" + std::to_string(t.w) + "x" + std::to_string(t.c) + " -> " +
          std::to_string(t.k) + " " + std::to_string(t.r) + "x" + std::to_string(t.r) + "/" + std::to_string(t.stride) + " pad " +
          std::to_string(t.pad) + (t.xExtra ? " x-range" : "") + (t.yExtra ? " y-range" : "") + " out " + typeName(t.out) + " bias " +
-         typeName(t.bias) + (t.act == FusedActivation::kSilu ? " silu" : "") + (t.residual ? " residual" : "") + " " + igemmTileName(tile);
+         typeName(t.bias) + (t.act == FusedActivation::kSilu ? " silu" : "") + (t.residual ? " residual" : "") + " " + igemmTileName(tile) +
+         (splits > 1 ? " split-k " + std::to_string(splits) : "");
 }
 
-void runHalfCase(Rng& rng, const HalfCase& t, IgemmTile tile) {
-  const std::string name = caseName(t, tile);
+// `splits`: split-K slices (1: none); a split case also runs twice and must give the same bytes
+// (the slices are summed in a fixed order, whichever block finishes last).
+void runHalfCase(Rng& rng, const HalfCase& t, IgemmTile tile, int splits) {
+  const std::string name = caseName(t, tile, splits);
   runCase(name, [&] {
     const int64_t p = (t.h + 2 * t.pad - t.r) / t.stride + 1, q = (t.w + 2 * t.pad - t.r) / t.stride + 1, m = t.n * p * q;
     const int64_t xStride = t.c + t.xExtra, yStride = t.k + 2 * t.yExtra;
@@ -89,9 +97,19 @@ void runHalfCase(Rng& rng, const HalfCase& t, IgemmTile tile) {
       cp.residualType = DType::Float16;
     }
     cp.tile = tile;
+    cp.splits = splits;
+    const SplitBuffers split(cp);
+    split.attach(cp);
     launchIgemmConv(cp, nullptr);
     syncDevice();
-    const std::vector<float> all = decode(dy.download(), t.out);
+    const std::vector<uint8_t> first = dy.download();
+    if (splits > 1) {
+      launchIgemmConv(cp, nullptr);
+      syncDevice();
+      record(dy.download() == first, name + ": a second run gives the same bytes", "");
+      record(split.countersLeft() == 0, name + ": split-K counters back at zero", "");
+    }
+    const std::vector<float> all = decode(first, t.out);
     std::vector<float> got;
     std::vector<double> ref, scale;
     size_t touched = 0;
@@ -154,6 +172,7 @@ void testProgrammaticChain(Rng& rng) {
     cp.bias = db.get();
     cp.activation = FusedActivation::kSilu;
     cp.tile = IgemmTile::k32x32x64;
+    cp.batch = 1;
     const void* from[kConvs] = {dx.get(), y1.get(), y2.get(), y1.get()};
     void* to[kConvs] = {y1.get(), y2.get(), y1.get(), y2.get()};
     auto chain = [&](bool programmatic, cudaStream_t stream, bool syncEach) {
@@ -171,15 +190,27 @@ void testProgrammaticChain(Rng& rng) {
     const std::vector<uint8_t> expected = y2.download();
     const bool pdl = netdef::cuda::ops::programmaticLaunchUsable();
     if (!pdl) std::printf("      (this GPU has no programmatic dependent launch: the chain runs without it only)\n");
-    for (bool programmatic : {false, true}) {
-      if (programmatic && !pdl) continue;
-      // On the (non-blocking) stream, so that the poison lands before the replays.
-      for (const DeviceBuffer* y : {&y1, &y2}) cudaCheck(cudaMemsetAsync(y->get(), kPoisonByte, bytes, stream.get()), "poison");
-      netdef::cuda::GraphExec graph = netdef::cuda::captureGraph(stream.get(), [&] { chain(programmatic, stream.get(), false); });
-      for (int64_t r = 0; r < kReplays; ++r) graph.launch(stream.get());
-      cudaCheck(cudaStreamSynchronize(stream.get()), "sync");
-      record(y2.download() == expected, name + (programmatic ? ": with PDL" : ": without PDL") + ", the bytes of one conv at a time", "");
-    }
+    // Then every conv split-K (one workspace and one set of counters shared by the chain, as an
+    // engine's layers share them): the same bytes up to the order of the float32 sums, so
+    // compared with the one-at-a-time split chain.
+    cp.splits = kChainSplits;
+    const SplitBuffers split(cp);
+    split.attach(cp);
+    chain(false, stream.get(), true);
+    const std::vector<uint8_t> expectedSplit = y2.download();
+    for (int splits : {1, kChainSplits})
+      for (bool programmatic : {false, true}) {
+        if (programmatic && !pdl) continue;
+        cp.splits = splits;
+        // On the (non-blocking) stream, so that the poison lands before the replays.
+        for (const DeviceBuffer* y : {&y1, &y2}) cudaCheck(cudaMemsetAsync(y->get(), kPoisonByte, bytes, stream.get()), "poison");
+        netdef::cuda::GraphExec graph = netdef::cuda::captureGraph(stream.get(), [&] { chain(programmatic, stream.get(), false); });
+        for (int64_t r = 0; r < kReplays; ++r) graph.launch(stream.get());
+        cudaCheck(cudaStreamSynchronize(stream.get()), "sync");
+        record(y2.download() == (splits > 1 ? expectedSplit : expected),
+               name + (programmatic ? ": with PDL" : ": without PDL") + (splits > 1 ? ", split-k" : "") + ", the bytes of one conv at a time", "");
+        if (splits > 1) record(split.countersLeft() == 0, name + ": split-K counters back at zero after the replays", "");
+      }
   });
 }
 
@@ -214,7 +245,16 @@ void testIgemmConvHalf() {
       {1, 40, 40, 128, 128, 3, 1, 1},                                              // a reduction longer than the pipeline
   };
   for (const HalfCase& t : cases)
-    for (IgemmTile tile : kIgemmTiles) runHalfCase(rng, t, tile);
+    for (IgemmTile tile : kIgemmTiles) {
+      runHalfCase(rng, t, tile, 1);
+      IgemmConvParams shape;  // whether this case's reduction splits at all (more than one step)
+      shape.inChannels = t.c;
+      shape.kernelH = shape.kernelW = t.r;
+      shape.tile = tile;
+      shape.splits = kCaseSplits;
+      const int splits = netdef::cuda::igemm::igemmEffectiveSplits(shape);
+      if (splits > 1) runHalfCase(rng, t, tile, splits);
+    }
   testProgrammaticChain(rng);
   testHalfChecks();
 }

@@ -37,7 +37,7 @@ describe(`timing cache of the CUDA engine (${MODEL}, fp16)`, () => {
     await using coldEngine = cold.engine;
     assert.ok(existsSync(cache), 'the cold build wrote the cache');
     const text = readFileSync(cache, 'utf8');
-    assert.match(text, /^netdef-cuda-timing-cache 3\ndevice\tsm_\d+ /);
+    assert.match(text, /^netdef-cuda-timing-cache 4\ndevice\tsm_\d+ /);
     const planTexts = text.split('\n').filter((l) => l.startsWith('plan\t')).length;
     assert.ok(coldLog.some((l) => /channels-last.* tuned: forward [\d.]+ ms; .*\(\d+ convolutions timed/.test(l)), coldLog.join('\n'));
     assert.ok(coldLog.some((l) => l.startsWith('layout mode kept: ')), coldLog.join('\n'));
@@ -66,7 +66,7 @@ describe(`timing cache of the CUDA engine (${MODEL}, fp16)`, () => {
 
   it('a cache that does not parse is refused, naming the file and the line', async () => {
     const bad = join(tmp, 'bad.cache');
-    writeFileSync(bad, 'netdef-cuda-timing-cache 3\ndevice\tsomewhere\nconv\tkey\tnot-a-number\n');
+    writeFileSync(bad, 'netdef-cuda-timing-cache 4\ndevice\tsomewhere\nconv\tkey\tnot-a-number\n');
     await assert.rejects(build(bad, []), (e: Error & { code?: string }) => {
       assert.equal(e.code, 'ERR_ENGINE_FORMAT');
       assert.match(e.message, new RegExp(`${bad}: timing cache line 3: `));

@@ -70,6 +70,9 @@ struct ConvBuffers {
   void* y = nullptr;
   void* workspace = nullptr;
   size_t workspaceBytes = 0;
+  // Zeroed counters split-K convolutions count their slices on (igemm_conv.h); each launch leaves them zero.
+  int* splitCounters = nullptr;
+  int64_t splitCounterCount = 0;
 };
 
 }  // namespace netdef::cuda

@@ -161,7 +161,9 @@ int64_t ConvLayer::workspaceFor(cudnn::Handle handle, int algo, int64_t batch) {
 
 std::string ConvLayer::cacheKey(int64_t batch, int64_t maxBatch, const TuneOptions& options) const {
   const bool withIgemm = igemm_ && !igemmOnly_ && options.halfIgemm;
-  return geometryKey(g_) + ",batch" + std::to_string(batch) + ",max" + std::to_string(maxBatch) + (withIgemm ? ",igemm" : "");
+  // ",splitk": the igemm candidates include split-K (entries from before it are timed again).
+  return geometryKey(g_) + ",batch" + std::to_string(batch) + ",max" + std::to_string(maxBatch) + (withIgemm ? ",igemm" : "") +
+         (withIgemm || igemmOnly_ ? ",splitk" : "");
 }
 
 std::vector<ConvTactic> ConvLayer::tune(cudnn::Handle handle, cudaStream_t stream, const ConvBuffers& b, int64_t batch,
@@ -190,10 +192,10 @@ std::vector<ConvTactic> ConvLayer::tune(cudnn::Handle handle, cudaStream_t strea
   std::vector<ConvTactic> candidates;
   if (igemmOnly_) {
     const StopWatch watch;
-    candidates = igemm_->tune(stream, b, batch, options.time, options.exhaustive ? kNoPruning : 0.0f);
+    candidates = igemm_->tune(stream, b, batch, maxBatch, options.time, options.exhaustive ? kNoPruning : 0.0f);
     if (stats_) stats_->timingMs += watch.ms();
     tactic_ = candidates.front();
-    workspace_ = 0;
+    workspace_ = igemm_->workspaceBytes(maxBatch);
   } else {
     if (direct_) candidates.push_back(direct_->tune(stream, b, batch, options.time));
     if (cudnnUsable_ && (options.time || !direct_)) {
@@ -207,7 +209,7 @@ std::vector<ConvTactic> ConvLayer::tune(cudnn::Handle handle, cudaStream_t strea
     if (igemm_ && options.halfIgemm && (options.time || candidates.empty())) {
       const StopWatch watch;
       try {
-        const std::vector<ConvTactic> tiles = igemm_->tune(stream, b, batch, options.time, pruneBound(candidates, options));
+        const std::vector<ConvTactic> tiles = igemm_->tune(stream, b, batch, maxBatch, options.time, pruneBound(candidates, options));
         candidates.insert(candidates.end(), tiles.begin(), tiles.end());
       } catch (const Error&) {
         if (candidates.empty()) throw;  // else cuDNN's run it (the buffers' alignment ruled the tiles out)
@@ -326,9 +328,10 @@ void ConvLayer::useTactic(cudnn::Handle handle, const ConvTactic& t, int64_t max
     if (!igemm_) throw Error(kErrEngineFormat, name_ + ": an igemm tactic for a convolution the igemm kernel does not run");
     igemm_->useTactic(t);
     tactic_ = t;
-    workspace_ = 0;
+    workspace_ = igemm_->workspaceBytes(maxBatch);
     return;
   }
+  if (t.splits != 1) throw Error(kErrEngineFormat, name_ + ": split-K (" + std::to_string(t.splits) + " slices) on a tactic other than igemm");
   if (t.kind == ConvTactic::Kind::kDirect) {
     if (!direct_) throw Error(kErrEngineFormat, name_ + ": a direct-convolution tactic for a convolution the direct kernel does not run");
     tactic_ = t;

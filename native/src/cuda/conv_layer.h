@@ -72,6 +72,7 @@ struct ConvTactic {
   int32_t mathType = 0;  // legacy: cudnn::MathType
   int64_t engine = -1;   // fused: cuDNN's global engine index
   float timeMs = 0;      // measured at build (opt batch); 0 when not timed
+  int32_t splits = 1;    // igemm: split-K slices (igemm_conv.h); 1 for every other kind
 };
 
 // Fastest first (stable: equal times keep their order).

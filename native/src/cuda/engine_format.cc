@@ -277,6 +277,7 @@ void writePayload(ByteWriter& w, const EngineRecord& e, uint32_t version) {
     w.i32(t.tactic.mathType);
     w.i64(t.tactic.engine);
     w.f32(t.tactic.timeMs);
+    if (version >= kSplitKFormatVersion) w.i32(t.tactic.splits);
   }
   if (version < kPlanTextsFormatVersion) return;
   w.str(e.planIdentity);
@@ -370,6 +371,13 @@ void readPayload(ByteReader& r, EngineRecord& e, uint32_t version) {
     t.tactic.mathType = r.i32();
     t.tactic.engine = r.i64();
     t.tactic.timeMs = r.f32();
+    if (version >= kSplitKFormatVersion) {
+      t.tactic.splits = r.i32();
+      const bool igemm = t.tactic.kind == ConvTactic::Kind::kIgemm;
+      if (t.tactic.splits < 1 || t.tactic.splits > igemm::kMaxIgemmSplits || (!igemm && t.tactic.splits != 1)) {
+        corrupt("tactic split-K slices out of range");
+      }
+    }
   }
   if (version < kPlanTextsFormatVersion) return;
   e.planIdentity = r.str();
@@ -390,6 +398,13 @@ std::vector<uint8_t> writeEngine(const EngineRecord& e, uint32_t version) {
     for (const OpDef& op : e.program.ops) {
       const auto* c = std::get_if<ConvAttrs>(&op.attrs);
       if (c && c->residualScale != 0) throw Error(kErrInvalidArgument, op.name + ": an int8 residual cannot be written in engine format " + std::to_string(version));
+    }
+  }
+  if (version < kSplitKFormatVersion) {
+    for (const OpTactic& t : e.tactics) {
+      if (t.tactic.splits != 1) {
+        throw Error(kErrInvalidArgument, "op " + std::to_string(t.op) + ": a split-K tactic cannot be written in engine format " + std::to_string(version));
+      }
     }
   }
   ByteWriter payload;

@@ -12,7 +12,8 @@
 //                        convolution's end with i32 weight-scales index, f32 input and output scale,
 //                        and from version 8 f32 residual scale)
 //            | tactics  (u64 n; each: i32 op, u8 kind (0 legacy, 1 fused graph, 2 igemm, 3 direct), i32 cuDNN
-//                        algo or igemm tile, i32 math type, i64 fused engine index, f32 ms at build)
+//                        algo or igemm tile, i32 math type, i64 fused engine index, f32 ms at build,
+//                        and from version 9 i32 split-K slices (1 but for igemm))
 //            | plans    (version 8 on: str identity (the timing cache's: GPU, cuDNN, netdef), u64 n;
 //                        each: str plan key, str cuDNN's plan text) of the fused tactics
 //   (str = u64 length + bytes; i64s = u64 count + i64 each)
@@ -52,7 +53,11 @@ namespace netdef::cuda {
 //    making (compiling) them again; elsewhere they are made as before. An int8 convolution's
 //    residual scale (an int8 residual add fused into it: ConvAttrs::residualScale), which an older
 //    build would drop. Versions 3-7 load as before (no int8 residuals).
-inline constexpr uint32_t kEngineFormatVersion = 8;
+// 9: an igemm tactic's split-K slice count (ConvTactic::splits), which an older build would drop
+//    (running one slice where the tuning chose several: right, but not what was timed). Versions
+//    3-8 load with one slice everywhere, as they were built.
+inline constexpr uint32_t kEngineFormatVersion = 9;
+inline constexpr uint32_t kSplitKFormatVersion = 9;
 inline constexpr uint32_t kPlanTextsFormatVersion = 8;
 inline constexpr uint32_t kInt8ResidualFormatVersion = 8;
 inline constexpr uint32_t kOpDtypeFormatVersion = 6;

@@ -80,6 +80,10 @@ CudaEngine::CudaEngine(Program program, const EngineConfig& config, int device, 
   checkCudnn(cudnnApi().setStream(cudnn_.get(), stream_->get()), "cudnnSetStream");
   planMemory();
   uploadWeights();
+  splitCounters_ = DeviceBuffer(kSplitCounterCount * sizeof(int), "split-K counters");
+  checkCuda(cudaMemset(splitCounters_.get(), 0, splitCounters_.size()), "zero the split-K counters");
+  ctx_.splitCounters = static_cast<int*>(splitCounters_.get());
+  ctx_.splitCounterCount = kSplitCounterCount;
   createConvolutions(options);
   for (int32_t t : program_.inputs) {
     inputStaging_.emplace_back(tensorBytes(program_.tensors[t], config_.maxBatch), "input staging");
@@ -355,7 +359,7 @@ std::map<std::string, std::string> CudaEngine::fusedPlanTexts() const {
   return out;
 }
 
-uint64_t CudaEngine::deviceMemoryBytes() const { return weights_.size() + arena_.size() + workspace_.size(); }
+uint64_t CudaEngine::deviceMemoryBytes() const { return weights_.size() + arena_.size() + workspace_.size() + splitCounters_.size(); }
 
 void CudaEngine::checkBatch(int64_t batch) const {
   if (batch < config_.minBatch || batch > config_.maxBatch) {

@@ -1,7 +1,8 @@
 // CudaEngine: a built (or loaded) Program on one GPU. Owns everything the forward needs, each
 // through an RAII owner: the weights (uploaded once, in each layer's dtype; NHWC convolutions get
 // their filters reordered to KRSC, an int8 one's channels padded to its input's), one activation arena laid out by the buffer plan (liveness
-// based, views aliased, sized for the largest batch), the shared convolution workspace, pinned
+// based, views aliased, sized for the largest batch), the shared convolution workspace (cuDNN's,
+// and split-K's partial sums) with split-K's zeroed counters, pinned
 // staging for inputs and outputs, a stream, a cuDNN handle, and one CUDA graph per batch size,
 // captured the first time that batch runs (inputs copied in, every op, outputs copied out).
 // refit() writes new weight values over the weight buffer in place (same offsets, same dtypes, same
@@ -106,6 +107,7 @@ class CudaEngine final : public Engine {
   std::unique_ptr<Stream> stream_;
   CudnnHandle cudnn_;
   DeviceBuffer weights_, arena_, workspace_;
+  DeviceBuffer splitCounters_;  // kSplitCounterCount zeroed ints (split-K convolutions, igemm_layer.h)
   BufferPlan plan_;
   std::vector<int32_t> root_;            // per tensor: the tensor whose storage it uses (views)
   std::vector<int64_t> planSlot_;        // per root tensor: index into plan_ or -1

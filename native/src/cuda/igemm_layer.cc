@@ -3,6 +3,7 @@
 
 #include "../common/env_switch.h"
 #include "../common/error.h"
+#include "cuda_check.h"
 #include "ops/pdl.h"
 #include "conv_layer.h"
 #include "timing.h"
@@ -24,6 +25,17 @@ bool isTile(int32_t algo) {
   for (igemm::IgemmTile t : igemm::kIgemmTiles)
     if (static_cast<int32_t>(t) == algo) return true;
   return false;
+}
+
+bool isIgemmTactic(const ConvTactic& t) {
+  return t.kind == ConvTactic::Kind::kIgemm && isTile(t.algo) && t.splits >= 1 && t.splits <= igemm::kMaxIgemmSplits;
+}
+
+int multiprocessorCount() {
+  int device = 0, count = 0;
+  checkCuda(cudaGetDevice(&device), "cudaGetDevice");
+  checkCuda(cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, device), "multiprocessor count");
+  return count;
 }
 
 }  // namespace
@@ -48,7 +60,7 @@ std::string IgemmLayer::whyNot(const ConvGeometry& g) {
     return "its output must be int8, float16 or float32";
   }
   constexpr int64_t kShapeBatch = 1;  // the shape check does not depend on the batch
-  return igemm::checkIgemmConvShape(params(g, ConvBuffers{}, kShapeBatch, igemm::kIgemmTiles[0]));
+  return igemm::checkIgemmConvShape(params(g, ConvBuffers{}, kShapeBatch, igemm::kIgemmTiles[0], 1));
 }
 
 IgemmLayer::IgemmLayer(const std::string& name, const ConvGeometry& g) : name_(name), g_(g) {
@@ -56,7 +68,8 @@ IgemmLayer::IgemmLayer(const std::string& name, const ConvGeometry& g) : name_(n
   if (!why.empty()) throw Error(kErrInvalidArgument, name + ": the convolution cannot run on igemm: " + why);
 }
 
-igemm::IgemmConvParams IgemmLayer::params(const ConvGeometry& g, const ConvBuffers& b, int64_t batch, igemm::IgemmTile tile) {
+igemm::IgemmConvParams IgemmLayer::params(const ConvGeometry& g, const ConvBuffers& b, int64_t batch, igemm::IgemmTile tile,
+                                          int splits) {
   const bool half = g.dtype == ir::DType::Float16;
   igemm::IgemmConvParams p;
   p.batch = batch;
@@ -93,46 +106,85 @@ igemm::IgemmConvParams IgemmLayer::params(const ConvGeometry& g, const ConvBuffe
     p.residualPixelStride = g.residualChannels();
   }
   p.tile = tile;
+  p.splits = splits;
+  p.splitWorkspace = b.workspace;
+  p.splitWorkspaceBytes = b.workspaceBytes;
+  p.splitCounters = b.splitCounters;
+  p.splitCounterCount = b.splitCounterCount;
   p.programmatic = ops::programmaticLaunchUsable();
   return p;
 }
 
-std::vector<ConvTactic> IgemmLayer::tune(cudaStream_t stream, const ConvBuffers& b, int64_t batch, bool timeCandidates, float best) {
-  std::vector<ConvTactic> timed;
-  for (igemm::IgemmTile tile : igemm::kIgemmTiles) {
-    ConvTactic t;
-    t.kind = ConvTactic::Kind::kIgemm;
-    t.algo = static_cast<int32_t>(tile);
-    const igemm::IgemmConvParams p = params(g_, b, batch, tile);
-    if (!igemm::checkIgemmConv(p).empty()) continue;
-    if (!timeCandidates) {  // the first tile that launches here, untimed
-      timed.push_back(t);
-      break;
-    }
-    igemm::launchIgemmConv(p, stream);  // eager first: the kernel loads outside the capture
-    GraphExec graph = captureGraph(stream, [&] { igemm::launchIgemmConv(p, stream); });
-    t.timeMs = medianMsOrPruned(stream, best, [&] { graph.launch(stream); });
-    keepBest(best, t.timeMs);
-    timed.push_back(t);
+std::vector<int> IgemmLayer::splitChoices(igemm::IgemmTile tile, int64_t batch, int64_t maxBatch, int multiprocessors) const {
+  std::vector<int> out;
+  igemm::IgemmConvParams p = params(g_, ConvBuffers{}, batch, tile, 1);
+  const int64_t tiles = igemm::igemmOutputTiles(p);
+  if (tiles >= multiprocessors) return out;
+  for (int wanted : kSplitChoices) {
+    p.splits = wanted;
+    p.batch = batch;
+    const int splits = igemm::igemmEffectiveSplits(p);  // fewer where a slice would be empty (e.g. 4 of 9 steps: 3)
+    if (!out.empty() && splits <= out.back()) continue;
+    if (igemm::igemmReductionSteps(p) < kMinSplitSteps * splits || tiles * splits > kMaxSplitWaves * multiprocessors) break;
+    p.splits = splits;
+    p.batch = maxBatch;
+    if (igemm::igemmSplitWorkspaceBytes(p) > kMaxSplitWorkspaceBytes || igemm::igemmOutputTiles(p) > kSplitCounterCount) break;
+    out.push_back(splits);
   }
-  if (timed.empty()) igemm::launchIgemmConv(params(g_, b, batch, tile_), stream);  // throws the reason
+  return out;
+}
+
+size_t IgemmLayer::workspaceBytes(int64_t batch) const {
+  return igemm::igemmSplitWorkspaceBytes(params(g_, ConvBuffers{}, batch, tile_, splits_));
+}
+
+std::vector<ConvTactic> IgemmLayer::tune(cudaStream_t stream, const ConvBuffers& b, int64_t batch, int64_t maxBatch, bool timeCandidates,
+                                         float best) {
+  std::vector<ConvTactic> timed;
+  const int multiprocessors = timeCandidates ? multiprocessorCount() : 0;
+  for (igemm::IgemmTile tile : igemm::kIgemmTiles) {
+    std::vector<int> splitCounts{1};
+    if (timeCandidates) {
+      const std::vector<int> more = splitChoices(tile, batch, maxBatch, multiprocessors);
+      splitCounts.insert(splitCounts.end(), more.begin(), more.end());
+    }
+    for (int splits : splitCounts) {
+      ConvTactic t;
+      t.kind = ConvTactic::Kind::kIgemm;
+      t.algo = static_cast<int32_t>(tile);
+      t.splits = splits;
+      const igemm::IgemmConvParams p = params(g_, b, batch, tile, splits);
+      if (!igemm::checkIgemmConv(p).empty()) continue;
+      if (!timeCandidates) {  // the first tile that launches here, untimed
+        timed.push_back(t);
+        break;
+      }
+      igemm::launchIgemmConv(p, stream);  // eager first: the kernel loads outside the capture
+      GraphExec graph = captureGraph(stream, [&] { igemm::launchIgemmConv(p, stream); });
+      t.timeMs = medianMsOrPruned(stream, best, [&] { graph.launch(stream); });
+      keepBest(best, t.timeMs);
+      timed.push_back(t);
+    }
+    if (!timeCandidates && !timed.empty()) break;
+  }
+  if (timed.empty()) igemm::launchIgemmConv(params(g_, b, batch, tile_, 1), stream);  // throws the reason
   sortByTime(timed);
   useTactic(timed.front());
   return timed;
 }
 
 void IgemmLayer::useTactic(const ConvTactic& t) {
-  if (t.kind != ConvTactic::Kind::kIgemm || !isTile(t.algo)) throw Error(kErrEngineFormat, name_ + ": invalid igemm convolution tactic");
+  if (!isIgemmTactic(t)) throw Error(kErrEngineFormat, name_ + ": invalid igemm convolution tactic");
   tile_ = static_cast<igemm::IgemmTile>(t.algo);
+  splits_ = t.splits;
 }
 
 bool IgemmLayer::launches(const ConvTactic& t, const ConvBuffers& b, int64_t batch) const {
-  return t.kind == ConvTactic::Kind::kIgemm && isTile(t.algo) &&
-         igemm::checkIgemmConv(params(g_, b, batch, static_cast<igemm::IgemmTile>(t.algo))).empty();
+  return isIgemmTactic(t) && igemm::checkIgemmConv(params(g_, b, batch, static_cast<igemm::IgemmTile>(t.algo), t.splits)).empty();
 }
 
 void IgemmLayer::enqueue(cudaStream_t stream, const ConvBuffers& b, int64_t batch) const {
-  igemm::launchIgemmConv(params(g_, b, batch, tile_), stream);
+  igemm::launchIgemmConv(params(g_, b, batch, tile_, splits_), stream);
 }
 
 std::string IgemmLayer::kernelName() const {
@@ -142,7 +194,8 @@ std::string IgemmLayer::kernelName() const {
   if (g_.hasBias) add("bias");
   add(activationLabel(g_.activation));
   if (g_.hasResidual) add("residual");
-  return std::string("netdef:igemm_conv ") + igemm::igemmTileName(tile_) + " " + ir::dtypeName(g_.dtype) + "->" +
+  const std::string split = splits_ > 1 ? " split-k " + std::to_string(splits_) : "";
+  return std::string("netdef:igemm_conv ") + igemm::igemmTileName(tile_) + split + " " + ir::dtypeName(g_.dtype) + "->" +
          ir::dtypeName(g_.outDtype) + "(" + steps + ")/nhwc";
 }
 

@@ -7,8 +7,11 @@
 //   and a fused float16 residual (fuse_pass.h) in the epilogue, float32 accumulation, float16
 //   output. Its tiles are candidates beside cuDNN's (conv_layer.h), timed the same way.
 // Tactic selection at build: every tile of kIgemmTiles is run once eagerly, then captured in a CUDA
-// graph and timed (median of kTuneIterations replays), as ConvLayer times cuDNN's algorithms; the
-// fastest is kept and serialized as a ConvTactic of kind kIgemm (algo = the tile). An int8 geometry
+// graph and timed (median of kTuneIterations replays), as ConvLayer times cuDNN's algorithms; so is
+// each tile with split-K (igemm_conv.h) where its output tiles leave SMs idle (splitChoices); the
+// fastest is kept and serialized as a ConvTactic of kind kIgemm (algo = the tile, splits = the
+// slices). A split tactic's partial sums live in the engine's convolution workspace
+// (workspaceBytes: sized for the largest batch) and it counts slices on ConvBuffers::splitCounters. An int8 geometry
 // the kernel cannot run (groups, dilation, C not a multiple of 16 after the layout pass's padding,
 // ...) fails the build: ERR_INVALID_ARGUMENT naming the layer and the reason; for float16,
 // whyNot() says so first and the layer keeps cuDNN's tactics only.
@@ -43,12 +46,22 @@ class IgemmLayer {
   // Throws ERR_INVALID_ARGUMENT "<name>: the convolution cannot run on igemm: <whyNot>".
   IgemmLayer(const std::string& name, const ConvGeometry& g);
 
-  // Times every tile at `batch` (timeCandidates false: the first tile that launches, untimed); the fastest first.
-  // A tile whose launch is refused for these buffers (alignment of a view) is left out; none left
-  // throws the launch's ERR_INVALID_ARGUMENT.
+  // Times every tile (and its split-K variants) at `batch` (timeCandidates false: the first tile
+  // that launches, untimed); the fastest first. `maxBatch` bounds the split-K workspace. A tactic
+  // whose launch is refused for these buffers (alignment of a view) is left out; none left throws
+  // the launch's ERR_INVALID_ARGUMENT.
   // `best`: the layer's best time among other candidates so far (0: none), for pruning (timing.h);
-  // kNoPruning times every tile fully (an exhaustive search).
-  std::vector<ConvTactic> tune(cudaStream_t stream, const ConvBuffers& b, int64_t batch, bool timeCandidates, float best = 0);
+  // kNoPruning times every tactic fully (an exhaustive search).
+  std::vector<ConvTactic> tune(cudaStream_t stream, const ConvBuffers& b, int64_t batch, int64_t maxBatch, bool timeCandidates,
+                               float best = 0);
+  // Split-K slice counts worth timing for `tile` at `batch` on a GPU of `multiprocessors` SMs: none
+  // where the output tiles fill the SMs; else 2, 4, 8 and 16 (each as igemmEffectiveSplits runs
+  // it, duplicates dropped) while each slice keeps
+  // kMinSplitSteps reduction steps, the blocks stay within kMaxSplitWaves of one per SM, and the
+  // partial sums at `maxBatch` fit kMaxSplitWorkspaceBytes and the engine's counters.
+  std::vector<int> splitChoices(igemm::IgemmTile tile, int64_t batch, int64_t maxBatch, int multiprocessors) const;
+  // Workspace bytes of the current tactic at `batch` (split-K's partial sums; 0 without).
+  size_t workspaceBytes(int64_t batch) const;
   // Restores a tile (a loaded engine) or forces one (tests); ERR_ENGINE_FORMAT when it is no tile.
   void useTactic(const ConvTactic& t);
   void enqueue(cudaStream_t stream, const ConvBuffers& b, int64_t batch) const;
@@ -57,11 +70,21 @@ class IgemmLayer {
   std::string kernelName() const;
 
  private:
-  static igemm::IgemmConvParams params(const ConvGeometry& g, const ConvBuffers& b, int64_t batch, igemm::IgemmTile tile);
+  static igemm::IgemmConvParams params(const ConvGeometry& g, const ConvBuffers& b, int64_t batch, igemm::IgemmTile tile, int splits);
 
   std::string name_;
   ConvGeometry g_;
   igemm::IgemmTile tile_ = igemm::IgemmTile::k128x64x64;
+  int splits_ = 1;
 };
+
+// Split-K's bounds (IgemmLayer::splitChoices). The partial sums share the engine's convolution
+// workspace; 1 MiB keeps a batch-1 engine's memory where it was (yolov8n fp16: 21 MB, issue 12).
+inline constexpr int kSplitChoices[] = {2, 4, 8, 16};
+inline constexpr int64_t kMinSplitSteps = 2;
+inline constexpr int64_t kMaxSplitWaves = 4;
+inline constexpr size_t kMaxSplitWorkspaceBytes = size_t{1} << 20;
+// Zeroed counters an engine keeps for split-K (one per output tile of one launch).
+inline constexpr int64_t kSplitCounterCount = 4096;
 
 }  // namespace netdef::cuda

@@ -357,6 +357,8 @@ ConvBuffers convBuffers(const ExecContext& ctx, size_t opIndex) {
   b.y = ctx.tensors[op.outputs[0]];
   b.workspace = ctx.workspace;
   b.workspaceBytes = ctx.workspaceBytes;
+  b.splitCounters = ctx.splitCounters;
+  b.splitCounterCount = ctx.splitCounterCount;
   return b;
 }
 

@@ -29,6 +29,8 @@ struct ExecContext {
   cudaStream_t stream = nullptr;
   void* workspace = nullptr;
   size_t workspaceBytes = 0;
+  int* splitCounters = nullptr;  // ConvBuffers::splitCounters
+  int64_t splitCounterCount = 0;
 };
 
 // The op computes nothing: its output is its input seen with another shape (or it was fused).

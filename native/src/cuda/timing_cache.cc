@@ -103,11 +103,12 @@ std::string unescaped(const std::string& field, size_t line) {
   return out;
 }
 
-bool readableVersion(const std::string& version) {
+// The version `text` names when this build reads it, else 0.
+int readableVersion(const std::string& text) {
   for (int v = kOldestTimingCacheVersion; v <= kTimingCacheVersion; ++v) {
-    if (version == std::to_string(v)) return true;
+    if (text == std::to_string(v)) return v;
   }
-  return false;
+  return 0;
 }
 
 }  // namespace
@@ -120,6 +121,7 @@ void TimingCache::merge(const uint8_t* data, size_t size) {
   std::map<std::string, LayoutMode> modes;
   std::map<std::string, std::string> plans;
   bool sameDevice = false;
+  int version = 0;
   while (std::getline(in, text)) {
     ++line;
     if (!text.empty() && text.back() == '\r') text.pop_back();
@@ -128,7 +130,8 @@ void TimingCache::merge(const uint8_t* data, size_t size) {
     if (line == 1) {
       const size_t space = text.find(' ');
       if (text.substr(0, space) != kMagic) malformed(line, "not a netdef CUDA timing cache");
-      if (space == std::string::npos || !readableVersion(text.substr(space + 1))) {
+      version = space == std::string::npos ? 0 : readableVersion(text.substr(space + 1));
+      if (version == 0) {
         notes_.push_back("timing cache of another format (" + text + ") ignored; this netdef reads versions " +
                          std::to_string(kOldestTimingCacheVersion) + " to " + std::to_string(kTimingCacheVersion));
         return;
@@ -142,7 +145,8 @@ void TimingCache::merge(const uint8_t* data, size_t size) {
       continue;
     }
     if (f[0] == "conv") {
-      if (f.size() != 7) malformed(line, "a conv record has 7 fields, this has " + std::to_string(f.size()));
+      const size_t wanted = version >= kSplitKTimingCacheVersion ? 8 : 7;
+      if (f.size() != wanted) malformed(line, "a conv record has " + std::to_string(wanted) + " fields, this has " + std::to_string(f.size()));
       ConvTactic t;
       const int64_t kind = integer(f[2], line);
       if (kind < 0 || kind > static_cast<int64_t>(ConvTactic::kLastKind)) malformed(line, "unknown tactic kind " + f[2]);
@@ -151,6 +155,13 @@ void TimingCache::merge(const uint8_t* data, size_t size) {
       t.mathType = static_cast<int32_t>(integer(f[4], line));
       t.engine = integer(f[5], line);
       t.timeMs = number(f[6], line);
+      if (wanted == 8) {
+        const int64_t splits = integer(f[7], line);
+        if (splits < 1 || splits > igemm::kMaxIgemmSplits || (t.kind != ConvTactic::Kind::kIgemm && splits != 1)) {
+          malformed(line, "split-K slices out of range: " + f[7]);
+        }
+        t.splits = static_cast<int32_t>(splits);
+      }
       convs[f[1]] = t;
     } else if (f[0] == "mode") {
       if (f.size() != 3) malformed(line, "a mode record has 3 fields, this has " + std::to_string(f.size()));
@@ -179,7 +190,7 @@ std::vector<uint8_t> TimingCache::serialize() const {
   out << kMagic << ' ' << kTimingCacheVersion << "\ndevice\t" << device_ << '\n';
   for (const auto& [k, t] : convs_) {
     out << "conv\t" << k << '\t' << static_cast<int>(t.kind) << '\t' << t.algo << '\t' << t.mathType << '\t' << t.engine << '\t'
-        << t.timeMs << '\n';
+        << t.timeMs << '\t' << t.splits << '\n';
   }
   for (const auto& [k, m] : modes_) out << "mode\t" << k << '\t' << static_cast<int>(m) << '\n';
   for (const auto& [k, text] : plans_) out << "plan\t" << k << '\t' << escaped(text) << '\n';

@@ -15,7 +15,7 @@
 // File format (text, tab-separated, one record a line):
 //   netdef-cuda-timing-cache <kTimingCacheVersion>
 //   device <identity>
-//   conv <key> <kind> <algo> <math type> <fused engine> <ms>
+//   conv <key> <kind> <algo> <math type> <fused engine> <ms> <split-K slices>
 //   mode <key> <layout mode>
 //   plan <key> <cuDNN's plan text, with backslash, tab, CR and LF escaped as \\ \t \r \n>
 // A file that does not parse throws ERR_ENGINE_FORMAT naming its line; one of another format
@@ -42,7 +42,11 @@ namespace netdef::cuda {
 // without them stay valid for builds without them.)
 // 3: plan records. A version-2 file (no plans) is read as it is; netdef builds that write version 2
 // ignore a version-3 file with a note rather than refuse its unknown records.
-inline constexpr int kTimingCacheVersion = 3;
+// 4: conv records end with the igemm tactic's split-K slice count (ConvTactic::splits); version
+// 2-3 records (without it) read as one slice. Keys of layers whose candidates include split-K end
+// ",splitk", so older entries, timed without it, are timed again rather than reused.
+inline constexpr int kTimingCacheVersion = 4;
+inline constexpr int kSplitKTimingCacheVersion = 4;
 inline constexpr int kOldestTimingCacheVersion = 2;
 
 class TimingCache {

@@ -3,7 +3,8 @@
 // and its igemm tactic (kind, tile) come back as written, next to a float convolution's; version 4's
 // tf32 flag round-trips and a version-3 blob (without it) loads with it off; blobs before version 5
 // load with pooling's channel views off; a version-2
-// blob (before int8) is refused with ERR_ENGINE_FORMAT naming both versions.
+// blob (before int8) is refused with ERR_ENGINE_FORMAT naming both versions; version 9's split-K
+// slices round-trip and are range-checked.
 // Built and run by scripts/native-host-tests.sh (g++, CUDA headers only).
 #include <cstdio>
 #include <cstring>
@@ -160,7 +161,11 @@ void testOlderVersionsLoad() {
       const std::vector<uint8_t> old = writeEngine(r, version);
       const EngineRecord e = readEngine(old.data(), old.size());
       check(e.program.ops.size() == r.program.ops.size(), v + " loads");
-      check(e.plans.empty() && e.planIdentity.empty(), v + " has no plan texts (made at load)");
+      if (version < kPlanTextsFormatVersion) {
+        check(e.plans.empty() && e.planIdentity.empty(), v + " has no plan texts (made at load)");
+      } else {
+        check(e.plans == r.plans && e.planIdentity == r.planIdentity, v + " keeps its plan texts");
+      }
       check(e.config.tf32 == (version >= kTf32FormatVersion), v + (version >= kTf32FormatVersion ? " keeps tf32" : " loads with tf32 off"));
       check(e.config.poolingViews == (version >= kPoolingViewsFormatVersion), v + " plans pooling's channel views as it was built");
       if (version < kOpDtypeFormatVersion) {
@@ -176,9 +181,41 @@ void testOlderVersionsLoad() {
 
 }  // namespace
 
+// An igemm tactic's split-K slices round-trip (format 9), are refused out of range or on another
+// kind, and are not written in an older format (which would drop them).
+void testSplitK() {
+  EngineRecord r = int8Record();
+  r.tactics[0].tactic.splits = 4;
+  const std::vector<uint8_t> blob = writeEngine(r);
+  const EngineRecord back = readEngine(blob.data(), blob.size());
+  check(back.tactics[0].tactic.splits == 4 && back.tactics[1].tactic.splits == 1, "split-K slices round-trip (1 on the cuDNN tactic)");
+  auto refused = [&](const EngineRecord& bad, const std::string& what) {
+    const std::vector<uint8_t> b = writeEngine(bad);
+    try {
+      readEngine(b.data(), b.size());
+      check(false, what + " (it parsed)");
+    } catch (const Error& e) {
+      check(std::string(e.code()) == kErrEngineFormat && std::string(e.what()).find("split-K") != std::string::npos, what + ": " + e.what());
+    }
+  };
+  EngineRecord tooMany = r;
+  tooMany.tactics[0].tactic.splits = igemm::kMaxIgemmSplits + 1;
+  refused(tooMany, "more split-K slices than the kernel runs are refused");
+  EngineRecord onCudnn = r;
+  onCudnn.tactics[1].tactic.splits = 2;
+  refused(onCudnn, "split-K on a cuDNN tactic is refused");
+  try {
+    writeEngine(r, kSplitKFormatVersion - 1);
+    check(false, "a split-K tactic is not written in an older format (it was)");
+  } catch (const Error& e) {
+    check(std::string(e.code()) == kErrInvalidArgument, std::string("a split-K tactic is not written in an older format: ") + e.what());
+  }
+}
+
 int main() {
   try {
     testRoundTrip();
+    testSplitK();
     testPreviousVersionRefused();
     testOlderVersionsLoad();
     testResidualScale();

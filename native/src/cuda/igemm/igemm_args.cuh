@@ -43,6 +43,13 @@ struct ConvArgs {
 
   // The epilogue may store 16-byte vectors (channel count, offsets, strides and pointers aligned).
   bool vectorStore = false;
+
+  // Split-K (igemm_split.cuh): the reduction cut into `splits` slices of `splitSteps` kBlockK steps
+  // (the last maybe shorter, none empty); block b computes slice b % splits of output tile
+  // b / splits. splits 1: no workspace, no counters.
+  int splits = 1, splitSteps = 0;
+  void* splitPartials = nullptr;  // [tile][slice][kBlockM][kBlockN] accumulators
+  int* splitCounters = nullptr;   // one per output tile, zero between launches
 };
 
 }  // namespace netdef::cuda::igemm

@@ -21,6 +21,32 @@ constexpr int kMaxTrackedDevices = 64;
 
 int64_t orDefault(int64_t stride, int64_t dense) { return stride > 0 ? stride : dense; }
 
+// A tile shape's block M, N and K (the kernels' TileConfig; the same for every element type).
+struct TileShape {
+  int64_t m, n, k;
+};
+template <typename Cfg>
+constexpr TileShape shapeOfConfig() {
+  return {Cfg::kBlockM, Cfg::kBlockN, Cfg::kBlockK};
+}
+TileShape shapeOf(IgemmTile t) {
+  switch (t) {
+    case IgemmTile::k128x128x64: return shapeOfConfig<Tile128x128x64<int8_t>>();
+    case IgemmTile::k128x64x64: return shapeOfConfig<Tile128x64x64<int8_t>>();
+    case IgemmTile::k64x64x64: return shapeOfConfig<Tile64x64x64<int8_t>>();
+    case IgemmTile::k64x32x64: return shapeOfConfig<Tile64x32x64<int8_t>>();
+    case IgemmTile::k32x32x64: return shapeOfConfig<Tile32x32x64<int8_t>>();
+  }
+  return shapeOfConfig<Tile128x64x64<int8_t>>();
+}
+
+// Reduction steps per slice: every slice but the last this many, none empty.
+int64_t stepsPerSlice(const IgemmConvParams& p) {
+  const int64_t steps = igemmReductionSteps(p);
+  const int64_t splits = std::max<int64_t>(1, std::min<int64_t>(p.splits, steps));
+  return (steps + splits - 1) / splits;
+}
+
 bool aligned(const void* p, size_t bytes) { return reinterpret_cast<uintptr_t>(p) % bytes == 0; }
 
 bool positiveFinite(float v) { return std::isfinite(v) && v > 0.0f; }
@@ -83,6 +109,12 @@ ConvArgs makeArgs(const IgemmConvParams& p) {
     a.residualChannelOffset = p.residualChannelOffset;
   }
   a.vectorStore = canStoreVectors(p);
+  a.splits = igemmEffectiveSplits(p);
+  a.splitSteps = static_cast<int>(stepsPerSlice(p));
+  if (a.splits > 1) {
+    a.splitPartials = p.splitWorkspace;
+    a.splitCounters = p.splitCounters;
+  }
   return a;
 }
 
@@ -106,27 +138,49 @@ void allowSharedMemory() {
 }
 
 template <typename Cfg, typename OutT>
-void launchTile(const ConvArgs& a, bool programmatic, cudaStream_t stream) {
+void launchTile(const IgemmConvParams& p, const ConvArgs& a, cudaStream_t stream) {
   allowSharedMemory<Cfg, OutT>();
-  const int64_t tilesM = (static_cast<int64_t>(a.gemmM) + Cfg::kBlockM - 1) / Cfg::kBlockM;
-  const int64_t tilesN = (static_cast<int64_t>(a.gemmN) + Cfg::kBlockN - 1) / Cfg::kBlockN;
-  ops::launchKernel(kOp, programmatic, igemmConvKernel<Cfg, OutT>, dim3(static_cast<unsigned>(tilesM * tilesN)), dim3(Cfg::kThreads),
-                    Cfg::kSharedBytes, stream, a);
+  ops::launchKernel(kOp, p.programmatic, igemmConvKernel<Cfg, OutT>, dim3(static_cast<unsigned>(igemmOutputTiles(p) * a.splits)),
+                    dim3(Cfg::kThreads), Cfg::kSharedBytes, stream, a);
 }
 
 template <typename T, typename OutT>
 void launchOut(const IgemmConvParams& p, const ConvArgs& a, cudaStream_t stream) {
   static_assert(!std::is_same_v<T, __half> || !std::is_same_v<OutT, int32_t>, "float16 accumulates in float32: no int32 output");
   switch (p.tile) {
-    case IgemmTile::k128x128x64: return launchTile<Tile128x128x64<T>, OutT>(a, p.programmatic, stream);
-    case IgemmTile::k128x64x64: return launchTile<Tile128x64x64<T>, OutT>(a, p.programmatic, stream);
-    case IgemmTile::k64x64x64: return launchTile<Tile64x64x64<T>, OutT>(a, p.programmatic, stream);
-    case IgemmTile::k64x32x64: return launchTile<Tile64x32x64<T>, OutT>(a, p.programmatic, stream);
-    case IgemmTile::k32x32x64: return launchTile<Tile32x32x64<T>, OutT>(a, p.programmatic, stream);
+    case IgemmTile::k128x128x64: return launchTile<Tile128x128x64<T>, OutT>(p, a, stream);
+    case IgemmTile::k128x64x64: return launchTile<Tile128x64x64<T>, OutT>(p, a, stream);
+    case IgemmTile::k64x64x64: return launchTile<Tile64x64x64<T>, OutT>(p, a, stream);
+    case IgemmTile::k64x32x64: return launchTile<Tile64x32x64<T>, OutT>(p, a, stream);
+    case IgemmTile::k32x32x64: return launchTile<Tile32x32x64<T>, OutT>(p, a, stream);
   }
 }
 
 }  // namespace
+
+int64_t igemmOutputTiles(const IgemmConvParams& p) {
+  const TileShape t = shapeOf(p.tile);
+  return (p.batch * p.outHeight * p.outWidth + t.m - 1) / t.m * ((p.outChannels + t.n - 1) / t.n);
+}
+
+int64_t igemmReductionSteps(const IgemmConvParams& p) {
+  const int64_t k = shapeOf(p.tile).k;
+  return (p.kernelH * p.kernelW * p.inChannels + k - 1) / k;
+}
+
+int igemmEffectiveSplits(const IgemmConvParams& p) {
+  if (p.splits <= 1) return 1;
+  const int64_t per = stepsPerSlice(p);
+  return static_cast<int>((igemmReductionSteps(p) + per - 1) / per);
+}
+
+size_t igemmSplitWorkspaceBytes(const IgemmConvParams& p) {
+  const int splits = igemmEffectiveSplits(p);
+  if (splits <= 1) return 0;
+  const TileShape t = shapeOf(p.tile);
+  constexpr size_t kAccumulatorBytes = 4;  // int32 or float32
+  return static_cast<size_t>(igemmOutputTiles(p)) * splits * t.m * t.n * kAccumulatorBytes;
+}
 
 const char* igemmTileName(IgemmTile t) {
   switch (t) {
@@ -166,6 +220,8 @@ std::string checkIgemmConvShape(const IgemmConvParams& p) {
                           ((p.outChannels + kSmallestTile - 1) / kSmallestTile);
     if (tiles > INT_MAX) return "too many output tiles for one grid";
   }
+  if (p.splits < 1 || p.splits > kMaxIgemmSplits) return "splits must be 1 to " + std::to_string(kMaxIgemmSplits);
+  if (igemmOutputTiles(p) * p.splits > INT_MAX) return "too many output tiles x splits for one grid";
   if (p.outType != DType::Int8 && p.outType != DType::Float16 && p.outType != DType::Float32 && p.outType != DType::Int32)
     return std::string("output type ") + ops::dtypeLabel(p.outType) + " is not supported (int8, float16, float32, int32)";
   const int64_t yStride = orDefault(p.yPixelStride, p.outChannels);
@@ -198,6 +254,12 @@ std::string checkIgemmConv(const IgemmConvParams& p) {
   if (!shape.empty()) return shape;
   if (!p.x || !p.w || !p.y) return "null x, w or y";
   if (!aligned(p.x, kChunkBytes) || !aligned(p.w, kChunkBytes)) return "x and w must be 16-byte aligned";
+  if (igemmEffectiveSplits(p) > 1) {
+    if (!p.splitWorkspace || !aligned(p.splitWorkspace, kChunkBytes) || p.splitWorkspaceBytes < igemmSplitWorkspaceBytes(p))
+      return "split-K needs " + std::to_string(igemmSplitWorkspaceBytes(p)) + " bytes of 16-byte aligned workspace";
+    if (!p.splitCounters || p.splitCounterCount < igemmOutputTiles(p))
+      return "split-K needs " + std::to_string(igemmOutputTiles(p)) + " zeroed counters";
+  }
   if (p.outType == DType::Int32) {
     if (p.weightScales || p.bias) return "the int32 output is the raw accumulator: no scales, bias, activation or residual";
     return "";

@@ -25,14 +25,16 @@
 // The tile machinery (igemm_tile.cuh) takes the element type as a template parameter: one kernel
 // family, instantiated for int8 and float16 (the same loaders and fragments). A float16 input has
 // no quantization: inputScale 1 and no weight scales (scale 1) unless given, its bias float32 or
-// float16 (a float16 convolution's own), its output float16 or float32. It is an op of its own so
-// far: the engine's float16 convolutions do not time it yet (not yet run on a GPU).
-// Five tile shapes are offered so a caller can time them per layer (kIgemmTiles).
+// float16 (a float16 convolution's own), its output float16 or float32. The engine's float16
+// NHWC convolutions time it beside cuDNN (igemm_layer.h).
+// Five tile shapes are offered so a caller can time them per layer (kIgemmTiles), each with or
+// without split-K (IgemmConvParams::splits).
 //
 // Host-side: plain C++ (the engine's .cc files include it with a host compiler).
 //
-// Test: native/tests/ops_igemm_conv.cu (exact int32 accumulators against a CPU loop; every
-// epilogue against a CPU reference; argument checks). Timing: native/bench/bench_igemm_conv.cu.
+// Test: native/tests/ops_igemm_conv.cu (exact int32 accumulators against a CPU loop, with and
+// without split-K; every epilogue against a CPU reference; argument checks),
+// native/tests/ops_igemm_conv_half.cu (float16; split-K runs bit-identical twice). Timing: native/bench/bench_igemm_conv.cu.
 #pragma once
 
 #include <cuda_runtime_api.h>
@@ -85,10 +87,33 @@ struct IgemmConvParams {
   int64_t residualChannelOffset = 0;
 
   IgemmTile tile = IgemmTile::k128x64x64;
+  // Split-K (igemm_split.cuh): the reduction cut into `splits` slices, each computed by a block of
+  // its own, so that a layer with few output tiles (batch 1, 20x20 or 40x40 maps) fills the GPU.
+  // Each block writes its slice's accumulators to `splitWorkspace`; the last of a tile's blocks to
+  // finish sums them in slice order (the result does not depend on which block came last) and runs
+  // the epilogue. splits > 1 needs igemmSplitWorkspaceBytes() of workspace (16-byte aligned) and
+  // igemmOutputTiles() counters that are zero (each launch leaves them zero). Fewer slices run
+  // where `splits` would leave one empty (igemmEffectiveSplits).
+  int splits = 1;
+  void* splitWorkspace = nullptr;
+  size_t splitWorkspaceBytes = 0;
+  int* splitCounters = nullptr;
+  int64_t splitCounterCount = 0;
   // Launched with programmatic dependent launch (ops/pdl.cuh): may start while the kernel before it
   // runs (the kernel waits for it before touching memory). Callers pass ops::programmaticLaunchUsable().
   bool programmatic = false;
 };
+
+// The most slices split-K cuts a reduction into.
+inline constexpr int kMaxIgemmSplits = 16;
+
+// Output tiles of p.tile over p's output (blocks of one slice), reduction steps of p.tile's K, the
+// slices split-K runs (p.splits, fewer where a slice would be empty), and the workspace bytes those
+// slices' accumulators take (0 for one slice). Plain arithmetic on p's sizes; no checks.
+int64_t igemmOutputTiles(const IgemmConvParams& p);
+int64_t igemmReductionSteps(const IgemmConvParams& p);
+int igemmEffectiveSplits(const IgemmConvParams& p);
+size_t igemmSplitWorkspaceBytes(const IgemmConvParams& p);
 
 // Why the kernel cannot run these parameters, or "" when it can. Never throws; cheap (no CUDA call).
 std::string checkIgemmConv(const IgemmConvParams& p);

@@ -2,16 +2,18 @@
 // output type (igemm_tile.cuh, igemm_loader.cuh, igemm_epilogue.cuh):
 //
 //   prologue: stages 0 .. kStages-2 copied (cp.async, one commit group each)
-//   for each reduction step kt:
+//   for each reduction step kt (of the block's slice):
 //     wait until step kt's group has landed; __syncthreads
 //     copy step kt + kStages - 1 into the stage step kt - 1 used (all warps are past it)
 //     kStepsK times: ldmatrix the warp's A fragments (kFragsM x4) and B fragments (kFragsN / 2
 //     x4), then kFragsM x kFragsN mma.sync
-//   drain the pipeline; stage the accumulators in shared memory; the fused epilogue stores y.
+//   drain the pipeline; stage the accumulators in shared memory; with split-K, the last block of
+//   the tile sums the slices there (the others stop); the fused epilogue stores y.
 //
-// The grid is one-dimensional: block b computes output-channel tile b % tilesN of pixel tile
-// b / tilesN, so the blocks that read the same activation rows run side by side (the weights of
-// a layer fit in L2, its activations often do not).
+// The grid is one-dimensional: block b computes reduction slice b % splits (split-K,
+// igemm_split.cuh; one slice without it) of output tile t = b / splits, which is output-channel
+// tile t % tilesN of pixel tile t / tilesN, so the blocks that read the same activation rows run
+// side by side (the weights of a layer fit in L2, its activations often do not).
 //
 // Test: native/tests/ops_igemm_conv.cu.
 #pragma once
@@ -19,6 +21,7 @@
 #include "../ops/pdl.cuh"
 #include "igemm_epilogue.cuh"
 #include "igemm_loader.cuh"
+#include "igemm_split.cuh"
 
 namespace netdef::cuda::igemm {
 
@@ -34,9 +37,11 @@ __global__ void __launch_bounds__(Cfg::kThreads) igemmConvKernel(const ConvArgs 
   ops::pdlWaitPrevious();
 
   const int tilesN = (a.gemmN + Cfg::kBlockN - 1) / Cfg::kBlockN;
-  const int tileN = static_cast<int>(blockIdx.x % tilesN) * Cfg::kBlockN;
-  const int tileM = static_cast<int>(blockIdx.x / tilesN) * Cfg::kBlockM;
-  const int steps = (a.gemmK + Cfg::kBlockK - 1) / Cfg::kBlockK;
+  const int slice = static_cast<int>(blockIdx.x % a.splits), outTile = static_cast<int>(blockIdx.x / a.splits);
+  const int tileN = outTile % tilesN * Cfg::kBlockN;
+  const int tileM = outTile / tilesN * Cfg::kBlockM;
+  const int firstStep = slice * a.splitSteps;
+  const int steps = min((a.gemmK + Cfg::kBlockK - 1) / Cfg::kBlockK - firstStep, a.splitSteps);
 
   const int lane = threadIdx.x % kWarpSize, warp = threadIdx.x / kWarpSize;
   const int warpRow = (warp / Cfg::kWarpsN) * Cfg::kWarpM, warpCol = (warp % Cfg::kWarpsN) * Cfg::kWarpN;
@@ -44,7 +49,7 @@ __global__ void __launch_bounds__(Cfg::kThreads) igemmConvKernel(const ConvArgs 
   auto stageA = [&](int stage) { return shared + stage * Cfg::kStageBytes; };
   auto stageB = [&](int stage) { return shared + stage * Cfg::kStageBytes + Cfg::kStageBytesA; };
 
-  TileLoader<Cfg> loader(a, tileM, tileN, threadIdx.x);
+  TileLoader<Cfg> loader(a, tileM, tileN, threadIdx.x, firstStep);
 #pragma unroll
   for (int stage = 0; stage < Cfg::kStages - 1; ++stage) {
     if (stage < steps) {
@@ -106,6 +111,7 @@ __global__ void __launch_bounds__(Cfg::kThreads) igemmConvKernel(const ConvArgs 
   Acc* tile = reinterpret_cast<Acc*>(shared);
   Epilogue<Cfg, OutT>::stage(tile, acc, warpRow, warpCol, lane);
   __syncthreads();
+  if (a.splits > 1 && !SplitReduce<Cfg>::lastSums(tile, a, outTile, slice)) return;  // another block finishes the tile
   Epilogue<Cfg, OutT>::store(tile, a, tileM, tileN);
 }
 

@@ -5,7 +5,7 @@
 //  - B, the weights [K][R * S * C] as stored (row n = output channel), zero past K or R * S * C.
 // Each thread copies one 16-byte chunk column (the same reduction indices for all its rows), so
 // the (r, s, c) of its next chunk is carried from stage to stage by additions, with no division
-// in the main loop; C % (elements per chunk) == 0 keeps a chunk inside one (r, s).
+// in the main loop (the first step's by division, in the constructor); C % (elements per chunk) == 0 keeps a chunk inside one (r, s).
 //
 // Test: through native/tests/ops_igemm_conv.cu (padding, strides, odd sizes, tile edges).
 #pragma once
@@ -22,8 +22,9 @@ class TileLoader {
  public:
   using T = typename Cfg::Element;
 
-  __device__ __forceinline__ TileLoader(const ConvArgs& a, int tileM, int tileN, int thread)
-      : chunk_(thread % Cfg::kRowChunks), row0_(thread / Cfg::kRowChunks), k_(chunk_ * Cfg::kElementsPerChunk) {
+  // Starts at reduction step `firstStep` (a split-K slice's first; 0 without split-K).
+  __device__ __forceinline__ TileLoader(const ConvArgs& a, int tileM, int tileN, int thread, int firstStep)
+      : chunk_(thread % Cfg::kRowChunks), row0_(thread / Cfg::kRowChunks), k_(firstStep * Cfg::kBlockK + chunk_ * Cfg::kElementsPerChunk) {
     const int pixels = a.outHeight * a.outWidth;
 #pragma unroll
     for (int i = 0; i < Cfg::kRowsPerThreadA; ++i) {
@@ -46,8 +47,11 @@ class TileLoader {
       weightRowValid_[i] = n < a.gemmN;
       weightRow_[i] = static_cast<const T*>(a.w) + static_cast<int64_t>(weightRowValid_[i] ? n : 0) * a.gemmK;
     }
-    c_ = k_;
-    carry(a);
+    // k_ = (r_ * S + s_) * C + c_ (r_ may pass R: then k_ >= R * S * C); divisions once, here.
+    const int rs = k_ / a.channels;
+    c_ = k_ - rs * a.channels;
+    r_ = rs / a.kernelW;
+    s_ = rs - r_ * a.kernelW;
   }
 
   // Issues the copies of the current reduction step into one stage's A and B buffers.
