@@ -11,10 +11,10 @@
 //
 // Scales are powers of two, so a dequantized int8 (q * s) and its way back are exact. Each stage
 // is checked from the engine's own int8 inputs: the int32 sums are exact, so an int8 output may
-// differ from the reference only where the float epilogue (expf, a tie) lands a value on the other
+// differ from the reference only where the float epilogue (the fast exp, a tie) lands a value on the other
 // side of a rounding step: at most one step, and rarely; max pooling, nearest resize, split and
 // concat move int8 bytes and must match exactly; float32 outputs are the same float operations
-// (within an ulp or two of expf). Also: the ops after the build passes (Quantizes folded, no
+// (within the fast exp and reciprocal's ~1e-6). Also: the ops after the build passes (Quantizes folded, no
 // Cast, C padded), the kernels layers() reports, a serialized engine reloaded (same bytes), refit
 // with new int8 weights and scales (against the reference, then back to the first weights bit for
 // bit), refits refused, and a grouped int8 convolution refused at build with the layer's name.
@@ -41,7 +41,7 @@ constexpr float kMinBound = 1.0f, kMaxBound = 3.0f;
 constexpr float kBiasRange = 0.5f;
 // At most this share of an int8 output may be one step off the reference (see above).
 constexpr double kMaxOneOffShare = 0.01;
-// float32 outputs: the device's expf and the host's std::exp may differ by an ulp or two.
+// float32 outputs: the device's fast exp and reciprocal and the host's std::exp differ by about 1e-6.
 constexpr double kFloatOutRtol = 1e-5, kFloatOutAtol = 1e-6;
 constexpr uint32_t kSeed = 41;
 

@@ -19,7 +19,7 @@ using netdef::cuda::ops::DirectConvParams;
 
 constexpr uint32_t kSeed = 1017;
 constexpr float kRange = 1.0f;
-constexpr double kFp32ConvRtol = 1e-5;  // a few dozen float32 FMAs in another order, and expf
+constexpr double kFp32ConvRtol = 1e-5;  // a few dozen float32 FMAs in another order, and the fast exp and reciprocal (~1e-6)
 constexpr double kFp16ConvRtol = 2e-3;  // float16 output rounding (2^-11) with room for the activation
 
 struct Case {
@@ -155,6 +155,8 @@ void testDirectConv() {
       {f16, f16, A::kRelu, 2, 3, 9, 9, 16, 3, 1, 1, 1, false, true, true, true, 40, 8},
       // ...and at an offset that is no 16-byte boundary (element stores).
       {f16, f16, A::kNone, 1, 3, 9, 9, 16, 3, 1, 1, 1, false, true, true, true, 21, 3},
+      // The stem's compile-time field (C = 3, 3x3) with dilation, an NHWC input and three groups of outputs.
+      {f32, f16, A::kSilu, 2, 3, 15, 13, 24, 3, 1, 2, 2, true, true, true, false},
       // K not a multiple of the group, NHWC input, dilation, no bias, sigmoid.
       {f16, f16, A::kSigmoid, 2, 2, 12, 11, 12, 3, 1, 2, 2, true, true, false, false},
       {f32, f32, A::kSigmoid, 2, 2, 12, 11, 12, 3, 1, 2, 2, true, false, false, true},

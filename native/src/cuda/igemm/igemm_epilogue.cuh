@@ -15,6 +15,7 @@
 
 #include <type_traits>
 
+#include "../fused_activation.cuh"
 #include "igemm_args.cuh"
 #include "igemm_tile.cuh"
 
@@ -22,16 +23,6 @@ namespace netdef::cuda::igemm {
 
 inline constexpr int kInt8Min = -128;
 inline constexpr int kInt8Max = 127;
-
-__device__ __forceinline__ float activate(float v, FusedActivation act) {
-  switch (act) {
-    case FusedActivation::kSilu: return v / (1.0f + expf(-v));
-    case FusedActivation::kSigmoid: return 1.0f / (1.0f + expf(-v));
-    case FusedActivation::kRelu: return fmaxf(v, 0.0f);
-    case FusedActivation::kNone: break;
-  }
-  return v;
-}
 
 __device__ __forceinline__ float toFloat(int8_t v) { return static_cast<float>(v); }
 __device__ __forceinline__ float toFloat(__half v) { return __half2float(v); }

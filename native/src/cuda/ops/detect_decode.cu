@@ -1,7 +1,6 @@
 // detect_decode: see detect_decode.cuh.
 #include <cmath>
 
-#include "../fused_activation.cuh"
 #include "detect_decode.cuh"
 #include "op_device.cuh"
 
@@ -132,7 +131,9 @@ __global__ void __launch_bounds__(kDetectDecodeBlock) detectDecodeKernel(Args g)
     for (int64_t i = threadIdx.x; i < kDetectDecodeTile * chunk; i += blockDim.x) {
       const int64_t c = i / kDetectDecodeTile, j = i % kDetectDecodeTile, a = a0 + j;
       if (a >= g.anchors) continue;
-      const float score = activate<FusedActivation::kSigmoid>(cls[j * kClassRow + c]);
+      // As the Sigmoid op the fusion replaced computes it (activation.cu: expf and an IEEE
+      // division), so that the fused head's scores are the unfused ones'.
+      const float score = 1.0f / (1.0f + expf(-cls[j * kClassRow + c]));
       y[(kDetectBoxSides + c0 + c) * g.anchors + a] = fromFloat<TOut>(roundIf(score, p.halfScore));
     }
   }

@@ -4,6 +4,21 @@
 #include "op_device.cuh"
 
 namespace netdef::cuda::ops {
+
+// Shape: the receptive field's C, R and S known at compile time (Field<3, 3, 3>: the stem of
+// YOLOv8 and most detectors), so that every tap's offset, bounds test and weight address folds
+// into constants and the loops over taps unroll exactly; Field<0, 0, 0> reads them at run time
+// from per-tap tables in shared memory (any C x R x S <= kMaxPatch).
+template <int C, int R, int S>
+struct Field {
+  static constexpr int kC = C, kR = R, kS = S;
+  static constexpr bool kFixed = C > 0;
+  static constexpr int kPatchBound = kFixed ? C * R * S : static_cast<int>(kDirectConvMaxPatch);  // taps the unrolled loops run
+  static_assert(kPatchBound <= kDirectConvMaxPatch, "a fixed field fits the register bound too");
+};
+using AnyField = Field<0, 0, 0>;
+using StemField = Field<3, 3, 3>;
+
 namespace {
 
 constexpr const char* kOp = "direct_conv";
@@ -20,24 +35,26 @@ struct alignas(kVectorBytes) Float4 { float v[kFloatsPerLoad]; };
 // Index math is 32-bit (the host checks that pixels and one sample's offsets fit): 64-bit division
 // and multiplication cost many instructions per thread, which the stem, a memory-light kernel over
 // millions of pixels, pays for. Which taps fall inside x is two bit masks (kernel rows and columns)
-// per thread rather than four comparisons per tap.
-template <typename TIn, typename T, FusedActivation A>
+// per thread rather than four comparisons per tap. F: the field's shape (Field).
+template <typename TIn, typename T, FusedActivation A, typename F>
 __global__ void __launch_bounds__(kBlock) directConvKernel(DirectConvParams p, int pixels, bool vectorY) {
   __shared__ alignas(kVectorBytes) float weights[kMaxPatch * kTile];  // [tap][channel of the tile]
   __shared__ float bias[kTile];
-  __shared__ int tapOffset[kMaxPatch];  // within one sample, from the field's top-left cell
-  __shared__ uint8_t tapRow[kMaxPatch], tapCol[kMaxPatch];  // the tap's kernel row and column
+  __shared__ int tapOffset[F::kFixed ? 1 : kMaxPatch];  // within one sample, from the field's top-left cell
+  __shared__ uint8_t tapRow[F::kFixed ? 1 : kMaxPatch], tapCol[F::kFixed ? 1 : kMaxPatch];  // the tap's kernel row and column
   const int kernelH = static_cast<int>(p.kernel[0]), kernelW = static_cast<int>(p.kernel[1]);
   const int dilationH = static_cast<int>(p.dilation[0]), dilationW = static_cast<int>(p.dilation[1]);
   const int rs = kernelH * kernelW;
-  const int patch = static_cast<int>(p.inChannels) * rs;
-  for (int i = threadIdx.x; i < patch; i += kBlock) {  // tap i = (c * R + r) * S + s, the KCRS order
-    const int c = i / rs, r = i % rs / kernelW, s = i % kernelW;
-    tapRow[i] = static_cast<uint8_t>(r);
-    tapCol[i] = static_cast<uint8_t>(s);
-    tapOffset[i] = static_cast<int>(c * p.xStrides[1] + r * dilationH * p.xStrides[2] + s * dilationW * p.xStrides[3]);
+  const int patch = F::kFixed ? F::kPatchBound : static_cast<int>(p.inChannels) * rs;
+  if constexpr (!F::kFixed) {
+    for (int i = threadIdx.x; i < patch; i += kBlock) {  // tap i = (c * R + r) * S + s, the KCRS order
+      const int c = i / rs, r = i % rs / kernelW, s = i % kernelW;
+      tapRow[i] = static_cast<uint8_t>(r);
+      tapCol[i] = static_cast<uint8_t>(s);
+      tapOffset[i] = static_cast<int>(c * p.xStrides[1] + r * dilationH * p.xStrides[2] + s * dilationW * p.xStrides[3]);
+    }
+    __syncthreads();
   }
-  __syncthreads();
 
   const int pixel = static_cast<int>(blockIdx.x) * kBlock + static_cast<int>(threadIdx.x);
   const bool active = pixel < pixels;
@@ -50,11 +67,23 @@ __global__ void __launch_bounds__(kBlock) directConvKernel(DirectConvParams p, i
   for (int s = 0; s < kernelW; ++s) colInside |= static_cast<uint32_t>(static_cast<unsigned>(iw0 + s * dilationW) < static_cast<unsigned>(p.width)) << s;
   const TIn* x = static_cast<const TIn*>(p.x) + static_cast<int64_t>(n) * p.xStrides[0] + static_cast<int64_t>(ih0) * p.xStrides[2] +
                  static_cast<int64_t>(iw0) * p.xStrides[3];
-  float field[kMaxPatch];
+  float field[F::kPatchBound];
+  if constexpr (F::kFixed) {
+    const int strideC = static_cast<int>(p.xStrides[1]), strideR = static_cast<int>(dilationH * p.xStrides[2]),
+              strideS = static_cast<int>(dilationW * p.xStrides[3]);
 #pragma unroll
-  for (int i = 0; i < kMaxPatch; ++i) {
-    field[i] = 0.0f;
-    if (active && i < patch && ((rowInside >> tapRow[i]) & (colInside >> tapCol[i]) & 1u)) field[i] = toFloat(x[tapOffset[i]]);
+    for (int i = 0; i < F::kPatchBound; ++i) {
+      constexpr int kRS = F::kR * F::kS;
+      const int c = i / kRS, r = i % kRS / F::kS, s = i % F::kS;  // constants once unrolled
+      const bool inside = active && ((rowInside >> r) & (colInside >> s) & 1u);
+      field[i] = inside ? toFloat(x[c * strideC + r * strideR + s * strideS]) : 0.0f;
+    }
+  } else {
+#pragma unroll
+    for (int i = 0; i < kMaxPatch; ++i) {
+      field[i] = 0.0f;
+      if (active && i < patch && ((rowInside >> tapRow[i]) & (colInside >> tapCol[i]) & 1u)) field[i] = toFloat(x[tapOffset[i]]);
+    }
   }
 
   const T* w = static_cast<const T*>(p.w);
@@ -76,8 +105,8 @@ __global__ void __launch_bounds__(kBlock) directConvKernel(DirectConvParams p, i
 #pragma unroll
       for (int g = 0; g < kGroup; ++g) acc[g] = g0 + g < tile ? bias[g0 + g] : 0.0f;
 #pragma unroll
-      for (int i = 0; i < kMaxPatch; ++i) {
-        if (i >= patch) break;
+      for (int i = 0; i < F::kPatchBound; ++i) {
+        if (!F::kFixed && i >= patch) break;
 #pragma unroll
         for (int q = 0; q < kGroup / kFloatsPerLoad; ++q) {
           const Float4 wv = *reinterpret_cast<const Float4*>(&weights[i * kTile + g0 + q * kFloatsPerLoad]);
@@ -124,8 +153,13 @@ void run(const DirectConvParams& p, cudaStream_t stream) {
   require(blocks * kBlock <= INT32_MAX, kOp, "too many output pixels for one launch (32-bit indices)");
   const bool vectorY = vectorizable(p.y, p.yStrides, p.outChannels, sizeof(T)) &&
                        (!p.residual || vectorizable(p.residual, p.residualStrides, p.outChannels, sizeof(T)));
+  const bool stem = p.inChannels == StemField::kC && p.kernel[0] == StemField::kR && p.kernel[1] == StemField::kS;
   withActivation(p.activation, [&](auto a) {
-    directConvKernel<TIn, T, decltype(a)::value><<<static_cast<unsigned>(blocks), kBlock, 0, stream>>>(p, static_cast<int>(pixels), vectorY);
+    if (stem) {
+      directConvKernel<TIn, T, decltype(a)::value, StemField><<<static_cast<unsigned>(blocks), kBlock, 0, stream>>>(p, static_cast<int>(pixels), vectorY);
+    } else {
+      directConvKernel<TIn, T, decltype(a)::value, AnyField><<<static_cast<unsigned>(blocks), kBlock, 0, stream>>>(p, static_cast<int>(pixels), vectorY);
+    }
   });
   checkLaunch(kOp);
 }

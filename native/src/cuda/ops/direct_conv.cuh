@@ -11,14 +11,17 @@
 // x is float32 or float16 whatever the convolution's dtype (a float32 input's Cast folded in);
 // w [K, C, R, S] (KCRS), bias [K], y and the residual are in the convolution's dtype, float32 or
 // float16. Computed in float32: float32 convolutions are exact to float32 rounding (FMA order
-// aside), as cuDNN's FMA math is. One kernel family, templated on the input and output types and
+// aside), as cuDNN's FMA math is; SiLU and sigmoid use the fast exp and reciprocal
+// (fused_activation.cuh, about 1e-6 relative). One kernel family, templated on the input and output types and
 // the activation.
 //
 // Work split: one thread per output pixel holds its receptive field (C x R x S <= kDirectConvMaxPatch
 // values) in registers; the block stages kDirectConvChannelTile output channels' weights in shared
 // memory (channel-minor, so that a thread reads the weights of kDirectConvGroup channels with two
 // 16-byte loads), and each thread produces kDirectConvGroup channels at a time. Where y's channels
-// are contiguous (NHWC) and aligned, a group is stored as 16-byte vectors.
+// are contiguous (NHWC) and aligned, a group is stored as 16-byte vectors. The stem's field (C = 3,
+// 3x3) is a compile-time shape (direct_conv.cu's Field): its taps' offsets, bounds tests and weight
+// addresses are constants, where other fields read them from per-tap tables.
 //
 // Test: native/tests/ops_direct_conv.cu (float32 and float16, float32 input into float16, NCHW and
 // NHWC outputs, channel-range views, strides, dilation, padding, residual, every activation,
