@@ -154,7 +154,7 @@ double timeCudnn(cudnn::Handle handle, const Shape& s, int64_t p, int64_t q, cud
 // Our kernel: int8 out with each tile, then float16 out with the fastest.
 void timeOurs(IgemmConvParams cp, double macs) {
   double best = 1e30;
-  IgemmTile bestTile = IgemmTile::k128x64x64;
+  IgemmTile bestTile = IgemmTile::k128x64;
   for (IgemmTile t : netdef::cuda::igemm::kIgemmTiles) {
     cp.tile = t;
     cp.outType = netdef::ir::DType::Int8;

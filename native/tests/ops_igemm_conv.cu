@@ -403,7 +403,7 @@ void testChecks() {
       {"splits 0", [](IgemmConvParams& p) { p.splits = 0; }},
       {"splits past the most", [](IgemmConvParams& p) { p.splits = netdef::cuda::igemm::kMaxIgemmSplits + 1; }},
       {"split-K without a workspace", [](IgemmConvParams& p) {
-         p.kernelH = p.kernelW = 3;  // 9 x 16 channels: 3 reduction steps
+         p.kernelH = p.kernelW = 3;  // 9 x 16 channels: 2 reduction steps of 128
          p.padTop = p.padLeft = 1;
          p.splits = 2;
          p.splitCounters = reinterpret_cast<int*>(fake);

@@ -171,7 +171,7 @@ void testProgrammaticChain(Rng& rng) {
     cp.w = dw.get();
     cp.bias = db.get();
     cp.activation = FusedActivation::kSilu;
-    cp.tile = IgemmTile::k32x32x64;
+    cp.tile = IgemmTile::k32x32;
     cp.batch = 1;
     const void* from[kConvs] = {dx.get(), y1.get(), y2.get(), y1.get()};
     void* to[kConvs] = {y1.get(), y2.get(), y1.get(), y2.get()};
@@ -248,6 +248,7 @@ void testIgemmConvHalf() {
     for (IgemmTile tile : kIgemmTiles) {
       runHalfCase(rng, t, tile, 1);
       IgemmConvParams shape;  // whether this case's reduction splits at all (more than one step)
+      shape.inType = DType::Float16;
       shape.inChannels = t.c;
       shape.kernelH = shape.kernelW = t.r;
       shape.tile = tile;

@@ -74,7 +74,7 @@ class IgemmLayer {
 
   std::string name_;
   ConvGeometry g_;
-  igemm::IgemmTile tile_ = igemm::IgemmTile::k128x64x64;
+  igemm::IgemmTile tile_ = igemm::IgemmTile::k128x64;
   int splits_ = 1;
 };
 

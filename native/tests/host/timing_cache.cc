@@ -20,7 +20,7 @@ using namespace netdef::cuda;
 constexpr const char* kDevice = "sm_90 NVIDIA H100 80GB HBM3 cuDNN 91900 netdef 0.1.0";
 constexpr float kFusedMs = 0.125f, kLegacyMs = 0.25f;
 constexpr int64_t kFusedEngine = 42;
-constexpr int32_t kSplitTile = 3;  // an igemm tile (64x32x64)
+constexpr int32_t kSplitTile = 3;  // an igemm tile (64x32)
 constexpr int32_t kSplits = 4;
 
 int failures = 0, passes = 0;

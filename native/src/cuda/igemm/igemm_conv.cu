@@ -21,23 +21,24 @@ constexpr int kMaxTrackedDevices = 64;
 
 int64_t orDefault(int64_t stride, int64_t dense) { return stride > 0 ? stride : dense; }
 
-// A tile shape's block M, N and K (the kernels' TileConfig; the same for every element type).
+// A tile shape's block M and N and its reduction step in bytes (the kernels' TileConfig; the same
+// for every element type).
 struct TileShape {
-  int64_t m, n, k;
+  int64_t m, n, kBytes;
 };
 template <typename Cfg>
 constexpr TileShape shapeOfConfig() {
-  return {Cfg::kBlockM, Cfg::kBlockN, Cfg::kBlockK};
+  return {Cfg::kBlockM, Cfg::kBlockN, Cfg::kRowBytes};
 }
 TileShape shapeOf(IgemmTile t) {
   switch (t) {
-    case IgemmTile::k128x128x64: return shapeOfConfig<Tile128x128x64<int8_t>>();
-    case IgemmTile::k128x64x64: return shapeOfConfig<Tile128x64x64<int8_t>>();
-    case IgemmTile::k64x64x64: return shapeOfConfig<Tile64x64x64<int8_t>>();
-    case IgemmTile::k64x32x64: return shapeOfConfig<Tile64x32x64<int8_t>>();
-    case IgemmTile::k32x32x64: return shapeOfConfig<Tile32x32x64<int8_t>>();
+    case IgemmTile::k128x128: return shapeOfConfig<Tile128x128<int8_t>>();
+    case IgemmTile::k128x64: return shapeOfConfig<Tile128x64<int8_t>>();
+    case IgemmTile::k64x64: return shapeOfConfig<Tile64x64<int8_t>>();
+    case IgemmTile::k64x32: return shapeOfConfig<Tile64x32<int8_t>>();
+    case IgemmTile::k32x32: return shapeOfConfig<Tile32x32<int8_t>>();
   }
-  return shapeOfConfig<Tile128x64x64<int8_t>>();
+  return shapeOfConfig<Tile128x64<int8_t>>();
 }
 
 // Reduction steps per slice: every slice but the last this many, none empty.
@@ -148,11 +149,11 @@ template <typename T, typename OutT>
 void launchOut(const IgemmConvParams& p, const ConvArgs& a, cudaStream_t stream) {
   static_assert(!std::is_same_v<T, __half> || !std::is_same_v<OutT, int32_t>, "float16 accumulates in float32: no int32 output");
   switch (p.tile) {
-    case IgemmTile::k128x128x64: return launchTile<Tile128x128x64<T>, OutT>(p, a, stream);
-    case IgemmTile::k128x64x64: return launchTile<Tile128x64x64<T>, OutT>(p, a, stream);
-    case IgemmTile::k64x64x64: return launchTile<Tile64x64x64<T>, OutT>(p, a, stream);
-    case IgemmTile::k64x32x64: return launchTile<Tile64x32x64<T>, OutT>(p, a, stream);
-    case IgemmTile::k32x32x64: return launchTile<Tile32x32x64<T>, OutT>(p, a, stream);
+    case IgemmTile::k128x128: return launchTile<Tile128x128<T>, OutT>(p, a, stream);
+    case IgemmTile::k128x64: return launchTile<Tile128x64<T>, OutT>(p, a, stream);
+    case IgemmTile::k64x64: return launchTile<Tile64x64<T>, OutT>(p, a, stream);
+    case IgemmTile::k64x32: return launchTile<Tile64x32<T>, OutT>(p, a, stream);
+    case IgemmTile::k32x32: return launchTile<Tile32x32<T>, OutT>(p, a, stream);
   }
 }
 
@@ -164,7 +165,7 @@ int64_t igemmOutputTiles(const IgemmConvParams& p) {
 }
 
 int64_t igemmReductionSteps(const IgemmConvParams& p) {
-  const int64_t k = shapeOf(p.tile).k;
+  const int64_t k = shapeOf(p.tile).kBytes / static_cast<int64_t>(ops::elementBytes(p.inType));  // elements a step
   return (p.kernelH * p.kernelW * p.inChannels + k - 1) / k;
 }
 
@@ -184,11 +185,11 @@ size_t igemmSplitWorkspaceBytes(const IgemmConvParams& p) {
 
 const char* igemmTileName(IgemmTile t) {
   switch (t) {
-    case IgemmTile::k128x128x64: return "128x128x64";
-    case IgemmTile::k128x64x64: return "128x64x64";
-    case IgemmTile::k64x64x64: return "64x64x64";
-    case IgemmTile::k64x32x64: return "64x32x64";
-    case IgemmTile::k32x32x64: return "32x32x64";
+    case IgemmTile::k128x128: return "128x128";
+    case IgemmTile::k128x64: return "128x64";
+    case IgemmTile::k64x64: return "64x64";
+    case IgemmTile::k64x32: return "64x32";
+    case IgemmTile::k32x32: return "32x32";
   }
   return "unknown";
 }

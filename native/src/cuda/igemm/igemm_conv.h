@@ -47,12 +47,14 @@
 
 namespace netdef::cuda::igemm {
 
-// Block tile M (output pixels) x N (output channels) x K (reduction, elements), see igemm_tile.cuh.
-// The small tiles fill the GPU where a layer has few output tiles (batch 1, 20x20 or 40x40 maps,
-// 16 to 64 output channels).
-enum class IgemmTile : uint8_t { k128x128x64 = 0, k128x64x64 = 1, k64x64x64 = 2, k64x32x64 = 3, k32x32x64 = 4 };
-inline constexpr IgemmTile kIgemmTiles[] = {IgemmTile::k128x128x64, IgemmTile::k128x64x64, IgemmTile::k64x64x64,
-                                            IgemmTile::k64x32x64, IgemmTile::k32x32x64};
+// Block tile M (output pixels) x N (output channels); the reduction step is 128 bytes (64 float16
+// or 128 int8 elements), see igemm_tile.cuh. The small tiles fill the GPU where a layer has few
+// output tiles (batch 1, 20x20 or 40x40 maps, 16 to 64 output channels). (The values are what
+// engine files and timing caches store; int8 tiles stepped 64 elements before 2026-12-07, which
+// changes their speed, not their results.)
+enum class IgemmTile : uint8_t { k128x128 = 0, k128x64 = 1, k64x64 = 2, k64x32 = 3, k32x32 = 4 };
+inline constexpr IgemmTile kIgemmTiles[] = {IgemmTile::k128x128, IgemmTile::k128x64, IgemmTile::k64x64, IgemmTile::k64x32,
+                                            IgemmTile::k32x32};
 const char* igemmTileName(IgemmTile t);
 
 struct IgemmConvParams {
@@ -86,7 +88,7 @@ struct IgemmConvParams {
   int64_t residualPixelStride = 0;  // 0: outChannels
   int64_t residualChannelOffset = 0;
 
-  IgemmTile tile = IgemmTile::k128x64x64;
+  IgemmTile tile = IgemmTile::k128x64;
   // Split-K (igemm_split.cuh): the reduction cut into `splits` slices, each computed by a block of
   // its own, so that a layer with few output tiles (batch 1, 20x20 or 40x40 maps) fills the GPU.
   // Each block writes its slice's accumulators to `splitWorkspace`; the last of a tile's blocks to

@@ -1,6 +1,6 @@
 // Tile shapes of the implicit-GEMM kernels, as template parameters: a block computes a kBlockM x
 // kBlockN tile of the output (pixels x output channels), walking the reduction (R * S * C) in steps
-// of kBlockK elements through kStages shared-memory buffers; its warps are laid out kWarpsM x
+// of kBlockK elements (128 bytes) through kStages shared-memory buffers; its warps are laid out kWarpsM x
 // kWarpsN, each computing a (kBlockM / kWarpsM) x (kBlockN / kWarpsN) sub-tile as a grid of
 // 16 x 8 mma tiles. The element type T fixes the bytes per row of a stage and the mma's K.
 //
@@ -28,21 +28,24 @@ inline constexpr int kMmaN = 8;
 // in distinct banks.
 inline constexpr int kAccPad = 8;
 
-template <typename T, int BlockM, int BlockN, int BlockK, int WarpsM, int WarpsN, int Stages>
+// BlockKBytes: the reduction step in bytes of a stage row, the same for every element type (128:
+// 64 float16 or 128 int8 elements), so that an int8 stage feeds as many mma steps per barrier as a
+// float16 one does.
+template <typename T, int BlockM, int BlockN, int BlockKBytes, int WarpsM, int WarpsN, int Stages>
 struct TileConfig {
   using Element = T;
   using MmaOp = Mma<T>;
   using Acc = typename MmaOp::Acc;
-  static constexpr int kBlockM = BlockM, kBlockN = BlockN, kBlockK = BlockK;
+  static constexpr int kBlockM = BlockM, kBlockN = BlockN, kBlockK = BlockKBytes / static_cast<int>(sizeof(T));
   static constexpr int kWarpsM = WarpsM, kWarpsN = WarpsN, kStages = Stages;
   static constexpr int kThreads = WarpsM * WarpsN * kWarpSize;
   static constexpr int kWarpM = BlockM / WarpsM, kWarpN = BlockN / WarpsN;
   static constexpr int kFragsM = kWarpM / kMmaM;  // mma tiles per warp along M
   static constexpr int kFragsN = kWarpN / kMmaN;  // and along N
   static constexpr int kMmaK = MmaOp::kK;
-  static constexpr int kStepsK = BlockK / kMmaK;  // mma steps per stage
+  static constexpr int kStepsK = kBlockK / kMmaK;  // mma steps per stage
   static constexpr int kElementsPerChunk = kChunkBytes / static_cast<int>(sizeof(T));
-  static constexpr int kRowBytes = BlockK * static_cast<int>(sizeof(T));
+  static constexpr int kRowBytes = BlockKBytes;
   static constexpr int kRowChunks = kRowBytes / kChunkBytes;
   static constexpr int kStageBytesA = BlockM * kRowBytes;
   static constexpr int kStageBytesB = BlockN * kRowBytes;
@@ -57,7 +60,7 @@ struct TileConfig {
   static constexpr int kRowsPerThreadB = BlockN / kRowsPerPass;
 
   static_assert(kWarpM % kMmaM == 0 && kWarpN % (2 * kMmaN) == 0, "warp tile: 16-row and 16-column multiples");
-  static_assert(BlockK % kMmaK == 0, "block K: a multiple of the mma's K");
+  static_assert(BlockKBytes % static_cast<int>(sizeof(T)) == 0 && kBlockK % kMmaK == 0, "block K: a multiple of the mma's K");
   static_assert(kRowChunks == 4 || kRowChunks == 8, "a stage row is 64 or 128 bytes (swizzle)");
   static_assert(kThreads % kRowChunks == 0 && BlockM % kRowsPerPass == 0 && BlockN % kRowsPerPass == 0,
                 "copy passes cover the tiles exactly");
@@ -70,16 +73,17 @@ struct TileConfig {
   }
 };
 
-// The tile shapes offered (igemm_conv.h's IgemmTile): 4 warps each.
+// The tile shapes offered (igemm_conv.h's IgemmTile): 4 warps each, 128-byte stage rows.
+inline constexpr int kStageRowBytes = 128;
 template <typename T>
-using Tile128x128x64 = TileConfig<T, 128, 128, 64, 2, 2, 4>;
+using Tile128x128 = TileConfig<T, 128, 128, kStageRowBytes, 2, 2, 4>;
 template <typename T>
-using Tile128x64x64 = TileConfig<T, 128, 64, 64, 2, 2, 4>;
+using Tile128x64 = TileConfig<T, 128, 64, kStageRowBytes, 2, 2, 4>;
 template <typename T>
-using Tile64x64x64 = TileConfig<T, 64, 64, 64, 2, 2, 4>;
+using Tile64x64 = TileConfig<T, 64, 64, kStageRowBytes, 2, 2, 4>;
 template <typename T>
-using Tile64x32x64 = TileConfig<T, 64, 32, 64, 2, 2, 4>;
+using Tile64x32 = TileConfig<T, 64, 32, kStageRowBytes, 2, 2, 4>;
 template <typename T>
-using Tile32x32x64 = TileConfig<T, 32, 32, 64, 2, 2, 4>;
+using Tile32x32 = TileConfig<T, 32, 32, kStageRowBytes, 2, 2, 4>;
 
 }  // namespace netdef::cuda::igemm
