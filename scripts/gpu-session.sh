@@ -13,7 +13,8 @@
 # Device call (carry .device, .gpu/carry, .gpu/yolov8n, .gpu/images, .gpu/coco128, .gpu/coco.names):
 #   DEADLINE=540 STEPS="native cuda-engine bench-n torch-n" bash scripts/gpu-session.sh
 # STEPS (default: all, in this order): native cuda-engine bench-n bench-n-nopdl bench-base-n prof-n32 prof-n1
-# torch-n coco-fp16 bench-x bench-x32 bench-x-t16 torch-x bench-x-t1 timing-cache int8 bench-int8-n bench-mixed bench-igemm ncu-n32 (bench-x-t1/t16:
+# torch-n coco-fp16 bench-x bench-x32 bench-x-t16 torch-x bench-x-t1 timing-cache int8 bench-int8-n prof-int8-n1 prof-int8-n32
+# bench-mixed bench-igemm ncu-n32 (prof-int8-*: the per-layer profile of all-int8 yolov8n; bench-x-t1/t16:
 # yolov8x batch 32 built with NETDEF_CUDA_PLAN_THREADS=1 / 16, for the build-time comparison; bench-n-nopdl:
 # bench-n with NETDEF_CUDA_PDL=0, programmatic dependent launch off; bench-x32: yolov8x batch 32 only). bench-base-n
 # (and bench-base-x32) runs bench-n's (bench-x32's) command with a
@@ -23,7 +24,7 @@
 # counts) goes to stdout.
 set -u
 DEADLINE=${DEADLINE:-540}
-STEPS=${STEPS:-"native cuda-engine bench-n bench-n-nopdl bench-base-n bench-base-x32 prof-n32 prof-n1 torch-n coco-fp16 bench-x bench-x32 bench-x-t16 torch-x bench-x-t1 timing-cache int8 bench-int8-n bench-mixed bench-igemm ncu-n32"}
+STEPS=${STEPS:-"native cuda-engine bench-n bench-n-nopdl bench-base-n bench-base-x32 prof-n32 prof-n1 torch-n coco-fp16 bench-x bench-x32 bench-x-t16 torch-x bench-x-t1 timing-cache int8 bench-int8-n prof-int8-n1 prof-int8-n32 bench-mixed bench-igemm ncu-n32"}
 START=$(date +%s)
 OUT=${OUT:-/tmp/out}
 LOGS=$(mktemp -d)
@@ -73,6 +74,8 @@ step timing-cache 30 60 $TS --test --test-concurrency=1 test/gpu/timing-cache.te
 # int8 end to end (yolov8n unless yolov8s's fixtures are carried too) and its speed beside fp16.
 step int8 60 180 $TS --test --test-concurrency=1 test/gpu/int8.test.ts
 step bench-int8-n 40 90 $TS scripts/bench/gpu.ts --model yolov8n --weights $W --batch 1,32 --precision fp16,int8,int8-mixed --calib .gpu/yolov8n/calib.json
+step prof-int8-n1 25 50 $TS scripts/bench/profile.ts --weights $W --batch 1 --precision int8 --calib .gpu/yolov8n/calib.json --top 16
+step prof-int8-n32 25 50 $TS scripts/bench/profile.ts --weights $W --batch 32 --precision int8 --calib .gpu/yolov8n/calib.json --top 16
 step bench-mixed 30 60 $TS scripts/bench/gpu.ts --model yolov8n --weights $W --batch 1 --precision '' --policy '*:fp16,/model.22/:fp32' --policy fp16-fp32-decode --fp32-math tf32
 # netdef's implicit GEMM (int8 and float16 inputs) against cuDNN on YOLOv8 shapes, when packed.
 [ -x /tmp/nt/netdef_bench_igemm_conv ] && step bench-igemm 40 120 /tmp/nt/netdef_bench_igemm_conv
