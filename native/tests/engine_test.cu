@@ -278,8 +278,10 @@ void testSerialization(CudaEngine& e, ops_test::Rng& rng) {
   std::printf("      blob %zu bytes, device memory %llu bytes\n", blob.size(), static_cast<unsigned long long>(e.deviceMemoryBytes()));
   ops_test::runCase("serialize/load round trip", [&] {
     auto loaded = loadFromBlob(blob, 0);
-    ops_test::checkBytes("serialize/load round trip: identical outputs", outputBytes(*loaded, x, 3), outputBytes(e, x, 3));
+    // Before it runs: a run at a batch not made yet adds that batch's fused plan text (kept for
+    // the next load), so the engine written afterwards rightly differs.
     ops_test::checkBytes("serialize twice: identical blobs", loaded->serialize(), blob);
+    ops_test::checkBytes("serialize/load round trip: identical outputs", outputBytes(*loaded, x, 3), outputBytes(e, x, 3));
   });
   ops_test::expectError("load truncated blob", kErrEngineFormat, [&] {
     loadFromBlob(std::vector<uint8_t>(blob.begin(), blob.begin() + blob.size() / 2), 0);
@@ -356,10 +358,10 @@ void testFusedPlanJson() {
                      std::to_string(restored.engine()) + " vs " + std::to_string(fresh.engine()));
     const size_t yBytes = static_cast<size_t>(c.spec.outC * c.h * c.w) * 2;  // one float16 sample, dense NHWC
     std::vector<uint8_t> a(yBytes), r(yBytes);
-    fresh.execute(ctx.cudnn, b);
+    fresh.execute(ctx.stream, b);
     checkCuda(cudaMemcpyAsync(a.data(), b.y, yBytes, cudaMemcpyDeviceToHost, ctx.stream), "copy y");
     checkCuda(cudaMemsetAsync(b.y, 0xff, yBytes, ctx.stream), "poison y");
-    restored.execute(ctx.cudnn, b);
+    restored.execute(ctx.stream, b);
     checkCuda(cudaMemcpyAsync(r.data(), b.y, yBytes, cudaMemcpyDeviceToHost, ctx.stream), "copy y");
     checkCuda(cudaStreamSynchronize(ctx.stream), "sync");
     ops_test::record(a == r, label + ": the restored plan writes the same bytes", "");

@@ -191,7 +191,8 @@ inline bool checkBytes(const std::string& name, const std::vector<uint8_t>& got,
     if (got[i] != ref[i] && bad++ == 0) firstBad = i;
   const bool ok = bad == 0 && got.size() == ref.size();
   record(ok, name, ok ? "n=" + std::to_string(ref.size()) + " bytes, exact"
-                      : std::to_string(bad) + " bytes differ, first at byte " + std::to_string(firstBad));
+                      : got.size() != ref.size() ? std::to_string(got.size()) + " bytes where " + std::to_string(ref.size()) + " were expected"
+                                                 : std::to_string(bad) + " bytes differ, first at byte " + std::to_string(firstBad));
   return ok;
 }
 

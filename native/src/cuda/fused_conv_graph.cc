@@ -269,7 +269,7 @@ std::string FusedConvPlan::json() const {
   return text;
 }
 
-void FusedConvPlan::execute(cudnn::Handle, const ConvBuffers& b) const {
+void FusedConvPlan::execute(cudaStream_t stream, const ConvBuffers& b) const {
   if (b.workspaceBytes < workspace_) throw Error(kErrBackend, "fused convolution: workspace too small");
   BackendDesc pack = makeBackendDesc(cudnn::kBackendVariantPack, "variant pack");
   std::vector<int64_t> uids = {kUidX, kUidW, kUidY};
@@ -289,6 +289,7 @@ void FusedConvPlan::execute(cudnn::Handle, const ConvBuffers& b) const {
   set(pack, cudnn::kAttrVariantPackDataPointers, cudnn::kTypeVoidPtr, count, pointers.data(), "variant pointers");
   set(pack, cudnn::kAttrVariantPackWorkspace, cudnn::kTypeVoidPtr, 1, &workspace, "variant workspace");
   finalize(pack, "variant pack");
+  checkCudnn(cudnnApi().setStream(handle_, stream), "cuDNN graph: cudnnSetStream");
   checkCudnn(cudnnApi().backendExecute(handle_, plan_.get(), pack.get()), "cuDNN graph: execute");
 }
 
@@ -347,13 +348,24 @@ std::vector<std::pair<std::string, std::string>> FusedPlans::texts(const ConvGeo
   if (engine < 0) return out;
   // planKey(g, batch, engine) for any batch: the geometry's prefix, then the batch, then this suffix.
   const std::string prefix = geometryKey(g) + ",batch", suffix = ",engine" + std::to_string(engine);
-  for (auto it = plans_.lower_bound(prefix); it != plans_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
-    const std::string& key = it->first;
-    if (!it->second || key.size() < suffix.size() || key.compare(key.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
-    if (key.find(',', prefix.size()) != key.size() - suffix.size()) continue;  // exactly ",batch<N>,engine<E>" after the geometry
-    std::string json = it->second->json();
+  const auto forEachKey = [&](const auto& byKey, const auto& visit) {
+    for (auto it = byKey.lower_bound(prefix); it != byKey.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+      const std::string& key = it->first;
+      if (key.size() < suffix.size() || key.compare(key.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
+      if (key.find(',', prefix.size()) != key.size() - suffix.size()) continue;  // exactly ",batch<N>,engine<E>" after the geometry
+      visit(key, it->second);
+    }
+  };
+  forEachKey(plans_, [&](const std::string& key, const std::shared_ptr<FusedConvPlan>& plan) {
+    if (!plan) return;
+    std::string json = plan->json();
     if (!json.empty()) out.emplace_back(key, std::move(json));
-  }
+  });
+  // Texts given to restore from and not asked for yet (a loaded engine's other batches) stay, so an
+  // engine file written again keeps every plan it was loaded with.
+  forEachKey(texts_, [&](const std::string& key, const std::string& text) {
+    if (plans_.count(key) == 0) out.emplace_back(key, text);
+  });
   return out;
 }
 

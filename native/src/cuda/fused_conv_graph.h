@@ -30,7 +30,7 @@ class FusedConvPlan {
  public:
   // Builds the graph for `batch` and finalizes the plan of engine `engine` (a global index), or of
   // the first proposed engine that finalizes when engine < 0. Throws ERR_BACKEND when none does.
-  // The plan runs on `handle` (bound to the engine's stream) whatever handle execute() is given.
+  // The plan runs on `handle`, which execute() binds to the stream it is given.
   FusedConvPlan(cudnn::Handle handle, const ConvGeometry& g, int64_t batch, int64_t engine);
   // Restores a plan from json() of one made for the same geometry (and batch) on the same GPU and
   // cuDNN: no graph, no heuristics. Throws ERR_BACKEND when cuDNN refuses the text.
@@ -45,7 +45,8 @@ class FusedConvPlan {
 
   int64_t engine() const { return engine_; }
   size_t workspaceBytes() const { return workspace_; }
-  void execute(cudnn::Handle handle, const ConvBuffers& b) const;
+  // Enqueues the plan on `stream` (the engine's, or a side stream: stream_plan.h).
+  void execute(cudaStream_t stream, const ConvBuffers& b) const;
 
  private:
   std::vector<BackendDesc> keep_;  // every descriptor the plan refers to, alive as long as it
@@ -88,7 +89,9 @@ class FusedPlans {
   // Plan texts by planKey to restore from (replacing any given before; {} drops them).
   void restoreFrom(std::map<std::string, std::string> texts) { texts_ = std::move(texts); }
   // The planKey and text of each plan of `engine` (>= 0) for this geometry made or restored so far,
-  // one per batch, for a timing cache or an engine file; plans cuDNN cannot serialize are left out.
+  // one per batch, for a timing cache or an engine file, and the texts given by restoreFrom for it
+  // not asked for yet (so an engine file loaded and written again keeps them all); plans cuDNN
+  // cannot serialize are left out.
   std::vector<std::pair<std::string, std::string>> texts(const ConvGeometry& g, int64_t engine) const;
 
  private:
