@@ -4,7 +4,8 @@
 # (native/tests/host/timing_cache.cc), of its residual-add fusion
 # (native/tests/host/residual_fusion.cc) and of the direct convolution's Cast folding and layouts
 # (native/tests/host/direct_conv_passes.cc), of SPPF's pools written into their concat
-# (native/tests/host/sppf_views.cc) and of the Detect-head fusion (native/tests/host/detect_decode_pass.cc): pure host code, so they build
+# (native/tests/host/sppf_views.cc), of the Detect-head fusion (native/tests/host/detect_decode_pass.cc) and of the
+# side streams' plan (native/tests/host/stream_plan.cc): pure host code, so they build
 # with g++ and the CUDA headers (ASan + UBSan) and run without a GPU, cmake-js or Node.js.
 # Build dir: /tmp/netdef-host-tests, or $NETDEF_HOST_TESTS_DIR.
 #   scripts/native-host-tests.sh
@@ -23,7 +24,8 @@ SOURCES=(native/src/cuda/cuda_network.cc native/src/cuda/program.cc native/src/c
 "$CXX" "${FLAGS[@]}" "${SOURCES[@]}" native/tests/host/direct_conv_passes.cc -o "$OUT/direct_conv_passes"
 "$CXX" "${FLAGS[@]}" "${SOURCES[@]}" native/tests/host/sppf_views.cc -o "$OUT/sppf_views"
 "$CXX" "${FLAGS[@]}" "${SOURCES[@]}" native/tests/host/detect_decode_pass.cc -o "$OUT/detect_decode_pass"
+"$CXX" "${FLAGS[@]}" native/src/cuda/stream_plan.cc native/src/cuda/program.cc native/tests/host/stream_plan.cc -o "$OUT/stream_plan"
 "$CXX" "${FLAGS[@]}" native/src/cuda/timing_cache.cc native/src/cuda/conv_geometry.cc native/src/cuda/program.cc native/tests/host/timing_cache.cc -o "$OUT/timing_cache"
-for t in int8_passes int8_format timing_cache residual_fusion direct_conv_passes sppf_views detect_decode_pass; do
+for t in int8_passes int8_format timing_cache residual_fusion direct_conv_passes sppf_views detect_decode_pass stream_plan; do
   ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 "$OUT/$t"
 done

@@ -224,6 +224,13 @@ void testChain() {
         for (const LayerInfo& l : e->layers())
           if (l.name == "m.0/add") addKernel = l.kernel;
         ops_test::record(addKernel.rfind("fused into ", 0) == 0, label + " residual add fused", addKernel);
+        // The outputs' branches after cv3 (scale -> transpose, quantize -> dequantize) run on side
+        // streams beside the sigmoid (stream_plan.h); the outputs above were checked with them.
+        std::string sideLayers;
+        for (const LayerInfo& l : e->layers())
+          if (l.kernel.find("[side stream") != std::string::npos) sideLayers += " " + l.name;
+        ops_test::record(sideLayers.find("scale") != std::string::npos && sideLayers.find("quantize") != std::string::npos,
+                         label + " branches on side streams", sideLayers);
         if (t == DType::Float16 && mode == LayoutMode::kChannelsLastHalf) {
           for (igemm::IgemmTile tile : igemm::kIgemmTiles) {
             int forced = 0;

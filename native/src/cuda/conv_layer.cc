@@ -365,9 +365,12 @@ void ConvLayer::enqueue(cudnn::Handle handle, cudaStream_t stream, const ConvBuf
   if (tactic_.kind == ConvTactic::Kind::kIgemm) return igemm_->enqueue(stream, b, batch);
   if (tactic_.kind == ConvTactic::Kind::kDirect) return direct_->enqueue(stream, b, batch);
   if (tactic_.kind == ConvTactic::Kind::kCudnnFused) {
-    fusedPlan(handle, batch, tactic_.engine).execute(handle, b);
+    fusedPlan(handle, batch, tactic_.engine).execute(stream, b);
     return;
   }
+  // The engine's handle is bound to its main stream; a side stream's convolution (stream_plan.h)
+  // runs on that stream, so each enqueue binds the handle to the stream it is given.
+  checkCudnn(cudnnApi().setStream(handle, stream), name_ + ": cudnnSetStream");
   const BatchDescs& d = descs(batch);
   const float one = 1.0f, zero = 0.0f;  // scaling factors are float for float and half data
   checkCudnn(cudnnApi().convolutionForward(handle, &one, d.x.get(), b.x, filter_.get(), b.w, conv_.get(), tactic_.algo,

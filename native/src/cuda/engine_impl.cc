@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "../common/env_switch.h"
 #include "../common/error.h"
 #include "direct_conv_rule.h"
 #include "timing_cache.h"
@@ -80,11 +81,13 @@ CudaEngine::CudaEngine(Program program, const EngineConfig& config, int device, 
   checkCudnn(cudnnApi().setStream(cudnn_.get(), stream_->get()), "cudnnSetStream");
   planMemory();
   uploadWeights();
-  splitCounters_ = DeviceBuffer(kSplitCounterCount * sizeof(int), "split-K counters");
+  // The main stream's counters first, then each side stream's.
+  splitCounters_ = DeviceBuffer((1 + static_cast<size_t>(streamPlan_.streams)) * kSplitCounterCount * sizeof(int), "split-K counters");
   checkCuda(cudaMemset(splitCounters_.get(), 0, splitCounters_.size()), "zero the split-K counters");
   ctx_.splitCounters = static_cast<int*>(splitCounters_.get());
   ctx_.splitCounterCount = kSplitCounterCount;
   createConvolutions(options);
+  createSideStreams();
   for (int32_t t : program_.inputs) {
     inputStaging_.emplace_back(tensorBytes(program_.tensors[t], config_.maxBatch), "input staging");
   }
@@ -133,6 +136,7 @@ void CudaEngine::planMemory() {
   const auto end = static_cast<int32_t>(program_.ops.size() + 1);
   for (const OutputDef& o : program_.outputs) last[root_[o.tensor]] = end;
   for (int32_t t : program_.inputs) first[root_[t]] = 0;
+  planSideStreams(first, last);
 
   std::vector<BufferRequest> requests;
   planSlot_.assign(n, -1);
@@ -144,6 +148,58 @@ void CudaEngine::planMemory() {
   }
   plan_ = planBuffers(requests);
   arena_ = DeviceBuffer(plan_.totalBytes, "activation arena");
+}
+
+void CudaEngine::planSideStreams(std::vector<int32_t>& first, std::vector<int32_t>& last) {
+  streamPlan_ = StreamPlan{};
+  streamPlan_.chainOf.assign(program_.ops.size(), -1);
+  if (!envSwitch("NETDEF_CUDA_STREAMS", true, "independent branches on side streams", "one stream")) return;
+  std::vector<TensorRegion> regions(program_.tensors.size());
+  for (size_t t = 0; t < regions.size(); ++t) {
+    const TensorDef& def = program_.tensors[t];
+    if (def.constant >= 0) continue;
+    const ChannelView& v = ctx_.views.views[t];
+    // A channel-range view covers its channels of its storage; anything else its whole root.
+    if (v.root >= 0 && v.root == root_[t]) {
+      regions[t] = TensorRegion{root_[t], v.offset, v.offset + def.dims[1]};
+    } else {
+      regions[t] = TensorRegion{root_[t], 0, kAllChannels};
+    }
+  }
+  std::vector<bool> launches(program_.ops.size());
+  for (size_t i = 0; i < launches.size(); ++i) launches[i] = !isView(program_.ops[i]);
+  streamPlan_ = planStreams(program_, regions, launches);
+  extendLifetimes(streamPlan_, program_, regions, first, last);
+}
+
+void CudaEngine::createSideStreams() {
+  const auto streams = static_cast<size_t>(streamPlan_.streams);
+  // Each side stream's convolution workspace: the most any convolution of its chains needs.
+  std::vector<size_t> need(streams, 0);
+  for (const SideChain& c : streamPlan_.chains) {
+    for (int32_t op : c.ops) {
+      if (convs_[op]) need[c.stream] = std::max(need[c.stream], convs_[op]->workspaceBytes());
+    }
+  }
+  std::vector<size_t> at(streams, 0);
+  size_t total = 0;
+  for (size_t s = 0; s < streams; ++s) {
+    at[s] = total;
+    total += alignUp(need[s]);
+  }
+  sideWorkspace_ = DeviceBuffer(total, "side streams' convolution workspace");
+  for (size_t s = 0; s < streams; ++s) {
+    sideStreams_.push_back(std::make_unique<Stream>());
+    StreamResources r;
+    r.stream = sideStreams_.back()->get();
+    r.workspace = need[s] > 0 ? static_cast<uint8_t*>(sideWorkspace_.get()) + at[s] : nullptr;
+    r.workspaceBytes = need[s];
+    r.splitCounters = static_cast<int*>(splitCounters_.get()) + (1 + s) * kSplitCounterCount;
+    r.splitCounterCount = kSplitCounterCount;
+    sideResources_.push_back(r);
+  }
+  forkEvents_.resize(streamPlan_.chains.size());
+  joinEvents_.resize(streamPlan_.chains.size());
 }
 
 uint64_t CudaEngine::viewOffsetBytes(int32_t t) const {
@@ -359,7 +415,9 @@ std::map<std::string, std::string> CudaEngine::fusedPlanTexts() const {
   return out;
 }
 
-uint64_t CudaEngine::deviceMemoryBytes() const { return weights_.size() + arena_.size() + workspace_.size() + splitCounters_.size(); }
+uint64_t CudaEngine::deviceMemoryBytes() const {
+  return weights_.size() + arena_.size() + workspace_.size() + sideWorkspace_.size() + splitCounters_.size();
+}
 
 void CudaEngine::checkBatch(int64_t batch) const {
   if (batch < config_.minBatch || batch > config_.maxBatch) {

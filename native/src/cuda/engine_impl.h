@@ -8,6 +8,8 @@
 // refit() writes new weight values over the weight buffer in place (same offsets, same dtypes, same
 // reorder), so tactics, the plan and the captured graphs stay valid: no rebuild.
 // runImages() letterboxes decoded images on the device and can select NMS candidates there.
+// Independent branches (the Detect head's) run on side streams beside the main one, captured into
+// the same graph (stream_plan.h; $NETDEF_CUDA_STREAMS=0 keeps one stream).
 // run(), runImages() and profile() take the engine's mutex, so one engine may be used from several threads.
 //
 // Test: native/tests/engine_test.cu.
@@ -26,6 +28,7 @@
 #include "engine_format.h"
 #include "image_io.h"
 #include "op_launch.h"
+#include "stream_plan.h"
 
 namespace netdef::cuda {
 
@@ -80,6 +83,9 @@ class CudaEngine final : public Engine {
 
  private:
   void planMemory();
+  // The side streams' plan (stream_plan.h) and the lifetimes it widens (planMemory's, per tensor).
+  void planSideStreams(std::vector<int32_t>& first, std::vector<int32_t>& last);
+  void createSideStreams();  // the plan's streams, events and scratch (after the convolutions' tactics)
   void uploadWeights();                // places the weights (offsets, device buffer) and points ctx_ at them
   void copyWeightsToDevice();          // program_.weights (and KRSC filter copies) into weights_
   bool nhwcFilterOf(size_t op) const;  // op is a channels-last convolution (its filter is reordered)
@@ -95,6 +101,9 @@ class CudaEngine final : public Engine {
   // The timers' one body: medianMsOrPruned over the captured forward at `batch` (best 0: no pruning).
   float timeGraph(int64_t batch, bool withCopies, int iterations, float best, float factor);
   void enqueueForward(int64_t batch, bool withCopies);
+  // Every op at `batch`: the main stream's in program order, side chains on their side streams
+  // after their fork, joined before their join (stream_plan.h).
+  void enqueueOps(int64_t batch);
   const GraphExec& graphFor(int64_t batch, bool withCopies);
   // After a forward with copies: the outputs out of the staging buffers.
   std::unordered_map<std::string, HostOutput> stagedOutputs(int64_t batch) const;
@@ -107,7 +116,12 @@ class CudaEngine final : public Engine {
   std::unique_ptr<Stream> stream_;
   CudnnHandle cudnn_;
   DeviceBuffer weights_, arena_, workspace_;
-  DeviceBuffer splitCounters_;  // kSplitCounterCount zeroed ints (split-K convolutions, igemm_layer.h)
+  DeviceBuffer splitCounters_;  // kSplitCounterCount zeroed ints per stream, main then side (split-K convolutions, igemm_layer.h)
+  StreamPlan streamPlan_;       // side chains (none when $NETDEF_CUDA_STREAMS = 0)
+  std::vector<std::unique_ptr<Stream>> sideStreams_;
+  std::vector<StreamResources> sideResources_;  // per side stream: its stream and scratch
+  DeviceBuffer sideWorkspace_;                  // the side streams' convolution workspaces, one after another
+  std::vector<Event> forkEvents_, joinEvents_;  // per side chain
   BufferPlan plan_;
   std::vector<int32_t> root_;            // per tensor: the tensor whose storage it uses (views)
   std::vector<int64_t> planSlot_;        // per root tensor: index into plan_ or -1

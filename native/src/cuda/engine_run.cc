@@ -1,10 +1,12 @@
 // CudaEngine at run time: inputs in, the captured forward, outputs out; per-layer profiling; the
 // layer report; serialization. See engine_impl.h.
 #include <cstring>
+#include <optional>
 
 #include "../common/error.h"
 #include "engine_build.h"
 #include "engine_impl.h"
+#include "ops/pdl.h"
 #include "timing.h"
 
 namespace netdef::cuda {
@@ -46,13 +48,56 @@ void CudaEngine::enqueueForward(int64_t batch, bool withCopies) {
     checkCuda(cudaMemcpyAsync(ctx_.tensors[t], inputStaging_[i].get(), tensorBytes(program_.tensors[t], batch), cudaMemcpyHostToDevice, s),
               "copy input " + program_.tensors[t].name);
   }
-  for (size_t i = 0; i < program_.ops.size(); ++i) enqueueOp(ctx_, i, batch);
+  enqueueOps(batch);
   for (size_t i = 0; withCopies && i < program_.outputs.size(); ++i) {
     const OutputDef& o = program_.outputs[i];
     checkCuda(cudaMemcpyAsync(outputStaging_[i].get(), ctx_.tensors[o.tensor], tensorBytes(program_.tensors[o.tensor], batch),
                               cudaMemcpyDeviceToHost, s),
               "copy output " + o.name);
   }
+}
+
+void CudaEngine::enqueueOps(int64_t batch) {
+  const cudaStream_t main = stream_->get();
+  const std::vector<SideChain>& chains = streamPlan_.chains;
+  // A chain goes onto its side stream once the main stream has enqueued its fork; its first kernel
+  // follows an event, not the kernel before it on that stream, so it is launched without PDL.
+  auto startChains = [&](int32_t fork) {
+    for (size_t c = 0; c < chains.size(); ++c) {
+      if (chains[c].fork != fork) continue;
+      const StreamResources& side = sideResources_[chains[c].stream];
+      forkEvents_[c].record(main);
+      checkCuda(cudaStreamWaitEvent(side.stream, forkEvents_[c].get(), 0), "side stream: wait for its fork");
+      for (size_t k = 0; k < chains[c].ops.size(); ++k) {
+        std::optional<ops::NoProgrammaticLaunch> plain;
+        if (k == 0) plain.emplace();
+        enqueueOp(ctx_, chains[c].ops[k], batch, &side);
+      }
+      joinEvents_[c].record(side.stream);
+    }
+  };
+  // The main stream waits for the chains joining before op `join` (-1: the forward's end).
+  auto joinChains = [&](int32_t join) {
+    bool waited = false;
+    for (size_t c = 0; c < chains.size(); ++c) {
+      if (chains[c].join != join) continue;
+      checkCuda(cudaStreamWaitEvent(main, joinEvents_[c].get(), 0), "main stream: wait for a side stream");
+      waited = true;
+    }
+    return waited;
+  };
+  startChains(-1);
+  for (size_t i = 0; i < program_.ops.size(); ++i) {
+    const auto op = static_cast<int32_t>(i);
+    if (streamPlan_.chainOf[i] >= 0) continue;
+    {
+      std::optional<ops::NoProgrammaticLaunch> plain;  // after a join the kernel waits for more than its predecessor
+      if (joinChains(op)) plain.emplace();
+      enqueueOp(ctx_, i, batch);
+    }
+    startChains(op);
+  }
+  joinChains(-1);
 }
 
 const GraphExec& CudaEngine::graphFor(int64_t batch, bool withCopies) {
@@ -207,6 +252,7 @@ std::vector<LayerInfo> CudaEngine::layers() const {
         if (placed > 0) info.kernel = "netdef:copy_strided x" + std::to_string(op.inputs.size() - placed) + " (" + std::to_string(placed) + " in place)";
       }
     }
+    if (const int32_t c = streamPlan_.chainOf[i]; c >= 0) info.kernel += " [side stream " + std::to_string(streamPlan_.chains[c].stream) + "]";
     info.timeMs = layerMs_[i];
     out.push_back(std::move(info));
   }

@@ -31,10 +31,19 @@ const uint8_t* offsetBytes(const void* p, int64_t elements, ir::DType t) {
 
 class Launcher {
  public:
-  Launcher(const ExecContext& ctx, size_t index, int64_t batch)
-      : ctx_(ctx), p_(*ctx.program), op_(p_.ops[index]), index_(index), batch_(batch) {}
+  Launcher(const ExecContext& ctx, size_t index, int64_t batch, const StreamResources* side)
+      : ctx_(ctx), p_(*ctx.program), op_(p_.ops[index]), index_(index), batch_(batch), side_(side), stream_(side ? side->stream : ctx.stream) {}
 
-  void operator()(const ConvAttrs&) { (*ctx_.convs)[index_]->enqueue(ctx_.cudnn, ctx_.stream, convBuffers(ctx_, index_), batch_); }
+  void operator()(const ConvAttrs&) {
+    ConvBuffers b = convBuffers(ctx_, index_);
+    if (side_) {
+      b.workspace = side_->workspace;
+      b.workspaceBytes = side_->workspaceBytes;
+      b.splitCounters = side_->splitCounters;
+      b.splitCounterCount = side_->splitCounterCount;
+    }
+    (*ctx_.convs)[index_]->enqueue(ctx_.cudnn, stream_, b, batch_);
+  }
 
   void operator()(const ActivationAttrs& a) {
     ops::ActivationParams p;
@@ -45,7 +54,7 @@ class Launcher {
     p.x = ptr(0);
     p.y = out();
     p.spatial = count(in(0));
-    ops::launchActivation(p, ctx_.stream);
+    ops::launchActivation(p, stream_);
   }
 
   void operator()(const ElementWiseAttrs& a) {
@@ -58,7 +67,7 @@ class Launcher {
     p.aShape = dims(in(0));
     p.bShape = dims(in(1));
     p.yShape = dims(outDef());
-    ops::launchElementwise(p, ctx_.stream);
+    ops::launchElementwise(p, stream_);
   }
 
   void operator()(const ConcatAttrs& a) {
@@ -79,7 +88,7 @@ class Launcher {
       c.shape = dims(x);
       c.srcStrides = strides(op_.inputs[i]);
       c.dstStrides = yStrides;
-      ops::launchCopyStrided(c, ctx_.stream);
+      ops::launchCopyStrided(c, stream_);
       offset += x.dims[a.axis];
     }
   }
@@ -100,7 +109,7 @@ class Launcher {
     c.dst = out();
     c.shape = dims(outDef());
     c.dstStrides = strides(op_.outputs[0]);
-    ops::launchCopyStrided(c, ctx_.stream);
+    ops::launchCopyStrided(c, stream_);
   }
 
   void operator()(const PoolingAttrs& a) {
@@ -128,7 +137,7 @@ class Launcher {
       p.xStrides[i] = xs[i];
       p.yStrides[i] = ys[i];
     }
-    ops::launchPooling(p, ctx_.stream);
+    ops::launchPooling(p, stream_);
   }
 
   void operator()(const ResizeAttrs& a) {
@@ -146,7 +155,7 @@ class Launcher {
     p.width = d[rank - 1];
     p.scaleH = sh;
     p.scaleW = sw;
-    ops::launchResizeNearest(p, ctx_.stream);
+    ops::launchResizeNearest(p, stream_);
   }
 
   void operator()(const ShuffleAttrs& a) {
@@ -162,7 +171,7 @@ class Launcher {
     c.srcStrides = from;
     for (size_t i = 0; i < a.permutation.size(); ++i) c.srcStrides[static_cast<int>(i)] = from[a.permutation[i]];
     c.dstStrides = physicalStrides(outDef(), batch_);
-    ops::launchCopyStrided(c, ctx_.stream);
+    ops::launchCopyStrided(c, stream_);
   }
 
   void operator()(const SoftmaxAttrs& a) {
@@ -174,7 +183,7 @@ class Launcher {
     p.outer = product(d, 0, a.axis);
     p.axis = d[a.axis];
     p.inner = product(d, a.axis + 1, d.size());
-    ops::launchSoftmax(p, ctx_.stream);
+    ops::launchSoftmax(p, stream_);
   }
 
   void operator()(const MatMulAttrs&) {
@@ -186,7 +195,7 @@ class Launcher {
     p.aShape = dims(in(0));
     p.bShape = dims(in(1));
     p.yShape = dims(outDef());
-    ops::launchMatMul(p, ctx_.stream);
+    ops::launchMatMul(p, stream_);
   }
 
   void operator()(const CastAttrs& a) {
@@ -196,7 +205,7 @@ class Launcher {
     p.x = ptr(0);
     p.y = out();
     p.count = count(in(0));
-    ops::launchCast(p, ctx_.stream);
+    ops::launchCast(p, stream_);
   }
 
   void operator()(const QuantizeAttrs& a) {
@@ -207,7 +216,7 @@ class Launcher {
     p.scales = static_cast<const float*>(ptr(1));
     p.count = count(in(0));
     scaleLayout(a.axis, p.channels, p.inner);
-    ops::launchQuantize(p, ctx_.stream);
+    ops::launchQuantize(p, stream_);
   }
 
   void operator()(const DequantizeAttrs& a) {
@@ -218,7 +227,7 @@ class Launcher {
     p.scales = static_cast<const float*>(ptr(1));
     p.count = count(in(0));
     scaleLayout(a.axis, p.channels, p.inner);
-    ops::launchDequantize(p, ctx_.stream);
+    ops::launchDequantize(p, stream_);
   }
 
   void operator()(const ReformatAttrs&) {
@@ -229,7 +238,7 @@ class Launcher {
     c.shape = dims(in(0));
     c.srcStrides = strides(op_.inputs[0]);
     c.dstStrides = strides(op_.outputs[0]);
-    ops::launchCopyStrided(c, ctx_.stream);
+    ops::launchCopyStrided(c, stream_);
   }
 
   void operator()(const DetectDecodeAttrs& a) {
@@ -263,7 +272,7 @@ class Launcher {
     p.halfDecode = a.halfDecode;
     p.halfBox = a.halfBox;
     p.halfScore = a.halfScore;
-    ops::launchDetectDecode(p, ctx_.stream);
+    ops::launchDetectDecode(p, stream_);
   }
 
  private:
@@ -306,7 +315,7 @@ class Launcher {
     p.shape = ops::Dims{n, h, sh, w, sw, c};
     p.srcStrides = ops::Dims{h * w * c, w * c, 0, c, 0, 1};
     p.dstStrides = ops::Dims{h * sh * w * sw * c, sh * w * sw * c, w * sw * c, sw * c, c, 1};
-    ops::launchCopyStrided(p, ctx_.stream);
+    ops::launchCopyStrided(p, stream_);
   }
 
   const ExecContext& ctx_;
@@ -314,6 +323,8 @@ class Launcher {
   const OpDef& op_;
   size_t index_;
   int64_t batch_;
+  const StreamResources* side_;
+  cudaStream_t stream_;
 };
 
 }  // namespace
@@ -362,10 +373,10 @@ ConvBuffers convBuffers(const ExecContext& ctx, size_t opIndex) {
   return b;
 }
 
-void enqueueOp(const ExecContext& ctx, size_t opIndex, int64_t batch) {
+void enqueueOp(const ExecContext& ctx, size_t opIndex, int64_t batch, const StreamResources* side) {
   const OpDef& op = ctx.program->ops[opIndex];
   if (op.fusedInto >= 0) return;
-  Launcher launcher(ctx, opIndex, batch);
+  Launcher launcher(ctx, opIndex, batch, side);
   std::visit(launcher, op.attrs);
 }
 

@@ -36,7 +36,19 @@ struct ExecContext {
 // The op computes nothing: its output is its input seen with another shape (or it was fused).
 bool isView(const OpDef& op);
 
-void enqueueOp(const ExecContext& ctx, size_t opIndex, int64_t batch);
+// What a side stream (stream_plan.h) runs an op with in place of ctx's: the stream, and scratch of
+// its own for convolutions (cuDNN's workspace, split-K partial sums and counters), since a side
+// stream's convolution may run while the main stream's does.
+struct StreamResources {
+  cudaStream_t stream = nullptr;
+  void* workspace = nullptr;
+  size_t workspaceBytes = 0;
+  int* splitCounters = nullptr;
+  int64_t splitCounterCount = 0;
+};
+
+// On ctx.stream with ctx's scratch, or with `side`'s when given.
+void enqueueOp(const ExecContext& ctx, size_t opIndex, int64_t batch, const StreamResources* side = nullptr);
 
 // Element strides of `t` at `batch` as it lies in memory (its layout), indexed like its logical dims.
 ops::Dims physicalStrides(const TensorDef& t, int64_t batch);
