@@ -115,24 +115,20 @@ void CudaEngine::planMemory() {
   root_.resize(n);
   for (size_t t = 0; t < n; ++t) root_[t] = static_cast<int32_t>(t);
   std::vector<int32_t> first(n, -1), last(n, -1);
-  auto rootOf = [&](int32_t t) {
-    while (root_[t] != t || ctx_.views.views[t].root >= 0) t = root_[t] != t ? root_[t] : ctx_.views.views[t].root;
-    return t;
-  };
   auto written = [&](int32_t t, int32_t step) { first[t] = first[t] < 0 ? step : std::min(first[t], step); };
   for (int32_t t : program_.inputs) first[t] = 0;
   for (size_t i = 0; i < program_.ops.size(); ++i) {
     const OpDef& op = program_.ops[i];
     if (op.fusedInto >= 0) continue;
     const auto step = static_cast<int32_t>(i + 1);
-    for (int32_t t : op.inputs) last[rootOf(t)] = std::max(last[rootOf(t)], step);
+    for (int32_t t : op.inputs) last[storageOf(t)] = std::max(last[storageOf(t)], step);
     if (isView(op)) {
-      root_[op.outputs[0]] = rootOf(op.inputs[0]);
+      root_[op.outputs[0]] = storageOf(op.inputs[0]);
       continue;
     }
-    for (int32_t t : op.outputs) written(rootOf(t), step);
+    for (int32_t t : op.outputs) written(storageOf(t), step);
   }
-  for (size_t t = 0; t < n; ++t) root_[t] = rootOf(static_cast<int32_t>(t));
+  for (size_t t = 0; t < n; ++t) root_[t] = storageOf(static_cast<int32_t>(t));
   const auto end = static_cast<int32_t>(program_.ops.size() + 1);
   for (const OutputDef& o : program_.outputs) last[root_[o.tensor]] = end;
   for (int32_t t : program_.inputs) first[root_[t]] = 0;
@@ -159,11 +155,13 @@ void CudaEngine::planSideStreams(std::vector<int32_t>& first, std::vector<int32_
     const TensorDef& def = program_.tensors[t];
     if (def.constant >= 0) continue;
     const ChannelView& v = ctx_.views.views[t];
-    // A channel-range view covers its channels of its storage; anything else its whole root.
-    if (v.root >= 0 && v.root == root_[t]) {
-      regions[t] = TensorRegion{root_[t], v.offset, v.offset + def.dims[1]};
+    const int32_t storage = storageOf(static_cast<int32_t>(t));
+    // A channel-range view of a storage tensor covers its channels of it; anything else (a
+    // reshape alias included) all of its storage.
+    if (v.root >= 0 && v.root == storage) {
+      regions[t] = TensorRegion{storage, v.offset, v.offset + def.dims[1]};
     } else {
-      regions[t] = TensorRegion{root_[t], 0, kAllChannels};
+      regions[t] = TensorRegion{storage, 0, kAllChannels};
     }
   }
   std::vector<bool> launches(program_.ops.size());
@@ -200,6 +198,11 @@ void CudaEngine::createSideStreams() {
   }
   forkEvents_.resize(streamPlan_.chains.size());
   joinEvents_.resize(streamPlan_.chains.size());
+}
+
+int32_t CudaEngine::storageOf(int32_t t) const {
+  while (root_[t] != t || ctx_.views.views[t].root >= 0) t = root_[t] != t ? root_[t] : ctx_.views.views[t].root;
+  return t;
 }
 
 uint64_t CudaEngine::viewOffsetBytes(int32_t t) const {

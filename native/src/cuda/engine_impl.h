@@ -85,6 +85,9 @@ class CudaEngine final : public Engine {
   void planMemory();
   // The side streams' plan (stream_plan.h) and the lifetimes it widens (planMemory's, per tensor).
   void planSideStreams(std::vector<int32_t>& first, std::vector<int32_t>& last);
+  // The tensor whose allocation holds t's bytes (through reshape aliases and channel-range views);
+  // during planMemory, for tensors whose producers it has seen.
+  int32_t storageOf(int32_t t) const;
   void createSideStreams();  // the plan's streams, events and scratch (after the convolutions' tactics)
   void uploadWeights();                // places the weights (offsets, device buffer) and points ctx_ at them
   void copyWeightsToDevice();          // program_.weights (and KRSC filter copies) into weights_
