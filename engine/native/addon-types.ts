@@ -182,6 +182,8 @@ export interface NativePlannedOp {
   readonly direct: boolean;
   /** Running convolutions not on the direct kernel: why netdef's igemm kernel could not run it ('' when it could). */
   readonly igemmWhyNot?: string;
+  /** The side stream it runs on beside the main one (independent branches), -1 on the main stream. */
+  readonly sideStream: number;
 }
 
 /** A layout mode a CUDA engine build would consider, as its passes lay the graph out. */
@@ -189,6 +191,9 @@ export interface NativePlannedMode {
   readonly mode: string;
   readonly concatInputsInPlace: number;
   readonly ops: readonly NativePlannedOp[];
+  /** The activation arena at batch 1 with the side streams as planned (NETDEF_CUDA_STREAMS), and with one stream. */
+  readonly arenaBytes: number;
+  readonly arenaBytesOneStream: number;
 }
 
 export interface NativeAddon {

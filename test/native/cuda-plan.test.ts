@@ -101,6 +101,44 @@ describe('the CUDA engine plan of yolov8n in fp16', () => {
   });
 });
 
+describe('side streams in the plan of yolov8n in fp16', () => {
+  const HEAD_BRANCH = /^\/model\.22\/cv[23]\.[012]\//;
+  it("runs the Detect head's six per-level branches on side streams, each branch on one stream, nothing else", async () => {
+    for (const m of await plan('*:fp16')) {
+      const side = m.ops.filter((o) => o.sideStream >= 0);
+      expect(side.map((o) => o.name).every((n) => HEAD_BRANCH.test(n)), m.mode).toBe(true);
+      // Each branch is three convolutions (the third a plain Conv), and all six branches are hoisted.
+      expect(side.filter((o) => o.kind === 'Convolution'), m.mode).toHaveLength(18);
+      const streamOf = new Map<string, Set<number>>();
+      for (const o of side) {
+        const branch = o.name.split('/')[2]!;
+        streamOf.set(branch, (streamOf.get(branch) ?? new Set()).add(o.sideStream));
+      }
+      expect([...streamOf.keys()].sort(), m.mode).toEqual(['cv2.0', 'cv2.1', 'cv2.2', 'cv3.0', 'cv3.1', 'cv3.2']);
+      expect([...streamOf.values()].every((s) => s.size === 1), m.mode).toBe(true);
+      // What runs beside the neck stays allocated from its fork to its join: never less memory.
+      expect(m.arenaBytes, m.mode).toBeGreaterThanOrEqual(m.arenaBytesOneStream);
+      expect(m.arenaBytesOneStream, m.mode).toBeGreaterThan(0);
+    }
+  });
+
+  it('NETDEF_CUDA_STREAMS=0 keeps every op on the main stream; another value is refused, naming it', async () => {
+    const saved = process.env.NETDEF_CUDA_STREAMS;
+    try {
+      process.env.NETDEF_CUDA_STREAMS = '0';
+      for (const m of await plan('*:fp16')) {
+        expect(m.ops.filter((o) => o.sideStream >= 0), m.mode).toEqual([]);
+        expect(m.arenaBytes, m.mode).toBe(m.arenaBytesOneStream);
+      }
+      process.env.NETDEF_CUDA_STREAMS = 'yes';
+      await expect(plan('*:fp16')).rejects.toThrow(/NETDEF_CUDA_STREAMS='yes'/);
+    } finally {
+      if (saved === undefined) delete process.env.NETDEF_CUDA_STREAMS;
+      else process.env.NETDEF_CUDA_STREAMS = saved;
+    }
+  });
+});
+
 describe('the Detect head tail under other policies', () => {
   const fusedFor = async (policy: string) => (await plan(policy)).map((m) => m.ops.some((o) => o.name === DECODE && o.kind === 'DetectDecode'));
   it('fuses under fp32, the fp16-fp32-decode preset and an fp32 head', async () => {

@@ -108,9 +108,12 @@ Napi::Value planCudaEngine(const Napi::CallbackInfo& info) {
         o.Set("layout", p.layout);
         o.Set("direct", p.direct);
         if (p.kind == "Convolution" && p.fusedInto.empty() && !p.direct) o.Set("igemmWhyNot", p.igemmWhyNot);
+        o.Set("sideStream", p.sideStream);
         ops.Set(static_cast<uint32_t>(k), o);
       }
       m.Set("ops", ops);
+      m.Set("arenaBytes", static_cast<double>(modes[i].arenaBytes));
+      m.Set("arenaBytesOneStream", static_cast<double>(modes[i].arenaBytesOneStream));
       out.Set(static_cast<uint32_t>(i), m);
     }
     return out;

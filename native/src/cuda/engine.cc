@@ -59,8 +59,15 @@ std::vector<PlannedMode> planEngine(const ir::Graph& graph) {
     ctx.program = &laid;
     ctx.views = planChannelViews(laid);
     m.concatInputsInPlace = ctx.views.inPlaceCount;
-    for (const OpDef& op : laid.ops) {
+    constexpr int64_t kReportBatch = 1;
+    const bool sideStreams = sideStreamsWanted();
+    const MemoryPlan memory = planActivationMemory(laid, ctx.views, kReportBatch, sideStreams);
+    m.arenaBytes = memory.buffers.totalBytes;
+    m.arenaBytesOneStream = planActivationMemory(laid, ctx.views, kReportBatch, false).buffers.totalBytes;
+    for (size_t i = 0; i < laid.ops.size(); ++i) {
+      const OpDef& op = laid.ops[i];
       PlannedOp o;
+      if (const int32_t c = memory.streams.chainOf[i]; c >= 0) o.sideStream = memory.streams.chains[c].stream;
       o.name = op.name;
       o.kind = opKindName(op.attrs);
       if (op.fusedInto >= 0) o.fusedInto = laid.ops[op.fusedInto].name;

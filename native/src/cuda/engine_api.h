@@ -79,11 +79,15 @@ struct PlannedOp {
   std::string name, kind, fusedInto, layout;
   bool direct = false;
   std::string igemmWhyNot;
+  int32_t sideStream = -1;  // the side stream it runs on (memory_plan.h), -1: the main stream
 };
 struct PlannedMode {
   std::string mode;  // layoutModeName()
   int32_t concatInputsInPlace = 0;
   std::vector<PlannedOp> ops;
+  // The activation arena at batch 1 with the side streams as planned (as $NETDEF_CUDA_STREAMS
+  // asks) and with one stream.
+  uint64_t arenaBytes = 0, arenaBytesOneStream = 0;
 };
 std::vector<PlannedMode> planEngine(const ir::Graph& graph);
 

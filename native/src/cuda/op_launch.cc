@@ -329,12 +329,6 @@ class Launcher {
 
 }  // namespace
 
-bool isView(const OpDef& op) {
-  if (op.fusedInto >= 0) return true;
-  const auto* s = std::get_if<ShuffleAttrs>(&op.attrs);
-  return s && s->permutation.empty();
-}
-
 ops::Dims physicalStrides(const TensorDef& t, int64_t batch) {
   const std::vector<int64_t> d = resolveDims(t, batch);
   if (t.layout == Layout::kNhwc && d.size() == kSpatialRank) {

@@ -1,7 +1,6 @@
 // Runs one op of a Program on a stream: resolves the batch into shapes, the layout into strides,
 // and calls the op's kernel from ops/ (convolutions through their ConvLayer). Ops that only
-// re-view memory (a reshape-only shuffle, a fused activation) launch nothing; isView() names them
-// so that the buffer plan can alias their output to their input.
+// re-view memory (a reshape-only shuffle, a fused activation) launch nothing (isView, program.h).
 //
 // Test: native/tests/engine_test.cu (every op kind runs in a network checked against the CPU).
 #pragma once
@@ -32,9 +31,6 @@ struct ExecContext {
   int* splitCounters = nullptr;  // ConvBuffers::splitCounters
   int64_t splitCounterCount = 0;
 };
-
-// The op computes nothing: its output is its input seen with another shape (or it was fused).
-bool isView(const OpDef& op);
 
 // What a side stream (stream_plan.h) runs an op with in place of ctx's: the stream, and scratch of
 // its own for convolutions (cuDNN's workspace, split-K partial sums and counters), since a side

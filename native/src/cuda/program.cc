@@ -59,4 +59,10 @@ uint64_t tensorBytes(const TensorDef& t, int64_t batch) {
   return static_cast<uint64_t>(elementCount(resolveDims(t, batch))) * ops::elementBytes(t.dtype);
 }
 
+bool isView(const OpDef& op) {
+  if (op.fusedInto >= 0) return true;
+  const auto* s = std::get_if<ShuffleAttrs>(&op.attrs);
+  return s && s->permutation.empty();
+}
+
 }  // namespace netdef::cuda

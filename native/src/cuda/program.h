@@ -111,6 +111,10 @@ struct Program {
   std::vector<OutputDef> outputs;
 };
 
+// The op computes nothing: its output is its input seen with another shape (a reshape-only
+// shuffle), or it was fused into another op. The buffer plan aliases its output to its input.
+bool isView(const OpDef& op);
+
 inline bool isFloatDType(ir::DType t) { return t == ir::DType::Float32 || t == ir::DType::Float16; }
 
 // The dtype `op` (with its tensors, as recorded) computes in: a Cast's or Dequantize's output's, a
