@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "../common/env_switch.h"
 #include "../common/error.h"
 #include "direct_conv_rule.h"
 #include "timing_cache.h"
@@ -17,7 +16,7 @@ namespace {
 // Byte written over the arena before tuning: float16 0x3C3C ~ 1.06, float32 0x3C3C3C3C ~ 0.0115
 // (timing never runs on zeros, which some kernels skip through faster than real data).
 constexpr int kTuneFillByte = 0x3C;
-constexpr uint64_t kNoFilter = UINT64_MAX;
+constexpr uint64_t kNotOnDevice = UINT64_MAX;  // a weight's or a KRSC filter's offset when it has no device copy
 
 uint64_t alignUp(uint64_t v) { return (v + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment; }
 
@@ -103,71 +102,20 @@ CudaEngine::~CudaEngine() {
 }
 
 void CudaEngine::planMemory() {
-  const size_t n = program_.tensors.size();
-  // Channel-range views (split halves, concat parts) live in their storage tensor's allocation,
-  // which then stays alive from the first write of any part to the last read of any part.
+  // Channel-range views (split halves, concat parts) live in their storage tensor's allocation.
   if (config_.channelViews) {
     ctx_.views = planChannelViews(program_, config_.poolingViews);
   } else {
     ctx_.views = ChannelViews{};
     ctx_.views.views.resize(program_.tensors.size());  // every tensor in its own storage
   }
-  root_.resize(n);
-  for (size_t t = 0; t < n; ++t) root_[t] = static_cast<int32_t>(t);
-  std::vector<int32_t> first(n, -1), last(n, -1);
-  auto written = [&](int32_t t, int32_t step) { first[t] = first[t] < 0 ? step : std::min(first[t], step); };
-  for (int32_t t : program_.inputs) first[t] = 0;
-  for (size_t i = 0; i < program_.ops.size(); ++i) {
-    const OpDef& op = program_.ops[i];
-    if (op.fusedInto >= 0) continue;
-    const auto step = static_cast<int32_t>(i + 1);
-    for (int32_t t : op.inputs) last[storageOf(t)] = std::max(last[storageOf(t)], step);
-    if (isView(op)) {
-      root_[op.outputs[0]] = storageOf(op.inputs[0]);
-      continue;
-    }
-    for (int32_t t : op.outputs) written(storageOf(t), step);
-  }
-  for (size_t t = 0; t < n; ++t) root_[t] = storageOf(static_cast<int32_t>(t));
-  const auto end = static_cast<int32_t>(program_.ops.size() + 1);
-  for (const OutputDef& o : program_.outputs) last[root_[o.tensor]] = end;
-  for (int32_t t : program_.inputs) first[root_[t]] = 0;
-  planSideStreams(first, last);
-
-  std::vector<BufferRequest> requests;
-  planSlot_.assign(n, -1);
-  for (size_t t = 0; t < n; ++t) {
-    const TensorDef& def = program_.tensors[t];
-    if (root_[t] != static_cast<int32_t>(t) || def.constant >= 0 || first[t] < 0) continue;
-    planSlot_[t] = static_cast<int64_t>(requests.size());
-    requests.push_back(BufferRequest{tensorBytes(def, config_.maxBatch), first[t], std::max(first[t], last[t]), def.name});
-  }
-  plan_ = planBuffers(requests);
+  const bool sideStreams = sideStreamsWanted();
+  MemoryPlan m = planActivationMemory(program_, ctx_.views, config_.maxBatch, sideStreams);
+  root_ = std::move(m.root);
+  streamPlan_ = std::move(m.streams);
+  planSlot_ = std::move(m.slot);
+  plan_ = std::move(m.buffers);
   arena_ = DeviceBuffer(plan_.totalBytes, "activation arena");
-}
-
-void CudaEngine::planSideStreams(std::vector<int32_t>& first, std::vector<int32_t>& last) {
-  streamPlan_ = StreamPlan{};
-  streamPlan_.chainOf.assign(program_.ops.size(), -1);
-  if (!envSwitch("NETDEF_CUDA_STREAMS", true, "independent branches on side streams", "one stream")) return;
-  std::vector<TensorRegion> regions(program_.tensors.size());
-  for (size_t t = 0; t < regions.size(); ++t) {
-    const TensorDef& def = program_.tensors[t];
-    if (def.constant >= 0) continue;
-    const ChannelView& v = ctx_.views.views[t];
-    const int32_t storage = storageOf(static_cast<int32_t>(t));
-    // A channel-range view of a storage tensor covers its channels of it; anything else (a
-    // reshape alias included) all of its storage.
-    if (v.root >= 0 && v.root == storage) {
-      regions[t] = TensorRegion{storage, v.offset, v.offset + def.dims[1]};
-    } else {
-      regions[t] = TensorRegion{storage, 0, kAllChannels};
-    }
-  }
-  std::vector<bool> launches(program_.ops.size());
-  for (size_t i = 0; i < launches.size(); ++i) launches[i] = !isView(program_.ops[i]);
-  streamPlan_ = planStreams(program_, regions, launches);
-  extendLifetimes(streamPlan_, program_, regions, first, last);
 }
 
 void CudaEngine::createSideStreams() {
@@ -200,11 +148,6 @@ void CudaEngine::createSideStreams() {
   joinEvents_.resize(streamPlan_.chains.size());
 }
 
-int32_t CudaEngine::storageOf(int32_t t) const {
-  while (root_[t] != t || ctx_.views.views[t].root >= 0) t = root_[t] != t ? root_[t] : ctx_.views.views[t].root;
-  return t;
-}
-
 uint64_t CudaEngine::viewOffsetBytes(int32_t t) const {
   // A channel-range view starts at its channel offset in its storage (storage tensors are never
   // views themselves; reshape aliases start where their root does).
@@ -216,11 +159,14 @@ uint64_t CudaEngine::viewOffsetBytes(int32_t t) const {
 }
 
 void CudaEngine::uploadWeights() {
-  // Offsets first: every weight, then a KRSC copy of each channels-last convolution's filter.
-  weightOffsets_.assign(program_.weights.size(), 0);
-  filterOffsets_.assign(program_.ops.size(), kNoFilter);
+  // Offsets first: every weight something reads as it is, then a KRSC copy of each channels-last
+  // convolution's filter (whose KCRS original then takes no device memory unless read elsewhere).
+  weightOffsets_.assign(program_.weights.size(), kNotOnDevice);
+  filterOffsets_.assign(program_.ops.size(), kNotOnDevice);
+  const std::vector<bool> asStored = weightsReadAsStored();
   uint64_t total = 0;
   for (size_t i = 0; i < program_.weights.size(); ++i) {
+    if (!asStored[i]) continue;
     weightOffsets_[i] = total;
     total = alignUp(total + program_.weights[i].bytes.size());
   }
@@ -238,7 +184,8 @@ void CudaEngine::uploadWeights() {
     const int32_t r = root_[t];
     const TensorDef& def = program_.tensors[r];
     if (def.constant >= 0) {
-      ctx_.tensors[t] = weights_.bytes() + weightOffsets_[def.constant];
+      // (A constant no op reads as a tensor may have no device copy: it stays null.)
+      if (weightOffsets_[def.constant] != kNotOnDevice) ctx_.tensors[t] = weights_.bytes() + weightOffsets_[def.constant];
     } else if (planSlot_[r] >= 0) {
       ctx_.tensors[t] = arena_.bytes() + plan_.offsets[planSlot_[r]] + viewOffsetBytes(static_cast<int32_t>(t));
     }
@@ -250,12 +197,29 @@ void CudaEngine::uploadWeights() {
     if (const auto* d = std::get_if<DetectDecodeAttrs>(&program_.ops[i].attrs)) ctx_.filters[i] = weights_.bytes() + weightOffsets_[d->dflWeight];
     const auto* c = std::get_if<ConvAttrs>(&program_.ops[i].attrs);
     if (!c) continue;
-    ctx_.filters[i] = weights_.bytes() + (filterOffsets_[i] != kNoFilter ? filterOffsets_[i] : weightOffsets_[c->weight]);
+    ctx_.filters[i] = weights_.bytes() + (filterOffsets_[i] != kNotOnDevice ? filterOffsets_[i] : weightOffsets_[c->weight]);
     if (c->bias >= 0) ctx_.biases[i] = weights_.bytes() + weightOffsets_[c->bias];
     if (c->weightScales >= 0) ctx_.weightScales[i] = weights_.bytes() + weightOffsets_[c->weightScales];
   }
   ctx_.cudnn = cudnn_.get();
   ctx_.stream = stream_->get();
+}
+
+std::vector<bool> CudaEngine::weightsReadAsStored() const {
+  std::vector<bool> read(program_.weights.size(), false);
+  for (size_t i = 0; i < program_.ops.size(); ++i) {
+    const OpDef& op = program_.ops[i];
+    for (int32_t t : op.inputs) {
+      if (program_.tensors[t].constant >= 0) read[program_.tensors[t].constant] = true;
+    }
+    if (const auto* d = std::get_if<DetectDecodeAttrs>(&op.attrs)) read[d->dflWeight] = true;
+    const auto* c = std::get_if<ConvAttrs>(&op.attrs);
+    if (!c) continue;
+    if (!nhwcFilterOf(i)) read[c->weight] = true;
+    if (c->bias >= 0) read[c->bias] = true;
+    if (c->weightScales >= 0) read[c->weightScales] = true;
+  }
+  return read;
 }
 
 bool CudaEngine::nhwcFilterOf(size_t op) const {
@@ -292,10 +256,10 @@ void CudaEngine::copyWeightsToDevice() {
   std::vector<uint8_t> host(weights_.size());
   for (size_t i = 0; i < program_.weights.size(); ++i) {
     const auto& b = program_.weights[i].bytes;
-    if (!b.empty()) std::memcpy(&host[weightOffsets_[i]], b.data(), b.size());
+    if (!b.empty() && weightOffsets_[i] != kNotOnDevice) std::memcpy(&host[weightOffsets_[i]], b.data(), b.size());
   }
   for (size_t i = 0; i < program_.ops.size(); ++i) {
-    if (filterOffsets_[i] == kNoFilter) continue;
+    if (filterOffsets_[i] == kNotOnDevice) continue;
     const ConvAttrs& c = std::get<ConvAttrs>(program_.ops[i].attrs);
     const FilterShape f = filterShape(i);
     const std::vector<uint8_t> krsc = filterToNhwc(program_.weights[c.weight].bytes, f.k, f.c, f.r, f.s, f.elementBytes, f.paddedC);

@@ -27,8 +27,8 @@
 #include "engine_api.h"
 #include "engine_format.h"
 #include "image_io.h"
+#include "memory_plan.h"
 #include "op_launch.h"
-#include "stream_plan.h"
 
 namespace netdef::cuda {
 
@@ -83,15 +83,13 @@ class CudaEngine final : public Engine {
 
  private:
   void planMemory();
-  // The side streams' plan (stream_plan.h) and the lifetimes it widens (planMemory's, per tensor).
-  void planSideStreams(std::vector<int32_t>& first, std::vector<int32_t>& last);
-  // The tensor whose allocation holds t's bytes (through reshape aliases and channel-range views);
-  // during planMemory, for tensors whose producers it has seen.
-  int32_t storageOf(int32_t t) const;
   void createSideStreams();  // the plan's streams, events and scratch (after the convolutions' tactics)
   void uploadWeights();                // places the weights (offsets, device buffer) and points ctx_ at them
   void copyWeightsToDevice();          // program_.weights (and KRSC filter copies) into weights_
   bool nhwcFilterOf(size_t op) const;  // op is a channels-last convolution (its filter is reordered)
+  // Per weight: whether an op reads it in its stored layout (a channels-last convolution's filter
+  // only through its KRSC copy: that weight's original stays on the host).
+  std::vector<bool> weightsReadAsStored() const;
   struct FilterShape {
     int64_t k = 0, c = 0, r = 0, s = 0, paddedC = 0;
     size_t elementBytes = 0;
@@ -128,7 +126,7 @@ class CudaEngine final : public Engine {
   BufferPlan plan_;
   std::vector<int32_t> root_;            // per tensor: the tensor whose storage it uses (views)
   std::vector<int64_t> planSlot_;        // per root tensor: index into plan_ or -1
-  std::vector<uint64_t> weightOffsets_;  // per WeightDef
+  std::vector<uint64_t> weightOffsets_;  // per WeightDef (kNotOnDevice: not on the device)
   std::vector<uint64_t> filterOffsets_;  // per op: reordered NHWC filter, or UINT64_MAX
   std::vector<std::unique_ptr<ConvLayer>> convs_;
   std::shared_ptr<FusedPlans> fusedPlans_ = std::make_shared<FusedPlans>();  // shared by convs_
