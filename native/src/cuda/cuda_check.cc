@@ -3,6 +3,13 @@
 
 namespace netdef::cuda {
 
+int multiprocessorCount() {
+  int device = 0, count = 0;
+  checkCuda(cudaGetDevice(&device), "cudaGetDevice");
+  checkCuda(cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, device), "multiprocessor count");
+  return count;
+}
+
 void throwCuda(cudaError_t err, const std::string& what) {
   cudaGetLastError();  // clear a non-sticky error so the next call starts clean
   const std::string message = what + ": " + cudaGetErrorName(err) + " (" + cudaGetErrorString(err) + ")";

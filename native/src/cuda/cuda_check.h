@@ -25,6 +25,9 @@ inline void checkCuda(cudaError_t err, const std::string& what) {
   if (err != cudaSuccess) throwCuda(err, what);
 }
 
+// The current device's streaming multiprocessors.
+int multiprocessorCount();
+
 // Makes `device` current for the lifetime of the guard, restoring the previous one after.
 class DeviceGuard {
  public:

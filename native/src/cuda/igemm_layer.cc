@@ -31,13 +31,6 @@ bool isIgemmTactic(const ConvTactic& t) {
   return t.kind == ConvTactic::Kind::kIgemm && isTile(t.algo) && t.splits >= 1 && t.splits <= igemm::kMaxIgemmSplits;
 }
 
-int multiprocessorCount() {
-  int device = 0, count = 0;
-  checkCuda(cudaGetDevice(&device), "cudaGetDevice");
-  checkCuda(cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, device), "multiprocessor count");
-  return count;
-}
-
 }  // namespace
 
 bool halfIgemmWanted() {
