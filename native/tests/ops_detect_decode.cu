@@ -3,7 +3,7 @@
 // float16 exactly where the params' half* flags say the unfused graph stores float16. Cases:
 // float32 and float16 levels and outputs, NCHW, NHWC, mixed and channel-view levels, several
 // tiles spanning level boundaries, a class count that is not a multiple of the kernel's chunk,
-// batch 2, both block sizes forced on NCHW and NHWC levels. Tolerances: boxes relative to the magnitude of the decode's terms (the anchor point
+// batch 2. Tolerances: boxes relative to the magnitude of the decode's terms (the anchor point
 // plus the largest distance, times the stride), since x2 - x1 cancels: 1e-5 in float32, 4
 // float16 steps (4 x 2^-11) where a float16 rounding may land one step apart; scores 1e-6 / 1e-3.
 // The float16-decode case also checks that every box value is a float16 value (the rounding
@@ -34,7 +34,6 @@ struct Case {
   std::vector<std::pair<int64_t, int64_t>> levels;  // height, width
   int64_t batch = 1, classes = 80;
   bool halfSoftmax = false, halfDistance = false, halfDecode = false, halfBox = false, halfScore = false;
-  int threads = 0;  // DetectDecodeParams::threads (0: picked by the block count)
 };
 
 double roundIf(double v, bool half) { return half ? representable({static_cast<float>(v)}, DType::Float16)[0] : v; }
@@ -44,7 +43,6 @@ std::string caseName(const Case& c) {
   std::string s = std::string("detect_decode in ") + typeName(c.in) + " out " + typeName(c.out) + " " + kLayouts[static_cast<int>(c.layout)] +
                   " batch " + std::to_string(c.batch) + " classes " + std::to_string(c.classes) + " levels";
   for (const auto& l : c.levels) s += " " + std::to_string(l.first) + "x" + std::to_string(l.second);
-  if (c.threads != 0) s += " threads " + std::to_string(c.threads);
   if (c.halfSoftmax || c.halfDistance || c.halfDecode || c.halfBox || c.halfScore) {
     s += " half:";
     if (c.halfSoftmax) s += " softmax";
@@ -70,7 +68,6 @@ void runDecodeCase(Rng& rng, const Case& c) {
     p.batch = c.batch;
     p.bins = bins;
     p.classes = c.classes;
-    p.threads = c.threads;
     p.halfSoftmax = c.halfSoftmax;
     p.halfDistance = c.halfDistance;
     p.halfDecode = c.halfDecode;
@@ -206,15 +203,9 @@ void testDetectDecode() {
   h.out = DType::Float16;
   h.layout = LevelLayout::kNchw;
   runDecodeCase(rng, h);
-  // Both block sizes on both staging paths (the cases above pick one by their block count).
-  for (int threads : {netdef::cuda::ops::kDetectDecodeBlock, netdef::cuda::ops::kDetectDecodeWideBlock}) {
-    Case t = h;
-    t.threads = threads;
-    runDecodeCase(rng, t);  // NCHW
-    t.layout = LevelLayout::kNhwc;
-    t.classes = 70;
-    runDecodeCase(rng, t);
-  }
+  h.layout = LevelLayout::kNhwc;
+  h.classes = 70;
+  runDecodeCase(rng, h);
 
   // fp16-fp32-decode: float16 logits, softmax and distances; the decode and the output float32.
   Case m;
@@ -232,12 +223,6 @@ void testDetectDecode() {
     DetectDecodeParams p;
     p.levelCount = 1;
     p.bins = netdef::cuda::ops::kDetectDecodeMaxBins + 1;
-    netdef::cuda::ops::launchDetectDecode(p, nullptr);
-  });
-  expectError("detect_decode rejects a block size it was not made for", netdef::kErrInvalidArgument, [] {
-    DetectDecodeParams p;
-    p.levelCount = 1;
-    p.threads = 96;
     netdef::cuda::ops::launchDetectDecode(p, nullptr);
   });
   expectError("detect_decode rejects no levels", netdef::kErrInvalidArgument, [] {

@@ -1,7 +1,6 @@
 // detect_decode: see detect_decode.cuh.
 #include <cmath>
 
-#include "../cuda_check.h"
 #include "detect_decode.cuh"
 #include "op_device.cuh"
 
@@ -76,7 +75,7 @@ __device__ void stage(const Args& g, const AnchorSlots<TIn>& slots, int64_t c0, 
 }
 
 template <typename TIn, typename TOut>
-__global__ void __launch_bounds__(kDetectDecodeWideBlock) detectDecodeKernel(Args g) {
+__global__ void __launch_bounds__(kDetectDecodeBlock) detectDecodeKernel(Args g) {
   __shared__ float box[kDetectDecodeTile * kBoxRow];
   __shared__ float cls[kDetectDecodeTile * kClassRow];
   __shared__ float dist[kDetectDecodeTile][kDetectBoxSides];
@@ -139,16 +138,10 @@ __global__ void __launch_bounds__(kDetectDecodeWideBlock) detectDecodeKernel(Arg
   }
 }
 
-// The block size: the caller's, or the wide block when the blocks leave SMs without one.
-int blockThreads(const DetectDecodeParams& p, int64_t blocks) {
-  if (p.threads != 0) return p.threads;
-  return blocks <= multiprocessorCount() ? kDetectDecodeWideBlock : kDetectDecodeBlock;
-}
-
 template <typename TIn, typename TOut>
 void run(const Args& g, cudaStream_t stream) {
   const int64_t blocks = g.p.batch * g.tilesPerImage;
-  detectDecodeKernel<TIn, TOut><<<static_cast<unsigned>(blocks), blockThreads(g.p, blocks), 0, stream>>>(g);
+  detectDecodeKernel<TIn, TOut><<<static_cast<unsigned>(blocks), kDetectDecodeBlock, 0, stream>>>(g);
   checkLaunch(kOp);
 }
 
@@ -179,10 +172,6 @@ void launchDetectDecode(const DetectDecodeParams& p, cudaStream_t stream) {
   }
   require(p.classes >= 1 && p.batch >= 0, kOp, "bad shape (classes must be >= 1)");
   require(p.divisor != 0.0f, kOp, "the centre's divisor is 0");
-  if (p.threads != 0 && p.threads != kDetectDecodeBlock && p.threads != kDetectDecodeWideBlock) {
-    throwInvalid(kOp, "threads per block must be 0 (picked), " + std::to_string(kDetectDecodeBlock) + " or " +
-                          std::to_string(kDetectDecodeWideBlock) + ", got " + std::to_string(p.threads));
-  }
   if (p.batch == 0) return;
   require(p.dfl && p.anchors && p.strides && p.y, kOp, "null DFL weights, anchors, strides or y");
   Args g;

@@ -31,11 +31,11 @@ namespace netdef::cuda::ops {
 
 // Anchors per block; the DFL bins (R) and levels the kernel takes.
 inline constexpr int64_t kDetectDecodeTile = 64;
-// Threads per block: enough blocks to fill the GPU take the narrow block; fewer (batch 1: 8400
-// anchors are 132 blocks) take the wide one, so that each block stages its tile with more loads
-// in flight (each warp walks 4 anchors instead of 16).
-inline constexpr int kDetectDecodeBlock = 128;
-inline constexpr int kDetectDecodeWideBlock = 512;
+// Threads per block. A block holds about 35 KB of staged logits, so an SM keeps at most 6 blocks:
+// with 128 threads that was 768 resident threads (37 % occupancy, each warp staging 16 anchors
+// one after another); with 512, the registers (40 a thread on sm_90) let an SM keep 3 blocks, 1536
+// threads, and at batch 1 (132 blocks, one per SM) each warp stages 4 anchors.
+inline constexpr int kDetectDecodeBlock = 512;
 inline constexpr int64_t kDetectDecodeMaxBins = 16;  // YOLOv8's reg_max
 inline constexpr int kDetectDecodeMaxLevels = 5;
 // Box sides per anchor (left, top, right, bottom).
@@ -63,9 +63,6 @@ struct DetectDecodeParams {
   // Round to float16 after the softmax, the distances, each decode step, the final boxes (the
   // decode's product, where only later tensors are float16), the sigmoid.
   bool halfSoftmax = false, halfDistance = false, halfDecode = false, halfBox = false, halfScore = false;
-  // Threads per block: 0 picks kDetectDecodeBlock or kDetectDecodeWideBlock by the block count
-  // against the device's SMs; tests force either.
-  int threads = 0;
 };
 
 // Anchors of all levels together (sum of height x width).
