@@ -2,6 +2,7 @@
 // within 1e-2 (norm-relative), the Q/DQ output within one quantum.
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 #include "cuda/engine_format.h"
 #include "cuda/engine_impl.h"
@@ -196,8 +197,28 @@ std::unique_ptr<CudaEngine> buildChain(const ChainModel& m, LayoutMode mode) {
   return buildFromNetwork(net, smallBatches(), {}, &mode);
 }
 
+// Sets an environment variable for its lifetime, restoring what was there before.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old, had_ = true;
+    setenv(name, value, 1);
+  }
+  ~ScopedEnv() { had_ ? setenv(name_, old_.c_str(), 1) : unsetenv(name_); }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+  std::string old_;
+  bool had_ = false;
+};
+
 void testChain() {
   ops_test::Rng rng(11);
+  // Side streams on (off by default until measured): the chain's output branches after cv3 run
+  // on them, and every check below holds with them.
+  const ScopedEnv streams("NETDEF_CUDA_STREAMS", "1");
   for (DType t : {DType::Float32, DType::Float16}) {
     const ChainModel m = makeChain(t, rng);
     for (LayoutMode mode : {LayoutMode::kRowMajor, LayoutMode::kChannelsLastHalf}) {
@@ -225,7 +246,8 @@ void testChain() {
           if (l.name == "m.0/add") addKernel = l.kernel;
         ops_test::record(addKernel.rfind("fused into ", 0) == 0, label + " residual add fused", addKernel);
         // The outputs' branches after cv3 (scale -> transpose, quantize -> dequantize) run on side
-        // streams beside the sigmoid (stream_plan.h); the outputs above were checked with them.
+        // streams beside the sigmoid (stream_plan.h, NETDEF_CUDA_STREAMS=1 above); the outputs
+        // above were checked with them.
         std::string sideLayers;
         for (const LayerInfo& l : e->layers())
           if (l.kernel.find("[side stream") != std::string::npos) sideLayers += " " + l.name;

@@ -26,8 +26,9 @@ struct MemoryPlan {
   BufferPlan buffers;          // sized for `maxBatch`
 };
 
-// Whether independent branches go onto side streams: $NETDEF_CUDA_STREAMS unset or 1 (the
-// default), 0 for one stream; anything else throws ERR_INVALID_ARGUMENT naming it.
+// Whether independent branches go onto side streams: $NETDEF_CUDA_STREAMS=1; unset or 0 (the
+// default until side streams have run on a GPU) one stream; anything else throws
+// ERR_INVALID_ARGUMENT naming it.
 bool sideStreamsWanted();
 
 // `views`: planChannelViews's (or one view-less entry per tensor); `sideStreams` false: every op
