@@ -194,6 +194,9 @@ export interface NativePlannedMode {
   /** The activation arena at batch 1 with the side streams as NETDEF_CUDA_STREAMS asks (off unless 1), and with one stream. */
   readonly arenaBytes: number;
   readonly arenaBytesOneStream: number;
+  /** The weights' device buffer (each filter once: a channels-last convolution's only as its KRSC copy), and the weights' own bytes. */
+  readonly deviceWeightBytes: number;
+  readonly weightBytes: number;
 }
 
 export interface NativeAddon {

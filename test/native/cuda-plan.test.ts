@@ -10,6 +10,9 @@
  *  - SPPF's pools keep the channels-last layout, and channels-last needs no Reformat at all.
  *  - In channels-last fp16 netdef's igemm kernel could run every tensor-core convolution (its
  *    geometry check, views included: what a build times beside cuDNN unless NETDEF_CUDA_IGEMM_FP16=0).
+ *  - The weights' device buffer holds each weight once (a channels-last filter only as its KRSC copy).
+ *  - Side streams (NETDEF_CUDA_STREAMS=1): the Detect head's six branches and nothing else; off by
+ *    default, and the arena reported both ways.
  * Needs the addon (`npm run build:native`; CI builds it).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -88,6 +91,16 @@ describe('the CUDA engine plan of yolov8n in fp16', () => {
     const pools = m.ops.filter((o) => o.kind === 'Pooling');
     expect(pools).toHaveLength(3);
     for (const p of pools) expect(p.layout, p.name).toBe('nhwc');
+  });
+
+  it('holds each weight on the device once: a channels-last filter only as its KRSC copy (within alignment)', () => {
+    for (const m of modes) {
+      expect(m.weightBytes, m.mode).toBeGreaterThan(0);
+      // Each entry of the buffer starts 256-byte aligned: a few KB over the weights' own bytes,
+      // where keeping both KCRS originals and KRSC copies would be about twice.
+      expect(m.deviceWeightBytes / m.weightBytes, m.mode).toBeGreaterThanOrEqual(0.99);
+      expect(m.deviceWeightBytes / m.weightBytes, m.mode).toBeLessThanOrEqual(1.01);
+    }
   });
 
   it('row-major: nothing is reformatted, and SPPF\'s pools write into their concat', () => {

@@ -114,6 +114,8 @@ Napi::Value planCudaEngine(const Napi::CallbackInfo& info) {
       m.Set("ops", ops);
       m.Set("arenaBytes", static_cast<double>(modes[i].arenaBytes));
       m.Set("arenaBytesOneStream", static_cast<double>(modes[i].arenaBytesOneStream));
+      m.Set("deviceWeightBytes", static_cast<double>(modes[i].deviceWeightBytes));
+      m.Set("weightBytes", static_cast<double>(modes[i].weightBytes));
       out.Set(static_cast<uint32_t>(i), m);
     }
     return out;

@@ -8,8 +8,6 @@
 namespace netdef::cuda {
 namespace {
 
-uint64_t alignUp(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
-
 bool overlapInTime(const BufferRequest& a, const BufferRequest& b) { return a.first <= b.last && b.first <= a.last; }
 
 }  // namespace

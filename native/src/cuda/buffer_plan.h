@@ -17,6 +17,9 @@ namespace netdef::cuda {
 // Offsets are multiples of this (cuDNN and 16-byte vector accesses want aligned pointers).
 inline constexpr uint64_t kBufferAlignment = 256;
 
+// v rounded up to a multiple of `alignment`.
+inline uint64_t alignUp(uint64_t v, uint64_t alignment = kBufferAlignment) { return (v + alignment - 1) / alignment * alignment; }
+
 struct BufferRequest {
   uint64_t bytes = 0;
   int32_t first = 0;  // first step that writes it

@@ -64,6 +64,8 @@ std::vector<PlannedMode> planEngine(const ir::Graph& graph) {
     const MemoryPlan memory = planActivationMemory(laid, ctx.views, kReportBatch, sideStreams);
     m.arenaBytes = memory.buffers.totalBytes;
     m.arenaBytesOneStream = planActivationMemory(laid, ctx.views, kReportBatch, false).buffers.totalBytes;
+    m.deviceWeightBytes = placeWeights(laid).totalBytes;
+    for (const WeightDef& w : laid.weights) m.weightBytes += w.bytes.size();
     for (size_t i = 0; i < laid.ops.size(); ++i) {
       const OpDef& op = laid.ops[i];
       PlannedOp o;

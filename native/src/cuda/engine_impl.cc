@@ -16,9 +16,6 @@ namespace {
 // Byte written over the arena before tuning: float16 0x3C3C ~ 1.06, float32 0x3C3C3C3C ~ 0.0115
 // (timing never runs on zeros, which some kernels skip through faster than real data).
 constexpr int kTuneFillByte = 0x3C;
-constexpr uint64_t kNotOnDevice = UINT64_MAX;  // a weight's or a KRSC filter's offset when it has no device copy
-
-uint64_t alignUp(uint64_t v) { return (v + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment; }
 
 }  // namespace
 
@@ -159,25 +156,11 @@ uint64_t CudaEngine::viewOffsetBytes(int32_t t) const {
 }
 
 void CudaEngine::uploadWeights() {
-  // Offsets first: every weight something reads as it is, then a KRSC copy of each channels-last
-  // convolution's filter (whose KCRS original then takes no device memory unless read elsewhere).
-  weightOffsets_.assign(program_.weights.size(), kNotOnDevice);
-  filterOffsets_.assign(program_.ops.size(), kNotOnDevice);
-  const std::vector<bool> asStored = weightsReadAsStored();
-  uint64_t total = 0;
-  for (size_t i = 0; i < program_.weights.size(); ++i) {
-    if (!asStored[i]) continue;
-    weightOffsets_[i] = total;
-    total = alignUp(total + program_.weights[i].bytes.size());
-  }
-  for (size_t i = 0; i < program_.ops.size(); ++i) {
-    if (!nhwcFilterOf(i)) continue;
-    filterOffsets_[i] = total;
-    total = alignUp(total + nhwcFilterBytes(i));
-  }
-  weights_ = DeviceBuffer(total, "weights");
+  placement_ = placeWeights(program_);
+  weights_ = DeviceBuffer(placement_.totalBytes, "weights");
   copyWeightsToDevice();
 
+  const std::vector<uint64_t>& at = placement_.weightOffsets;
   ctx_.program = &program_;
   ctx_.tensors.assign(program_.tensors.size(), nullptr);
   for (size_t t = 0; t < program_.tensors.size(); ++t) {
@@ -185,7 +168,7 @@ void CudaEngine::uploadWeights() {
     const TensorDef& def = program_.tensors[r];
     if (def.constant >= 0) {
       // (A constant no op reads as a tensor may have no device copy: it stays null.)
-      if (weightOffsets_[def.constant] != kNotOnDevice) ctx_.tensors[t] = weights_.bytes() + weightOffsets_[def.constant];
+      if (at[def.constant] != kNotOnDevice) ctx_.tensors[t] = weights_.bytes() + at[def.constant];
     } else if (planSlot_[r] >= 0) {
       ctx_.tensors[t] = arena_.bytes() + plan_.offsets[planSlot_[r]] + viewOffsetBytes(static_cast<int32_t>(t));
     }
@@ -194,78 +177,23 @@ void CudaEngine::uploadWeights() {
   ctx_.biases.assign(program_.ops.size(), nullptr);
   ctx_.weightScales.assign(program_.ops.size(), nullptr);
   for (size_t i = 0; i < program_.ops.size(); ++i) {
-    if (const auto* d = std::get_if<DetectDecodeAttrs>(&program_.ops[i].attrs)) ctx_.filters[i] = weights_.bytes() + weightOffsets_[d->dflWeight];
+    if (const auto* d = std::get_if<DetectDecodeAttrs>(&program_.ops[i].attrs)) ctx_.filters[i] = weights_.bytes() + at[d->dflWeight];
     const auto* c = std::get_if<ConvAttrs>(&program_.ops[i].attrs);
     if (!c) continue;
-    ctx_.filters[i] = weights_.bytes() + (filterOffsets_[i] != kNotOnDevice ? filterOffsets_[i] : weightOffsets_[c->weight]);
-    if (c->bias >= 0) ctx_.biases[i] = weights_.bytes() + weightOffsets_[c->bias];
-    if (c->weightScales >= 0) ctx_.weightScales[i] = weights_.bytes() + weightOffsets_[c->weightScales];
+    const uint64_t krsc = placement_.filterOffsets[i];
+    ctx_.filters[i] = weights_.bytes() + (krsc != kNotOnDevice ? krsc : at[c->weight]);
+    if (c->bias >= 0) ctx_.biases[i] = weights_.bytes() + at[c->bias];
+    if (c->weightScales >= 0) ctx_.weightScales[i] = weights_.bytes() + at[c->weightScales];
   }
   ctx_.cudnn = cudnn_.get();
   ctx_.stream = stream_->get();
 }
 
-std::vector<bool> CudaEngine::weightsReadAsStored() const {
-  std::vector<bool> read(program_.weights.size(), false);
-  for (size_t i = 0; i < program_.ops.size(); ++i) {
-    const OpDef& op = program_.ops[i];
-    for (int32_t t : op.inputs) {
-      if (program_.tensors[t].constant >= 0) read[program_.tensors[t].constant] = true;
-    }
-    if (const auto* d = std::get_if<DetectDecodeAttrs>(&op.attrs)) read[d->dflWeight] = true;
-    const auto* c = std::get_if<ConvAttrs>(&op.attrs);
-    if (!c) continue;
-    if (!nhwcFilterOf(i)) read[c->weight] = true;
-    if (c->bias >= 0) read[c->bias] = true;
-    if (c->weightScales >= 0) read[c->weightScales] = true;
-  }
-  return read;
-}
-
-bool CudaEngine::nhwcFilterOf(size_t op) const {
-  const OpDef& o = program_.ops[op];
-  // A convolution the direct kernel takes reads its KCRS filter whatever its input's layout.
-  return std::holds_alternative<ConvAttrs>(o.attrs) && o.fusedInto < 0 && program_.tensors[o.inputs[0]].layout == Layout::kNhwc &&
-         !runsDirect(program_, o);
-}
-
-CudaEngine::FilterShape CudaEngine::filterShape(size_t op) const {
-  const OpDef& o = program_.ops[op];
-  const ConvAttrs& c = std::get<ConvAttrs>(o.attrs);
-  const WeightDef& w = program_.weights[c.weight];
-  FilterShape f;
-  f.k = c.outChannels;
-  f.r = c.params.kernel[0];
-  f.s = c.params.kernel[1];
-  f.elementBytes = ops::elementBytes(w.dtype);
-  // The filter's own channels (per group); the input may have more when the layout pass padded
-  // an int8 convolution's channels (layout_pass.h), and the reordered filter is padded with zeros.
-  f.c = static_cast<int64_t>(w.bytes.size() / f.elementBytes) / (f.k * f.r * f.s);
-  f.paddedC = std::max(f.c, program_.tensors[o.inputs[0]].dims[1] / c.params.groups);
-  return f;
-}
-
-uint64_t CudaEngine::nhwcFilterBytes(size_t op) const {
-  const FilterShape f = filterShape(op);
-  return static_cast<uint64_t>(f.k * f.r * f.s * f.paddedC) * f.elementBytes;
-}
-
 void CudaEngine::copyWeightsToDevice() {
   // One host image of the whole weight buffer and one copy: what the build uploads and what refit
   // writes over it, at the same offsets (the captured graphs keep pointing at valid weights).
-  std::vector<uint8_t> host(weights_.size());
-  for (size_t i = 0; i < program_.weights.size(); ++i) {
-    const auto& b = program_.weights[i].bytes;
-    if (!b.empty() && weightOffsets_[i] != kNotOnDevice) std::memcpy(&host[weightOffsets_[i]], b.data(), b.size());
-  }
-  for (size_t i = 0; i < program_.ops.size(); ++i) {
-    if (filterOffsets_[i] == kNotOnDevice) continue;
-    const ConvAttrs& c = std::get<ConvAttrs>(program_.ops[i].attrs);
-    const FilterShape f = filterShape(i);
-    const std::vector<uint8_t> krsc = filterToNhwc(program_.weights[c.weight].bytes, f.k, f.c, f.r, f.s, f.elementBytes, f.paddedC);
-    std::memcpy(&host[filterOffsets_[i]], krsc.data(), krsc.size());
-  }
-  if (!host.empty()) checkCuda(cudaMemcpy(weights_.get(), host.data(), host.size(), cudaMemcpyHostToDevice), "upload weights");
+  const std::vector<uint8_t> image = weightImage(program_, placement_);
+  if (!image.empty()) checkCuda(cudaMemcpy(weights_.get(), image.data(), image.size(), cudaMemcpyHostToDevice), "upload weights");
 }
 
 void CudaEngine::refit(const std::vector<ir::Param>& params) {

@@ -29,6 +29,7 @@
 #include "image_io.h"
 #include "memory_plan.h"
 #include "op_launch.h"
+#include "weight_placement.h"
 
 namespace netdef::cuda {
 
@@ -86,16 +87,6 @@ class CudaEngine final : public Engine {
   void createSideStreams();  // the plan's streams, events and scratch (after the convolutions' tactics)
   void uploadWeights();                // places the weights (offsets, device buffer) and points ctx_ at them
   void copyWeightsToDevice();          // program_.weights (and KRSC filter copies) into weights_
-  bool nhwcFilterOf(size_t op) const;  // op is a channels-last convolution (its filter is reordered)
-  // Per weight: whether an op reads it in its stored layout (a channels-last convolution's filter
-  // only through its KRSC copy: that weight's original stays on the host).
-  std::vector<bool> weightsReadAsStored() const;
-  struct FilterShape {
-    int64_t k = 0, c = 0, r = 0, s = 0, paddedC = 0;
-    size_t elementBytes = 0;
-  };
-  FilterShape filterShape(size_t op) const;      // of convolution `op`, with its input's (padded) channels
-  uint64_t nhwcFilterBytes(size_t op) const;     // its KRSC copy's size
   uint64_t viewOffsetBytes(int32_t t) const;  // bytes from t's storage root to t (channel-range views)
   void createConvolutions(const EngineBuildOptions& options);
   void checkBatch(int64_t batch) const;
@@ -126,8 +117,7 @@ class CudaEngine final : public Engine {
   BufferPlan plan_;
   std::vector<int32_t> root_;            // per tensor: the tensor whose storage it uses (views)
   std::vector<int64_t> planSlot_;        // per root tensor: index into plan_ or -1
-  std::vector<uint64_t> weightOffsets_;  // per WeightDef (kNotOnDevice: not on the device)
-  std::vector<uint64_t> filterOffsets_;  // per op: reordered NHWC filter, or UINT64_MAX
+  WeightPlacement placement_;  // where weights_ holds each weight and KRSC filter copy
   std::vector<std::unique_ptr<ConvLayer>> convs_;
   std::shared_ptr<FusedPlans> fusedPlans_ = std::make_shared<FusedPlans>();  // shared by convs_
   ExecContext ctx_;

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 
+#include "buffer_plan.h"
 #include "ops/candidates.cuh"
 #include "ops/letterbox.cuh"
 
@@ -15,7 +16,6 @@ constexpr int64_t kChannels = 3;
 constexpr size_t kAlign = 256;
 constexpr size_t kGrowQuantum = size_t{1} << 20;
 
-size_t alignUp(size_t n, size_t a) { return (n + a - 1) / a * a; }
 
 // Buffers grow to the need, in whole MiB, and are kept.
 void ensure(PinnedBuffer& b, size_t bytes, const char* what) {
