@@ -91,6 +91,17 @@ void restamp(std::vector<uint8_t>& blob, uint32_t version) {
   for (size_t i = 0; i < kChecksumBytes; ++i) blob[body + i] = static_cast<uint8_t>(h >> (8 * i));
 }
 
+// Writes `bad` and checks that reading it back fails with ERR_ENGINE_FORMAT naming `needle`.
+void expectRefused(const EngineRecord& bad, const std::string& needle, const std::string& what) {
+  const std::vector<uint8_t> b = writeEngine(bad);
+  try {
+    readEngine(b.data(), b.size());
+    check(false, what + " (it parsed)");
+  } catch (const Error& e) {
+    check(std::string(e.code()) == kErrEngineFormat && std::string(e.what()).find(needle) != std::string::npos, what + ": " + e.what());
+  }
+}
+
 // An int8 residual scale is read back, and refused where it makes no sense: on an int8
 // convolution without a residual input, or missing (0) on one with it.
 void testResidualScale() {
@@ -100,15 +111,7 @@ void testResidualScale() {
   const std::vector<uint8_t> blob = writeEngine(r);
   const EngineRecord back = readEngine(blob.data(), blob.size());
   check(std::get<ConvAttrs>(back.program.ops[0].attrs).residualScale == 0.25f, "an int8 residual scale round-trips");
-  auto refused = [&](const EngineRecord& bad, const std::string& what) {
-    const std::vector<uint8_t> b = writeEngine(bad);
-    try {
-      readEngine(b.data(), b.size());
-      check(false, what + " (it parsed)");
-    } catch (const Error& e) {
-      check(std::string(e.code()) == kErrEngineFormat && std::string(e.what()).find("residual scale") != std::string::npos, what + ": " + e.what());
-    }
-  };
+  auto refused = [](const EngineRecord& bad, const std::string& what) { expectRefused(bad, "residual scale", what); };
   EngineRecord noInput = r;
   noInput.program.ops[0].inputs.pop_back();
   refused(noInput, "a residual scale without a residual input is refused");
@@ -189,15 +192,7 @@ void testSplitK() {
   const std::vector<uint8_t> blob = writeEngine(r);
   const EngineRecord back = readEngine(blob.data(), blob.size());
   check(back.tactics[0].tactic.splits == 4 && back.tactics[1].tactic.splits == 1, "split-K slices round-trip (1 on the cuDNN tactic)");
-  auto refused = [&](const EngineRecord& bad, const std::string& what) {
-    const std::vector<uint8_t> b = writeEngine(bad);
-    try {
-      readEngine(b.data(), b.size());
-      check(false, what + " (it parsed)");
-    } catch (const Error& e) {
-      check(std::string(e.code()) == kErrEngineFormat && std::string(e.what()).find("split-K") != std::string::npos, what + ": " + e.what());
-    }
-  };
+  auto refused = [](const EngineRecord& bad, const std::string& what) { expectRefused(bad, "split-K", what); };
   EngineRecord tooMany = r;
   tooMany.tactics[0].tactic.splits = igemm::kMaxIgemmSplits + 1;
   refused(tooMany, "more split-K slices than the kernel runs are refused");

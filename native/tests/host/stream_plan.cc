@@ -63,16 +63,26 @@ bool onlyChain(const StreamPlan& s, int32_t fork, const std::vector<int32_t>& op
   return s.chains.size() == 1 && s.chains[0].fork == fork && s.chains[0].ops == ops && s.chains[0].join == join && s.streams == 1;
 }
 
-void testDetectBranch() {
-  // neck: a -> b -> c -> d; head branch h1 -> h2 on a's output; j reads d's and h2's outputs.
+// What every case below starts from: a neck a -> b -> c (ops 0-2) and a branch h on a's output
+// (op 3): x -a-> t1 -b-> t2 -c-> t3, t1 -h-> t4.
+struct Neck {
   Hand h;
-  const int32_t x = h.tensor(), t1 = h.tensor(), t2 = h.tensor(), t3 = h.tensor(), t4 = h.tensor(), t5 = h.tensor(), t6 = h.tensor(),
-                t7 = h.tensor();
-  h.p.inputs = {x};
-  h.op("a", {x}, {t1});
-  h.op("b", {t1}, {t2});
-  h.op("c", {t2}, {t3});
-  h.op("h1", {t1}, {t4});
+  int32_t x = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0;
+  Neck() {
+    x = h.tensor(), t1 = h.tensor(), t2 = h.tensor(), t3 = h.tensor(), t4 = h.tensor();
+    h.p.inputs = {x};
+    h.op("a", {x}, {t1});
+    h.op("b", {t1}, {t2});
+    h.op("c", {t2}, {t3});
+    h.op("h", {t1}, {t4});
+  }
+};
+
+void testDetectBranch() {
+  // neck: a -> b -> c -> d; head branch h -> h2 on a's output; j reads d's and h2's outputs.
+  Neck n;
+  Hand& h = n.h;
+  const int32_t x = n.x, t1 = n.t1, t3 = n.t3, t4 = n.t4, t5 = h.tensor(), t6 = h.tensor(), t7 = h.tensor();
   h.op("h2", {t4}, {t5});
   h.op("d", {t3}, {t6});
   h.op("j", {t5, t6}, {t7});
@@ -116,13 +126,9 @@ void testChannelRanges(bool overlapping) {
 
 void testOverwriteJoins() {
   // h reads t1; d writes t1 again later: h must be done before d.
-  Hand h;
-  const int32_t x = h.tensor(), t1 = h.tensor(), t2 = h.tensor(), t3 = h.tensor(), t4 = h.tensor(), t5 = h.tensor();
-  h.p.inputs = {x};
-  h.op("a", {x}, {t1});
-  h.op("b", {t1}, {t2});
-  h.op("c", {t2}, {t3});
-  h.op("h", {t1}, {t4});
+  Neck n;
+  Hand& h = n.h;
+  const int32_t t1 = n.t1, t3 = n.t3, t4 = n.t4, t5 = h.tensor();
   h.op("d", {t3}, {t1});
   h.op("j", {t4, t1}, {t5});
   const StreamPlan s = h.plan();
@@ -132,13 +138,9 @@ void testOverwriteJoins() {
 void testDependentOfClosedChain() {
   // h (side, fork a) is followed by d on the main stream; g reads h's output after d: g stays on
   // the main stream and is h's join.
-  Hand h;
-  const int32_t x = h.tensor(), t1 = h.tensor(), t2 = h.tensor(), t3 = h.tensor(), t4 = h.tensor(), t5 = h.tensor(), t6 = h.tensor();
-  h.p.inputs = {x};
-  h.op("a", {x}, {t1});
-  h.op("b", {t1}, {t2});
-  h.op("c", {t2}, {t3});
-  h.op("h", {t1}, {t4});
+  Neck n;
+  Hand& h = n.h;
+  const int32_t t3 = n.t3, t4 = n.t4, t5 = h.tensor(), t6 = h.tensor();
   h.op("d", {t3}, {t5});
   h.op("g", {t4, t5}, {t6});
   const StreamPlan s = h.plan();
