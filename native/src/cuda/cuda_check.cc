@@ -77,6 +77,8 @@ Stream::~Stream() {
 
 Event::Event() { checkCuda(cudaEventCreate(&event_), "cudaEventCreate"); }
 
+Event::Event(unsigned flags) { checkCuda(cudaEventCreateWithFlags(&event_, flags), "cudaEventCreateWithFlags"); }
+
 Event::~Event() {
   if (event_) cudaEventDestroy(event_);
 }

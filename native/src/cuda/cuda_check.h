@@ -100,6 +100,7 @@ class Stream {
 class Event {
  public:
   Event();  // with timing
+  explicit Event(unsigned flags);  // cudaEventCreateWithFlags (cudaEventDisableTiming: only for ordering)
   ~Event();
   Event(Event&& o) noexcept : event_(takeHandle(o.event_)) {}
   Event& operator=(Event&& o) noexcept;

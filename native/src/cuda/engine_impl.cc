@@ -96,6 +96,7 @@ CudaEngine::CudaEngine(Program program, const EngineConfig& config, int device, 
 CudaEngine::~CudaEngine() {
   // Graphs and buffers are freed by their owners; make sure nothing is still running on them.
   if (stream_) cudaStreamSynchronize(stream_->get());
+  for (const std::unique_ptr<Stream>& s : sideStreams_) cudaStreamSynchronize(s->get());
 }
 
 void CudaEngine::planMemory() {
@@ -110,6 +111,7 @@ void CudaEngine::planMemory() {
   MemoryPlan m = planActivationMemory(program_, ctx_.views, config_.maxBatch, sideStreams);
   root_ = std::move(m.root);
   streamPlan_ = std::move(m.streams);
+  launchesKernel_ = std::move(m.kernels);
   planSlot_ = std::move(m.slot);
   plan_ = std::move(m.buffers);
   arena_ = DeviceBuffer(plan_.totalBytes, "activation arena");
@@ -141,8 +143,10 @@ void CudaEngine::createSideStreams() {
     r.splitCounterCount = kSplitCounterCount;
     sideResources_.push_back(r);
   }
-  forkEvents_.resize(streamPlan_.chains.size());
-  joinEvents_.resize(streamPlan_.chains.size());
+  for (size_t c = 0; c < streamPlan_.chains.size(); ++c) {
+    forkEvents_.emplace_back(cudaEventDisableTiming);
+    joinEvents_.emplace_back(cudaEventDisableTiming);
+  }
 }
 
 uint64_t CudaEngine::viewOffsetBytes(int32_t t) const {
@@ -268,7 +272,9 @@ void CudaEngine::createConvolutions(const EngineBuildOptions& options) {
   }
   // Plan texts to restore from: a loaded engine's own, or a build's timing cache's.
   const TimingCache* cache = options.tuning.cache;
-  if (const auto* texts = options.tactics ? options.planTexts : cache ? &cache->plans() : nullptr) fusedPlans_->restoreFrom(*texts);
+  if (const auto* texts = options.tactics ? options.planTexts : cache ? &cache->plans() : nullptr) {
+    fusedPlans_->restoreFrom(*texts, options.tactics != nullptr);
+  }
   fusedPlans_->prefetch(wanted, device_, stream_->get(), options.tuning.stats);
   for (size_t i : convOps) {
     const OpDef& op = program_.ops[i];

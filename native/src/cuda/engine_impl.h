@@ -110,6 +110,7 @@ class CudaEngine final : public Engine {
   DeviceBuffer weights_, arena_, workspace_;
   DeviceBuffer splitCounters_;  // kSplitCounterCount zeroed ints per stream, main then side (split-K convolutions, igemm_layer.h)
   StreamPlan streamPlan_;       // side chains (none unless $NETDEF_CUDA_STREAMS = 1)
+  std::vector<bool> launchesKernel_;  // per op (memory_plan.h)
   std::vector<std::unique_ptr<Stream>> sideStreams_;
   std::vector<StreamResources> sideResources_;  // per side stream: its stream and scratch
   DeviceBuffer sideWorkspace_;                  // the side streams' convolution workspaces, one after another

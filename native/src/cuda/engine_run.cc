@@ -60,18 +60,24 @@ void CudaEngine::enqueueForward(int64_t batch, bool withCopies) {
 void CudaEngine::enqueueOps(int64_t batch) {
   const cudaStream_t main = stream_->get();
   const std::vector<SideChain>& chains = streamPlan_.chains;
+  // Per chain: its side stream has work the main stream has not waited for yet.
+  std::vector<bool> open(chains.size(), false);
   // A chain goes onto its side stream once the main stream has enqueued its fork; its first kernel
-  // follows an event, not the kernel before it on that stream, so it is launched without PDL.
+  // follows an event, not the kernel before it on that stream, so it is launched without PDL (ops
+  // that launch nothing, such as an in-place concat, pass that on to the next).
   auto startChains = [&](int32_t fork) {
     for (size_t c = 0; c < chains.size(); ++c) {
       if (chains[c].fork != fork) continue;
       const StreamResources& side = sideResources_[chains[c].stream];
       forkEvents_[c].record(main);
       checkCuda(cudaStreamWaitEvent(side.stream, forkEvents_[c].get(), 0), "side stream: wait for its fork");
-      for (size_t k = 0; k < chains[c].ops.size(); ++k) {
+      open[c] = true;
+      bool plainNext = true;
+      for (int32_t op : chains[c].ops) {
         std::optional<ops::NoProgrammaticLaunch> plain;
-        if (k == 0) plain.emplace();
-        enqueueOp(ctx_, chains[c].ops[k], batch, &side);
+        if (plainNext) plain.emplace();
+        enqueueOp(ctx_, op, batch, &side);
+        plainNext = plainNext && !launchesKernel_[op];
       }
       joinEvents_[c].record(side.stream);
     }
@@ -82,22 +88,37 @@ void CudaEngine::enqueueOps(int64_t batch) {
     for (size_t c = 0; c < chains.size(); ++c) {
       if (chains[c].join != join) continue;
       checkCuda(cudaStreamWaitEvent(main, joinEvents_[c].get(), 0), "main stream: wait for a side stream");
+      open[c] = false;
       waited = true;
     }
     return waited;
   };
-  startChains(-1);
-  for (size_t i = 0; i < program_.ops.size(); ++i) {
-    const auto op = static_cast<int32_t>(i);
-    if (streamPlan_.chainOf[i] >= 0) continue;
-    {
-      std::optional<ops::NoProgrammaticLaunch> plain;  // after a join the kernel waits for more than its predecessor
-      if (joinChains(op)) plain.emplace();
-      enqueueOp(ctx_, i, batch);
+  try {
+    startChains(-1);
+    bool plainNext = false;  // after a join the next kernel waits for more than its predecessor
+    for (size_t i = 0; i < program_.ops.size(); ++i) {
+      const auto op = static_cast<int32_t>(i);
+      if (streamPlan_.chainOf[i] >= 0) continue;
+      {
+        plainNext = joinChains(op) || plainNext;
+        std::optional<ops::NoProgrammaticLaunch> plain;
+        if (plainNext) plain.emplace();
+        enqueueOp(ctx_, i, batch);
+        plainNext = plainNext && !launchesKernel_[i];
+      }
+      startChains(op);
     }
-    startChains(op);
+    joinChains(-1);
+  } catch (...) {
+    // A failed enqueue leaves no side stream forked off the main one (a capture ends on the main
+    // stream, and the engine's destructor waits for it): the main stream waits for what was started.
+    for (size_t c = 0; c < chains.size(); ++c) {
+      if (!open[c]) continue;
+      const cudaStream_t side = sideResources_[chains[c].stream].stream;
+      if (cudaEventRecord(joinEvents_[c].get(), side) == cudaSuccess) cudaStreamWaitEvent(main, joinEvents_[c].get(), 0);
+    }
+    throw;
   }
-  joinChains(-1);
 }
 
 const GraphExec& CudaEngine::graphFor(int64_t batch, bool withCopies) {

@@ -361,8 +361,9 @@ std::vector<std::pair<std::string, std::string>> FusedPlans::texts(const ConvGeo
     std::string json = plan->json();
     if (!json.empty()) out.emplace_back(key, std::move(json));
   });
-  // Texts given to restore from and not asked for yet (a loaded engine's other batches) stay, so an
-  // engine file written again keeps every plan it was loaded with.
+  // Texts an engine file was loaded with and not asked for yet (its other batches) stay, so the
+  // file written again keeps every plan it was loaded with.
+  if (!keepUnused_) return out;
   forEachKey(texts_, [&](const std::string& key, const std::string& text) {
     if (plans_.count(key) == 0) out.emplace_back(key, text);
   });

@@ -87,11 +87,15 @@ class FusedPlans {
   void prefetch(const std::vector<FusedPlanRequest>& requests, int device, cudaStream_t stream, BuildStats* stats);
 
   // Plan texts by planKey to restore from (replacing any given before; {} drops them).
-  void restoreFrom(std::map<std::string, std::string> texts) { texts_ = std::move(texts); }
+  // `keepUnused`: texts() also returns those not asked for (an engine file's, loaded: written
+  // again, it keeps every batch's plan); a timing cache's are not (it holds other engines' too).
+  void restoreFrom(std::map<std::string, std::string> texts, bool keepUnused) {
+    texts_ = std::move(texts);
+    keepUnused_ = keepUnused;
+  }
   // The planKey and text of each plan of `engine` (>= 0) for this geometry made or restored so far,
-  // one per batch, for a timing cache or an engine file, and the texts given by restoreFrom for it
-  // not asked for yet (so an engine file loaded and written again keeps them all); plans cuDNN
-  // cannot serialize are left out.
+  // one per batch, for a timing cache or an engine file, and with restoreFrom's keepUnused the
+  // texts given for it not asked for yet; plans cuDNN cannot serialize are left out.
   std::vector<std::pair<std::string, std::string>> texts(const ConvGeometry& g, int64_t engine) const;
 
  private:
@@ -109,6 +113,7 @@ class FusedPlans {
   std::vector<CudnnHandle> handles_;  // the prefetch threads' handles, alive as long as their plans (declared first: destroyed last)
   std::map<std::string, std::shared_ptr<FusedConvPlan>> plans_;  // by geometry, batch, engine (-1: the first proposed)
   std::map<std::string, std::string> texts_;                      // restoreFrom's
+  bool keepUnused_ = false;
 };
 
 // Threads prefetch() uses at most (cuDNN's compilation is CPU-bound; the GPU machines have 16

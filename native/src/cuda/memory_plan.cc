@@ -26,6 +26,19 @@ std::vector<TensorRegion> tensorRegions(const Program& p, const ChannelViews& vi
   return regions;
 }
 
+bool launchesKernel(const Program& p, const ChannelViews& views, size_t op) {
+  const OpDef& o = p.ops[op];
+  if (isView(o)) return false;
+  // A slice that became a channel-range view, and a concat whose every input is already in place,
+  // touch no memory either (op_launch.cc returns without a launch).
+  if (std::holds_alternative<SliceAttrs>(o.attrs)) return views.views[o.outputs[0]].root < 0;
+  if (std::holds_alternative<ConcatAttrs>(o.attrs) && op < views.concatInPlace.size() && views.concatInPlace[op].size() == o.inputs.size()) {
+    const std::vector<uint8_t>& inPlace = views.concatInPlace[op];
+    return !std::all_of(inPlace.begin(), inPlace.end(), [](uint8_t b) { return b != 0; });
+  }
+  return true;
+}
+
 MemoryPlan planActivationMemory(const Program& p, const ChannelViews& views, int64_t maxBatch, bool sideStreams) {
   const size_t n = p.tensors.size();
   MemoryPlan m;
@@ -59,9 +72,13 @@ MemoryPlan planActivationMemory(const Program& p, const ChannelViews& views, int
   for (const OutputDef& o : p.outputs) last[root[o.tensor]] = end;
   for (int32_t t : p.inputs) first[root[t]] = 0;
 
+  m.kernels.resize(p.ops.size());
+  for (size_t i = 0; i < p.ops.size(); ++i) m.kernels[i] = launchesKernel(p, views, i);
   m.streams.chainOf.assign(p.ops.size(), -1);
   if (sideStreams) {
     const std::vector<TensorRegion> regions = tensorRegions(p, views, root);
+    // Ops that touch memory (views aside): an in-place concat stays a possible fork or join, so a
+    // branch that ends in one joins there, not at the concat's reader (its tensors live shorter).
     std::vector<bool> launches(p.ops.size());
     for (size_t i = 0; i < launches.size(); ++i) launches[i] = !isView(p.ops[i]);
     m.streams = planStreams(p, regions, launches);

@@ -22,6 +22,7 @@ namespace netdef::cuda {
 struct MemoryPlan {
   std::vector<int32_t> root;   // per tensor: the tensor whose allocation holds its bytes
   StreamPlan streams;          // chainOf sized to the ops even when there are no side streams
+  std::vector<bool> kernels;   // per op: launchesKernel
   std::vector<int64_t> slot;   // per tensor: its request in `buffers` (storage tensors) or -1
   BufferPlan buffers;          // sized for `maxBatch`
 };
@@ -34,6 +35,11 @@ bool sideStreamsWanted();
 // `views`: planChannelViews's (or one view-less entry per tensor); `sideStreams` false: every op
 // on the main stream.
 MemoryPlan planActivationMemory(const Program& p, const ChannelViews& views, int64_t maxBatch, bool sideStreams);
+
+// Whether op runs a kernel: not a view (isView), not a slice that became a channel-range view, not
+// a concat whose inputs all lie in place (the engine launches the first kernel after an event wait
+// without PDL, and looks past ops that launch none: engine_run.cc).
+bool launchesKernel(const Program& p, const ChannelViews& views, size_t op);
 
 // The regions (stream_plan.h) of p's tensors under a memory plan's roots and these views.
 std::vector<TensorRegion> tensorRegions(const Program& p, const ChannelViews& views, const std::vector<int32_t>& root);
