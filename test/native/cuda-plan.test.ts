@@ -15,7 +15,7 @@
  *    default, and the arena reported both ways.
  * Needs the addon (`npm run build:native`; CI builds it).
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parsePolicy } from '../../dsl/precision/policy.js';
 import { POLICY_PRESETS } from '../../dsl/precision/presets.js';
 import type { NativePlannedMode } from '../../engine/native/addon-types.js';
@@ -116,21 +116,13 @@ describe('the CUDA engine plan of yolov8n in fp16', () => {
 
 describe('side streams in the plan of yolov8n in fp16', () => {
   const HEAD_BRANCH = /^\/model\.22\/cv[23]\.[012]\//;
-  // Runs `body` with NETDEF_CUDA_STREAMS set to `value`, restoring it after.
-  async function withStreams<T>(value: string | undefined, body: () => Promise<T>): Promise<T> {
-    const saved = process.env.NETDEF_CUDA_STREAMS;
-    try {
-      if (value === undefined) delete process.env.NETDEF_CUDA_STREAMS;
-      else process.env.NETDEF_CUDA_STREAMS = value;
-      return await body();
-    } finally {
-      if (saved === undefined) delete process.env.NETDEF_CUDA_STREAMS;
-      else process.env.NETDEF_CUDA_STREAMS = saved;
-    }
-  }
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
 
   it("with NETDEF_CUDA_STREAMS=1, runs the Detect head's six per-level branches on side streams, each branch on one stream, nothing else", async () => {
-    for (const m of await withStreams('1', () => plan('*:fp16'))) {
+    vi.stubEnv('NETDEF_CUDA_STREAMS', '1');
+    for (const m of await plan('*:fp16')) {
       const side = m.ops.filter((o) => o.sideStream >= 0);
       expect(side.map((o) => o.name).every((n) => HEAD_BRANCH.test(n)), m.mode).toBe(true);
       // Each branch is three convolutions (the third a plain Conv), and all six branches are hoisted.
@@ -150,12 +142,14 @@ describe('side streams in the plan of yolov8n in fp16', () => {
 
   it('keeps every op on the main stream by default and with NETDEF_CUDA_STREAMS=0; another value is refused, naming it', async () => {
     for (const value of [undefined, '0']) {
-      for (const m of await withStreams(value, () => plan('*:fp16'))) {
+      vi.stubEnv('NETDEF_CUDA_STREAMS', value);
+      for (const m of await plan('*:fp16')) {
         expect(m.ops.filter((o) => o.sideStream >= 0), `${value} ${m.mode}`).toEqual([]);
         expect(m.arenaBytes, `${value} ${m.mode}`).toBe(m.arenaBytesOneStream);
       }
     }
-    await expect(withStreams('yes', () => plan('*:fp16'))).rejects.toThrow(/NETDEF_CUDA_STREAMS='yes'/);
+    vi.stubEnv('NETDEF_CUDA_STREAMS', 'yes');
+    await expect(plan('*:fp16')).rejects.toThrow(/NETDEF_CUDA_STREAMS='yes'/);
   });
 });
 

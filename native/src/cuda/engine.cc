@@ -63,7 +63,7 @@ std::vector<PlannedMode> planEngine(const ir::Graph& graph) {
     const bool sideStreams = sideStreamsWanted();
     const MemoryPlan memory = planActivationMemory(laid, ctx.views, kReportBatch, sideStreams);
     m.arenaBytes = memory.buffers.totalBytes;
-    m.arenaBytesOneStream = planActivationMemory(laid, ctx.views, kReportBatch, false).buffers.totalBytes;
+    m.arenaBytesOneStream = sideStreams ? planActivationMemory(laid, ctx.views, kReportBatch, false).buffers.totalBytes : m.arenaBytes;
     m.deviceWeightBytes = placeWeights(laid).totalBytes;
     for (const WeightDef& w : laid.weights) m.weightBytes += w.bytes.size();
     for (size_t i = 0; i < laid.ops.size(); ++i) {

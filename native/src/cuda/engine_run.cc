@@ -62,9 +62,16 @@ void CudaEngine::enqueueOps(int64_t batch) {
   const std::vector<SideChain>& chains = streamPlan_.chains;
   // Per chain: its side stream has work the main stream has not waited for yet.
   std::vector<bool> open(chains.size(), false);
-  // A chain goes onto its side stream once the main stream has enqueued its fork; its first kernel
-  // follows an event, not the kernel before it on that stream, so it is launched without PDL (ops
-  // that launch nothing, such as an in-place concat, pass that on to the next).
+  // Enqueues op i; while `plainNext` (an event wait came before it on its stream) its kernel is
+  // launched without PDL, since it waits for more than its predecessor; an op that launches
+  // nothing (an in-place concat) passes that on to the next.
+  auto enqueue = [&](int32_t i, const StreamResources* side, bool& plainNext) {
+    std::optional<ops::NoProgrammaticLaunch> plain;
+    if (plainNext) plain.emplace();
+    enqueueOp(ctx_, i, batch, side);
+    plainNext = plainNext && !launchesKernel_[i];
+  };
+  // A chain goes onto its side stream once the main stream has enqueued its fork.
   auto startChains = [&](int32_t fork) {
     for (size_t c = 0; c < chains.size(); ++c) {
       if (chains[c].fork != fork) continue;
@@ -73,12 +80,7 @@ void CudaEngine::enqueueOps(int64_t batch) {
       checkCuda(cudaStreamWaitEvent(side.stream, forkEvents_[c].get(), 0), "side stream: wait for its fork");
       open[c] = true;
       bool plainNext = true;
-      for (int32_t op : chains[c].ops) {
-        std::optional<ops::NoProgrammaticLaunch> plain;
-        if (plainNext) plain.emplace();
-        enqueueOp(ctx_, op, batch, &side);
-        plainNext = plainNext && !launchesKernel_[op];
-      }
+      for (int32_t op : chains[c].ops) enqueue(op, &side, plainNext);
       joinEvents_[c].record(side.stream);
     }
   };
@@ -95,17 +97,12 @@ void CudaEngine::enqueueOps(int64_t batch) {
   };
   try {
     startChains(-1);
-    bool plainNext = false;  // after a join the next kernel waits for more than its predecessor
+    bool plainNext = false;
     for (size_t i = 0; i < program_.ops.size(); ++i) {
       const auto op = static_cast<int32_t>(i);
       if (streamPlan_.chainOf[i] >= 0) continue;
-      {
-        plainNext = joinChains(op) || plainNext;
-        std::optional<ops::NoProgrammaticLaunch> plain;
-        if (plainNext) plain.emplace();
-        enqueueOp(ctx_, i, batch);
-        plainNext = plainNext && !launchesKernel_[i];
-      }
+      plainNext = joinChains(op) || plainNext;
+      enqueue(op, nullptr, plainNext);
       startChains(op);
     }
     joinChains(-1);

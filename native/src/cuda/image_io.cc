@@ -16,7 +16,6 @@ constexpr int64_t kChannels = 3;
 constexpr size_t kAlign = 256;
 constexpr size_t kGrowQuantum = size_t{1} << 20;
 
-
 // Buffers grow to the need, in whole MiB, and are kept.
 void ensure(PinnedBuffer& b, size_t bytes, const char* what) {
   if (b.size() < bytes) b = PinnedBuffer(alignUp(bytes, kGrowQuantum), what);

@@ -56,28 +56,30 @@ StreamPlan planStreams(const Program& p, const std::vector<TensorRegion>& region
       }
     }
     if (fork >= previous) continue;  // nothing independent between the fork and a on the main stream: no overlap to win
+    const auto id = static_cast<int32_t>(plan.chains.size());
     SideChain chain;
     chain.fork = fork;
-    chain.ops.push_back(a);
+    chain.stream = id % kMaxSideStreams;
+    auto add = [&](int32_t op) {
+      chain.ops.push_back(op);
+      plan.chainOf[op] = id;
+    };
+    auto inChain = [&](int32_t op) { return plan.chainOf[op] == id; };
+    add(a);
     for (size_t m = k + 1; m < launching.size(); ++m) {
       const int32_t next = launching[m];
       const std::vector<int32_t>& c = earlier[next];
-      auto inChain = [&](int32_t op) { return std::find(chain.ops.begin(), chain.ops.end(), op) != chain.ops.end(); };
       const bool dependsOnChain = std::any_of(c.begin(), c.end(), inChain);
-      const bool onlyChainOrFork = std::all_of(c.begin(), c.end(), [&](int32_t op) { return inChain(op) || op <= fork; });
-      if (!dependsOnChain || !onlyChainOrFork || std::any_of(c.begin(), c.end(), inSideChain)) break;
-      chain.ops.push_back(next);
+      // Everything else it conflicts with ran before the fork, on the main stream.
+      const bool onlyChainOrFork = std::all_of(c.begin(), c.end(), [&](int32_t op) { return inChain(op) || (op <= fork && !inSideChain(op)); });
+      if (!dependsOnChain || !onlyChainOrFork) break;
+      add(next);
     }
-    for (int32_t later : launching) {
-      if (later <= chain.ops.back()) continue;
+    for (size_t m = k + 1; m < launching.size() && chain.join < 0; ++m) {
+      const int32_t later = launching[m];
       const std::vector<int32_t>& c = earlier[later];
-      if (std::any_of(c.begin(), c.end(), [&](int32_t op) { return std::find(chain.ops.begin(), chain.ops.end(), op) != chain.ops.end(); })) {
-        chain.join = later;
-        break;
-      }
+      if (!inChain(later) && std::any_of(c.begin(), c.end(), inChain)) chain.join = later;
     }
-    chain.stream = static_cast<int32_t>(plan.chains.size()) % kMaxSideStreams;
-    for (int32_t op : chain.ops) plan.chainOf[op] = static_cast<int32_t>(plan.chains.size());
     plan.chains.push_back(std::move(chain));
   }
   plan.streams = std::min<int32_t>(static_cast<int32_t>(plan.chains.size()), kMaxSideStreams);
