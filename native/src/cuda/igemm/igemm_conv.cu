@@ -37,6 +37,8 @@ TileShape shapeOf(IgemmTile t) {
     case IgemmTile::k64x64: return shapeOfConfig<Tile64x64<int8_t>>();
     case IgemmTile::k64x32: return shapeOfConfig<Tile64x32<int8_t>>();
     case IgemmTile::k32x32: return shapeOfConfig<Tile32x32<int8_t>>();
+    case IgemmTile::k128x128w8: return shapeOfConfig<Tile128x128W8<int8_t>>();
+    case IgemmTile::k256x128: return shapeOfConfig<Tile256x128<int8_t>>();
   }
   return shapeOfConfig<Tile128x64<int8_t>>();
 }
@@ -154,6 +156,8 @@ void launchOut(const IgemmConvParams& p, const ConvArgs& a, cudaStream_t stream)
     case IgemmTile::k64x64: return launchTile<Tile64x64<T>, OutT>(p, a, stream);
     case IgemmTile::k64x32: return launchTile<Tile64x32<T>, OutT>(p, a, stream);
     case IgemmTile::k32x32: return launchTile<Tile32x32<T>, OutT>(p, a, stream);
+    case IgemmTile::k128x128w8: return launchTile<Tile128x128W8<T>, OutT>(p, a, stream);
+    case IgemmTile::k256x128: return launchTile<Tile256x128<T>, OutT>(p, a, stream);
   }
 }
 
@@ -190,6 +194,8 @@ const char* igemmTileName(IgemmTile t) {
     case IgemmTile::k64x64: return "64x64";
     case IgemmTile::k64x32: return "64x32";
     case IgemmTile::k32x32: return "32x32";
+    case IgemmTile::k128x128w8: return "128x128w8";
+    case IgemmTile::k256x128: return "256x128";
   }
   return "unknown";
 }

@@ -73,7 +73,11 @@ struct TileConfig {
   }
 };
 
-// The tile shapes offered (igemm_conv.h's IgemmTile): 4 warps each, 128-byte stage rows.
+// The tile shapes offered (igemm_conv.h's IgemmTile), 128-byte stage rows: five of 4 warps and 4
+// stages (the 128x128 one takes 128 KB of shared memory, so one block and 4 warps run per SM), and
+// two of 8 warps and 3 stages, for layers with many output tiles (batch 32): 128x128 with 64x32 warp
+// tiles (96 KB: two blocks, 16 warps per SM) and 256x128 with 64x64 warp tiles (144 KB: one block,
+// 8 warps), so more warps hide the loads' latency than the 4-warp 128x128 tile's.
 inline constexpr int kStageRowBytes = 128;
 template <typename T>
 using Tile128x128 = TileConfig<T, 128, 128, kStageRowBytes, 2, 2, 4>;
@@ -85,5 +89,9 @@ template <typename T>
 using Tile64x32 = TileConfig<T, 64, 32, kStageRowBytes, 2, 2, 4>;
 template <typename T>
 using Tile32x32 = TileConfig<T, 32, 32, kStageRowBytes, 2, 2, 4>;
+template <typename T>
+using Tile128x128W8 = TileConfig<T, 128, 128, kStageRowBytes, 2, 4, 3>;
+template <typename T>
+using Tile256x128 = TileConfig<T, 256, 128, kStageRowBytes, 4, 2, 3>;
 
 }  // namespace netdef::cuda::igemm
