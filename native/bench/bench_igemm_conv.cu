@@ -155,7 +155,7 @@ double timeCudnn(cudnn::Handle handle, const Shape& s, int64_t p, int64_t q, cud
 void timeOurs(IgemmConvParams cp, double macs) {
   double best = 1e30;
   IgemmTile bestTile = IgemmTile::k128x64;
-  for (IgemmTile t : netdef::cuda::igemm::kIgemmTiles) {
+  for (IgemmTile t : netdef::cuda::igemm::igemmUsableTiles()) {
     cp.tile = t;
     cp.outType = netdef::ir::DType::Int8;
     const double ms = timeIt([&] { netdef::cuda::igemm::launchIgemmConv(cp, nullptr); });
@@ -174,7 +174,7 @@ void timeOursHalf(IgemmConvParams cp, double macs) {
   cp.inputScale = 1.0f;
   cp.weightScales = nullptr;
   cp.outType = netdef::ir::DType::Float16;
-  for (IgemmTile t : netdef::cuda::igemm::kIgemmTiles) {
+  for (IgemmTile t : netdef::cuda::igemm::igemmUsableTiles()) {
     cp.tile = t;
     report((std::string("ours fp16->fp16 bias+silu ") + netdef::cuda::igemm::igemmTileName(t)).c_str(),
            timeIt([&] { netdef::cuda::igemm::launchIgemmConv(cp, nullptr); }), macs);

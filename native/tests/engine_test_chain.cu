@@ -254,7 +254,7 @@ void testChain() {
         ops_test::record(sideLayers.find("scale") != std::string::npos && sideLayers.find("quantize") != std::string::npos,
                          label + " branches on side streams", sideLayers);
         if (t == DType::Float16 && mode == LayoutMode::kChannelsLastHalf) {
-          for (igemm::IgemmTile tile : igemm::kIgemmTiles) {
+          for (igemm::IgemmTile tile : igemm::igemmUsableTiles()) {
             int forced = 0;
             auto f = forcedOntoIgemm(*e, tile, forced);
             const std::string fl = label + " on igemm " + igemm::igemmTileName(tile);
@@ -361,7 +361,7 @@ void testViewChain() {
                          std::to_string(views) + " slice views, " + std::to_string(inPlace) + " concats in place");
         if (t == DType::Float16 && mode == LayoutMode::kChannelsLastHalf) {
           // Every convolution on igemm, reading and writing the views in place.
-          for (igemm::IgemmTile tile : igemm::kIgemmTiles) {
+          for (igemm::IgemmTile tile : igemm::igemmUsableTiles()) {
             int forced = 0;
             auto f = forcedOntoIgemm(*e, tile, forced);
             const std::string fl = label + " on igemm " + igemm::igemmTileName(tile);

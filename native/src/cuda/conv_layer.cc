@@ -161,9 +161,10 @@ int64_t ConvLayer::workspaceFor(cudnn::Handle handle, int algo, int64_t batch) {
 
 std::string ConvLayer::cacheKey(int64_t batch, int64_t maxBatch, const TuneOptions& options) const {
   const bool withIgemm = igemm_ && !igemmOnly_ && options.halfIgemm;
-  // ",splitk": the igemm candidates include split-K (entries from before it are timed again).
+  // ",splitk": the igemm candidates include split-K (entries from before it are timed again); then
+  // how many tiles they are (igemmTilesKey).
   return geometryKey(g_) + ",batch" + std::to_string(batch) + ",max" + std::to_string(maxBatch) + (withIgemm ? ",igemm" : "") +
-         (withIgemm || igemmOnly_ ? ",splitk" : "");
+         (withIgemm || igemmOnly_ ? ",splitk" + igemmTilesKey() : "");
 }
 
 std::vector<ConvTactic> ConvLayer::tune(cudnn::Handle handle, cudaStream_t stream, const ConvBuffers& b, int64_t batch,

@@ -103,7 +103,7 @@ std::unique_ptr<CudaEngine> buildFromNetwork(CudaNetwork& network, const BuildOp
   // Whether float16 layers time the igemm tiles too: tactics and modes are cached with or without them apart.
   const bool halfIgemm = halfIgemmWanted();
   const std::string modeKey = programDigest(fused) + ",batch" + std::to_string(options.minBatch) + "x" + std::to_string(options.optBatch) +
-                              "x" + std::to_string(options.maxBatch) + (halfIgemm ? ",igemm" : "");
+                              "x" + std::to_string(options.maxBatch) + (halfIgemm ? ",igemm" + igemmTilesKey() : "");
   if (modes.size() > 1 && options.tune) {
     if (std::optional<LayoutMode> known = cache.mode(modeKey)) {
       modes = {*known};

@@ -1,6 +1,9 @@
 // One convolution layer on the igemm kernel (int8, or float16 beside cuDNN): see igemm_layer.h.
 #include "igemm_layer.h"
 
+#include <algorithm>
+#include <vector>
+
 #include "../common/env_switch.h"
 #include "../common/error.h"
 #include "cuda_check.h"
@@ -32,6 +35,19 @@ bool isIgemmTactic(const ConvTactic& t) {
 }
 
 }  // namespace
+
+bool wgmmaWanted() { return envSwitch("NETDEF_CUDA_WGMMA", true, "the wgmma tile timed on Hopper", "no wgmma tile"); }
+
+namespace {
+// The tiles a layer times: the usable ones, less the wgmma tile when it is not wanted.
+std::vector<igemm::IgemmTile> timedTiles() {
+  std::vector<igemm::IgemmTile> tiles = igemm::igemmUsableTiles();
+  if (!wgmmaWanted()) tiles.erase(std::remove(tiles.begin(), tiles.end(), igemm::IgemmTile::kWgmma128x128), tiles.end());
+  return tiles;
+}
+}  // namespace
+
+std::string igemmTilesKey() { return ",tiles" + std::to_string(timedTiles().size()); }
 
 bool halfIgemmWanted() {
   return envSwitch("NETDEF_CUDA_IGEMM_FP16", true, "float16 layers time netdef's igemm tiles too", "cuDNN and the direct kernel only");
@@ -135,7 +151,7 @@ std::vector<ConvTactic> IgemmLayer::tune(cudaStream_t stream, const ConvBuffers&
                                          float best) {
   std::vector<ConvTactic> timed;
   const int multiprocessors = timeCandidates ? multiprocessorCount() : 0;
-  for (igemm::IgemmTile tile : igemm::kIgemmTiles) {
+  for (igemm::IgemmTile tile : timedTiles()) {
     std::vector<int> splitCounts{1};
     if (timeCandidates) {
       const std::vector<int> more = splitChoices(tile, batch, maxBatch, multiprocessors);

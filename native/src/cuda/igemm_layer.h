@@ -36,6 +36,12 @@ struct ConvTactic;
 // Whether builds time the igemm tiles for float16 layers: on unless $NETDEF_CUDA_IGEMM_FP16 = 0
 // (on since its tests and the yolov8 benchmarks ran on an H100, 2026-12-07: docs/benchmarks.md);
 // anything but unset, 0 or 1 is refused (ERR_INVALID_ARGUMENT).
+// A timing-cache key's mark of the igemm candidates: ",tiles" and how many tiles are timed
+// (kIgemmTiles' usable ones, less the wgmma tile when NETDEF_CUDA_WGMMA=0), so entries timed with
+// another set (five tiles until 2026-12-07, evening) are timed again rather than reused.
+std::string igemmTilesKey();
+// Whether the wgmma tile is timed where it can run: $NETDEF_CUDA_WGMMA, 1 (default) or 0.
+bool wgmmaWanted();
 bool halfIgemmWanted();
 
 class IgemmLayer {

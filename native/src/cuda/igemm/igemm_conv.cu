@@ -39,6 +39,7 @@ TileShape shapeOf(IgemmTile t) {
     case IgemmTile::k32x32: return shapeOfConfig<Tile32x32<int8_t>>();
     case IgemmTile::k128x128w8: return shapeOfConfig<Tile128x128W8<int8_t>>();
     case IgemmTile::k256x128: return shapeOfConfig<Tile256x128<int8_t>>();
+    case IgemmTile::kWgmma128x128: return shapeOfConfig<TileWgmma128x128<int8_t>>();
   }
   return shapeOfConfig<Tile128x64<int8_t>>();
 }
@@ -131,10 +132,10 @@ void allowSharedMemory() {
   const uint64_t bit = device < kMaxTrackedDevices ? uint64_t{1} << device : 0;
   if (bit && (done.load(std::memory_order_acquire) & bit)) return;
   const cudaError_t err =
-      cudaFuncSetAttribute(igemmConvKernel<Cfg, OutT>, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::kSharedBytes);
+      cudaFuncSetAttribute(igemmConvKernel<Cfg, OutT>, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::kLaunchSharedBytes);
   if (err != cudaSuccess) {
     cudaGetLastError();
-    throw Error(kErrBackend, std::string(kOp) + ": cannot allow " + std::to_string(Cfg::kSharedBytes) +
+    throw Error(kErrBackend, std::string(kOp) + ": cannot allow " + std::to_string(Cfg::kLaunchSharedBytes) +
                                  " bytes of shared memory: " + cudaGetErrorString(err));
   }
   done.fetch_or(bit, std::memory_order_acq_rel);
@@ -144,7 +145,7 @@ template <typename Cfg, typename OutT>
 void launchTile(const IgemmConvParams& p, const ConvArgs& a, cudaStream_t stream) {
   allowSharedMemory<Cfg, OutT>();
   ops::launchKernel(kOp, p.programmatic, igemmConvKernel<Cfg, OutT>, dim3(static_cast<unsigned>(igemmOutputTiles(p) * a.splits)),
-                    dim3(Cfg::kThreads), Cfg::kSharedBytes, stream, a);
+                    dim3(Cfg::kThreads), Cfg::kLaunchSharedBytes, stream, a);
 }
 
 template <typename T, typename OutT>
@@ -158,6 +159,7 @@ void launchOut(const IgemmConvParams& p, const ConvArgs& a, cudaStream_t stream)
     case IgemmTile::k32x32: return launchTile<Tile32x32<T>, OutT>(p, a, stream);
     case IgemmTile::k128x128w8: return launchTile<Tile128x128W8<T>, OutT>(p, a, stream);
     case IgemmTile::k256x128: return launchTile<Tile256x128<T>, OutT>(p, a, stream);
+    case IgemmTile::kWgmma128x128: return launchTile<TileWgmma128x128<T>, OutT>(p, a, stream);
   }
 }
 
@@ -187,6 +189,29 @@ size_t igemmSplitWorkspaceBytes(const IgemmConvParams& p) {
   return static_cast<size_t>(igemmOutputTiles(p)) * splits * t.m * t.n * kAccumulatorBytes;
 }
 
+bool igemmTileUsable(IgemmTile tile) {
+  if (tile != IgemmTile::kWgmma128x128) return true;
+#if NETDEF_CUDA_SM90A
+  constexpr int kHopperMajor = 9, kHopperMinor = 0;  // sm_90a code runs on compute capability 9.0 only
+  int device = 0, major = 0, minor = 0;
+  if (cudaGetDevice(&device) != cudaSuccess || cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device) != cudaSuccess) {
+    cudaGetLastError();
+    return false;
+  }
+  return major == kHopperMajor && minor == kHopperMinor;
+#else
+  return false;
+#endif
+}
+
+std::vector<IgemmTile> igemmUsableTiles() {
+  std::vector<IgemmTile> out;
+  for (IgemmTile t : kIgemmTiles)
+    if (igemmTileUsable(t)) out.push_back(t);
+  return out;
+}
+
 const char* igemmTileName(IgemmTile t) {
   switch (t) {
     case IgemmTile::k128x128: return "128x128";
@@ -196,6 +221,7 @@ const char* igemmTileName(IgemmTile t) {
     case IgemmTile::k32x32: return "32x32";
     case IgemmTile::k128x128w8: return "128x128w8";
     case IgemmTile::k256x128: return "256x128";
+    case IgemmTile::kWgmma128x128: return "wgmma128x128";
   }
   return "unknown";
 }
@@ -259,6 +285,7 @@ std::string checkIgemmConv(const IgemmConvParams& p) {
   using ir::DType;
   const std::string shape = checkIgemmConvShape(p);
   if (!shape.empty()) return shape;
+  if (!igemmTileUsable(p.tile)) return std::string("tile ") + igemmTileName(p.tile) + " needs a compute capability 9.0 GPU and a build for sm_90a";
   if (!p.x || !p.w || !p.y) return "null x, w or y";
   if (!aligned(p.x, kChunkBytes) || !aligned(p.w, kChunkBytes)) return "x and w must be 16-byte aligned";
   if (igemmEffectiveSplits(p) > 1) {

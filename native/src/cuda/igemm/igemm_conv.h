@@ -27,7 +27,7 @@
 // no quantization: inputScale 1 and no weight scales (scale 1) unless given, its bias float32 or
 // float16 (a float16 convolution's own), its output float16 or float32. The engine's float16
 // NHWC convolutions time it beside cuDNN (igemm_layer.h).
-// Seven tile shapes are offered so a caller can time them per layer (kIgemmTiles), each with or
+// Eight tile shapes are offered so a caller can time them per layer (kIgemmTiles), each with or
 // without split-K (IgemmConvParams::splits).
 //
 // Host-side: plain C++ (the engine's .cc files include it with a host compiler).
@@ -41,6 +41,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "../../ir/graph.h"
 #include "../program.h"
@@ -52,11 +53,27 @@ namespace netdef::cuda::igemm {
 // output tiles (batch 1, 20x20 or 40x40 maps, 16 to 64 output channels). (The values are what
 // engine files and timing caches store; int8 tiles stepped 64 elements before 2026-12-07, which
 // changes their speed, not their results.)
-// k128x128w8 and k256x128 run 8 warps a block (the others 4; igemm_tile.cuh), added 2026-12-07.
-enum class IgemmTile : uint8_t { k128x128 = 0, k128x64 = 1, k64x64 = 2, k64x32 = 3, k32x32 = 4, k128x128w8 = 5, k256x128 = 6 };
+// k128x128w8 and k256x128 run 8 warps a block (the others 4; igemm_tile.cuh), added 2026-12-07;
+// kWgmma128x128 runs Hopper's wgmma (igemm_wgmma.cuh): only on an sm_90 GPU with a build for
+// sm_90a (igemmTileUsable), refused elsewhere.
+enum class IgemmTile : uint8_t {
+  k128x128 = 0,
+  k128x64 = 1,
+  k64x64 = 2,
+  k64x32 = 3,
+  k32x32 = 4,
+  k128x128w8 = 5,
+  k256x128 = 6,
+  kWgmma128x128 = 7
+};
 // (Untimed choices take the first that launches: the order keeps 128x128 first.)
-inline constexpr IgemmTile kIgemmTiles[] = {IgemmTile::k128x128, IgemmTile::k128x64,    IgemmTile::k64x64,  IgemmTile::k64x32,
-                                            IgemmTile::k32x32,   IgemmTile::k128x128w8, IgemmTile::k256x128};
+inline constexpr IgemmTile kIgemmTiles[] = {IgemmTile::k128x128, IgemmTile::k128x64,    IgemmTile::k64x64,   IgemmTile::k64x32,
+                                            IgemmTile::k32x32,   IgemmTile::k128x128w8, IgemmTile::k256x128, IgemmTile::kWgmma128x128};
+// Whether `tile` runs on the current device: every tile but kWgmma128x128 runs on sm_80 and later;
+// that one needs compute capability 9.0 and this build's sm_90a code (CMake's 90a architecture).
+bool igemmTileUsable(IgemmTile tile);
+// kIgemmTiles' usable ones, in that order.
+std::vector<IgemmTile> igemmUsableTiles();
 const char* igemmTileName(IgemmTile t);
 
 struct IgemmConvParams {

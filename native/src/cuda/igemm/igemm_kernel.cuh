@@ -7,6 +7,9 @@
 //     copy step kt + kStages - 1 into the stage step kt - 1 used (all warps are past it)
 //     kStepsK times: ldmatrix the warp's A fragments (kFragsM x4) and B fragments (kFragsN / 2
 //     x4), then kFragsM x kFragsN mma.sync
+//   (Hopper's wgmma tile instead: both warpgroups issue one step's wgmma.mma_async from the stage
+//   as it lies in shared memory and keep it in flight while the next step's stage is waited for;
+//   a stage is refilled two steps after it was read; igemm_wgmma.cuh)
 //   drain the pipeline; stage the accumulators in shared memory; with split-K, the last block of
 //   the tile sums the slices there (the others stop); the fused epilogue stores y.
 //
@@ -22,6 +25,7 @@
 #include "igemm_epilogue.cuh"
 #include "igemm_loader.cuh"
 #include "igemm_split.cuh"
+#include "igemm_wgmma.cuh"
 
 namespace netdef::cuda::igemm {
 
@@ -30,7 +34,8 @@ __global__ void __launch_bounds__(Cfg::kThreads) igemmConvKernel(const ConvArgs 
   using Acc = typename Cfg::Acc;
   using MmaOp = typename Cfg::MmaOp;
   constexpr int kChunksPerMma = Cfg::kMmaK * static_cast<int>(sizeof(typename Cfg::Element)) / kChunkBytes;
-  extern __shared__ __align__(kChunkBytes) uint8_t shared[];
+  extern __shared__ __align__(kChunkBytes) uint8_t sharedRaw[];
+  uint8_t* const shared = sharedRaw + (Cfg::kSharedAlignment - sharedAddress(sharedRaw) % Cfg::kSharedAlignment) % Cfg::kSharedAlignment;
   // Programmatic dependent launch: the next kernel may be scheduled now; this one touches no memory
   // before the previous kernels are done (both no-ops in an ordinary launch).
   ops::pdlLaunchDependents();
@@ -50,8 +55,11 @@ __global__ void __launch_bounds__(Cfg::kThreads) igemmConvKernel(const ConvArgs 
   auto stageB = [&](int stage) { return shared + stage * Cfg::kStageBytes + Cfg::kStageBytesA; };
 
   TileLoader<Cfg> loader(a, tileM, tileN, threadIdx.x, firstStep);
+  // Stages filled ahead of the one being multiplied: wgmma keeps one step's MMAs in flight while
+  // the next is issued, so the stage it reads is refilled one step later than mma.sync's.
+  constexpr int kAhead = Cfg::kWgmma ? Cfg::kStages - 2 : Cfg::kStages - 1;
 #pragma unroll
-  for (int stage = 0; stage < Cfg::kStages - 1; ++stage) {
+  for (int stage = 0; stage < kAhead; ++stage) {
     if (stage < steps) {
       loader.load(stageA(stage), stageB(stage), a);
       loader.advance(a);
@@ -60,49 +68,87 @@ __global__ void __launch_bounds__(Cfg::kThreads) igemmConvKernel(const ConvArgs 
   }
 
   Acc acc[Cfg::kFragsM][Cfg::kFragsN][4];
+  if constexpr (Cfg::kWgmma) {
+    // One warpgroup multiplies its 64 rows of A by all of B into d, whose fragment layout
+    // (igemm_wgmma.cuh) is acc[0][j][e] = d[4j + e].
+    static_assert(Cfg::kFragsM == 1 && Cfg::kFragsN * 4 == kAccPerThread, "a warp holds 16 rows x 128 columns");
+    Acc d[kAccPerThread];
 #pragma unroll
-  for (int mi = 0; mi < Cfg::kFragsM; ++mi)
-#pragma unroll
-    for (int ni = 0; ni < Cfg::kFragsN; ++ni)
-#pragma unroll
-      for (int e = 0; e < 4; ++e) acc[mi][ni][e] = Acc(0);
-
-  // ldmatrix row addresses of this lane: A, rows 0-15 with the second 16 bytes for lanes 16-31;
-  // B, two 8-column blocks, each with both 16-byte halves (lanes 8j .. 8j+7: matrix j).
-  const int aRow = warpRow + lane % 16, aChunk = lane / 16;
-  const int bRow = warpCol + (lane / 16) * kMmaN + lane % 8, bChunk = (lane / 8) % 2;
-
-  for (int step = 0; step < steps; ++step) {
-    cpAsyncWait<Cfg::kStages - 2>();
-    __syncthreads();
-    const int next = step + Cfg::kStages - 1;
-    if (next < steps) {
-      loader.load(stageA(next % Cfg::kStages), stageB(next % Cfg::kStages), a);
-      loader.advance(a);
-    }
-    cpAsyncCommit();
-
-    const uint8_t* sa = stageA(step % Cfg::kStages);
-    const uint8_t* sb = stageB(step % Cfg::kStages);
-#pragma unroll
-    for (int k = 0; k < Cfg::kStepsK; ++k) {
-      uint32_t fa[Cfg::kFragsM][4], fb[Cfg::kFragsN][2];
-#pragma unroll
-      for (int mi = 0; mi < Cfg::kFragsM; ++mi)
-        ldmatrixX4(fa[mi], sa + Cfg::chunkOffset(aRow + mi * kMmaM, k * kChunksPerMma + aChunk));
-#pragma unroll
-      for (int nj = 0; nj < Cfg::kFragsN / 2; ++nj) {
-        uint32_t r[4];
-        ldmatrixX4(r, sb + Cfg::chunkOffset(bRow + nj * 2 * kMmaN, k * kChunksPerMma + bChunk));
-        fb[2 * nj][0] = r[0];
-        fb[2 * nj][1] = r[1];
-        fb[2 * nj + 1][0] = r[2];
-        fb[2 * nj + 1][1] = r[3];
+    for (int i = 0; i < kAccPerThread; ++i) d[i] = Acc(0);
+    const int warpgroupRow = warp / (kWarpgroupThreads / kWarpSize) * kWgmmaM;
+    constexpr int kStepsPerStage = Cfg::kRowBytes / kWgmmaKBytes;
+    for (int step = 0; step < steps; ++step) {
+      cpAsyncWait<kAhead - 1>();  // this step's stage has landed (for this thread's copies)
+      fenceProxyAsync();          // and is visible to wgmma's reads, once every thread is past the barrier
+      __syncthreads();
+      const int next = step + kAhead;  // its stage was read by step - 2's MMAs, complete (waited below)
+      if (next < steps) {
+        loader.load(stageA(next % Cfg::kStages), stageB(next % Cfg::kStages), a);
+        loader.advance(a);
       }
+      cpAsyncCommit();
+      const uint8_t* sa = stageA(step % Cfg::kStages) + warpgroupRow * Cfg::kRowBytes;
+      const uint8_t* sb = stageB(step % Cfg::kStages);
+      fenceAccumulators(d);
+      wgmmaFence();
 #pragma unroll
-      for (int mi = 0; mi < Cfg::kFragsM; ++mi)
+      for (int k = 0; k < kStepsPerStage; ++k)
+        Wgmma<typename Cfg::Element>::run(d, wgmmaDescriptor(sa + k * kWgmmaKBytes), wgmmaDescriptor(sb + k * kWgmmaKBytes));
+      wgmmaCommit();
+      wgmmaWait<1>();  // the step before this one is done: its stage may be refilled next step
+      fenceAccumulators(d);
+    }
+    wgmmaWait<0>();
+    fenceAccumulators(d);
 #pragma unroll
-        for (int ni = 0; ni < Cfg::kFragsN; ++ni) MmaOp::run(acc[mi][ni], fa[mi], fb[ni]);
+    for (int j = 0; j < Cfg::kFragsN; ++j)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) acc[0][j][e] = d[4 * j + e];
+  } else {
+#pragma unroll
+    for (int mi = 0; mi < Cfg::kFragsM; ++mi)
+#pragma unroll
+      for (int ni = 0; ni < Cfg::kFragsN; ++ni)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) acc[mi][ni][e] = Acc(0);
+
+    // ldmatrix row addresses of this lane: A, rows 0-15 with the second 16 bytes for lanes 16-31;
+    // B, two 8-column blocks, each with both 16-byte halves (lanes 8j .. 8j+7: matrix j).
+    const int aRow = warpRow + lane % 16, aChunk = lane / 16;
+    const int bRow = warpCol + (lane / 16) * kMmaN + lane % 8, bChunk = (lane / 8) % 2;
+
+    for (int step = 0; step < steps; ++step) {
+      cpAsyncWait<kAhead - 1>();
+      __syncthreads();
+      const int next = step + kAhead;
+      if (next < steps) {
+        loader.load(stageA(next % Cfg::kStages), stageB(next % Cfg::kStages), a);
+        loader.advance(a);
+      }
+      cpAsyncCommit();
+
+      const uint8_t* sa = stageA(step % Cfg::kStages);
+      const uint8_t* sb = stageB(step % Cfg::kStages);
+#pragma unroll
+      for (int k = 0; k < Cfg::kStepsK; ++k) {
+        uint32_t fa[Cfg::kFragsM][4], fb[Cfg::kFragsN][2];
+#pragma unroll
+        for (int mi = 0; mi < Cfg::kFragsM; ++mi)
+          ldmatrixX4(fa[mi], sa + Cfg::chunkOffset(aRow + mi * kMmaM, k * kChunksPerMma + aChunk));
+#pragma unroll
+        for (int nj = 0; nj < Cfg::kFragsN / 2; ++nj) {
+          uint32_t r[4];
+          ldmatrixX4(r, sb + Cfg::chunkOffset(bRow + nj * 2 * kMmaN, k * kChunksPerMma + bChunk));
+          fb[2 * nj][0] = r[0];
+          fb[2 * nj][1] = r[1];
+          fb[2 * nj + 1][0] = r[2];
+          fb[2 * nj + 1][1] = r[3];
+        }
+#pragma unroll
+        for (int mi = 0; mi < Cfg::kFragsM; ++mi)
+#pragma unroll
+          for (int ni = 0; ni < Cfg::kFragsN; ++ni) MmaOp::run(acc[mi][ni], fa[mi], fb[ni]);
+      }
     }
   }
 

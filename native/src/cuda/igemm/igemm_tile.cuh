@@ -54,6 +54,10 @@ struct TileConfig {
   static constexpr int kAccPitch = BlockN + kAccPad;  // accumulator tile row, elements
   static constexpr int kAccBytes = BlockM * kAccPitch * static_cast<int>(sizeof(Acc));
   static constexpr int kSharedBytes = kPipelineBytes > kAccBytes ? kPipelineBytes : kAccBytes;
+  // mma.sync (ldmatrix fragments, every warp its own sub-tile); WgmmaTileConfig below says otherwise.
+  static constexpr bool kWgmma = false;
+  static constexpr int kSharedAlignment = kChunkBytes;  // of the stages' base
+  static constexpr int kLaunchSharedBytes = kSharedBytes;  // dynamic shared memory asked at launch
   // Global -> shared copies: each thread moves chunks of one chunk column, every kRowsPerPass rows.
   static constexpr int kRowsPerPass = kThreads / kRowChunks;
   static constexpr int kRowsPerThreadA = BlockM / kRowsPerPass;
@@ -77,7 +81,8 @@ struct TileConfig {
 // stages (the 128x128 one takes 128 KB of shared memory, so one block and 4 warps run per SM), and
 // two of 8 warps and 3 stages, for layers with many output tiles (batch 32): 128x128 with 64x32 warp
 // tiles (96 KB: two blocks, 16 warps per SM) and 256x128 with 64x64 warp tiles (144 KB: one block,
-// 8 warps), so more warps hide the loads' latency than the 4-warp 128x128 tile's.
+// 8 warps), so more warps hide the loads' latency than the 4-warp 128x128 tile's; and one of
+// Hopper's wgmma (below).
 inline constexpr int kStageRowBytes = 128;
 template <typename T>
 using Tile128x128 = TileConfig<T, 128, 128, kStageRowBytes, 2, 2, 4>;
@@ -91,6 +96,24 @@ template <typename T>
 using Tile32x32 = TileConfig<T, 32, 32, kStageRowBytes, 2, 2, 4>;
 template <typename T>
 using Tile128x128W8 = TileConfig<T, 128, 128, kStageRowBytes, 2, 4, 3>;
+
+// Hopper's wgmma (igemm_wgmma.cuh): 128 x 128 in two warpgroups of 64 rows, i.e. eight warps of
+// 16 rows x 128 columns each in TileConfig's terms (so the epilogue stages their accumulators as
+// mma.sync fragments). The stages are read by the asynchronous proxy with the 128-byte swizzle,
+// whose pattern is anchored at 1024-byte boundaries: the base is aligned to that, within an
+// allocation one period larger.
+template <typename T, int Stages>
+struct WgmmaTileConfig : TileConfig<T, 128, 128, kStageRowBytes, 8, 1, Stages> {
+  using Base = TileConfig<T, 128, 128, kStageRowBytes, 8, 1, Stages>;
+  static constexpr bool kWgmma = true;
+  static constexpr int kWarpgroups = Base::kWarpsM * Base::kWarpM / 64;  // 64 rows each
+  static constexpr int kSharedAlignment = 1024;
+  static constexpr int kLaunchSharedBytes = Base::kSharedBytes + kSharedAlignment;
+  static_assert(Base::kRowChunks == kChunksPerLine, "the 128-byte swizzle needs 128-byte stage rows");
+  static_assert(Stages >= 3, "a stage is refilled two steps after wgmma last read it (one group in flight)");
+};
+template <typename T>
+using TileWgmma128x128 = WgmmaTileConfig<T, 4>;
 template <typename T>
 using Tile256x128 = TileConfig<T, 256, 128, kStageRowBytes, 4, 2, 3>;
 
