@@ -37,6 +37,7 @@ constexpr uint32_t kSeed = 1212;
 constexpr int kInt8Min = -128, kInt8Max = 127;
 constexpr double kMaxOffByOneFraction = 1e-3;
 constexpr double kFp16AbsFloor = 1e-4;  // absolute allowance of float16 outputs near zero
+constexpr int kNoSuchTile = 200;  // no IgemmTile has this value
 // float32 outputs: the same float operations, but the device's fast exp and reciprocal differ by about 1e-6.
 constexpr double kFp32OutRtol = 1e-5;
 constexpr double kFp32AbsFloor = 1e-6;
@@ -401,7 +402,7 @@ void testChecks() {
          p.residualType = DType::Float32;
        }},
       {"zero stride", [](IgemmConvParams& p) { p.strideH = 0; }},
-      {"unknown tile", [](IgemmConvParams& p) { p.tile = static_cast<IgemmTile>(7); }},
+      {"unknown tile", [](IgemmConvParams& p) { p.tile = static_cast<IgemmTile>(kNoSuchTile); }},
       {"splits 0", [](IgemmConvParams& p) { p.splits = 0; }},
       {"splits past the most", [](IgemmConvParams& p) { p.splits = netdef::cuda::igemm::kMaxIgemmSplits + 1; }},
       {"split-K without a workspace", [](IgemmConvParams& p) {
