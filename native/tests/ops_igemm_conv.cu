@@ -147,6 +147,20 @@ std::string splitLabel(const IgemmConvParams& p) {
   return splits > 1 ? " split-k " + std::to_string(splits) : "";
 }
 
+// The first few int32 accumulators that differ, as (pixel m, channel n): got / want, to tell a
+// layout error (rows or columns moved) from an arithmetic one.
+void printMismatches(const std::vector<uint8_t>& got, const std::vector<int32_t>& want, int64_t channels) {
+  constexpr int kShown = 8;
+  int shown = 0;
+  for (size_t i = 0; i < want.size() && shown < kShown; ++i) {
+    int32_t v = 0;
+    std::memcpy(&v, got.data() + i * sizeof(int32_t), sizeof v);
+    if (v == want[i]) continue;
+    std::printf("#   m %lld n %lld: %d, want %d\n", (long long)(i / channels), (long long)(i % channels), v, want[i]);
+    ++shown;
+  }
+}
+
 // After a split launch: every counter back at zero.
 void checkCountersLeft(const std::string& name, const IgemmConvParams& p, const SplitBuffers& split) {
   if (netdef::cuda::igemm::igemmEffectiveSplits(p) < 2) return;
@@ -170,7 +184,8 @@ void testRaw(const Problem& pr, const DeviceBuffer& x, const DeviceBuffer& w) {
         y.poison();
         launchIgemmConv(p, nullptr);
         syncDevice();
-        checkBytes(name, y.download(), bytesOf(pr.acc));
+        const std::vector<uint8_t> got = y.download();
+        if (!checkBytes(name, got, bytesOf(pr.acc))) printMismatches(got, pr.acc, pr.g.k);
         checkCountersLeft(name, p, split);
       });
     }
