@@ -12,12 +12,12 @@
 #   cp native/build/netdef_native_tests native/build/netdef_bench_igemm_conv /tmp/nt/ && tar -cJf .gpu/carry/tests.tar.xz -C /tmp nt
 # Device call (carry .device, .gpu/carry, .gpu/yolov8n, .gpu/images, .gpu/coco128, .gpu/coco.names):
 #   DEADLINE=540 STEPS="native cuda-engine bench-n torch-n" bash scripts/gpu-session.sh
-# STEPS (default: all, in this order): native cuda-engine bench-igemm native-streams cuda-engine-streams bench-n bench-n-nopdl bench-n-streams bench-base-n bench-base-x32 bench-base-int8-n prof-n32 prof-n1
+# STEPS (default: all, in this order): native cuda-engine bench-igemm native-onestream cuda-engine-onestream bench-n bench-n-nopdl bench-n-onestream bench-base-n bench-base-x32 bench-base-int8-n prof-n32 prof-n1
 # torch-n coco-fp16 bench-x bench-x32-nowgmma bench-x32 bench-x-t16 torch-x bench-x-t1 timing-cache int8 bench-int8-n prof-int8-n1 prof-int8-n32
 # bench-mixed ncu-n32 (prof-int8-*: the per-layer profile of all-int8 yolov8n; bench-x-t1/t16:
 # yolov8x batch 32 built with NETDEF_CUDA_PLAN_THREADS=1 / 16, for the build-time comparison; bench-n-nopdl:
-# bench-n with NETDEF_CUDA_PDL=0, programmatic dependent launch off; bench-n-streams: bench-n with NETDEF_CUDA_STREAMS=1,
-# independent branches on side streams; native-streams, cuda-engine-streams: the engine tests with side streams on; bench-x32: yolov8x batch 32 only; bench-x32-nowgmma: the same without the wgmma tile, NETDEF_CUDA_WGMMA=0). bench-base-n
+# bench-n with NETDEF_CUDA_PDL=0, programmatic dependent launch off; bench-n-onestream: bench-n with NETDEF_CUDA_STREAMS=0,
+# every op on one stream (side streams are the default); native-onestream, cuda-engine-onestream: the engine tests so; bench-x32: yolov8x batch 32 only; bench-x32-nowgmma: the same without the wgmma tile, NETDEF_CUDA_WGMMA=0). bench-base-n
 # (and bench-base-x32, bench-base-int8-n: int8 yolov8n at batch 1 and 32) runs bench-n's (bench-x32's) command with a
 # baseline addon (an earlier commit's build, packed as .gpu/carry/base.tar.xz holding
 # Release/netdef_native.node) swapped in, so a change is measured before and after in one run. Every log goes into $OUT/logs.tgz (one file, so the
@@ -25,7 +25,7 @@
 # counts) goes to stdout.
 set -u
 DEADLINE=${DEADLINE:-540}
-STEPS=${STEPS:-"native cuda-engine bench-igemm native-streams cuda-engine-streams bench-n bench-n-nopdl bench-n-streams bench-base-n bench-base-x32 bench-base-int8-n prof-n32 prof-n1 torch-n coco-fp16 bench-x bench-x32-nowgmma bench-x32 bench-x-t16 torch-x bench-x-t1 timing-cache int8 bench-int8-n prof-int8-n1 prof-int8-n32 bench-mixed ncu-n32"}
+STEPS=${STEPS:-"native cuda-engine bench-igemm native-onestream cuda-engine-onestream bench-n bench-n-nopdl bench-n-onestream bench-base-n bench-base-x32 bench-base-int8-n prof-n32 prof-n1 torch-n coco-fp16 bench-x bench-x32-nowgmma bench-x32 bench-x-t16 torch-x bench-x-t1 timing-cache int8 bench-int8-n prof-int8-n1 prof-int8-n32 bench-mixed ncu-n32"}
 START=$(date +%s)
 OUT=${OUT:-/tmp/out}
 LOGS=$(mktemp -d)
@@ -59,11 +59,11 @@ fi
 step cuda-engine 60 120 $TS --test --test-concurrency=1 test/gpu/cuda-engine.test.ts
 # netdef's implicit GEMM (int8 and float16 inputs, every tile) against cuDNN on YOLOv8 shapes, when packed.
 [ -x /tmp/nt/netdef_bench_igemm_conv ] && step bench-igemm 40 120 /tmp/nt/netdef_bench_igemm_conv
-step native-streams 30 90 env NETDEF_CUDA_STREAMS=1 /tmp/nt/netdef_native_tests engine
-step cuda-engine-streams 60 120 env NETDEF_CUDA_STREAMS=1 $TS --test --test-concurrency=1 test/gpu/cuda-engine.test.ts
+step native-onestream 30 90 env NETDEF_CUDA_STREAMS=0 /tmp/nt/netdef_native_tests engine
+step cuda-engine-onestream 60 120 env NETDEF_CUDA_STREAMS=0 $TS --test --test-concurrency=1 test/gpu/cuda-engine.test.ts
 step bench-n 40 80 $TS scripts/bench/gpu.ts --model yolov8n --weights $W --batch 1,32 --precision fp16 --warm
 step bench-n-nopdl 40 80 env NETDEF_CUDA_PDL=0 $TS scripts/bench/gpu.ts --model yolov8n --weights $W --batch 1,32 --precision fp16 --warm
-step bench-n-streams 40 80 env NETDEF_CUDA_STREAMS=1 $TS scripts/bench/gpu.ts --model yolov8n --weights $W --batch 1,32 --precision fp16 --warm
+step bench-n-onestream 40 80 env NETDEF_CUDA_STREAMS=0 $TS scripts/bench/gpu.ts --model yolov8n --weights $W --batch 1,32 --precision fp16 --warm
 ADDON=native/build/Release/netdef_native.node
 if [ -f .gpu/carry/base.tar.xz ]; then  # the baseline addon in place of this build's, then this build's back
   BASE=$(mktemp -d) && tar -xJf .gpu/carry/base.tar.xz -C "$BASE" && mv "$ADDON" "$ADDON.current" && cp "$BASE/Release/netdef_native.node" "$ADDON" &&

@@ -191,7 +191,7 @@ export interface NativePlannedMode {
   readonly mode: string;
   readonly concatInputsInPlace: number;
   readonly ops: readonly NativePlannedOp[];
-  /** The activation arena at batch 1 with the side streams as NETDEF_CUDA_STREAMS asks (off unless 1), and with one stream. */
+  /** The activation arena at batch 1 with the side streams as NETDEF_CUDA_STREAMS asks (on unless 0), and with one stream. */
   readonly arenaBytes: number;
   readonly arenaBytesOneStream: number;
   /** The weights' device buffer (each filter once: a channels-last convolution's only as its KRSC copy), and the weights' own bytes. */

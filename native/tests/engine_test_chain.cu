@@ -216,8 +216,8 @@ class ScopedEnv {
 
 void testChain() {
   ops_test::Rng rng(11);
-  // Side streams on (off by default until measured): the chain's output branches after cv3 run
-  // on them, and every check below holds with them.
+  // Side streams on (the default; set here so the test does not depend on the environment): the
+  // chain's output branches after cv3 run on them, and every check below holds with them.
   const ScopedEnv streams("NETDEF_CUDA_STREAMS", "1");
   for (DType t : {DType::Float32, DType::Float16}) {
     const ChainModel m = makeChain(t, rng);

@@ -462,7 +462,7 @@ void testIgemmConv() {
   };
   int caseIndex = 0;
   const std::vector<IgemmTile> tiles = netdef::cuda::igemm::igemmUsableTiles();
-  if (tiles.size() < std::size(kIgemmTiles)) std::printf("# igemm: the wgmma tile does not run on this GPU or build: not tested\n");
+  if (tiles.size() < std::size(kIgemmTiles)) std::printf("# igemm: the wgmma tiles do not run on this GPU or build: not tested\n");
   for (const Geometry& g : geometries) {
     runCase("igemm " + geometryName(g), [&] {
       const Problem pr = makeProblem(rng, g);

@@ -11,8 +11,8 @@
  *  - In channels-last fp16 netdef's igemm kernel could run every tensor-core convolution (its
  *    geometry check, views included: what a build times beside cuDNN unless NETDEF_CUDA_IGEMM_FP16=0).
  *  - The weights' device buffer holds each weight once (a channels-last filter only as its KRSC copy).
- *  - Side streams (NETDEF_CUDA_STREAMS=1): the Detect head's six branches and nothing else; off by
- *    default, and the arena reported both ways.
+ *  - Side streams (on by default, NETDEF_CUDA_STREAMS=0 turns them off): the Detect head's six
+ *    branches and nothing else, and the arena reported both ways.
  * Needs the addon (`npm run build:native`; CI builds it).
  */
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -120,8 +120,11 @@ describe('side streams in the plan of yolov8n in fp16', () => {
     vi.unstubAllEnvs();
   });
 
-  it("with NETDEF_CUDA_STREAMS=1, runs the Detect head's six per-level branches on side streams, each branch on one stream, nothing else", async () => {
-    vi.stubEnv('NETDEF_CUDA_STREAMS', '1');
+  it.each([
+    ['by default', undefined],
+    ['with NETDEF_CUDA_STREAMS=1', '1'],
+  ])("%s, runs the Detect head's six per-level branches on side streams, each branch on one stream, nothing else", async (_label, value) => {
+    vi.stubEnv('NETDEF_CUDA_STREAMS', value);
     for (const m of await plan('*:fp16')) {
       const side = m.ops.filter((o) => o.sideStream >= 0);
       expect(side.map((o) => o.name).every((n) => HEAD_BRANCH.test(n)), m.mode).toBe(true);
@@ -140,13 +143,11 @@ describe('side streams in the plan of yolov8n in fp16', () => {
     }
   });
 
-  it('keeps every op on the main stream by default and with NETDEF_CUDA_STREAMS=0; another value is refused, naming it', async () => {
-    for (const value of [undefined, '0']) {
-      vi.stubEnv('NETDEF_CUDA_STREAMS', value);
-      for (const m of await plan('*:fp16')) {
-        expect(m.ops.filter((o) => o.sideStream >= 0), `${value} ${m.mode}`).toEqual([]);
-        expect(m.arenaBytes, `${value} ${m.mode}`).toBe(m.arenaBytesOneStream);
-      }
+  it('keeps every op on the main stream with NETDEF_CUDA_STREAMS=0; another value is refused, naming it', async () => {
+    vi.stubEnv('NETDEF_CUDA_STREAMS', '0');
+    for (const m of await plan('*:fp16')) {
+      expect(m.ops.filter((o) => o.sideStream >= 0), m.mode).toEqual([]);
+      expect(m.arenaBytes, m.mode).toBe(m.arenaBytesOneStream);
     }
     vi.stubEnv('NETDEF_CUDA_STREAMS', 'yes');
     await expect(plan('*:fp16')).rejects.toThrow(/NETDEF_CUDA_STREAMS='yes'/);

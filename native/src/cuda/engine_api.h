@@ -85,8 +85,8 @@ struct PlannedMode {
   std::string mode;  // layoutModeName()
   int32_t concatInputsInPlace = 0;
   std::vector<PlannedOp> ops;
-  // The activation arena at batch 1 with the side streams as $NETDEF_CUDA_STREAMS asks (off
-  // unless 1) and with one stream.
+  // The activation arena at batch 1 with the side streams as $NETDEF_CUDA_STREAMS asks (on
+  // unless 0) and with one stream.
   uint64_t arenaBytes = 0, arenaBytesOneStream = 0;
   // The weights' device buffer (weight_placement.h), and the weights' own bytes (on the host).
   uint64_t deviceWeightBytes = 0, weightBytes = 0;

@@ -9,7 +9,7 @@
 // reorder), so tactics, the plan and the captured graphs stay valid: no rebuild.
 // runImages() letterboxes decoded images on the device and can select NMS candidates there.
 // Independent branches (the Detect head's) run on side streams beside the main one, captured into
-// the same graph when $NETDEF_CUDA_STREAMS=1 (stream_plan.h; off by default until measured on a GPU).
+// the same graph unless $NETDEF_CUDA_STREAMS=0 (stream_plan.h; on by default since 2026-12-07).
 // run(), runImages() and profile() take the engine's mutex, so one engine may be used from several threads.
 //
 // Test: native/tests/engine_test.cu.
@@ -109,7 +109,7 @@ class CudaEngine final : public Engine {
   CudnnHandle cudnn_;
   DeviceBuffer weights_, arena_, workspace_;
   DeviceBuffer splitCounters_;  // kSplitCounterCount zeroed ints per stream, main then side (split-K convolutions, igemm_layer.h)
-  StreamPlan streamPlan_;       // side chains (none unless $NETDEF_CUDA_STREAMS = 1)
+  StreamPlan streamPlan_;       // side chains (none when $NETDEF_CUDA_STREAMS = 0)
   std::vector<bool> launchesKernel_;  // per op (memory_plan.h)
   std::vector<std::unique_ptr<Stream>> sideStreams_;
   std::vector<StreamResources> sideResources_;  // per side stream: its stream and scratch

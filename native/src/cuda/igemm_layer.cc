@@ -36,13 +36,13 @@ bool isIgemmTactic(const ConvTactic& t) {
 
 }  // namespace
 
-bool wgmmaWanted() { return envSwitch("NETDEF_CUDA_WGMMA", true, "the wgmma tile timed on Hopper", "no wgmma tile"); }
+bool wgmmaWanted() { return envSwitch("NETDEF_CUDA_WGMMA", true, "the wgmma tiles timed on Hopper", "no wgmma tiles"); }
 
 namespace {
-// The tiles a layer times: the usable ones, less the wgmma tile when it is not wanted.
+// The tiles a layer times: the usable ones, less the wgmma tiles when they are not wanted.
 std::vector<igemm::IgemmTile> timedTiles() {
   std::vector<igemm::IgemmTile> tiles = igemm::igemmUsableTiles();
-  if (!wgmmaWanted()) tiles.erase(std::remove(tiles.begin(), tiles.end(), igemm::IgemmTile::kWgmma128x128), tiles.end());
+  if (!wgmmaWanted()) tiles.erase(std::remove_if(tiles.begin(), tiles.end(), igemm::isWgmmaTile), tiles.end());
   return tiles;
 }
 }  // namespace

@@ -7,7 +7,7 @@
 
 namespace netdef::cuda {
 
-bool sideStreamsWanted() { return envSwitch("NETDEF_CUDA_STREAMS", false, "independent branches on side streams", "one stream"); }
+bool sideStreamsWanted() { return envSwitch("NETDEF_CUDA_STREAMS", true, "independent branches on side streams", "one stream"); }
 
 std::vector<TensorRegion> tensorRegions(const Program& p, const ChannelViews& views, const std::vector<int32_t>& root) {
   std::vector<TensorRegion> regions(p.tensors.size());

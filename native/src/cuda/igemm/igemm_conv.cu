@@ -40,6 +40,8 @@ TileShape shapeOf(IgemmTile t) {
     case IgemmTile::k128x128w8: return shapeOfConfig<Tile128x128W8<int8_t>>();
     case IgemmTile::k256x128: return shapeOfConfig<Tile256x128<int8_t>>();
     case IgemmTile::kWgmma128x128: return shapeOfConfig<TileWgmma128x128<int8_t>>();
+    case IgemmTile::kWgmma128x128s3: return shapeOfConfig<TileWgmma128x128S3<int8_t>>();
+    case IgemmTile::kWgmma128x128s6: return shapeOfConfig<TileWgmma128x128S6<int8_t>>();
   }
   return shapeOfConfig<Tile128x64<int8_t>>();
 }
@@ -160,6 +162,8 @@ void launchOut(const IgemmConvParams& p, const ConvArgs& a, cudaStream_t stream)
     case IgemmTile::k128x128w8: return launchTile<Tile128x128W8<T>, OutT>(p, a, stream);
     case IgemmTile::k256x128: return launchTile<Tile256x128<T>, OutT>(p, a, stream);
     case IgemmTile::kWgmma128x128: return launchTile<TileWgmma128x128<T>, OutT>(p, a, stream);
+    case IgemmTile::kWgmma128x128s3: return launchTile<TileWgmma128x128S3<T>, OutT>(p, a, stream);
+    case IgemmTile::kWgmma128x128s6: return launchTile<TileWgmma128x128S6<T>, OutT>(p, a, stream);
   }
 }
 
@@ -189,8 +193,12 @@ size_t igemmSplitWorkspaceBytes(const IgemmConvParams& p) {
   return static_cast<size_t>(igemmOutputTiles(p)) * splits * t.m * t.n * kAccumulatorBytes;
 }
 
+bool isWgmmaTile(IgemmTile tile) {
+  return tile == IgemmTile::kWgmma128x128 || tile == IgemmTile::kWgmma128x128s3 || tile == IgemmTile::kWgmma128x128s6;
+}
+
 bool igemmTileUsable(IgemmTile tile) {
-  if (tile != IgemmTile::kWgmma128x128) return true;
+  if (!isWgmmaTile(tile)) return true;
 #if NETDEF_CUDA_SM90A
   constexpr int kHopperMajor = 9, kHopperMinor = 0;  // sm_90a code runs on compute capability 9.0 only
   int device = 0, major = 0, minor = 0;
@@ -222,6 +230,8 @@ const char* igemmTileName(IgemmTile t) {
     case IgemmTile::k128x128w8: return "128x128w8";
     case IgemmTile::k256x128: return "256x128";
     case IgemmTile::kWgmma128x128: return "wgmma128x128";
+    case IgemmTile::kWgmma128x128s3: return "wgmma128x128s3";
+    case IgemmTile::kWgmma128x128s6: return "wgmma128x128s6";
   }
   return "unknown";
 }

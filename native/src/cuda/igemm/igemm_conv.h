@@ -27,7 +27,7 @@
 // no quantization: inputScale 1 and no weight scales (scale 1) unless given, its bias float32 or
 // float16 (a float16 convolution's own), its output float16 or float32. The engine's float16
 // NHWC convolutions time it beside cuDNN (igemm_layer.h).
-// Eight tile shapes are offered so a caller can time them per layer (kIgemmTiles), each with or
+// Ten tile shapes are offered so a caller can time them per layer (kIgemmTiles), each with or
 // without split-K (IgemmConvParams::splits).
 //
 // Host-side: plain C++ (the engine's .cc files include it with a host compiler).
@@ -54,7 +54,7 @@ namespace netdef::cuda::igemm {
 // engine files and timing caches store; int8 tiles stepped 64 elements before 2026-12-07, which
 // changes their speed, not their results.)
 // k128x128w8 and k256x128 run 8 warps a block (the others 4; igemm_tile.cuh), added 2026-12-07;
-// kWgmma128x128 runs Hopper's wgmma (igemm_wgmma.cuh): only on an sm_90 GPU with a build for
+// the kWgmma tiles run Hopper's wgmma (igemm_wgmma.cuh): only on an sm_90 GPU with a build for
 // sm_90a (igemmTileUsable), refused elsewhere.
 enum class IgemmTile : uint8_t {
   k128x128 = 0,
@@ -64,13 +64,18 @@ enum class IgemmTile : uint8_t {
   k32x32 = 4,
   k128x128w8 = 5,
   k256x128 = 6,
-  kWgmma128x128 = 7
+  kWgmma128x128 = 7,
+  kWgmma128x128s3 = 8,
+  kWgmma128x128s6 = 9
 };
 // (Untimed choices take the first that launches: the order keeps 128x128 first.)
 inline constexpr IgemmTile kIgemmTiles[] = {IgemmTile::k128x128, IgemmTile::k128x64,    IgemmTile::k64x64,   IgemmTile::k64x32,
-                                            IgemmTile::k32x32,   IgemmTile::k128x128w8, IgemmTile::k256x128, IgemmTile::kWgmma128x128};
-// Whether `tile` runs on the current device: every tile but kWgmma128x128 runs on sm_80 and later;
-// that one needs compute capability 9.0 and this build's sm_90a code (CMake's 90a architecture).
+                                            IgemmTile::k32x32,   IgemmTile::k128x128w8, IgemmTile::k256x128, IgemmTile::kWgmma128x128,
+                                            IgemmTile::kWgmma128x128s3, IgemmTile::kWgmma128x128s6};
+// The wgmma tiles (4, 3 or 6 stages; igemm_tile.cuh).
+bool isWgmmaTile(IgemmTile tile);
+// Whether `tile` runs on the current device: every tile but the wgmma ones runs on sm_80 and
+// later; those need compute capability 9.0 and this build's sm_90a code (CMake's 90a architecture).
 bool igemmTileUsable(IgemmTile tile);
 // kIgemmTiles' usable ones, in that order.
 std::vector<IgemmTile> igemmUsableTiles();

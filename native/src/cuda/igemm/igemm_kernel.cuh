@@ -8,8 +8,9 @@
 //     kStepsK times: ldmatrix the warp's A fragments (kFragsM x4) and B fragments (kFragsN / 2
 //     x4), then kFragsM x kFragsN mma.sync
 //   (Hopper's wgmma tile instead: both warpgroups issue one step's wgmma.mma_async from the stage
-//   as it lies in shared memory and keep it in flight while the next step's stage is waited for;
-//   a stage is refilled two steps after it was read; igemm_wgmma.cuh)
+//   as it lies in shared memory, and keep it in flight while the next step's stage is waited for
+//   (a stage is then refilled two steps after it was read) or wait for it within the step;
+//   igemm_wgmma.cuh)
 //   drain the pipeline; stage the accumulators in shared memory; with split-K, the last block of
 //   the tile sums the slices there (the others stop); the fused epilogue stores y.
 //
@@ -57,7 +58,7 @@ __global__ void __launch_bounds__(Cfg::kThreads) igemmConvKernel(const ConvArgs 
   TileLoader<Cfg> loader(a, tileM, tileN, threadIdx.x, firstStep);
   // Stages filled ahead of the one being multiplied: wgmma keeps one step's MMAs in flight while
   // the next is issued, so the stage it reads is refilled one step later than mma.sync's.
-  constexpr int kAhead = Cfg::kWgmma ? Cfg::kStages - 2 : Cfg::kStages - 1;
+  constexpr int kAhead = Cfg::kStages - 1 - Cfg::kWgmmaInFlight;
 #pragma unroll
   for (int stage = 0; stage < kAhead; ++stage) {
     if (stage < steps) {
@@ -81,7 +82,7 @@ __global__ void __launch_bounds__(Cfg::kThreads) igemmConvKernel(const ConvArgs 
       cpAsyncWait<kAhead - 1>();  // this step's stage has landed (for this thread's copies)
       fenceProxyAsync();          // and is visible to wgmma's reads, once every thread is past the barrier
       __syncthreads();
-      const int next = step + kAhead;  // its stage was read by step - 2's MMAs, complete (waited below)
+      const int next = step + kAhead;  // its stage was read by MMAs that are complete (waited below)
       if (next < steps) {
         loader.load(stageA(next % Cfg::kStages), stageB(next % Cfg::kStages), a);
         loader.advance(a);
@@ -95,7 +96,7 @@ __global__ void __launch_bounds__(Cfg::kThreads) igemmConvKernel(const ConvArgs 
       for (int k = 0; k < kStepsPerStage; ++k)
         Wgmma<typename Cfg::Element>::run(d, wgmmaDescriptor(sa + k * kWgmmaKBytes), wgmmaDescriptor(sb + k * kWgmmaKBytes));
       wgmmaCommit();
-      wgmmaWait<1>();  // the step before this one is done: its stage may be refilled next step
+      wgmmaWait<Cfg::kWgmmaInFlight>();  // with one in flight: the step before this one is done
       fenceAccumulators(d);
     }
     wgmmaWait<0>();

@@ -56,6 +56,7 @@ struct TileConfig {
   static constexpr int kSharedBytes = kPipelineBytes > kAccBytes ? kPipelineBytes : kAccBytes;
   // mma.sync (ldmatrix fragments, every warp its own sub-tile); WgmmaTileConfig below says otherwise.
   static constexpr bool kWgmma = false;
+  static constexpr int kWgmmaInFlight = 0;  // wgmma groups left in flight across a step (wgmma only)
   static constexpr int kSharedAlignment = kChunkBytes;  // of the stages' base
   static constexpr int kLaunchSharedBytes = kSharedBytes;  // dynamic shared memory asked at launch
   // Global -> shared copies: each thread moves chunks of one chunk column, every kRowsPerPass rows.
@@ -101,19 +102,30 @@ using Tile128x128W8 = TileConfig<T, 128, 128, kStageRowBytes, 2, 4, 3>;
 // 16 rows x 128 columns each in TileConfig's terms (so the epilogue stages their accumulators as
 // mma.sync fragments). The stages are read by the asynchronous proxy with the 128-byte swizzle,
 // whose pattern is anchored at 1024-byte boundaries: the base is aligned to that, within an
-// allocation one period larger.
-template <typename T, int Stages>
+// allocation one period larger. InFlight: whether a step's MMAs stay in flight while the next
+// step is waited for and issued (1; its stage is then refilled a step later, so one stage fewer
+// is loading) or are waited for at the end of their step (0: the tensor cores idle through the
+// barrier, which a second block on the SM fills where the stages leave room for one).
+template <typename T, int Stages, int InFlight>
 struct WgmmaTileConfig : TileConfig<T, 128, 128, kStageRowBytes, 8, 1, Stages> {
   using Base = TileConfig<T, 128, 128, kStageRowBytes, 8, 1, Stages>;
   static constexpr bool kWgmma = true;
+  static constexpr int kWgmmaInFlight = InFlight;
   static constexpr int kWarpgroups = Base::kWarpsM * Base::kWarpM / 64;  // 64 rows each
   static constexpr int kSharedAlignment = 1024;
   static constexpr int kLaunchSharedBytes = Base::kSharedBytes + kSharedAlignment;
   static_assert(Base::kRowChunks == kChunksPerLine, "the 128-byte swizzle needs 128-byte stage rows");
-  static_assert(Stages >= 3, "a stage is refilled two steps after wgmma last read it (one group in flight)");
+  static_assert(InFlight == 0 || InFlight == 1, "at most one step's MMAs in flight");
+  static_assert(Stages - 1 - InFlight >= 1, "at least one stage loading while one is multiplied");
 };
+// 4 stages, one step in flight (129 KB: one block per SM); 3 stages, none in flight (97 KB: two
+// blocks per SM); 6 stages, one in flight (193 KB: four stages loading ahead).
 template <typename T>
-using TileWgmma128x128 = WgmmaTileConfig<T, 4>;
+using TileWgmma128x128 = WgmmaTileConfig<T, 4, 1>;
+template <typename T>
+using TileWgmma128x128S3 = WgmmaTileConfig<T, 3, 0>;
+template <typename T>
+using TileWgmma128x128S6 = WgmmaTileConfig<T, 6, 1>;
 template <typename T>
 using Tile256x128 = TileConfig<T, 256, 128, kStageRowBytes, 4, 2, 3>;
 
