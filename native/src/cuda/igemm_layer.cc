@@ -2,6 +2,7 @@
 #include "igemm_layer.h"
 
 #include <algorithm>
+#include <iterator>
 #include <vector>
 
 #include "../common/env_switch.h"
@@ -39,9 +40,18 @@ bool isIgemmTactic(const ConvTactic& t) {
 bool wgmmaWanted() { return envSwitch("NETDEF_CUDA_WGMMA", true, "the wgmma tiles timed on Hopper", "no wgmma tiles"); }
 
 namespace {
-// The tiles a layer times: the usable ones, less the wgmma tiles when they are not wanted.
+// Tiles written after the last GPU run, not yet through the native tests on a GPU: the kernel
+// tests and bench_igemm_conv run them, the engine does not time them until they have passed
+// (the 3- and 6-stage wgmma variants, 2026-12-07 evening; no GPU could be had after they were written).
+constexpr igemm::IgemmTile kAwaitingGpuTests[] = {igemm::IgemmTile::kWgmma128x128s3, igemm::IgemmTile::kWgmma128x128s6};
+
+bool awaitingGpuTests(igemm::IgemmTile t) { return std::find(std::begin(kAwaitingGpuTests), std::end(kAwaitingGpuTests), t) != std::end(kAwaitingGpuTests); }
+
+// The tiles a layer times: the usable ones, less the wgmma tiles when they are not wanted, less
+// those awaiting their GPU tests.
 std::vector<igemm::IgemmTile> timedTiles() {
   std::vector<igemm::IgemmTile> tiles = igemm::igemmUsableTiles();
+  tiles.erase(std::remove_if(tiles.begin(), tiles.end(), awaitingGpuTests), tiles.end());
   if (!wgmmaWanted()) tiles.erase(std::remove_if(tiles.begin(), tiles.end(), igemm::isWgmmaTile), tiles.end());
   return tiles;
 }
