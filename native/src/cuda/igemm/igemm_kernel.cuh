@@ -59,14 +59,24 @@ __global__ void __launch_bounds__(Cfg::kThreads) igemmConvKernel(const ConvArgs 
   // Stages filled ahead of the one being multiplied: wgmma keeps one step's MMAs in flight while
   // the next is issued, so the stage it reads is refilled one step later than mma.sync's.
   constexpr int kAhead = Cfg::kStages - 1 - Cfg::kWgmmaInFlight;
-#pragma unroll
-  for (int stage = 0; stage < kAhead; ++stage) {
-    if (stage < steps) {
-      loader.load(stageA(stage), stageB(stage), a);
+  // Issues the copies of reduction step `step` (none past the last) as one commit group.
+  auto fill = [&](int step) {
+    if (step < steps) {
+      loader.load(stageA(step % Cfg::kStages), stageB(step % Cfg::kStages), a);
       loader.advance(a);
     }
     cpAsyncCommit();
-  }
+  };
+  // Waits until this step's stage has landed for every thread, then refills the stage kAhead steps
+  // on (read by MMAs that are complete: all warps are past the barrier, and wgmma waits below).
+  auto nextStep = [&](int step) {
+    cpAsyncWait<kAhead - 1>();
+    if constexpr (Cfg::kWgmma) fenceProxyAsync();  // the fills visible to wgmma's reads, past the barrier
+    __syncthreads();
+    fill(step + kAhead);
+  };
+#pragma unroll
+  for (int stage = 0; stage < kAhead; ++stage) fill(stage);
 
   Acc acc[Cfg::kFragsM][Cfg::kFragsN][4];
   if constexpr (Cfg::kWgmma) {
@@ -79,22 +89,14 @@ __global__ void __launch_bounds__(Cfg::kThreads) igemmConvKernel(const ConvArgs 
     const int warpgroupRow = warp / (kWarpgroupThreads / kWarpSize) * kWgmmaM;
     constexpr int kStepsPerStage = Cfg::kRowBytes / kWgmmaKBytes;
     for (int step = 0; step < steps; ++step) {
-      cpAsyncWait<kAhead - 1>();  // this step's stage has landed (for this thread's copies)
-      fenceProxyAsync();          // and is visible to wgmma's reads, once every thread is past the barrier
-      __syncthreads();
-      const int next = step + kAhead;  // its stage was read by MMAs that are complete (waited below)
-      if (next < steps) {
-        loader.load(stageA(next % Cfg::kStages), stageB(next % Cfg::kStages), a);
-        loader.advance(a);
-      }
-      cpAsyncCommit();
+      nextStep(step);
       const uint8_t* sa = stageA(step % Cfg::kStages) + warpgroupRow * Cfg::kRowBytes;
       const uint8_t* sb = stageB(step % Cfg::kStages);
       fenceAccumulators(d);
       wgmmaFence();
 #pragma unroll
       for (int k = 0; k < kStepsPerStage; ++k)
-        Wgmma<typename Cfg::Element>::run(d, wgmmaDescriptor(sa + k * kWgmmaKBytes), wgmmaDescriptor(sb + k * kWgmmaKBytes));
+        wgmma<typename Cfg::Element>(d, wgmmaDescriptor(sa + k * kWgmmaKBytes), wgmmaDescriptor(sb + k * kWgmmaKBytes));
       wgmmaCommit();
       wgmmaWait<Cfg::kWgmmaInFlight>();  // with one in flight: the step before this one is done
       fenceAccumulators(d);
@@ -119,15 +121,7 @@ __global__ void __launch_bounds__(Cfg::kThreads) igemmConvKernel(const ConvArgs 
     const int bRow = warpCol + (lane / 16) * kMmaN + lane % 8, bChunk = (lane / 8) % 2;
 
     for (int step = 0; step < steps; ++step) {
-      cpAsyncWait<kAhead - 1>();
-      __syncthreads();
-      const int next = step + kAhead;
-      if (next < steps) {
-        loader.load(stageA(next % Cfg::kStages), stageB(next % Cfg::kStages), a);
-        loader.advance(a);
-      }
-      cpAsyncCommit();
-
+      nextStep(step);
       const uint8_t* sa = stageA(step % Cfg::kStages);
       const uint8_t* sb = stageB(step % Cfg::kStages);
 #pragma unroll

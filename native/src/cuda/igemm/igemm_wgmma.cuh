@@ -112,47 +112,34 @@ __device__ __forceinline__ void fenceAccumulators(Acc (&d)[kAccPerThread]) {
   "%23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, "  \
   "%44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}"
 
+// Predicate `accumulate` (wgmma's scale-d) from operand %66: D = A * B + D when it is true.
+#define NETDEF_WGMMA_ACCUMULATE "{\n.reg .pred accumulate;\nsetp.ne.b32 accumulate, %66, 0;\n"
+
 // D += A * B for one warpgroup: A 64 x 32 bytes of K, B 128 x 32 bytes of K (both K-major,
-// descriptors above), D this thread's 64 accumulators.
+// descriptors above), D this thread's 64 accumulators of mma.sync's accumulator type for T.
 template <typename T>
-struct Wgmma;
-
-template <>
-struct Wgmma<__half> {
-  using Acc = float;
-  __device__ __forceinline__ static void run(Acc (&d)[kAccPerThread], uint64_t a, uint64_t b) {
+__device__ __forceinline__ void wgmma(typename Mma<T>::Acc (&d)[kAccPerThread], uint64_t a, uint64_t b) {
 #if NETDEF_WGMMA_DEVICE
-    // scale-d true (accumulate: a predicate made from %66), A and B scales 1, neither transposed
-    // (both K-major).
-    asm volatile(
-        "{\n.reg .pred accumulate;\nsetp.ne.b32 accumulate, %66, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 " NETDEF_WGMMA_REGS ", %64, %65, accumulate, 1, 1, 0, 0;\n}\n"
-        : NETDEF_WGMMA_D64("f")
-        : "l"(a), "l"(b), "r"(1));
-#else
-    (void)d, (void)a, (void)b;
-    __trap();
-#endif
+  if constexpr (std::is_same_v<T, __half>) {
+    // A and B scales 1, neither transposed (both K-major).
+    asm volatile(NETDEF_WGMMA_ACCUMULATE "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 " NETDEF_WGMMA_REGS
+                                         ", %64, %65, accumulate, 1, 1, 0, 0;\n}\n"
+                 : NETDEF_WGMMA_D64("f")
+                 : "l"(a), "l"(b), "r"(1));
+  } else {
+    static_assert(std::is_same_v<T, int8_t>, "wgmma: float16 or int8");
+    asm volatile(NETDEF_WGMMA_ACCUMULATE "wgmma.mma_async.sync.aligned.m64n128k32.s32.s8.s8 " NETDEF_WGMMA_REGS
+                                         ", %64, %65, accumulate;\n}\n"
+                 : NETDEF_WGMMA_D64("r")
+                 : "l"(a), "l"(b), "r"(1));
   }
-};
-
-template <>
-struct Wgmma<int8_t> {
-  using Acc = int32_t;
-  __device__ __forceinline__ static void run(Acc (&d)[kAccPerThread], uint64_t a, uint64_t b) {
-#if NETDEF_WGMMA_DEVICE
-    asm volatile(
-        "{\n.reg .pred accumulate;\nsetp.ne.b32 accumulate, %66, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n128k32.s32.s8.s8 " NETDEF_WGMMA_REGS ", %64, %65, accumulate;\n}\n"
-        : NETDEF_WGMMA_D64("r")
-        : "l"(a), "l"(b), "r"(1));
 #else
-    (void)d, (void)a, (void)b;
-    __trap();
+  (void)d, (void)a, (void)b;
+  __trap();
 #endif
-  }
-};
+}
 
+#undef NETDEF_WGMMA_ACCUMULATE
 #undef NETDEF_WGMMA_REGS
 #undef NETDEF_WGMMA_D64
 #undef NETDEF_WGMMA_D8
