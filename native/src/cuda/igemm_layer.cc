@@ -37,9 +37,10 @@ bool isIgemmTactic(const ConvTactic& t) {
 
 }  // namespace
 
+namespace {
+// Whether the wgmma tiles are timed where they can run: $NETDEF_CUDA_WGMMA, 1 (default) or 0.
 bool wgmmaWanted() { return envSwitch("NETDEF_CUDA_WGMMA", true, "the wgmma tiles timed on Hopper", "no wgmma tiles"); }
 
-namespace {
 // Tiles written after the last GPU run, not yet through the native tests on a GPU: the kernel
 // tests and bench_igemm_conv run them, the engine does not time them until they have passed
 // (the 3- and 6-stage wgmma variants, 2026-12-07 evening; no GPU could be had after they were written).

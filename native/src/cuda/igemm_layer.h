@@ -37,11 +37,10 @@ struct ConvTactic;
 // (on since its tests and the yolov8 benchmarks ran on an H100, 2026-12-07: docs/benchmarks.md);
 // anything but unset, 0 or 1 is refused (ERR_INVALID_ARGUMENT).
 // A timing-cache key's mark of the igemm candidates: ",tiles" and how many tiles are timed
-// (kIgemmTiles' usable ones, less the wgmma tiles when NETDEF_CUDA_WGMMA=0), so entries timed with
-// another set (five tiles until 2026-12-07, evening) are timed again rather than reused.
+// (kIgemmTiles' usable ones, less those awaiting GPU tests and the wgmma tiles when
+// NETDEF_CUDA_WGMMA=0), so entries timed with another set (five tiles until 2026-12-07, evening)
+// are timed again rather than reused.
 std::string igemmTilesKey();
-// Whether the wgmma tiles are timed where they can run: $NETDEF_CUDA_WGMMA, 1 (default) or 0.
-bool wgmmaWanted();
 bool halfIgemmWanted();
 
 class IgemmLayer {

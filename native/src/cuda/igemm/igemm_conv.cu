@@ -21,14 +21,15 @@ constexpr int kMaxTrackedDevices = 64;
 
 int64_t orDefault(int64_t stride, int64_t dense) { return stride > 0 ? stride : dense; }
 
-// A tile shape's block M and N and its reduction step in bytes (the kernels' TileConfig; the same
-// for every element type).
+// A tile shape's block M and N, its reduction step in bytes, and whether it runs wgmma (the
+// kernels' TileConfig; the same for every element type).
 struct TileShape {
   int64_t m, n, kBytes;
+  bool wgmma;
 };
 template <typename Cfg>
 constexpr TileShape shapeOfConfig() {
-  return {Cfg::kBlockM, Cfg::kBlockN, Cfg::kRowBytes};
+  return {Cfg::kBlockM, Cfg::kBlockN, Cfg::kRowBytes, Cfg::kWgmma};
 }
 TileShape shapeOf(IgemmTile t) {
   switch (t) {
@@ -193,9 +194,7 @@ size_t igemmSplitWorkspaceBytes(const IgemmConvParams& p) {
   return static_cast<size_t>(igemmOutputTiles(p)) * splits * t.m * t.n * kAccumulatorBytes;
 }
 
-bool isWgmmaTile(IgemmTile tile) {
-  return tile == IgemmTile::kWgmma128x128 || tile == IgemmTile::kWgmma128x128s3 || tile == IgemmTile::kWgmma128x128s6;
-}
+bool isWgmmaTile(IgemmTile tile) { return shapeOf(tile).wgmma; }
 
 bool igemmTileUsable(IgemmTile tile) {
   if (!isWgmmaTile(tile)) return true;
