@@ -13,11 +13,11 @@
 # Device call (carry .device, .gpu/carry, .gpu/yolov8n, .gpu/images, .gpu/coco128, .gpu/coco.names):
 #   DEADLINE=540 STEPS="native cuda-engine bench-n torch-n" bash scripts/gpu-session.sh
 # STEPS (default: all, in this order): native cuda-engine bench-igemm native-onestream cuda-engine-onestream bench-n bench-n-nopdl bench-n-onestream bench-base-n bench-base-x32 bench-base-int8-n prof-n32 prof-n1
-# torch-n coco-fp16 bench-x bench-x32-nowgmma bench-x32 bench-x-t16 torch-x bench-x-t1 timing-cache int8 bench-int8-n prof-int8-n1 prof-int8-n32
-# bench-mixed ncu-n32 (prof-int8-*: the per-layer profile of all-int8 yolov8n; bench-x-t1/t16:
+# torch-n coco-fp16 bench-x bench-x32-nowgmma bench-x32 bench-x32-new bench-int8-x32-new prof-x32 bench-x-t16 torch-x bench-x-t1 timing-cache int8 bench-int8-n prof-int8-n1 prof-int8-n32
+# bench-mixed ncu-n32 ncu-igemm (prof-int8-*: the per-layer profile of all-int8 yolov8n; bench-x-t1/t16:
 # yolov8x batch 32 built with NETDEF_CUDA_PLAN_THREADS=1 / 16, for the build-time comparison; bench-n-nopdl:
 # bench-n with NETDEF_CUDA_PDL=0, programmatic dependent launch off; bench-n-onestream: bench-n with NETDEF_CUDA_STREAMS=0,
-# every op on one stream (side streams are the default); native-onestream, cuda-engine-onestream: the engine tests so; bench-x32: yolov8x batch 32 only; bench-x32-nowgmma: the same without the wgmma tile, NETDEF_CUDA_WGMMA=0). bench-base-n
+# every op on one stream (side streams are the default); native-onestream, cuda-engine-onestream: the engine tests so; bench-x32: yolov8x batch 32 only; bench-x32-new: with the tiles awaiting GPU tests timed too (NETDEF_CUDA_UNTESTED_TILES=1), and bench-int8-x32-new its fp16, int8 and int8-mixed (16 coco128 calibration images); prof-x32: yolov8x batch 32's per-layer profile; bench-x32-nowgmma: the same without the wgmma tile, NETDEF_CUDA_WGMMA=0). bench-base-n
 # (and bench-base-x32, bench-base-int8-n: int8 yolov8n at batch 1 and 32) runs bench-n's (bench-x32's) command with a
 # baseline addon (an earlier commit's build, packed as .gpu/carry/base.tar.xz holding
 # Release/netdef_native.node) swapped in, so a change is measured before and after in one run. Every log goes into $OUT/logs.tgz (one file, so the
@@ -25,7 +25,7 @@
 # counts) goes to stdout.
 set -u
 DEADLINE=${DEADLINE:-540}
-STEPS=${STEPS:-"native cuda-engine bench-igemm native-onestream cuda-engine-onestream bench-n bench-n-nopdl bench-n-onestream bench-base-n bench-base-x32 bench-base-int8-n prof-n32 prof-n1 torch-n coco-fp16 bench-x bench-x32-nowgmma bench-x32 bench-x-t16 torch-x bench-x-t1 timing-cache int8 bench-int8-n prof-int8-n1 prof-int8-n32 bench-mixed ncu-n32"}
+STEPS=${STEPS:-"native cuda-engine bench-igemm native-onestream cuda-engine-onestream bench-n bench-n-nopdl bench-n-onestream bench-base-n bench-base-x32 bench-base-int8-n prof-n32 prof-n1 torch-n coco-fp16 bench-x bench-x32-nowgmma bench-x32 bench-x32-new bench-int8-x32-new prof-x32 bench-x-t16 torch-x bench-x-t1 timing-cache int8 bench-int8-n prof-int8-n1 prof-int8-n32 bench-mixed ncu-n32 ncu-igemm"}
 START=$(date +%s)
 OUT=${OUT:-/tmp/out}
 LOGS=$(mktemp -d)
@@ -33,7 +33,7 @@ mkdir -p "$OUT"
 left() { echo $(( DEADLINE - ($(date +%s) - START) )); }
 step() { # step NAME NEED_S MAX_S cmd...
   local name=$1 need=$2 max=$3; shift 3
-  case " $STEPS " in *" $name "*) ;; *) return ;; esac
+  case " $STEPS " in *" $name "* | *" ${name%%:*} "*) ;; *) return ;; esac  # NAME:PART runs with NAME
   local l; l=$(left)
   if [ "$l" -lt "$need" ]; then echo "== $name skipped ($l s left)" >> "$LOGS/summary.log"; return; fi
   [ "$max" -gt "$l" ] && max=$l
@@ -80,6 +80,10 @@ step coco-fp16 60 150 $TS --test --test-concurrency=1 test/gpu/coco128-fp16.test
 step bench-x 60 150 $TS scripts/bench/gpu.ts --model yolov8x --batch 1,32 --precision fp16 --warm
 step bench-x32-nowgmma 40 90 env NETDEF_CUDA_WGMMA=0 $TS scripts/bench/gpu.ts --model yolov8x --batch 32 --precision fp16 --warm
 step bench-x32 40 90 $TS scripts/bench/gpu.ts --model yolov8x --batch 32 --precision fp16 --warm
+# The tiles awaiting their GPU tests (native/src/cuda/igemm_layer.cc) timed too, after they passed above.
+step bench-x32-new 40 90 env NETDEF_CUDA_UNTESTED_TILES=1 $TS scripts/bench/gpu.ts --model yolov8x --batch 32 --precision fp16 --warm
+step bench-int8-x32-new 60 180 env NETDEF_CUDA_UNTESTED_TILES=1 $TS scripts/bench/gpu.ts --model yolov8x --batch 32 --precision fp16,int8,int8-mixed --calib-data .gpu/coco128/images --calib-images 16
+step prof-x32 30 60 $TS scripts/bench/profile.ts --model yolov8x --batch 32 --precision fp16 --top 16
 step bench-x-t16 40 90 env NETDEF_CUDA_PLAN_THREADS=16 $TS scripts/bench/gpu.ts --model yolov8x --batch 32 --precision fp16 --warm
 step torch-x 80 200 python3 scripts/bench/torch_yolov8.py --scale x --batch 1 32 --dtype fp16 --compile
 step bench-x-t1 40 90 env NETDEF_CUDA_PLAN_THREADS=1 $TS scripts/bench/gpu.ts --model yolov8x --batch 32 --precision fp16 --warm
@@ -96,6 +100,17 @@ NCU=$(command -v ncu || ls /usr/local/cuda/bin/ncu 2>/dev/null || true)
 [ -n "$NCU" ] && step ncu-n32 60 120 "$NCU" --target-processes all --kernel-name regex:'directConvKernel|detectDecodeKernel' --launch-count 4 \
   --section SpeedOfLight --section Occupancy --section MemoryWorkloadAnalysis --section LaunchStats \
   node --import tsx scripts/bench/profile.ts --weights $W --batch 32 --precision fp16 --top 4
+# Nsight Compute on the wgmma kernels at the 3x3 320->320 80x80 batch-32 shape of bench-igemm: the
+# warp-specialized 256x128 tile (int8 and float16) and the barrier-per-step wgmma tile (float16),
+# one launch each, with the warp stall reasons (ncu-igemm; needs the bench binary).
+if [ -n "$NCU" ] && [ -x /tmp/nt/netdef_bench_igemm_conv ]; then
+  for k in 'WsWgmmaTileConfigIaLi256' 'WsWgmmaTileConfigI6__halfLi256' 'WgmmaTileConfigI6__halfLi4ELi1'; do
+    step ncu-igemm:$k 40 90 "$NCU" --kernel-name-base mangled --kernel-name regex:"$k" --launch-count 1 \
+      --section SpeedOfLight --section Occupancy --section MemoryWorkloadAnalysis --section WarpStateStats --section SchedulerStats \
+      /tmp/nt/netdef_bench_igemm_conv '320->320'
+    [ -f "$LOGS/ncu-igemm:$k.log" ] && grep -E 'Duration|Throughput|Stall|Warp Cycles|Issued|Eligible|Active Warps|Registers|Shared Memory Config' "$LOGS/ncu-igemm:$k.log" | head -40 >> "$LOGS/summary.log"
+  done
+fi
 [ -z "$NCU" ] && echo "== ncu-n32 skipped (no ncu on this machine)" >> "$LOGS/summary.log"
 echo "total $(( $(date +%s) - START )) s" >> "$LOGS/summary.log"
 tar -czf "$OUT/logs.tgz" -C "$LOGS" .

@@ -9,7 +9,8 @@
 // launches (CUDA events), after kWarmup launches; TOPS counts 2 x multiply-accumulates.
 // Build and run (GPU machine, repository root):
 //   cmake -S native -B native/build/plain -DCMAKE_BUILD_TYPE=Release
-//   cmake --build native/build/plain --target netdef_bench_igemm_conv && native/build/plain/netdef_bench_igemm_conv
+//   cmake --build native/build/plain --target netdef_bench_igemm_conv && native/build/plain/netdef_bench_igemm_conv [TEXT]
+// With TEXT, only the shapes whose name contains it (e.g. "320->320", for Nsight Compute).
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
@@ -183,7 +184,8 @@ void timeOursHalf(IgemmConvParams cp, double macs) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  const std::string only = argc > 1 ? argv[1] : "";
   int device = 0;
   cudaDeviceProp prop{};
   check(cudaGetDeviceProperties(&prop, device), "cudaGetDeviceProperties");
@@ -199,6 +201,7 @@ int main() {
   }
   Buffer workspace(kWorkspaceBytes);
   for (const Shape& s : kShapes) {
+    if (!only.empty() && std::string(s.name).find(only) == std::string::npos) continue;
     const int64_t pad = s.r / 2;
     const int64_t p = (s.h + 2 * pad - s.r) / s.stride + 1, q = (s.w + 2 * pad - s.r) / s.stride + 1;
     const size_t xCount = size_t(s.n) * s.h * s.w * s.c, wCount = size_t(s.k) * s.r * s.r * s.c,

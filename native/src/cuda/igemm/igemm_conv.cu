@@ -11,6 +11,7 @@
 #include "../ops/op_common.cuh"
 #include "igemm_conv.h"
 #include "igemm_kernel.cuh"
+#include "igemm_ws_kernel.cuh"
 
 namespace netdef::cuda::igemm {
 namespace {
@@ -43,6 +44,8 @@ TileShape shapeOf(IgemmTile t) {
     case IgemmTile::kWgmma128x128: return shapeOfConfig<TileWgmma128x128<int8_t>>();
     case IgemmTile::kWgmma128x128s3: return shapeOfConfig<TileWgmma128x128S3<int8_t>>();
     case IgemmTile::kWgmma128x128s6: return shapeOfConfig<TileWgmma128x128S6<int8_t>>();
+    case IgemmTile::kWs128x128: return shapeOfConfig<TileWs128x128<int8_t>>();
+    case IgemmTile::kWs256x128: return shapeOfConfig<TileWs256x128<int8_t>>();
   }
   return shapeOfConfig<Tile128x64<int8_t>>();
 }
@@ -125,6 +128,16 @@ ConvArgs makeArgs(const IgemmConvParams& p) {
   return a;
 }
 
+// The kernel that runs tile config Cfg: the warp-specialized one for its configs.
+template <typename Cfg, typename OutT>
+constexpr auto kernelOf() {
+  if constexpr (Cfg::kWarpSpecialized) {
+    return igemmWsConvKernel<Cfg, OutT>;
+  } else {
+    return igemmConvKernel<Cfg, OutT>;
+  }
+}
+
 // Raises the kernel's dynamic shared-memory limit once per device (a host-side attribute, allowed
 // while a stream is being captured).
 template <typename Cfg, typename OutT>
@@ -135,7 +148,7 @@ void allowSharedMemory() {
   const uint64_t bit = device < kMaxTrackedDevices ? uint64_t{1} << device : 0;
   if (bit && (done.load(std::memory_order_acquire) & bit)) return;
   const cudaError_t err =
-      cudaFuncSetAttribute(igemmConvKernel<Cfg, OutT>, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::kLaunchSharedBytes);
+      cudaFuncSetAttribute(kernelOf<Cfg, OutT>(), cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::kLaunchSharedBytes);
   if (err != cudaSuccess) {
     cudaGetLastError();
     throw Error(kErrBackend, std::string(kOp) + ": cannot allow " + std::to_string(Cfg::kLaunchSharedBytes) +
@@ -147,7 +160,7 @@ void allowSharedMemory() {
 template <typename Cfg, typename OutT>
 void launchTile(const IgemmConvParams& p, const ConvArgs& a, cudaStream_t stream) {
   allowSharedMemory<Cfg, OutT>();
-  ops::launchKernel(kOp, p.programmatic, igemmConvKernel<Cfg, OutT>, dim3(static_cast<unsigned>(igemmOutputTiles(p) * a.splits)),
+  ops::launchKernel(kOp, p.programmatic, kernelOf<Cfg, OutT>(), dim3(static_cast<unsigned>(igemmOutputTiles(p) * a.splits)),
                     dim3(Cfg::kThreads), Cfg::kLaunchSharedBytes, stream, a);
 }
 
@@ -165,6 +178,8 @@ void launchOut(const IgemmConvParams& p, const ConvArgs& a, cudaStream_t stream)
     case IgemmTile::kWgmma128x128: return launchTile<TileWgmma128x128<T>, OutT>(p, a, stream);
     case IgemmTile::kWgmma128x128s3: return launchTile<TileWgmma128x128S3<T>, OutT>(p, a, stream);
     case IgemmTile::kWgmma128x128s6: return launchTile<TileWgmma128x128S6<T>, OutT>(p, a, stream);
+    case IgemmTile::kWs128x128: return launchTile<TileWs128x128<T>, OutT>(p, a, stream);
+    case IgemmTile::kWs256x128: return launchTile<TileWs256x128<T>, OutT>(p, a, stream);
   }
 }
 
@@ -231,6 +246,8 @@ const char* igemmTileName(IgemmTile t) {
     case IgemmTile::kWgmma128x128: return "wgmma128x128";
     case IgemmTile::kWgmma128x128s3: return "wgmma128x128s3";
     case IgemmTile::kWgmma128x128s6: return "wgmma128x128s6";
+    case IgemmTile::kWs128x128: return "ws128x128";
+    case IgemmTile::kWs256x128: return "ws256x128";
   }
   return "unknown";
 }

@@ -55,7 +55,8 @@ namespace netdef::cuda::igemm {
 // changes their speed, not their results.)
 // k128x128w8 and k256x128 run 8 warps a block (the others 4; igemm_tile.cuh), added 2026-12-07;
 // the kWgmma tiles run Hopper's wgmma (igemm_wgmma.cuh): only on an sm_90 GPU with a build for
-// sm_90a (igemmTileUsable), refused elsewhere.
+// sm_90a (igemmTileUsable), refused elsewhere; the kWs tiles (added 2026-12-07, late) run them
+// warp-specialized (igemm_ws_kernel.cuh: a copying warpgroup, mbarrier-signalled stages).
 enum class IgemmTile : uint8_t {
   k128x128 = 0,
   k128x64 = 1,
@@ -66,13 +67,16 @@ enum class IgemmTile : uint8_t {
   k256x128 = 6,
   kWgmma128x128 = 7,
   kWgmma128x128s3 = 8,
-  kWgmma128x128s6 = 9
+  kWgmma128x128s6 = 9,
+  kWs128x128 = 10,
+  kWs256x128 = 11
 };
 // (Untimed choices take the first that launches: the order keeps 128x128 first.)
 inline constexpr IgemmTile kIgemmTiles[] = {IgemmTile::k128x128, IgemmTile::k128x64,    IgemmTile::k64x64,   IgemmTile::k64x32,
                                             IgemmTile::k32x32,   IgemmTile::k128x128w8, IgemmTile::k256x128, IgemmTile::kWgmma128x128,
-                                            IgemmTile::kWgmma128x128s3, IgemmTile::kWgmma128x128s6};
-// The wgmma tiles (4, 3 or 6 stages; igemm_tile.cuh).
+                                            IgemmTile::kWgmma128x128s3, IgemmTile::kWgmma128x128s6, IgemmTile::kWs128x128,
+                                            IgemmTile::kWs256x128};
+// The wgmma tiles (4, 3 or 6 stages, and the warp-specialized ones; igemm_tile.cuh).
 bool isWgmmaTile(IgemmTile tile);
 // Whether `tile` runs on the current device: every tile but the wgmma ones runs on sm_80 and
 // later; those need compute capability 9.0 and this build's sm_90a code (CMake's 90a architecture).

@@ -57,6 +57,7 @@ struct TileConfig {
   // mma.sync (ldmatrix fragments, every warp its own sub-tile); WgmmaTileConfig below says otherwise.
   static constexpr bool kWgmma = false;
   static constexpr int kWgmmaInFlight = 0;  // wgmma groups left in flight across a step (wgmma only)
+  static constexpr bool kWarpSpecialized = false;  // igemm_ws_kernel.cuh's kernel (WsWgmmaTileConfig)
   static constexpr int kSharedAlignment = kChunkBytes;  // of the stages' base
   static constexpr int kLaunchSharedBytes = kSharedBytes;  // dynamic shared memory asked at launch
   // Global -> shared copies: each thread moves chunks of one chunk column, every kRowsPerPass rows.
@@ -128,5 +129,43 @@ template <typename T>
 using TileWgmma128x128S6 = WgmmaTileConfig<T, 6, 1>;
 template <typename T>
 using Tile256x128 = TileConfig<T, 256, 128, kStageRowBytes, 4, 2, 3>;
+
+// Warp-specialized wgmma (igemm_ws_kernel.cuh): a block of three warpgroups, one copying (cp.async
+// into the stages, each stage's arrival signalled on an mbarrier) and two multiplying, each a
+// (BlockM / 2) x 128 slice as BlockM / 128 m64n128 wgmmas per 32 bytes of K, so no MMA warp waits
+// on a block-wide barrier in the main loop. In TileConfig's terms: eight MMA warps (the epilogue
+// stages their fragments itself), and the copying warpgroup's loader a 4-warp config of the same
+// tile. All 384 threads run the epilogue. A block of 384 threads gets at most 168 registers a
+// thread, which holds 256 x 128's 128 accumulators a thread (ptxas -v: no spills). The stages as
+// WgmmaTileConfig's (1024-byte aligned base); the barriers after the larger of the stages and the
+// accumulator tile.
+template <typename T, int BlockM, int Stages>
+struct WsWgmmaTileConfig : TileConfig<T, BlockM, 128, kStageRowBytes, 8, 1, Stages> {
+  using Base = TileConfig<T, BlockM, 128, kStageRowBytes, 8, 1, Stages>;
+  using Loader = TileConfig<T, BlockM, 128, kStageRowBytes, 4, 1, Stages>;
+  static constexpr bool kWgmma = true;
+  static constexpr bool kWarpSpecialized = true;
+  static constexpr int kWgmmaInFlight = 1;  // one step's MMAs in flight while the next is issued
+  static constexpr int kWarpgroupThreads = 128;
+  static constexpr int kProducerThreads = kWarpgroupThreads;
+  static constexpr int kConsumerWarpgroups = 2;
+  static constexpr int kConsumerWarps = kConsumerWarpgroups * kWarpgroupThreads / kWarpSize;
+  static constexpr int kThreads = kProducerThreads + kConsumerWarpgroups * kWarpgroupThreads;
+  static constexpr int kRowsPerWarpgroup = BlockM / kConsumerWarpgroups;
+  static constexpr int kWgmmaRows = 64;                                   // one wgmma's M
+  static constexpr int kWgmmaPerWarpgroup = kRowsPerWarpgroup / kWgmmaRows;  // along M, per K step
+  static constexpr int kSharedAlignment = 1024;
+  static constexpr int kBarrierBytes = 8;
+  static constexpr int kBarrierOffset = (Base::kSharedBytes + kBarrierBytes - 1) / kBarrierBytes * kBarrierBytes;
+  static constexpr int kLaunchSharedBytes = kBarrierOffset + 2 * Stages * kBarrierBytes + kSharedAlignment;
+  static_assert(Base::kRowChunks == kChunksPerLine, "the 128-byte swizzle needs 128-byte stage rows");
+  static_assert(kRowsPerWarpgroup % kWgmmaRows == 0, "whole wgmma rows per warpgroup");
+  static_assert(Loader::kThreads == kProducerThreads, "the loader is the copying warpgroup");
+};
+// 128 x 128 with 6 stages (193 KB), 256 x 128 with 4 (193 KB).
+template <typename T>
+using TileWs128x128 = WsWgmmaTileConfig<T, 128, 6>;
+template <typename T>
+using TileWs256x128 = WsWgmmaTileConfig<T, 256, 4>;
 
 }  // namespace netdef::cuda::igemm

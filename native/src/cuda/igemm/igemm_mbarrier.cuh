@@ -1,0 +1,55 @@
+// Shared-memory barriers (mbarrier, sm_90) for the warp-specialized implicit-GEMM kernel
+// (igemm_ws_kernel.cuh): a stage's "full" barrier completes when every producer thread's copies
+// into it have landed (cp.async's arrive-on), its "empty" barrier when every consumer warp has
+// finished the MMAs that read it. A barrier's phases alternate parity 0, 1, 0, ...; waiting with
+// parity P returns once the phase of that parity has completed.
+//
+// Only where compiled for sm_90a (NETDEF_WGMMA_DEVICE, igemm_wgmma.cuh); elsewhere empty, and the
+// kernel that uses them traps (the host never launches it there).
+//
+// Test: through native/tests/ops_igemm_conv.cu and ops_igemm_conv_half.cu (the warp-specialized tiles).
+#pragma once
+
+#include <cstdint>
+
+#include "igemm_wgmma.cuh"
+
+namespace netdef::cuda::igemm {
+
+// Sets the barrier's expected arrivals per phase (one thread, before a block barrier).
+__device__ __forceinline__ void mbarrierInit(uint64_t* bar, int arrivals) {
+#if NETDEF_WGMMA_DEVICE
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(sharedAddress(bar)), "r"(arrivals) : "memory");
+#endif
+}
+
+// One arrival of this thread.
+__device__ __forceinline__ void mbarrierArrive(uint64_t* bar) {
+#if NETDEF_WGMMA_DEVICE
+  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(sharedAddress(bar)) : "memory");
+#endif
+}
+
+// One arrival of this thread, made when all of its earlier cp.async copies have completed (.noinc:
+// the arrival counts among those mbarrierInit expects).
+__device__ __forceinline__ void mbarrierArriveOnCopies(uint64_t* bar) {
+#if NETDEF_WGMMA_DEVICE
+  asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];\n" ::"r"(sharedAddress(bar)) : "memory");
+#endif
+}
+
+// Waits until the barrier's phase of parity `parity` has completed.
+__device__ __forceinline__ void mbarrierWait(uint64_t* bar, uint32_t parity) {
+#if NETDEF_WGMMA_DEVICE
+  uint32_t done = 0;
+  do {
+    asm volatile(
+        "{\n.reg .pred complete;\nmbarrier.try_wait.parity.shared::cta.b64 complete, [%1], %2;\nselp.u32 %0, 1, 0, complete;\n}\n"
+        : "=r"(done)
+        : "r"(sharedAddress(bar)), "r"(parity)
+        : "memory");
+  } while (!done);
+#endif
+}
+
+}  // namespace netdef::cuda::igemm

@@ -1,0 +1,135 @@
+// The warp-specialized implicit-GEMM kernel (Hopper, sm_90a): the tile configs of
+// WsWgmmaTileConfig (igemm_tile.cuh). Warpgroup 0 copies, warpgroups 1 and 2 multiply:
+//
+//   copying warpgroup, per reduction step:   wait until the step's stage is empty (its previous
+//       use's MMAs done), issue its cp.async copies (TileLoader, the same im2col as
+//       igemm_kernel.cuh), and arrive on the stage's full barrier when they land;
+//   each MMA warpgroup, per reduction step:  wait on the stage's full barrier, issue the step's
+//       wgmma.mma_async (its BlockM / 2 rows of A against all 128 rows of B, as they lie in shared
+//       memory), keep them in flight while the previous step's are waited for, then mark the
+//       previous step's stage empty (one arrival per warp).
+//
+// So the copies of up to kStages steps run ahead of the MMAs, and no MMA warp waits on a block-wide
+// barrier within the main loop (igemm_kernel.cuh's wgmma tiles wait on one every step). After the
+// loop the block stages the accumulators in shared memory and runs the same split-K reduction and
+// fused epilogue as igemm_kernel.cuh, with all its threads. Barriers: igemm_mbarrier.cuh.
+//
+// Only where compiled for sm_90a (NETDEF_WGMMA_DEVICE); elsewhere the kernel traps, and the host
+// never launches it (igemm_conv.cu's igemmTileUsable).
+//
+// Test: native/tests/ops_igemm_conv.cu and ops_igemm_conv_half.cu (every tile, exact int32
+// accumulators, epilogues, split-K).
+#pragma once
+
+#include "../ops/pdl.cuh"
+#include "igemm_epilogue.cuh"
+#include "igemm_loader.cuh"
+#include "igemm_mbarrier.cuh"
+#include "igemm_split.cuh"
+#include "igemm_wgmma.cuh"
+
+namespace netdef::cuda::igemm {
+
+template <typename Cfg, typename OutT>
+__global__ void __launch_bounds__(Cfg::kThreads, 1) igemmWsConvKernel(const ConvArgs a) {
+#if NETDEF_WGMMA_DEVICE
+  using Acc = typename Cfg::Acc;
+  static_assert(Cfg::kWarpSpecialized && kWgmmaN == Cfg::kBlockN, "one m64n128 wgmma covers the block's N");
+  extern __shared__ __align__(kChunkBytes) uint8_t sharedRaw[];
+  uint8_t* const shared = sharedRaw + (Cfg::kSharedAlignment - sharedAddress(sharedRaw) % Cfg::kSharedAlignment) % Cfg::kSharedAlignment;
+  uint64_t* const full = reinterpret_cast<uint64_t*>(shared + Cfg::kBarrierOffset);
+  uint64_t* const empty = full + Cfg::kStages;
+  ops::pdlLaunchDependents();
+  if (threadIdx.x == 0) {
+#pragma unroll
+    for (int s = 0; s < Cfg::kStages; ++s) {
+      mbarrierInit(full + s, Cfg::kProducerThreads);
+      mbarrierInit(empty + s, Cfg::kConsumerWarps);
+    }
+  }
+  ops::pdlWaitPrevious();
+  __syncthreads();  // the barriers initialized for every thread
+
+  const int tilesN = (a.gemmN + Cfg::kBlockN - 1) / Cfg::kBlockN;
+  const int slice = static_cast<int>(blockIdx.x % a.splits), outTile = static_cast<int>(blockIdx.x / a.splits);
+  const int tileN = outTile % tilesN * Cfg::kBlockN;
+  const int tileM = outTile / tilesN * Cfg::kBlockM;
+  const int firstStep = slice * a.splitSteps;
+  const int steps = min((a.gemmK + Cfg::kBlockK - 1) / Cfg::kBlockK - firstStep, a.splitSteps);
+  const int lane = threadIdx.x % kWarpSize;
+  auto stageA = [&](int stage) { return shared + stage * Cfg::kStageBytes; };
+  auto stageB = [&](int stage) { return shared + stage * Cfg::kStageBytes + Cfg::kStageBytesA; };
+
+  Acc d[Cfg::kWgmmaPerWarpgroup][kAccPerThread];
+  const int consumerWarp = static_cast<int>(threadIdx.x) / kWarpSize - Cfg::kProducerThreads / kWarpSize;
+  const int warpgroupRow = consumerWarp / (Cfg::kWarpgroupThreads / kWarpSize) * Cfg::kRowsPerWarpgroup;
+  if (threadIdx.x < Cfg::kProducerThreads) {
+    TileLoader<typename Cfg::Loader> loader(a, tileM, tileN, threadIdx.x, firstStep);
+    for (int step = 0; step < steps; ++step) {
+      const int stage = step % Cfg::kStages, use = step / Cfg::kStages;
+      if (use > 0) mbarrierWait(empty + stage, (use - 1) & 1);  // the previous use's MMAs are done
+      loader.load(stageA(stage), stageB(stage), a);
+      loader.advance(a);
+      mbarrierArriveOnCopies(full + stage);
+    }
+    cpAsyncCommit();
+    cpAsyncWait<0>();
+  } else {
+#pragma unroll
+    for (int mi = 0; mi < Cfg::kWgmmaPerWarpgroup; ++mi)
+#pragma unroll
+      for (int i = 0; i < kAccPerThread; ++i) d[mi][i] = Acc(0);
+    constexpr int kStepsPerStage = Cfg::kRowBytes / kWgmmaKBytes;
+    for (int step = 0; step < steps; ++step) {
+      const int stage = step % Cfg::kStages, use = step / Cfg::kStages;
+      mbarrierWait(full + stage, use & 1);
+      fenceProxyAsync();  // the landed copies ordered before wgmma's (async-proxy) reads
+      const uint8_t* sa = stageA(stage) + warpgroupRow * Cfg::kRowBytes;
+      const uint8_t* sb = stageB(stage);
+#pragma unroll
+      for (int mi = 0; mi < Cfg::kWgmmaPerWarpgroup; ++mi) fenceAccumulators(d[mi]);
+      wgmmaFence();
+#pragma unroll
+      for (int k = 0; k < kStepsPerStage; ++k)
+#pragma unroll
+        for (int mi = 0; mi < Cfg::kWgmmaPerWarpgroup; ++mi)
+          wgmma<typename Cfg::Element>(d[mi], wgmmaDescriptor(sa + mi * Cfg::kWgmmaRows * Cfg::kRowBytes + k * kWgmmaKBytes),
+                                       wgmmaDescriptor(sb + k * kWgmmaKBytes));
+      wgmmaCommit();
+      wgmmaWait<Cfg::kWgmmaInFlight>();  // the previous step's MMAs are done: its stage may be refilled
+#pragma unroll
+      for (int mi = 0; mi < Cfg::kWgmmaPerWarpgroup; ++mi) fenceAccumulators(d[mi]);
+      if (step > 0 && lane == 0) mbarrierArrive(empty + (step - 1) % Cfg::kStages);
+    }
+    wgmmaWait<0>();
+#pragma unroll
+    for (int mi = 0; mi < Cfg::kWgmmaPerWarpgroup; ++mi) fenceAccumulators(d[mi]);
+  }
+  __syncthreads();  // every copy landed and every MMA done: the stages' memory takes the accumulators
+  Acc* tile = reinterpret_cast<Acc*>(shared);
+  if (threadIdx.x >= Cfg::kProducerThreads) {
+    // wgmma's fragment (igemm_wgmma.cuh): warp w of a warpgroup holds rows 16w + lane / 4 (+ 8) of
+    // each of its 64-row blocks; d[4j + e] is column 8j + 2 (lane % 4) + e % 2, row + 8 for e >= 2.
+    constexpr int kRowsPerWarp = 16, kRowsBelow = 8, kColumnsPerBlock = 8;
+    const int row0 = warpgroupRow + consumerWarp % (Cfg::kWarpgroupThreads / kWarpSize) * kRowsPerWarp + lane / 4;
+#pragma unroll
+    for (int mi = 0; mi < Cfg::kWgmmaPerWarpgroup; ++mi)
+#pragma unroll
+      for (int j = 0; j < kAccPerThread / 4; ++j) {
+        Acc* at = tile + (row0 + mi * Cfg::kWgmmaRows) * Cfg::kAccPitch + j * kColumnsPerBlock + 2 * (lane % 4);
+        at[0] = d[mi][4 * j];
+        at[1] = d[mi][4 * j + 1];
+        at += kRowsBelow * Cfg::kAccPitch;
+        at[0] = d[mi][4 * j + 2];
+        at[1] = d[mi][4 * j + 3];
+      }
+  }
+  __syncthreads();
+  if (a.splits > 1 && !SplitReduce<Cfg>::lastSums(tile, a, outTile, slice)) return;  // another block finishes the tile
+  Epilogue<Cfg, OutT>::store(tile, a, tileM, tileN);
+#else
+  __trap();
+#endif
+}
+
+}  // namespace netdef::cuda::igemm
