@@ -55,6 +55,7 @@ step native 40 120 /tmp/nt/netdef_native_tests direct_conv detect_decode activat
 # with no wgmma failure; otherwise every later step runs without it (NETDEF_CUDA_WGMMA=0).
 if [ -f "$LOGS/native.log" ] && { ! grep -q 'passed, [0-9]* failed' "$LOGS/native.log" || grep -q '^FAIL.*wgmma' "$LOGS/native.log"; }; then
   export NETDEF_CUDA_WGMMA=0; echo "== wgmma tile off for the later steps (native tests failed or stopped)" >> "$LOGS/summary.log"
+  STEPS=${STEPS//bench-igemm/}; STEPS=${STEPS//ncu-igemm/}  # they run every tile (a hang would eat their time limits)
 fi
 step cuda-engine 60 120 $TS --test --test-concurrency=1 test/gpu/cuda-engine.test.ts
 # netdef's implicit GEMM (int8 and float16 inputs, every tile) against cuDNN on YOLOv8 shapes, when packed.
@@ -101,10 +102,10 @@ NCU=$(command -v ncu || ls /usr/local/cuda/bin/ncu 2>/dev/null || true)
   --section SpeedOfLight --section Occupancy --section MemoryWorkloadAnalysis --section LaunchStats \
   node --import tsx scripts/bench/profile.ts --weights $W --batch 32 --precision fp16 --top 4
 # Nsight Compute on the wgmma kernels at the 3x3 320->320 80x80 batch-32 shape of bench-igemm: the
-# warp-specialized 256x128 tile (int8 and float16) and the barrier-per-step wgmma tile (float16),
+# warp-specialized 128x160 tile (int8 and float16) and 256x128 tile (float16),
 # one launch each, with the warp stall reasons (ncu-igemm; needs the bench binary).
 if [ -n "$NCU" ] && [ -x /tmp/nt/netdef_bench_igemm_conv ]; then
-  for k in 'WsWgmmaTileConfigIaLi256' 'WsWgmmaTileConfigI6__halfLi256' 'WgmmaTileConfigI6__halfLi4ELi1'; do
+  for k in 'WsWgmmaTileConfigIaLi128ELi160' 'WsWgmmaTileConfigI6__halfLi128ELi160' 'WsWgmmaTileConfigI6__halfLi256ELi128'; do
     step ncu-igemm:$k 40 90 "$NCU" --kernel-name-base mangled --kernel-name regex:"$k" --launch-count 1 \
       --section SpeedOfLight --section Occupancy --section MemoryWorkloadAnalysis --section WarpStateStats --section SchedulerStats \
       /tmp/nt/netdef_bench_igemm_conv '320->320'

@@ -47,7 +47,8 @@ bool wgmmaWanted() { return envSwitch("NETDEF_CUDA_WGMMA", true, "the wgmma tile
 // written; the warp-specialized ones, written later). $NETDEF_CUDA_UNTESTED_TILES=1 times them too,
 // for a GPU run that has just seen them pass.
 constexpr igemm::IgemmTile kAwaitingGpuTests[] = {igemm::IgemmTile::kWgmma128x128s3, igemm::IgemmTile::kWgmma128x128s6,
-                                                  igemm::IgemmTile::kWs128x128, igemm::IgemmTile::kWs256x128};
+                                                  igemm::IgemmTile::kWs128x128, igemm::IgemmTile::kWs256x128,
+                                                  igemm::IgemmTile::kWs128x160, igemm::IgemmTile::kWs256x80};
 
 bool awaitingGpuTests(igemm::IgemmTile t) {
   const bool timedAnyway =

@@ -46,6 +46,8 @@ TileShape shapeOf(IgemmTile t) {
     case IgemmTile::kWgmma128x128s6: return shapeOfConfig<TileWgmma128x128S6<int8_t>>();
     case IgemmTile::kWs128x128: return shapeOfConfig<TileWs128x128<int8_t>>();
     case IgemmTile::kWs256x128: return shapeOfConfig<TileWs256x128<int8_t>>();
+    case IgemmTile::kWs128x160: return shapeOfConfig<TileWs128x160<int8_t>>();
+    case IgemmTile::kWs256x80: return shapeOfConfig<TileWs256x80<int8_t>>();
   }
   return shapeOfConfig<Tile128x64<int8_t>>();
 }
@@ -180,6 +182,8 @@ void launchOut(const IgemmConvParams& p, const ConvArgs& a, cudaStream_t stream)
     case IgemmTile::kWgmma128x128s6: return launchTile<TileWgmma128x128S6<T>, OutT>(p, a, stream);
     case IgemmTile::kWs128x128: return launchTile<TileWs128x128<T>, OutT>(p, a, stream);
     case IgemmTile::kWs256x128: return launchTile<TileWs256x128<T>, OutT>(p, a, stream);
+    case IgemmTile::kWs128x160: return launchTile<TileWs128x160<T>, OutT>(p, a, stream);
+    case IgemmTile::kWs256x80: return launchTile<TileWs256x80<T>, OutT>(p, a, stream);
   }
 }
 
@@ -248,6 +252,8 @@ const char* igemmTileName(IgemmTile t) {
     case IgemmTile::kWgmma128x128s6: return "wgmma128x128s6";
     case IgemmTile::kWs128x128: return "ws128x128";
     case IgemmTile::kWs256x128: return "ws256x128";
+    case IgemmTile::kWs128x160: return "ws128x160";
+    case IgemmTile::kWs256x80: return "ws256x80";
   }
   return "unknown";
 }

@@ -27,7 +27,7 @@
 // no quantization: inputScale 1 and no weight scales (scale 1) unless given, its bias float32 or
 // float16 (a float16 convolution's own), its output float16 or float32. The engine's float16
 // NHWC convolutions time it beside cuDNN (igemm_layer.h).
-// Ten tile shapes are offered so a caller can time them per layer (kIgemmTiles), each with or
+// Fourteen tile shapes are offered so a caller can time them per layer (kIgemmTiles), each with or
 // without split-K (IgemmConvParams::splits).
 //
 // Host-side: plain C++ (the engine's .cc files include it with a host compiler).
@@ -69,13 +69,15 @@ enum class IgemmTile : uint8_t {
   kWgmma128x128s3 = 8,
   kWgmma128x128s6 = 9,
   kWs128x128 = 10,
-  kWs256x128 = 11
+  kWs256x128 = 11,
+  kWs128x160 = 12,
+  kWs256x80 = 13
 };
 // (Untimed choices take the first that launches: the order keeps 128x128 first.)
 inline constexpr IgemmTile kIgemmTiles[] = {IgemmTile::k128x128, IgemmTile::k128x64,    IgemmTile::k64x64,   IgemmTile::k64x32,
                                             IgemmTile::k32x32,   IgemmTile::k128x128w8, IgemmTile::k256x128, IgemmTile::kWgmma128x128,
                                             IgemmTile::kWgmma128x128s3, IgemmTile::kWgmma128x128s6, IgemmTile::kWs128x128,
-                                            IgemmTile::kWs256x128};
+                                            IgemmTile::kWs256x128, IgemmTile::kWs128x160, IgemmTile::kWs256x80};
 // The wgmma tiles (4, 3 or 6 stages, and the warp-specialized ones; igemm_tile.cuh).
 bool isWgmmaTile(IgemmTile tile);
 // Whether `tile` runs on the current device: every tile but the wgmma ones runs on sm_80 and

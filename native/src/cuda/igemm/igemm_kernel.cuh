@@ -96,7 +96,7 @@ __global__ void __launch_bounds__(Cfg::kThreads) igemmConvKernel(const ConvArgs 
       wgmmaFence();
 #pragma unroll
       for (int k = 0; k < kStepsPerStage; ++k)
-        wgmma<typename Cfg::Element>(d, wgmmaDescriptor(sa + k * kWgmmaKBytes), wgmmaDescriptor(sb + k * kWgmmaKBytes));
+        wgmma<typename Cfg::Element, kWgmmaN>(d, wgmmaDescriptor(sa + k * kWgmmaKBytes), wgmmaDescriptor(sb + k * kWgmmaKBytes));
       wgmmaCommit();
       wgmmaWait<Cfg::kWgmmaInFlight>();  // with one in flight: the step before this one is done
       fenceAccumulators(d);

@@ -132,17 +132,18 @@ using Tile256x128 = TileConfig<T, 256, 128, kStageRowBytes, 4, 2, 3>;
 
 // Warp-specialized wgmma (igemm_ws_kernel.cuh): a block of three warpgroups, one copying (cp.async
 // into the stages, each stage's arrival signalled on an mbarrier) and two multiplying, each a
-// (BlockM / 2) x 128 slice as BlockM / 128 m64n128 wgmmas per 32 bytes of K, so no MMA warp waits
-// on a block-wide barrier in the main loop. In TileConfig's terms: eight MMA warps (the epilogue
-// stages their fragments itself), and the copying warpgroup's loader a 4-warp config of the same
-// tile. All 384 threads run the epilogue. A block of 384 threads gets at most 168 registers a
-// thread, which holds 256 x 128's 128 accumulators a thread (ptxas -v: no spills). The stages as
+// (BlockM / 2) x BlockN slice as BlockM / 128 m64nBlockN wgmmas per 32 bytes of K, so no MMA warp
+// waits on a block-wide barrier in the main loop. In TileConfig's terms a 4-warp tile, whose copy
+// passes are the copying warpgroup's (the MMA warps' fragments are wgmma's, which the kernel stages
+// for the epilogue itself), with kThreads the whole block's. All 384 threads run the epilogue. A block of 384 threads gets at most 168
+// registers a thread, which holds 256 x 128's 128 accumulators a thread (ptxas -v: no spills; a
+// second block per SM, at 84 registers, would not fit wgmma's 64). The stages as
 // WgmmaTileConfig's (1024-byte aligned base); the barriers after the larger of the stages and the
 // accumulator tile.
-template <typename T, int BlockM, int Stages>
-struct WsWgmmaTileConfig : TileConfig<T, BlockM, 128, kStageRowBytes, 8, 1, Stages> {
-  using Base = TileConfig<T, BlockM, 128, kStageRowBytes, 8, 1, Stages>;
-  using Loader = TileConfig<T, BlockM, 128, kStageRowBytes, 4, 1, Stages>;
+template <typename T, int BlockM, int BlockN, int Stages>
+struct WsWgmmaTileConfig : TileConfig<T, BlockM, BlockN, kStageRowBytes, 4, 1, Stages> {
+  using Base = TileConfig<T, BlockM, BlockN, kStageRowBytes, 4, 1, Stages>;
+  using Loader = Base;  // its copy passes are the copying warpgroup's (4 warps)
   static constexpr bool kWgmma = true;
   static constexpr bool kWarpSpecialized = true;
   static constexpr int kWgmmaInFlight = 1;  // one step's MMAs in flight while the next is issued
@@ -162,10 +163,16 @@ struct WsWgmmaTileConfig : TileConfig<T, BlockM, 128, kStageRowBytes, 8, 1, Stag
   static_assert(kRowsPerWarpgroup % kWgmmaRows == 0, "whole wgmma rows per warpgroup");
   static_assert(Loader::kThreads == kProducerThreads, "the loader is the copying warpgroup");
 };
-// 128 x 128 with 6 stages (193 KB), 256 x 128 with 4 (193 KB).
+// 128 x 128 with 6 stages (193 KB of shared memory), 256 x 128 with 4 (193 KB); and for channel
+// counts that are multiples of 80 (YOLOv8x's 80, 160, 320, 640, which 128-wide tiles cover with up
+// to 37 % of the columns wasted): 128 x 160 with 5 stages (181 KB), 256 x 80 with 5 (211 KB).
 template <typename T>
-using TileWs128x128 = WsWgmmaTileConfig<T, 128, 6>;
+using TileWs128x128 = WsWgmmaTileConfig<T, 128, 128, 6>;
 template <typename T>
-using TileWs256x128 = WsWgmmaTileConfig<T, 256, 4>;
+using TileWs256x128 = WsWgmmaTileConfig<T, 256, 128, 4>;
+template <typename T>
+using TileWs128x160 = WsWgmmaTileConfig<T, 128, 160, 5>;
+template <typename T>
+using TileWs256x80 = WsWgmmaTileConfig<T, 256, 80, 5>;
 
 }  // namespace netdef::cuda::igemm

@@ -1,8 +1,10 @@
-// Hopper's warpgroup MMA (wgmma.mma_async, sm_90a) for the implicit-GEMM kernel: the PTX wrappers
+// Hopper's warpgroup MMA (wgmma.mma_async, sm_90a) for the implicit-GEMM kernels: the PTX wrappers
 // and the shared-memory matrix descriptors. A warpgroup (4 warps, 128 threads) multiplies a 64-row
-// slice of the block's A stage by the whole 128-row B stage, reading both from shared memory:
+// slice of the block's A stage by the whole N-row B stage (N = the block's N: 128 in
+// igemm_kernel.cuh's wgmma tiles; 80, 128 or 160 in igemm_ws_kernel.cuh's), reading both from
+// shared memory:
 //
-//   float16: m64n128k16, f32 accumulators;  int8: m64n128k32, s32 accumulators
+//   float16: m64nNk16, f32 accumulators;  int8: m64nNk32, s32 accumulators
 //
 // i.e. 32 bytes of K per instruction for both types, four instructions per 128-byte stage row.
 // Operands are K-major with the 128-byte swizzle: 16-byte chunk c of row r at r * 128 +
@@ -42,13 +44,15 @@ namespace netdef::cuda::igemm {
 #define NETDEF_WGMMA_DEVICE 0
 #endif
 
-// The block tile wgmma computes: 128 x 128, two warpgroups of 64 rows each.
 inline constexpr int kWgmmaM = 64;          // rows per warpgroup instruction
-inline constexpr int kWgmmaN = 128;         // columns (the block's N)
+inline constexpr int kWgmmaN = 128;         // columns of igemm_kernel.cuh's wgmma tiles (128 x 128, two warpgroups)
 inline constexpr int kWgmmaKBytes = 32;     // K bytes per instruction (16 float16, 32 int8)
 inline constexpr int kWarpgroupThreads = 128;
 inline constexpr int kSwizzleAtomBytes = 1024;  // eight 128-byte rows: the 128-byte swizzle's period
-inline constexpr int kAccPerThread = kWgmmaM * kWgmmaN / kWarpgroupThreads;  // 64
+// Accumulators a thread holds for one m64nN wgmma: N / 2.
+template <int N>
+inline constexpr int kWgmmaAccumulators = kWgmmaM * N / kWarpgroupThreads;
+inline constexpr int kAccPerThread = kWgmmaAccumulators<kWgmmaN>;  // 64 (igemm_kernel.cuh's tiles)
 
 // The descriptor of a K-major, 128-byte-swizzled operand starting at `smem` (an atom-aligned row,
 // or that plus a multiple of 32 bytes to step K).
@@ -90,10 +94,10 @@ __device__ __forceinline__ void wgmmaWait() {
 }
 
 // Keeps the compiler from moving reads or writes of the accumulators across the asynchronous MMA.
-template <typename Acc>
-__device__ __forceinline__ void fenceAccumulators(Acc (&d)[kAccPerThread]) {
+template <typename Acc, int kCount>
+__device__ __forceinline__ void fenceAccumulators(Acc (&d)[kCount]) {
 #pragma unroll
-  for (int i = 0; i < kAccPerThread; ++i) {
+  for (int i = 0; i < kCount; ++i) {
     if constexpr (std::is_same_v<Acc, float>) {
       asm volatile("" : "+f"(d[i])::"memory");
     } else {
@@ -104,44 +108,66 @@ __device__ __forceinline__ void fenceAccumulators(Acc (&d)[kAccPerThread]) {
 
 #define NETDEF_WGMMA_D8(c, i) \
   "+" c(d[i]), "+" c(d[i + 1]), "+" c(d[i + 2]), "+" c(d[i + 3]), "+" c(d[i + 4]), "+" c(d[i + 5]), "+" c(d[i + 6]), "+" c(d[i + 7])
-#define NETDEF_WGMMA_D64(c)                                                                                    \
-  NETDEF_WGMMA_D8(c, 0), NETDEF_WGMMA_D8(c, 8), NETDEF_WGMMA_D8(c, 16), NETDEF_WGMMA_D8(c, 24), NETDEF_WGMMA_D8(c, 32), \
-      NETDEF_WGMMA_D8(c, 40), NETDEF_WGMMA_D8(c, 48), NETDEF_WGMMA_D8(c, 56)
-#define NETDEF_WGMMA_REGS                                                                                     \
-  "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, " \
-  "%23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, "  \
-  "%44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}"
+#define NETDEF_WGMMA_D40(c) NETDEF_WGMMA_D8(c, 0), NETDEF_WGMMA_D8(c, 8), NETDEF_WGMMA_D8(c, 16), NETDEF_WGMMA_D8(c, 24), NETDEF_WGMMA_D8(c, 32)
+#define NETDEF_WGMMA_D64(c) NETDEF_WGMMA_D8(c, 0), NETDEF_WGMMA_D8(c, 8), NETDEF_WGMMA_D8(c, 16), NETDEF_WGMMA_D8(c, 24), NETDEF_WGMMA_D8(c, 32), NETDEF_WGMMA_D8(c, 40), NETDEF_WGMMA_D8(c, 48), NETDEF_WGMMA_D8(c, 56)
+#define NETDEF_WGMMA_D80(c) NETDEF_WGMMA_D8(c, 0), NETDEF_WGMMA_D8(c, 8), NETDEF_WGMMA_D8(c, 16), NETDEF_WGMMA_D8(c, 24), NETDEF_WGMMA_D8(c, 32), NETDEF_WGMMA_D8(c, 40), NETDEF_WGMMA_D8(c, 48), NETDEF_WGMMA_D8(c, 56), NETDEF_WGMMA_D8(c, 64), NETDEF_WGMMA_D8(c, 72)
+#define NETDEF_WGMMA_REGS_40 \
+  "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, "  \
+  "%20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39}"
+#define NETDEF_WGMMA_REGS_64 \
+  "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, "  \
+  "%20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, "  \
+  "%40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, "  \
+  "%60, %61, %62, %63}"
+#define NETDEF_WGMMA_REGS_80 \
+  "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, "  \
+  "%20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, "  \
+  "%40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, "  \
+  "%60, %61, %62, %63, %64, %65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79}"
 
-// Predicate `accumulate` (wgmma's scale-d) from operand %66: D = A * B + D when it is true.
-#define NETDEF_WGMMA_ACCUMULATE "{\n.reg .pred accumulate;\nsetp.ne.b32 accumulate, %66, 0;\n"
-
-// D += A * B for one warpgroup: A 64 x 32 bytes of K, B 128 x 32 bytes of K (both K-major,
-// descriptors above), D this thread's 64 accumulators of mma.sync's accumulator type for T.
-template <typename T>
-__device__ __forceinline__ void wgmma(typename Mma<T>::Acc (&d)[kAccPerThread], uint64_t a, uint64_t b) {
-#if NETDEF_WGMMA_DEVICE
-  if constexpr (std::is_same_v<T, __half>) {
-    // A and B scales 1, neither transposed (both K-major).
-    asm volatile(NETDEF_WGMMA_ACCUMULATE "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 " NETDEF_WGMMA_REGS
-                                         ", %64, %65, accumulate, 1, 1, 0, 0;\n}\n"
-                 : NETDEF_WGMMA_D64("f")
-                 : "l"(a), "l"(b), "r"(1));
-  } else {
-    static_assert(std::is_same_v<T, int8_t>, "wgmma: float16 or int8");
-    asm volatile(NETDEF_WGMMA_ACCUMULATE "wgmma.mma_async.sync.aligned.m64n128k32.s32.s8.s8 " NETDEF_WGMMA_REGS
-                                         ", %64, %65, accumulate;\n}\n"
-                 : NETDEF_WGMMA_D64("r")
-                 : "l"(a), "l"(b), "r"(1));
+// One shape of the wrapper below: m64nN with the accumulator operands %0 .. %(N/2 - 1), then the
+// descriptors %DA, %DB and the scale-d value %P (1: D = A * B + D); A and B scales 1, neither
+// transposed (both K-major).
+#define NETDEF_WGMMA_SHAPE(N, REGS, DLIST, DA, DB, P)                                                                        \
+  if constexpr (kN == N) {                                                                                                   \
+    if constexpr (std::is_same_v<T, __half>) {                                                                               \
+      asm volatile("{\n.reg .pred accumulate;\nsetp.ne.b32 accumulate, %" #P ", 0;\n"                                       \
+                   "wgmma.mma_async.sync.aligned.m64n" #N "k16.f32.f16.f16 " REGS ", %" #DA ", %" #DB                        \
+                   ", accumulate, 1, 1, 0, 0;\n}\n"                                                                          \
+                   : DLIST("f")                                                                                              \
+                   : "l"(a), "l"(b), "r"(1));                                                                                \
+    } else {                                                                                                                 \
+      asm volatile("{\n.reg .pred accumulate;\nsetp.ne.b32 accumulate, %" #P ", 0;\n"                                       \
+                   "wgmma.mma_async.sync.aligned.m64n" #N "k32.s32.s8.s8 " REGS ", %" #DA ", %" #DB ", accumulate;\n}\n"     \
+                   : DLIST("r")                                                                                              \
+                   : "l"(a), "l"(b), "r"(1));                                                                                \
+    }                                                                                                                        \
   }
+
+// D += A * B for one warpgroup: A 64 x 32 bytes of K, B kN x 32 bytes of K (both K-major,
+// descriptors above), D this thread's kN / 2 accumulators of mma.sync's accumulator type for T.
+// kN: 80, 128 or 160 (the block N of the tiles that use it).
+template <typename T, int kN>
+__device__ __forceinline__ void wgmma(typename Mma<T>::Acc (&d)[kWgmmaAccumulators<kN>], uint64_t a, uint64_t b) {
+  static_assert(std::is_same_v<T, __half> || std::is_same_v<T, int8_t>, "wgmma: float16 or int8");
+  static_assert(kN == 80 || kN == 128 || kN == 160, "wgmma: N 80, 128 or 160");
+#if NETDEF_WGMMA_DEVICE
+  NETDEF_WGMMA_SHAPE(80, NETDEF_WGMMA_REGS_40, NETDEF_WGMMA_D40, 40, 41, 42)
+  else NETDEF_WGMMA_SHAPE(128, NETDEF_WGMMA_REGS_64, NETDEF_WGMMA_D64, 64, 65, 66)
+  else NETDEF_WGMMA_SHAPE(160, NETDEF_WGMMA_REGS_80, NETDEF_WGMMA_D80, 80, 81, 82)
 #else
   (void)d, (void)a, (void)b;
   __trap();
 #endif
 }
 
-#undef NETDEF_WGMMA_ACCUMULATE
-#undef NETDEF_WGMMA_REGS
+#undef NETDEF_WGMMA_SHAPE
+#undef NETDEF_WGMMA_REGS_80
+#undef NETDEF_WGMMA_REGS_64
+#undef NETDEF_WGMMA_REGS_40
+#undef NETDEF_WGMMA_D80
 #undef NETDEF_WGMMA_D64
+#undef NETDEF_WGMMA_D40
 #undef NETDEF_WGMMA_D8
 
 }  // namespace netdef::cuda::igemm

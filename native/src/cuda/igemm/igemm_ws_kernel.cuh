@@ -5,7 +5,7 @@
 //       use's MMAs done), issue its cp.async copies (TileLoader, the same im2col as
 //       igemm_kernel.cuh), and arrive on the stage's full barrier when they land;
 //   each MMA warpgroup, per reduction step:  wait on the stage's full barrier, issue the step's
-//       wgmma.mma_async (its BlockM / 2 rows of A against all 128 rows of B, as they lie in shared
+//       wgmma.mma_async (its BlockM / 2 rows of A against all BlockN rows of B, as they lie in shared
 //       memory), keep them in flight while the previous step's are waited for, then mark the
 //       previous step's stage empty (one arrival per warp).
 //
@@ -34,7 +34,8 @@ template <typename Cfg, typename OutT>
 __global__ void __launch_bounds__(Cfg::kThreads, 1) igemmWsConvKernel(const ConvArgs a) {
 #if NETDEF_WGMMA_DEVICE
   using Acc = typename Cfg::Acc;
-  static_assert(Cfg::kWarpSpecialized && kWgmmaN == Cfg::kBlockN, "one m64n128 wgmma covers the block's N");
+  static_assert(Cfg::kWarpSpecialized, "a warp-specialized tile config");
+  constexpr int kAccumulators = kWgmmaAccumulators<Cfg::kBlockN>;  // one m64nN wgmma covers the block's N
   extern __shared__ __align__(kChunkBytes) uint8_t sharedRaw[];
   uint8_t* const shared = sharedRaw + (Cfg::kSharedAlignment - sharedAddress(sharedRaw) % Cfg::kSharedAlignment) % Cfg::kSharedAlignment;
   uint64_t* const full = reinterpret_cast<uint64_t*>(shared + Cfg::kBarrierOffset);
@@ -60,7 +61,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1) igemmWsConvKernel(const Conv
   auto stageA = [&](int stage) { return shared + stage * Cfg::kStageBytes; };
   auto stageB = [&](int stage) { return shared + stage * Cfg::kStageBytes + Cfg::kStageBytesA; };
 
-  Acc d[Cfg::kWgmmaPerWarpgroup][kAccPerThread];
+  Acc d[Cfg::kWgmmaPerWarpgroup][kAccumulators];
   const int consumerWarp = static_cast<int>(threadIdx.x) / kWarpSize - Cfg::kProducerThreads / kWarpSize;
   const int warpgroupRow = consumerWarp / (Cfg::kWarpgroupThreads / kWarpSize) * Cfg::kRowsPerWarpgroup;
   if (threadIdx.x < Cfg::kProducerThreads) {
@@ -78,7 +79,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1) igemmWsConvKernel(const Conv
 #pragma unroll
     for (int mi = 0; mi < Cfg::kWgmmaPerWarpgroup; ++mi)
 #pragma unroll
-      for (int i = 0; i < kAccPerThread; ++i) d[mi][i] = Acc(0);
+      for (int i = 0; i < kAccumulators; ++i) d[mi][i] = Acc(0);
     constexpr int kStepsPerStage = Cfg::kRowBytes / kWgmmaKBytes;
     for (int step = 0; step < steps; ++step) {
       const int stage = step % Cfg::kStages, use = step / Cfg::kStages;
@@ -93,7 +94,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1) igemmWsConvKernel(const Conv
       for (int k = 0; k < kStepsPerStage; ++k)
 #pragma unroll
         for (int mi = 0; mi < Cfg::kWgmmaPerWarpgroup; ++mi)
-          wgmma<typename Cfg::Element>(d[mi], wgmmaDescriptor(sa + mi * Cfg::kWgmmaRows * Cfg::kRowBytes + k * kWgmmaKBytes),
+          wgmma<typename Cfg::Element, Cfg::kBlockN>(d[mi], wgmmaDescriptor(sa + mi * Cfg::kWgmmaRows * Cfg::kRowBytes + k * kWgmmaKBytes),
                                        wgmmaDescriptor(sb + k * kWgmmaKBytes));
       wgmmaCommit();
       wgmmaWait<Cfg::kWgmmaInFlight>();  // the previous step's MMAs are done: its stage may be refilled
@@ -115,7 +116,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1) igemmWsConvKernel(const Conv
 #pragma unroll
     for (int mi = 0; mi < Cfg::kWgmmaPerWarpgroup; ++mi)
 #pragma unroll
-      for (int j = 0; j < kAccPerThread / 4; ++j) {
+      for (int j = 0; j < kAccumulators / 4; ++j) {
         Acc* at = tile + (row0 + mi * Cfg::kWgmmaRows) * Cfg::kAccPitch + j * kColumnsPerBlock + 2 * (lane % 4);
         at[0] = d[mi][4 * j];
         at[1] = d[mi][4 * j + 1];
