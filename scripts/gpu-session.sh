@@ -17,7 +17,7 @@
 # bench-mixed ncu-n32 ncu-igemm (prof-int8-*: the per-layer profile of all-int8 yolov8n; bench-x-t1/t16:
 # yolov8x batch 32 built with NETDEF_CUDA_PLAN_THREADS=1 / 16, for the build-time comparison; bench-n-nopdl:
 # bench-n with NETDEF_CUDA_PDL=0, programmatic dependent launch off; bench-n-onestream: bench-n with NETDEF_CUDA_STREAMS=0,
-# every op on one stream (side streams are the default); native-onestream, cuda-engine-onestream: the engine tests so; bench-x32: yolov8x batch 32 only; bench-x32-new: with the tiles awaiting GPU tests timed too (NETDEF_CUDA_UNTESTED_TILES=1), and bench-int8-x32-new its fp16, int8 and int8-mixed (16 coco128 calibration images); prof-x32: yolov8x batch 32's per-layer profile; bench-x32-nowgmma: the same without the wgmma tile, NETDEF_CUDA_WGMMA=0). bench-base-n
+# every op on one stream (side streams are the default); native-onestream, cuda-engine-onestream: the engine tests so; bench-x32: yolov8x batch 32 only; bench-x32-new: with every usable igemm tile timed, those the engine leaves out too (NETDEF_CUDA_ALL_TILES=1), and bench-int8-x32-new its fp16, int8 and int8-mixed (16 coco128 calibration images); prof-x32: yolov8x batch 32's per-layer profile; bench-x32-nowgmma: the same without the wgmma tile, NETDEF_CUDA_WGMMA=0). bench-base-n
 # (and bench-base-x32, bench-base-int8-n: int8 yolov8n at batch 1 and 32) runs bench-n's (bench-x32's) command with a
 # baseline addon (an earlier commit's build, packed as .gpu/carry/base.tar.xz holding
 # Release/netdef_native.node) swapped in, so a change is measured before and after in one run. Every log goes into $OUT/logs.tgz (one file, so the
@@ -81,9 +81,9 @@ step coco-fp16 60 150 $TS --test --test-concurrency=1 test/gpu/coco128-fp16.test
 step bench-x 60 150 $TS scripts/bench/gpu.ts --model yolov8x --batch 1,32 --precision fp16 --warm
 step bench-x32-nowgmma 40 90 env NETDEF_CUDA_WGMMA=0 $TS scripts/bench/gpu.ts --model yolov8x --batch 32 --precision fp16 --warm
 step bench-x32 40 90 $TS scripts/bench/gpu.ts --model yolov8x --batch 32 --precision fp16 --warm
-# The tiles awaiting their GPU tests (native/src/cuda/igemm_layer.cc) timed too, after they passed above.
-step bench-x32-new 40 90 env NETDEF_CUDA_UNTESTED_TILES=1 $TS scripts/bench/gpu.ts --model yolov8x --batch 32 --precision fp16 --warm
-step bench-int8-x32-new 60 180 env NETDEF_CUDA_UNTESTED_TILES=1 $TS scripts/bench/gpu.ts --model yolov8x --batch 32 --precision fp16,int8,int8-mixed --calib-data .gpu/coco128/images --calib-images 16
+# Every usable igemm tile timed, those the engine leaves out (native/src/cuda/igemm_layer.cc) too.
+step bench-x32-new 40 90 env NETDEF_CUDA_ALL_TILES=1 $TS scripts/bench/gpu.ts --model yolov8x --batch 32 --precision fp16 --warm
+step bench-int8-x32-new 60 180 env NETDEF_CUDA_ALL_TILES=1 $TS scripts/bench/gpu.ts --model yolov8x --batch 32 --precision fp16,int8,int8-mixed --calib-data .gpu/coco128/images --calib-images 16
 step prof-x32 30 60 $TS scripts/bench/profile.ts --model yolov8x --batch 32 --precision fp16 --top 16
 step bench-x-t16 40 90 env NETDEF_CUDA_PLAN_THREADS=16 $TS scripts/bench/gpu.ts --model yolov8x --batch 32 --precision fp16 --warm
 step torch-x 80 200 python3 scripts/bench/torch_yolov8.py --scale x --batch 1 32 --dtype fp16 --compile

@@ -6,7 +6,7 @@
 // - float16: KRSC float16 filter (the one cuDNN's NHWC format reads), float16 bias, the activation
 //   and a fused float16 residual (fuse_pass.h) in the epilogue, float32 accumulation, float16
 //   output. Its tiles are candidates beside cuDNN's (conv_layer.h), timed the same way.
-// Tactic selection at build: every tile of kIgemmTiles is run once eagerly, then captured in a CUDA
+// Tactic selection at build: every timed tile (igemmTilesKey) is run once eagerly, then captured in a CUDA
 // graph and timed (median of kTuneIterations replays), as ConvLayer times cuDNN's algorithms; so is
 // each tile with split-K (igemm_conv.h) where its output tiles leave SMs idle (splitChoices); the
 // fastest is kept and serialized as a ConvTactic of kind kIgemm (algo = the tile, splits = the
@@ -36,10 +36,11 @@ struct ConvTactic;
 // Whether builds time the igemm tiles for float16 layers: on unless $NETDEF_CUDA_IGEMM_FP16 = 0
 // (on since its tests and the yolov8 benchmarks ran on an H100, 2026-12-07: docs/benchmarks.md);
 // anything but unset, 0 or 1 is refused (ERR_INVALID_ARGUMENT).
-// A timing-cache key's mark of the igemm candidates: ",tiles" and how many tiles are timed
-// (kIgemmTiles' usable ones, less those awaiting GPU tests and the wgmma tiles when
-// NETDEF_CUDA_WGMMA=0), so entries timed with another set (five tiles until 2026-12-07, evening)
-// are timed again rather than reused.
+// A timing-cache key's mark of the igemm candidates: ",tiles-" and the hexadecimal bit mask of the
+// timed tiles' values (kIgemmTiles' usable ones, less those the engine leaves out and the wgmma
+// tiles when NETDEF_CUDA_WGMMA=0), so entries timed with another set are timed again rather than
+// reused (until 2026-12-07, late evening, the mark was the count, ",tiles8": such entries no
+// longer match).
 std::string igemmTilesKey();
 bool halfIgemmWanted();
 
