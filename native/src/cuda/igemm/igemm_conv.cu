@@ -7,6 +7,8 @@
 #include <climits>
 #include <cmath>
 
+#include <cudaTypedefs.h>  // PFN_cuTensorMapEncodeTiled (the driver's, through cudaGetDriverEntryPointByVersion)
+
 #include "../../common/error.h"
 #include "../ops/op_common.cuh"
 #include "igemm_conv.h"
@@ -48,6 +50,8 @@ TileShape shapeOf(IgemmTile t) {
     case IgemmTile::kWs256x128: return shapeOfConfig<TileWs256x128<int8_t>>();
     case IgemmTile::kWs128x160: return shapeOfConfig<TileWs128x160<int8_t>>();
     case IgemmTile::kWs256x80: return shapeOfConfig<TileWs256x80<int8_t>>();
+    case IgemmTile::kWsTma128x160: return shapeOfConfig<TileWsTma128x160<int8_t>>();
+    case IgemmTile::kWsTma256x128: return shapeOfConfig<TileWsTma256x128<int8_t>>();
   }
   return shapeOfConfig<Tile128x64<int8_t>>();
 }
@@ -159,11 +163,55 @@ void allowSharedMemory() {
   done.fetch_or(bit, std::memory_order_acq_rel);
 }
 
+// The driver's cuTensorMapEncodeTiled, through the runtime (the addon links no driver library):
+// null where the driver has none.
+PFN_cuTensorMapEncodeTiled_v12000 tensorMapEncoder() {
+  static const PFN_cuTensorMapEncodeTiled_v12000 encode = [] {
+    constexpr int kApiVersion = 12000;  // the entry point's first version
+    void* fn = nullptr;
+    cudaDriverEntryPointQueryResult found{};
+    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &fn, kApiVersion, cudaEnableDefault, &found) != cudaSuccess ||
+        found != cudaDriverEntryPointSuccess) {
+      cudaGetLastError();
+      fn = nullptr;
+    }
+    return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(fn);
+  }();
+  return encode;
+}
+
+// The tensor map of the weights [K][R * S * C] as bytes, the box one stage's B: 128 bytes of the
+// reduction (the stage row) by Cfg::kBlockN output channels, with the stages' 128-byte swizzle;
+// out-of-range boxes read as zeros.
+template <typename Cfg>
+CUtensorMap weightTensorMap(const IgemmConvParams& p, const ConvArgs& a) {
+  CUtensorMap map{};
+  const PFN_cuTensorMapEncodeTiled_v12000 encode = tensorMapEncoder();
+  if (!encode) throw Error(kErrBackend, std::string(kOp) + ": the driver has no cuTensorMapEncodeTiled (tile " + igemmTileName(p.tile) + ")");
+  const cuuint64_t rowBytes = static_cast<cuuint64_t>(a.gemmK) * sizeof(typename Cfg::Element);
+  const cuuint64_t dims[2] = {rowBytes, static_cast<cuuint64_t>(a.gemmN)};
+  const cuuint64_t strides[1] = {rowBytes};
+  const cuuint32_t box[2] = {static_cast<cuuint32_t>(Cfg::kRowBytes), static_cast<cuuint32_t>(Cfg::kBlockN)};
+  const cuuint32_t elementStrides[2] = {1, 1};
+  const CUresult r = encode(&map, CU_TENSOR_MAP_DATA_TYPE_UINT8, 2, const_cast<void*>(p.w), dims, strides, box, elementStrides,
+                            CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+                            CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  if (r != CUDA_SUCCESS)
+    throw Error(kErrBackend, std::string(kOp) + ": cuTensorMapEncodeTiled refused the weights' map (CUresult " + std::to_string(r) + ")");
+  return map;
+}
+
 template <typename Cfg, typename OutT>
 void launchTile(const IgemmConvParams& p, const ConvArgs& a, cudaStream_t stream) {
   allowSharedMemory<Cfg, OutT>();
-  ops::launchKernel(kOp, p.programmatic, kernelOf<Cfg, OutT>(), dim3(static_cast<unsigned>(igemmOutputTiles(p) * a.splits)),
-                    dim3(Cfg::kThreads), Cfg::kLaunchSharedBytes, stream, a);
+  const dim3 grid(static_cast<unsigned>(igemmOutputTiles(p) * a.splits)), block(Cfg::kThreads);
+  if constexpr (Cfg::kWarpSpecialized) {
+    CUtensorMap map{};  // read only where the weights are the accelerator's
+    if constexpr (Cfg::kTmaB) map = weightTensorMap<Cfg>(p, a);
+    ops::launchKernel(kOp, p.programmatic, kernelOf<Cfg, OutT>(), grid, block, Cfg::kLaunchSharedBytes, stream, a, map);
+  } else {
+    ops::launchKernel(kOp, p.programmatic, kernelOf<Cfg, OutT>(), grid, block, Cfg::kLaunchSharedBytes, stream, a);
+  }
 }
 
 template <typename T, typename OutT>
@@ -184,6 +232,8 @@ void launchOut(const IgemmConvParams& p, const ConvArgs& a, cudaStream_t stream)
     case IgemmTile::kWs256x128: return launchTile<TileWs256x128<T>, OutT>(p, a, stream);
     case IgemmTile::kWs128x160: return launchTile<TileWs128x160<T>, OutT>(p, a, stream);
     case IgemmTile::kWs256x80: return launchTile<TileWs256x80<T>, OutT>(p, a, stream);
+    case IgemmTile::kWsTma128x160: return launchTile<TileWsTma128x160<T>, OutT>(p, a, stream);
+    case IgemmTile::kWsTma256x128: return launchTile<TileWsTma256x128<T>, OutT>(p, a, stream);
   }
 }
 
@@ -254,6 +304,8 @@ const char* igemmTileName(IgemmTile t) {
     case IgemmTile::kWs256x128: return "ws256x128";
     case IgemmTile::kWs128x160: return "ws128x160";
     case IgemmTile::kWs256x80: return "ws256x80";
+    case IgemmTile::kWsTma128x160: return "wstma128x160";
+    case IgemmTile::kWsTma256x128: return "wstma256x128";
   }
   return "unknown";
 }

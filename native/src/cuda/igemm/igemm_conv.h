@@ -27,7 +27,7 @@
 // no quantization: inputScale 1 and no weight scales (scale 1) unless given, its bias float32 or
 // float16 (a float16 convolution's own), its output float16 or float32. The engine's float16
 // NHWC convolutions time it beside cuDNN (igemm_layer.h).
-// Fourteen tile shapes are offered so a caller can time them per layer (kIgemmTiles), each with or
+// Sixteen tile shapes are offered so a caller can time them per layer (kIgemmTiles), each with or
 // without split-K (IgemmConvParams::splits).
 //
 // Host-side: plain C++ (the engine's .cc files include it with a host compiler).
@@ -56,7 +56,8 @@ namespace netdef::cuda::igemm {
 // k128x128w8 and k256x128 run 8 warps a block (the others 4; igemm_tile.cuh), added 2026-12-07;
 // the kWgmma tiles run Hopper's wgmma (igemm_wgmma.cuh): only on an sm_90 GPU with a build for
 // sm_90a (igemmTileUsable), refused elsewhere; the kWs tiles (added 2026-12-07, late) run them
-// warp-specialized (igemm_ws_kernel.cuh: a copying warpgroup, mbarrier-signalled stages).
+// warp-specialized (igemm_ws_kernel.cuh: a copying warpgroup, mbarrier-signalled stages); the
+// kWsTma ones (later still) copy the weights with the tensor memory accelerator.
 enum class IgemmTile : uint8_t {
   k128x128 = 0,
   k128x64 = 1,
@@ -71,13 +72,16 @@ enum class IgemmTile : uint8_t {
   kWs128x128 = 10,
   kWs256x128 = 11,
   kWs128x160 = 12,
-  kWs256x80 = 13
+  kWs256x80 = 13,
+  kWsTma128x160 = 14,
+  kWsTma256x128 = 15
 };
 // (Untimed choices take the first that launches: the order keeps 128x128 first.)
 inline constexpr IgemmTile kIgemmTiles[] = {IgemmTile::k128x128, IgemmTile::k128x64,    IgemmTile::k64x64,   IgemmTile::k64x32,
                                             IgemmTile::k32x32,   IgemmTile::k128x128w8, IgemmTile::k256x128, IgemmTile::kWgmma128x128,
                                             IgemmTile::kWgmma128x128s3, IgemmTile::kWgmma128x128s6, IgemmTile::kWs128x128,
-                                            IgemmTile::kWs256x128, IgemmTile::kWs128x160, IgemmTile::kWs256x80};
+                                            IgemmTile::kWs256x128, IgemmTile::kWs128x160, IgemmTile::kWs256x80,
+                                            IgemmTile::kWsTma128x160, IgemmTile::kWsTma256x128};
 // The wgmma tiles (4, 3 or 6 stages, and the warp-specialized ones; igemm_tile.cuh).
 bool isWgmmaTile(IgemmTile tile);
 // Whether `tile` runs on the current device: every tile but the wgmma ones runs on sm_80 and

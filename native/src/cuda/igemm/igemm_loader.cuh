@@ -56,6 +56,12 @@ class TileLoader {
 
   // Issues the copies of the current reduction step into one stage's A and B buffers.
   __device__ __forceinline__ void load(uint8_t* stageA, uint8_t* stageB, const ConvArgs& a) const {
+    loadA(stageA, a);
+    loadB(stageB, a);
+  }
+
+  // The A (activation) half of load().
+  __device__ __forceinline__ void loadA(uint8_t* stageA, const ConvArgs& a) const {
     const bool kValid = k_ < a.gemmK;
     const T* x = static_cast<const T*>(a.x);
 #pragma unroll
@@ -66,6 +72,11 @@ class TileLoader {
       const T* src = valid ? x + imageBase_[i] + (static_cast<int64_t>(h) * a.width + w) * a.xPixelStride + c_ : x;
       cpAsync16(stageA + Cfg::chunkOffset(row0_ + i * Cfg::kRowsPerPass, chunk_), src, valid);
     }
+  }
+
+  // The B (weight) half of load().
+  __device__ __forceinline__ void loadB(uint8_t* stageB, const ConvArgs& a) const {
+    const bool kValid = k_ < a.gemmK;
 #pragma unroll
     for (int i = 0; i < Cfg::kRowsPerThreadB; ++i) {
       const bool valid = kValid && weightRowValid_[i];

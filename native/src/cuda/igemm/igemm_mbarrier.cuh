@@ -1,7 +1,8 @@
 // Shared-memory barriers (mbarrier, sm_90) for the warp-specialized implicit-GEMM kernel
 // (igemm_ws_kernel.cuh): a stage's "full" barrier completes when every producer thread's copies
-// into it have landed (cp.async's arrive-on), its "empty" barrier when every consumer warp has
-// finished the MMAs that read it. A barrier's phases alternate parity 0, 1, 0, ...; waiting with
+// into it have landed (cp.async's arrive-on, and the tensor memory accelerator's bytes where it
+// loads the weights), its "empty" barrier when every consumer warp has finished the MMAs that
+// read it. A barrier's phases alternate parity 0, 1, 0, ...; waiting with
 // parity P returns once the phase of that parity has completed.
 //
 // Only where compiled for sm_90a (NETDEF_WGMMA_DEVICE, igemm_wgmma.cuh); elsewhere empty, and the
@@ -35,6 +36,26 @@ __device__ __forceinline__ void mbarrierArrive(uint64_t* bar) {
 __device__ __forceinline__ void mbarrierArriveOnCopies(uint64_t* bar) {
 #if NETDEF_WGMMA_DEVICE
   asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];\n" ::"r"(sharedAddress(bar)) : "memory");
+#endif
+}
+
+// One arrival of this thread that also expects `bytes` more bytes of asynchronous copies (the
+// tensor memory accelerator's) to complete on the barrier before its phase does.
+__device__ __forceinline__ void mbarrierArriveExpectBytes(uint64_t* bar, uint32_t bytes) {
+#if NETDEF_WGMMA_DEVICE
+  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(sharedAddress(bar)), "r"(bytes) : "memory");
+#endif
+}
+
+// The tensor memory accelerator's copy of the box at (x, y) of the 2-D tensor map `map` (a kernel
+// parameter) into shared memory at `dst`, its bytes counted on `bar` as they land.
+__device__ __forceinline__ void tmaLoad2d(void* dst, const void* map, int x, int y, uint64_t* bar) {
+#if NETDEF_WGMMA_DEVICE
+  asm volatile(
+      "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3}], [%4];\n" ::"r"(
+          sharedAddress(dst)),
+      "l"(reinterpret_cast<uint64_t>(map)), "r"(x), "r"(y), "r"(sharedAddress(bar))
+      : "memory");
 #endif
 }
 

@@ -140,13 +140,17 @@ using Tile256x128 = TileConfig<T, 256, 128, kStageRowBytes, 4, 2, 3>;
 // second block per SM, at 84 registers, would not fit wgmma's 64). The stages as
 // WgmmaTileConfig's (1024-byte aligned base); the barriers after the larger of the stages and the
 // accumulator tile.
-template <typename T, int BlockM, int BlockN, int Stages>
+// TmaB: the weights of each stage copied by the tensor memory accelerator (one thread issues the
+// whole B box; igemm_conv.cu encodes the tensor map), the copying warpgroup's cp.async left to A.
+template <typename T, int BlockM, int BlockN, int Stages, bool TmaB = false>
 struct WsWgmmaTileConfig : TileConfig<T, BlockM, BlockN, kStageRowBytes, 4, 1, Stages> {
   using Base = TileConfig<T, BlockM, BlockN, kStageRowBytes, 4, 1, Stages>;
   using Loader = Base;  // its copy passes are the copying warpgroup's (4 warps)
   static constexpr bool kWgmma = true;
   static constexpr bool kWarpSpecialized = true;
   static constexpr int kWgmmaInFlight = 1;  // one step's MMAs in flight while the next is issued
+  static constexpr bool kTmaB = TmaB;
+  static constexpr int kTmaMaxBox = 256;  // the tensor memory accelerator's largest box side
   static constexpr int kWarpgroupThreads = 128;
   static constexpr int kProducerThreads = kWarpgroupThreads;
   static constexpr int kConsumerWarpgroups = 2;
@@ -162,6 +166,8 @@ struct WsWgmmaTileConfig : TileConfig<T, BlockM, BlockN, kStageRowBytes, 4, 1, S
   static_assert(Base::kRowChunks == kChunksPerLine, "the 128-byte swizzle needs 128-byte stage rows");
   static_assert(kRowsPerWarpgroup % kWgmmaRows == 0, "whole wgmma rows per warpgroup");
   static_assert(Loader::kThreads == kProducerThreads, "the loader is the copying warpgroup");
+  static_assert(!TmaB || (BlockN <= kTmaMaxBox && Base::kStageBytes % kSharedAlignment == 0 && Base::kStageBytesA % kSharedAlignment == 0),
+                "a B box the accelerator copies, at a swizzle-atom aligned address in every stage");
 };
 // 128 x 128 with 6 stages (193 KB of shared memory), 256 x 128 with 4 (193 KB); and for channel
 // counts that are multiples of 80 (YOLOv8x's 80, 160, 320, 640, which 128-wide tiles cover with up
@@ -174,5 +180,11 @@ template <typename T>
 using TileWs128x160 = WsWgmmaTileConfig<T, 128, 160, 5>;
 template <typename T>
 using TileWs256x80 = WsWgmmaTileConfig<T, 256, 80, 5>;
+// The same 128 x 160 and 256 x 128 with the weights copied by the tensor memory accelerator: the
+// copying warpgroup, which bounds the tiles above, then issues only the activations' copies.
+template <typename T>
+using TileWsTma128x160 = WsWgmmaTileConfig<T, 128, 160, 5, true>;
+template <typename T>
+using TileWsTma256x128 = WsWgmmaTileConfig<T, 256, 128, 4, true>;
 
 }  // namespace netdef::cuda::igemm

@@ -3,7 +3,10 @@
 //
 //   copying warpgroup, per reduction step:   wait until the step's stage is empty (its previous
 //       use's MMAs done), issue its cp.async copies (TileLoader, the same im2col as
-//       igemm_kernel.cuh), and arrive on the stage's full barrier when they land;
+//       igemm_kernel.cuh), and arrive on the stage's full barrier when they land; with kTmaB the
+//       weights' box is one copy of the tensor memory accelerator instead (thread 0 arrives
+//       expecting its bytes; out-of-range rows and columns read as zeros, as cp.async's zero fill),
+//       whose 128-byte swizzle is the stages' layout;
 //   each MMA warpgroup, per reduction step:  wait on the stage's full barrier, issue the step's
 //       wgmma.mma_async (its BlockM / 2 rows of A against all BlockN rows of B, as they lie in shared
 //       memory), keep them in flight while the previous step's are waited for, then mark the
@@ -21,6 +24,8 @@
 // accumulators, epilogues, split-K).
 #pragma once
 
+#include <cuda.h>  // CUtensorMap (a type only: nothing of the driver API is called here)
+
 #include "../ops/pdl.cuh"
 #include "igemm_epilogue.cuh"
 #include "igemm_loader.cuh"
@@ -30,8 +35,10 @@
 
 namespace netdef::cuda::igemm {
 
+// weightMap: the weights [K][R * S * C] as a 2-D tensor map of bytes (igemm_conv.cu), read where
+// Cfg::kTmaB; unused otherwise.
 template <typename Cfg, typename OutT>
-__global__ void __launch_bounds__(Cfg::kThreads, 1) igemmWsConvKernel(const ConvArgs a) {
+__global__ void __launch_bounds__(Cfg::kThreads, 1) igemmWsConvKernel(const ConvArgs a, const __grid_constant__ CUtensorMap weightMap) {
 #if NETDEF_WGMMA_DEVICE
   using Acc = typename Cfg::Acc;
   static_assert(Cfg::kWarpSpecialized, "a warp-specialized tile config");
@@ -44,7 +51,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1) igemmWsConvKernel(const Conv
   if (threadIdx.x == 0) {
 #pragma unroll
     for (int s = 0; s < Cfg::kStages; ++s) {
-      mbarrierInit(full + s, Cfg::kProducerThreads);
+      mbarrierInit(full + s, Cfg::kProducerThreads + (Cfg::kTmaB ? 1 : 0));  // + the accelerator's expecting arrival
       mbarrierInit(empty + s, Cfg::kConsumerWarps);
     }
   }
@@ -69,7 +76,15 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1) igemmWsConvKernel(const Conv
     for (int step = 0; step < steps; ++step) {
       const int stage = step % Cfg::kStages, use = step / Cfg::kStages;
       if (use > 0) mbarrierWait(empty + stage, (use - 1) & 1);  // the previous use's MMAs are done
-      loader.load(stageA(stage), stageB(stage), a);
+      if constexpr (Cfg::kTmaB) {
+        if (threadIdx.x == 0) {
+          mbarrierArriveExpectBytes(full + stage, Cfg::kStageBytesB);
+          tmaLoad2d(stageB(stage), &weightMap, (firstStep + step) * Cfg::kRowBytes, tileN, full + stage);
+        }
+        loader.loadA(stageA(stage), a);
+      } else {
+        loader.load(stageA(stage), stageB(stage), a);
+      }
       loader.advance(a);
       mbarrierArriveOnCopies(full + stage);
     }
