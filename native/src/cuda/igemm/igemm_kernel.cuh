@@ -42,12 +42,9 @@ __global__ void __launch_bounds__(Cfg::kThreads) igemmConvKernel(const ConvArgs 
   ops::pdlLaunchDependents();
   ops::pdlWaitPrevious();
 
-  const int tilesN = (a.gemmN + Cfg::kBlockN - 1) / Cfg::kBlockN;
-  const int slice = static_cast<int>(blockIdx.x % a.splits), outTile = static_cast<int>(blockIdx.x / a.splits);
-  const int tileN = outTile % tilesN * Cfg::kBlockN;
-  const int tileM = outTile / tilesN * Cfg::kBlockM;
-  const int firstStep = slice * a.splitSteps;
-  const int steps = min((a.gemmK + Cfg::kBlockK - 1) / Cfg::kBlockK - firstStep, a.splitSteps);
+  const BlockWork work = blockWork<Cfg>(a);
+  const int slice = work.slice, outTile = work.outTile, tileM = work.tileM, tileN = work.tileN;
+  const int firstStep = work.firstStep, steps = work.steps;
 
   const int lane = threadIdx.x % kWarpSize, warp = threadIdx.x / kWarpSize;
   const int warpRow = (warp / Cfg::kWarpsN) * Cfg::kWarpM, warpCol = (warp % Cfg::kWarpsN) * Cfg::kWarpN;

@@ -20,6 +20,25 @@
 
 namespace netdef::cuda::igemm {
 
+// The work of block blockIdx.x (igemm_kernel.cuh's grid): reduction slice `slice` of output tile
+// `outTile`, whose first pixel row and output channel are tileM and tileN, over `steps` reduction
+// steps from `firstStep`.
+struct BlockWork {
+  int slice, outTile, tileM, tileN, firstStep, steps;
+};
+template <typename Cfg>
+__device__ __forceinline__ BlockWork blockWork(const ConvArgs& a) {
+  BlockWork w;
+  const int tilesN = (a.gemmN + Cfg::kBlockN - 1) / Cfg::kBlockN;
+  w.slice = static_cast<int>(blockIdx.x % a.splits);
+  w.outTile = static_cast<int>(blockIdx.x / a.splits);
+  w.tileN = w.outTile % tilesN * Cfg::kBlockN;
+  w.tileM = w.outTile / tilesN * Cfg::kBlockM;
+  w.firstStep = w.slice * a.splitSteps;
+  w.steps = min((a.gemmK + Cfg::kBlockK - 1) / Cfg::kBlockK - w.firstStep, a.splitSteps);
+  return w;
+}
+
 template <typename Cfg>
 struct SplitReduce {
   using Acc = typename Cfg::Acc;
