@@ -28,11 +28,13 @@ int64_t orDefault(int64_t stride, int64_t dense) { return stride > 0 ? stride : 
 // kernels' TileConfig; the same for every element type).
 struct TileShape {
   int64_t m, n, kBytes;
-  bool wgmma;
+  bool wgmma, tmaWeights;
 };
 template <typename Cfg>
 constexpr TileShape shapeOfConfig() {
-  return {Cfg::kBlockM, Cfg::kBlockN, Cfg::kRowBytes, Cfg::kWgmma};
+  bool tma = false;
+  if constexpr (Cfg::kWarpSpecialized) tma = Cfg::kTmaB;
+  return {Cfg::kBlockM, Cfg::kBlockN, Cfg::kRowBytes, Cfg::kWgmma, tma};
 }
 TileShape shapeOf(IgemmTile t) {
   switch (t) {
@@ -165,16 +167,19 @@ void allowSharedMemory() {
 
 // The driver's cuTensorMapEncodeTiled, through the runtime (the addon links no driver library):
 // null where the driver has none.
+// (cudaGetDriverEntryPointByVersion came with CUDA 12.5: older toolkits build without these tiles.)
 PFN_cuTensorMapEncodeTiled_v12000 tensorMapEncoder() {
   static const PFN_cuTensorMapEncodeTiled_v12000 encode = [] {
-    constexpr int kApiVersion = 12000;  // the entry point's first version
     void* fn = nullptr;
+#if CUDART_VERSION >= 12050
+    constexpr int kApiVersion = 12000;  // the entry point's first version
     cudaDriverEntryPointQueryResult found{};
     if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &fn, kApiVersion, cudaEnableDefault, &found) != cudaSuccess ||
         found != cudaDriverEntryPointSuccess) {
-      cudaGetLastError();
+      cudaGetLastError();  // (called once, at the first use of these tiles: no earlier error of the caller's is pending then)
       fn = nullptr;
     }
+#endif
     return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(fn);
   }();
   return encode;
@@ -275,7 +280,8 @@ bool igemmTileUsable(IgemmTile tile) {
     cudaGetLastError();
     return false;
   }
-  return major == kHopperMajor && minor == kHopperMinor;
+  if (major != kHopperMajor || minor != kHopperMinor) return false;
+  return !shapeOf(tile).tmaWeights || tensorMapEncoder();  // else the driver cannot describe the weights
 #else
   return false;
 #endif
@@ -372,6 +378,8 @@ std::string checkIgemmConv(const IgemmConvParams& p) {
   if (!igemmTileUsable(p.tile)) return std::string("tile ") + igemmTileName(p.tile) + " needs a compute capability 9.0 GPU and a build for sm_90a";
   if (!p.x || !p.w || !p.y) return "null x, w or y";
   if (!aligned(p.x, kChunkBytes) || !aligned(p.w, kChunkBytes)) return "x and w must be 16-byte aligned";
+  if (shapeOf(p.tile).tmaWeights && p.kernelH * p.kernelW * p.inChannels * static_cast<int64_t>(ops::elementBytes(p.inType)) > INT_MAX)
+    return std::string("tile ") + igemmTileName(p.tile) + ": a weight row of more than 2^31 bytes (the accelerator's coordinates are 32-bit)";
   if (igemmEffectiveSplits(p) > 1) {
     if (!p.splitWorkspace || !aligned(p.splitWorkspace, kChunkBytes) || p.splitWorkspaceBytes < igemmSplitWorkspaceBytes(p))
       return "split-K needs " + std::to_string(igemmSplitWorkspaceBytes(p)) + " bytes of 16-byte aligned workspace";

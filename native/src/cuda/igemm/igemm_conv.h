@@ -85,7 +85,8 @@ inline constexpr IgemmTile kIgemmTiles[] = {IgemmTile::k128x128, IgemmTile::k128
 // The wgmma tiles (4, 3 or 6 stages, and the warp-specialized ones; igemm_tile.cuh).
 bool isWgmmaTile(IgemmTile tile);
 // Whether `tile` runs on the current device: every tile but the wgmma ones runs on sm_80 and
-// later; those need compute capability 9.0 and this build's sm_90a code (CMake's 90a architecture).
+// later; those need compute capability 9.0 and this build's sm_90a code (CMake's 90a architecture),
+// and the kWsTma ones the driver's cuTensorMapEncodeTiled too.
 bool igemmTileUsable(IgemmTile tile);
 // kIgemmTiles' usable ones, in that order.
 std::vector<IgemmTile> igemmUsableTiles();

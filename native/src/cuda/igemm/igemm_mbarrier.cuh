@@ -24,6 +24,14 @@ __device__ __forceinline__ void mbarrierInit(uint64_t* bar, int arrivals) {
 #endif
 }
 
+// Makes the initialized barriers visible to the asynchronous proxy too (the tensor memory
+// accelerator's byte counts), by the initializing thread before the block barrier.
+__device__ __forceinline__ void mbarrierInitFence() {
+#if NETDEF_WGMMA_DEVICE
+  asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+#endif
+}
+
 // One arrival of this thread.
 __device__ __forceinline__ void mbarrierArrive(uint64_t* bar) {
 #if NETDEF_WGMMA_DEVICE

@@ -54,6 +54,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1) igemmWsConvKernel(const Conv
       mbarrierInit(full + s, Cfg::kProducerThreads + (Cfg::kTmaB ? 1 : 0));  // + the accelerator's expecting arrival
       mbarrierInit(empty + s, Cfg::kConsumerWarps);
     }
+    mbarrierInitFence();
   }
   ops::pdlWaitPrevious();
   __syncthreads();  // the barriers initialized for every thread
