@@ -42,6 +42,9 @@ step() { # step NAME NEED_S MAX_S cmd...
   echo "== $name rc=$? $(( $(date +%s) - t0 )) s" >> "$LOGS/summary.log"
   grep -E '^\{|^\| |forward median|^# (pass|fail)|^FAIL|[0-9]+ passed|coco128 yolov8n|restored from .* bytes of JSON|cold build [0-9.]+ s, warm|engine file loaded in|plan texts in the cache|restored from the timing cache|netdef:igemm_conv [0-9]+x[0-9]+x[0-9]+ float16' "$LOGS/$name.log" |
     grep -v '"kernels"' | cut -c1-400 >> "$LOGS/summary.log"
+  # Nsight Compute's section lines (ncu-*): throughput, issue, eligibility, occupancy limits.
+  grep -E '^    (Duration|[A-Za-z0-9/ .]*Throughput|Warp Cycles|Issued|One or More Eligible|Eligible Warps|Active Warps|Block Limit Registers)' \
+    "$LOGS/$name.log" | head -40 >> "$LOGS/summary.log"
 }
 source .device/env.sh > "$LOGS/env.log" 2>&1
 mkdir -p native/build && tar -xJf .gpu/carry/release.tar.xz -C native/build
@@ -110,7 +113,6 @@ if [ -n "$NCU" ] && [ -x /tmp/nt/netdef_bench_igemm_conv ]; then
     step ncu-igemm:$k 40 90 "$NCU" --kernel-name-base mangled --kernel-name regex:"$k" --launch-count 1 \
       --section SpeedOfLight --section Occupancy --section MemoryWorkloadAnalysis --section WarpStateStats --section SchedulerStats \
       /tmp/nt/netdef_bench_igemm_conv '320->320'
-    [ -f "$LOGS/ncu-igemm:$k.log" ] && grep -E 'Duration|Throughput|Stall|Warp Cycles|Issued|Eligible|Active Warps|Registers|Shared Memory Config' "$LOGS/ncu-igemm:$k.log" | head -40 >> "$LOGS/summary.log"
   done
 fi
 [ -z "$NCU" ] && echo "== ncu-n32 skipped (no ncu on this machine)" >> "$LOGS/summary.log"

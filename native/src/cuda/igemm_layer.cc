@@ -48,9 +48,9 @@ bool wgmmaWanted() { return envSwitch("NETDEF_CUDA_WGMMA", true, "the wgmma tile
 //    tensor memory accelerator copies (written after the run of 2026-12-07, late evening, in which
 //    the 3- and 6-stage wgmma variants and the other warp-specialized tiles passed);
 //  - the warp-specialized wgmma tiles (igemm_ws_kernel.cuh): exact, but slower than
-//    wgmma128x128s3 on every shape bench_igemm_conv times (their one copying warpgroup issues an
-//    instruction every ~10 cycles and cannot keep the MMAs fed: docs/benchmarks.md), so timing
-//    them would only lengthen builds. They stay as the base for loads by the tensor memory
+//    wgmma128x128s3 on every shape bench_igemm_conv times (tensor pipes ~30 % busy; the likely
+//    bottleneck, inferred from Nsight Compute, is their one copying warpgroup: docs/benchmarks.md),
+//    so timing them would only lengthen builds. They stay as the base for loads by the tensor memory
 //    accelerator (one thread per stage), which would remove that bottleneck.
 constexpr igemm::IgemmTile kAwaitingGpuTests[] = {igemm::IgemmTile::kWsTma128x160, igemm::IgemmTile::kWsTma256x128};
 constexpr igemm::IgemmTile kSlowerThanOthers[] = {igemm::IgemmTile::kWs128x128, igemm::IgemmTile::kWs256x128,

@@ -24,17 +24,15 @@ constexpr int kMaxTrackedDevices = 64;
 
 int64_t orDefault(int64_t stride, int64_t dense) { return stride > 0 ? stride : dense; }
 
-// A tile shape's block M and N, its reduction step in bytes, and whether it runs wgmma (the
-// kernels' TileConfig; the same for every element type).
+// A tile shape's block M and N, its reduction step in bytes, whether it runs wgmma and whether the
+// accelerator copies its weights (the kernels' TileConfig; the same for every element type).
 struct TileShape {
   int64_t m, n, kBytes;
   bool wgmma, tmaWeights;
 };
 template <typename Cfg>
 constexpr TileShape shapeOfConfig() {
-  bool tma = false;
-  if constexpr (Cfg::kWarpSpecialized) tma = Cfg::kTmaB;
-  return {Cfg::kBlockM, Cfg::kBlockN, Cfg::kRowBytes, Cfg::kWgmma, tma};
+  return {Cfg::kBlockM, Cfg::kBlockN, Cfg::kRowBytes, Cfg::kWgmma, Cfg::kTmaB};
 }
 TileShape shapeOf(IgemmTile t) {
   switch (t) {
@@ -192,7 +190,8 @@ template <typename Cfg>
 CUtensorMap weightTensorMap(const IgemmConvParams& p, const ConvArgs& a) {
   CUtensorMap map{};
   const PFN_cuTensorMapEncodeTiled_v12000 encode = tensorMapEncoder();
-  if (!encode) throw Error(kErrBackend, std::string(kOp) + ": the driver has no cuTensorMapEncodeTiled (tile " + igemmTileName(p.tile) + ")");
+  if (!encode)
+    throw Error(kErrBackend, std::string(kOp) + ": the driver has no cuTensorMapEncodeTiled (tile " + igemmTileName(p.tile) + ")");
   const cuuint64_t rowBytes = static_cast<cuuint64_t>(a.gemmK) * sizeof(typename Cfg::Element);
   const cuuint64_t dims[2] = {rowBytes, static_cast<cuuint64_t>(a.gemmN)};
   const cuuint64_t strides[1] = {rowBytes};
@@ -379,7 +378,8 @@ std::string checkIgemmConv(const IgemmConvParams& p) {
   if (!p.x || !p.w || !p.y) return "null x, w or y";
   if (!aligned(p.x, kChunkBytes) || !aligned(p.w, kChunkBytes)) return "x and w must be 16-byte aligned";
   if (shapeOf(p.tile).tmaWeights && p.kernelH * p.kernelW * p.inChannels * static_cast<int64_t>(ops::elementBytes(p.inType)) > INT_MAX)
-    return std::string("tile ") + igemmTileName(p.tile) + ": a weight row of more than 2^31 bytes (the accelerator's coordinates are 32-bit)";
+    return std::string("tile ") + igemmTileName(p.tile) +
+           ": a weight row of more than 2^31 bytes (the accelerator's coordinates are 32-bit)";
   if (igemmEffectiveSplits(p) > 1) {
     if (!p.splitWorkspace || !aligned(p.splitWorkspace, kChunkBytes) || p.splitWorkspaceBytes < igemmSplitWorkspaceBytes(p))
       return "split-K needs " + std::to_string(igemmSplitWorkspaceBytes(p)) + " bytes of 16-byte aligned workspace";

@@ -81,17 +81,23 @@ struct Epilogue {
   __device__ __forceinline__ static void stage(Acc* tile, const Acc (&acc)[Cfg::kFragsM][Cfg::kFragsN][4], int warpRow,
                                                int warpCol, int lane) {
 #pragma unroll
-    for (int mi = 0; mi < Cfg::kFragsM; ++mi)
+    for (int mi = 0; mi < Cfg::kFragsM; ++mi) stageStrip<Cfg::kFragsN>(tile, acc[mi][0], warpRow + mi * kMmaM, warpCol, lane);
+  }
+
+  // Writes one warp's 16-row strip of kBlocks 8-column blocks, at rows `row`.., columns `col`.. of
+  // the tile, from mma.sync's accumulator fragments (wgmma's are the same, repeated along N):
+  // frag[4j + e] is column 8j + 2 (lane % 4) + e % 2 of row lane / 4, 8 rows lower for e >= 2.
+  template <int kBlocks>
+  __device__ __forceinline__ static void stageStrip(Acc* tile, const Acc* frag, int row, int col, int lane) {
 #pragma unroll
-      for (int ni = 0; ni < Cfg::kFragsN; ++ni) {
-        const int row = warpRow + mi * kMmaM + lane / 4, col = warpCol + ni * kMmaN + 2 * (lane % 4);
-        Acc* at = tile + row * Cfg::kAccPitch + col;
-        at[0] = acc[mi][ni][0];
-        at[1] = acc[mi][ni][1];
-        at += kRowsBelow * Cfg::kAccPitch;
-        at[0] = acc[mi][ni][2];
-        at[1] = acc[mi][ni][3];
-      }
+    for (int j = 0; j < kBlocks; ++j) {
+      Acc* at = tile + (row + lane / 4) * Cfg::kAccPitch + col + j * kMmaN + 2 * (lane % 4);
+      at[0] = frag[4 * j];
+      at[1] = frag[4 * j + 1];
+      at += kRowsBelow * Cfg::kAccPitch;
+      at[0] = frag[4 * j + 2];
+      at[1] = frag[4 * j + 3];
+    }
   }
 
   // Finishes the staged tile into y (all threads of the block).

@@ -15,6 +15,7 @@
 #include <cstddef>
 
 #include "igemm_ptx.cuh"
+#include "igemm_wgmma.cuh"
 
 namespace netdef::cuda::igemm {
 
@@ -58,6 +59,7 @@ struct TileConfig {
   static constexpr bool kWgmma = false;
   static constexpr int kWgmmaInFlight = 0;  // wgmma groups left in flight across a step (wgmma only)
   static constexpr bool kWarpSpecialized = false;  // igemm_ws_kernel.cuh's kernel (WsWgmmaTileConfig)
+  static constexpr bool kTmaB = false;             // B copied by the tensor memory accelerator (WsWgmmaTileConfig)
   static constexpr int kSharedAlignment = kChunkBytes;  // of the stages' base
   static constexpr int kLaunchSharedBytes = kSharedBytes;  // dynamic shared memory asked at launch
   // Global -> shared copies: each thread moves chunks of one chunk column, every kRowsPerPass rows.
@@ -112,8 +114,7 @@ struct WgmmaTileConfig : TileConfig<T, 128, 128, kStageRowBytes, 8, 1, Stages> {
   using Base = TileConfig<T, 128, 128, kStageRowBytes, 8, 1, Stages>;
   static constexpr bool kWgmma = true;
   static constexpr int kWgmmaInFlight = InFlight;
-  static constexpr int kWarpgroups = Base::kWarpsM * Base::kWarpM / 64;  // 64 rows each
-  static constexpr int kSharedAlignment = 1024;
+  static constexpr int kSharedAlignment = kSwizzleAtomBytes;
   static constexpr int kLaunchSharedBytes = Base::kSharedBytes + kSharedAlignment;
   static_assert(Base::kRowChunks == kChunksPerLine, "the 128-byte swizzle needs 128-byte stage rows");
   static_assert(InFlight == 0 || InFlight == 1, "at most one step's MMAs in flight");
@@ -135,13 +136,13 @@ using Tile256x128 = TileConfig<T, 256, 128, kStageRowBytes, 4, 2, 3>;
 // (BlockM / 2) x BlockN slice as BlockM / 128 m64nBlockN wgmmas per 32 bytes of K, so no MMA warp
 // waits on a block-wide barrier in the main loop. In TileConfig's terms a 4-warp tile, whose copy
 // passes are the copying warpgroup's (the MMA warps' fragments are wgmma's, which the kernel stages
-// for the epilogue itself), with kThreads the whole block's. All 384 threads run the epilogue. A block of 384 threads gets at most 168
-// registers a thread, which holds 256 x 128's 128 accumulators a thread (ptxas -v: no spills; a
-// second block per SM, at 84 registers, would not fit wgmma's 64). The stages as
-// WgmmaTileConfig's (1024-byte aligned base); the barriers after the larger of the stages and the
-// accumulator tile.
-// TmaB: the weights of each stage copied by the tensor memory accelerator (one thread issues the
-// whole B box; igemm_conv.cu encodes the tensor map), the copying warpgroup's cp.async left to A.
+// for the epilogue itself), with kThreads the whole block's. All 384 threads run the epilogue. A
+// block of 384 threads gets at most 168 registers a thread, which holds 256 x 128's 128
+// accumulators a thread (ptxas -v: no spills; a second block per SM, at 84 registers, would not fit
+// wgmma's 64). The stages as WgmmaTileConfig's (1024-byte aligned base); the barriers after the
+// larger of the stages and the accumulator tile. TmaB: the weights of each stage copied by the
+// tensor memory accelerator (one thread issues the whole B box; igemm_conv.cu encodes the tensor
+// map), the copying warpgroup's cp.async left to A.
 template <typename T, int BlockM, int BlockN, int Stages, bool TmaB = false>
 struct WsWgmmaTileConfig : TileConfig<T, BlockM, BlockN, kStageRowBytes, 4, 1, Stages> {
   using Base = TileConfig<T, BlockM, BlockN, kStageRowBytes, 4, 1, Stages>;
@@ -151,20 +152,18 @@ struct WsWgmmaTileConfig : TileConfig<T, BlockM, BlockN, kStageRowBytes, 4, 1, S
   static constexpr int kWgmmaInFlight = 1;  // one step's MMAs in flight while the next is issued
   static constexpr bool kTmaB = TmaB;
   static constexpr int kTmaMaxBox = 256;  // the tensor memory accelerator's largest box side
-  static constexpr int kWarpgroupThreads = 128;
   static constexpr int kProducerThreads = kWarpgroupThreads;
   static constexpr int kConsumerWarpgroups = 2;
   static constexpr int kConsumerWarps = kConsumerWarpgroups * kWarpgroupThreads / kWarpSize;
   static constexpr int kThreads = kProducerThreads + kConsumerWarpgroups * kWarpgroupThreads;
   static constexpr int kRowsPerWarpgroup = BlockM / kConsumerWarpgroups;
-  static constexpr int kWgmmaRows = 64;                                   // one wgmma's M
-  static constexpr int kWgmmaPerWarpgroup = kRowsPerWarpgroup / kWgmmaRows;  // along M, per K step
-  static constexpr int kSharedAlignment = 1024;
+  static constexpr int kWgmmaPerWarpgroup = kRowsPerWarpgroup / kWgmmaM;  // along M, per K step
+  static constexpr int kSharedAlignment = kSwizzleAtomBytes;
   static constexpr int kBarrierBytes = 8;
   static constexpr int kBarrierOffset = (Base::kSharedBytes + kBarrierBytes - 1) / kBarrierBytes * kBarrierBytes;
   static constexpr int kLaunchSharedBytes = kBarrierOffset + 2 * Stages * kBarrierBytes + kSharedAlignment;
   static_assert(Base::kRowChunks == kChunksPerLine, "the 128-byte swizzle needs 128-byte stage rows");
-  static_assert(kRowsPerWarpgroup % kWgmmaRows == 0, "whole wgmma rows per warpgroup");
+  static_assert(kRowsPerWarpgroup % kWgmmaM == 0, "whole wgmma rows per warpgroup");
   static_assert(Loader::kThreads == kProducerThreads, "the loader is the copying warpgroup");
   static_assert(!TmaB || (BlockN <= kTmaMaxBox && Base::kStageBytes % kSharedAlignment == 0 && Base::kStageBytesA % kSharedAlignment == 0),
                 "a B box the accelerator copies, at a swizzle-atom aligned address in every stage");

@@ -108,9 +108,16 @@ __device__ __forceinline__ void fenceAccumulators(Acc (&d)[kCount]) {
 
 #define NETDEF_WGMMA_D8(c, i) \
   "+" c(d[i]), "+" c(d[i + 1]), "+" c(d[i + 2]), "+" c(d[i + 3]), "+" c(d[i + 4]), "+" c(d[i + 5]), "+" c(d[i + 6]), "+" c(d[i + 7])
-#define NETDEF_WGMMA_D40(c) NETDEF_WGMMA_D8(c, 0), NETDEF_WGMMA_D8(c, 8), NETDEF_WGMMA_D8(c, 16), NETDEF_WGMMA_D8(c, 24), NETDEF_WGMMA_D8(c, 32)
-#define NETDEF_WGMMA_D64(c) NETDEF_WGMMA_D8(c, 0), NETDEF_WGMMA_D8(c, 8), NETDEF_WGMMA_D8(c, 16), NETDEF_WGMMA_D8(c, 24), NETDEF_WGMMA_D8(c, 32), NETDEF_WGMMA_D8(c, 40), NETDEF_WGMMA_D8(c, 48), NETDEF_WGMMA_D8(c, 56)
-#define NETDEF_WGMMA_D80(c) NETDEF_WGMMA_D8(c, 0), NETDEF_WGMMA_D8(c, 8), NETDEF_WGMMA_D8(c, 16), NETDEF_WGMMA_D8(c, 24), NETDEF_WGMMA_D8(c, 32), NETDEF_WGMMA_D8(c, 40), NETDEF_WGMMA_D8(c, 48), NETDEF_WGMMA_D8(c, 56), NETDEF_WGMMA_D8(c, 64), NETDEF_WGMMA_D8(c, 72)
+#define NETDEF_WGMMA_D40(c) \
+  NETDEF_WGMMA_D8(c, 0), NETDEF_WGMMA_D8(c, 8), NETDEF_WGMMA_D8(c, 16), NETDEF_WGMMA_D8(c, 24), \
+  NETDEF_WGMMA_D8(c, 32)
+#define NETDEF_WGMMA_D64(c) \
+  NETDEF_WGMMA_D8(c, 0), NETDEF_WGMMA_D8(c, 8), NETDEF_WGMMA_D8(c, 16), NETDEF_WGMMA_D8(c, 24), \
+  NETDEF_WGMMA_D8(c, 32), NETDEF_WGMMA_D8(c, 40), NETDEF_WGMMA_D8(c, 48), NETDEF_WGMMA_D8(c, 56)
+#define NETDEF_WGMMA_D80(c) \
+  NETDEF_WGMMA_D8(c, 0), NETDEF_WGMMA_D8(c, 8), NETDEF_WGMMA_D8(c, 16), NETDEF_WGMMA_D8(c, 24), \
+  NETDEF_WGMMA_D8(c, 32), NETDEF_WGMMA_D8(c, 40), NETDEF_WGMMA_D8(c, 48), NETDEF_WGMMA_D8(c, 56), \
+  NETDEF_WGMMA_D8(c, 64), NETDEF_WGMMA_D8(c, 72)
 #define NETDEF_WGMMA_REGS_40 \
   "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, "  \
   "%20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39}"

@@ -68,7 +68,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1) igemmWsConvKernel(const Conv
 
   Acc d[Cfg::kWgmmaPerWarpgroup][kAccumulators];
   const int consumerWarp = static_cast<int>(threadIdx.x) / kWarpSize - Cfg::kProducerThreads / kWarpSize;
-  const int warpgroupRow = consumerWarp / (Cfg::kWarpgroupThreads / kWarpSize) * Cfg::kRowsPerWarpgroup;
+  const int warpgroupRow = consumerWarp / (kWarpgroupThreads / kWarpSize) * Cfg::kRowsPerWarpgroup;
   if (threadIdx.x < Cfg::kProducerThreads) {
     TileLoader<typename Cfg::Loader> loader(a, tileM, tileN, threadIdx.x, firstStep);
     for (int step = 0; step < steps; ++step) {
@@ -107,7 +107,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1) igemmWsConvKernel(const Conv
       for (int k = 0; k < kStepsPerStage; ++k)
 #pragma unroll
         for (int mi = 0; mi < Cfg::kWgmmaPerWarpgroup; ++mi)
-          wgmma<typename Cfg::Element, Cfg::kBlockN>(d[mi], wgmmaDescriptor(sa + mi * Cfg::kWgmmaRows * Cfg::kRowBytes + k * kWgmmaKBytes),
+          wgmma<typename Cfg::Element, Cfg::kBlockN>(d[mi], wgmmaDescriptor(sa + mi * kWgmmaM * Cfg::kRowBytes + k * kWgmmaKBytes),
                                        wgmmaDescriptor(sb + k * kWgmmaKBytes));
       wgmmaCommit();
       wgmmaWait<Cfg::kWgmmaInFlight>();  // the previous step's MMAs are done: its stage may be refilled
@@ -122,21 +122,12 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1) igemmWsConvKernel(const Conv
   __syncthreads();  // every copy landed and every MMA done: the stages' memory takes the accumulators
   Acc* tile = reinterpret_cast<Acc*>(shared);
   if (threadIdx.x >= Cfg::kProducerThreads) {
-    // wgmma's fragment (igemm_wgmma.cuh): warp w of a warpgroup holds rows 16w + lane / 4 (+ 8) of
-    // each of its 64-row blocks; d[4j + e] is column 8j + 2 (lane % 4) + e % 2, row + 8 for e >= 2.
-    constexpr int kRowsPerWarp = 16, kRowsBelow = 8, kColumnsPerBlock = 8;
-    const int row0 = warpgroupRow + consumerWarp % (Cfg::kWarpgroupThreads / kWarpSize) * kRowsPerWarp + lane / 4;
+    // Warp w of a warpgroup holds rows 16w .. 16w + 15 of each of its 64-row blocks (igemm_wgmma.cuh).
+    constexpr int kRowsPerWarp = 16;
+    const int row0 = warpgroupRow + consumerWarp % (kWarpgroupThreads / kWarpSize) * kRowsPerWarp;
 #pragma unroll
     for (int mi = 0; mi < Cfg::kWgmmaPerWarpgroup; ++mi)
-#pragma unroll
-      for (int j = 0; j < kAccumulators / 4; ++j) {
-        Acc* at = tile + (row0 + mi * Cfg::kWgmmaRows) * Cfg::kAccPitch + j * kColumnsPerBlock + 2 * (lane % 4);
-        at[0] = d[mi][4 * j];
-        at[1] = d[mi][4 * j + 1];
-        at += kRowsBelow * Cfg::kAccPitch;
-        at[0] = d[mi][4 * j + 2];
-        at[1] = d[mi][4 * j + 3];
-      }
+      Epilogue<Cfg, OutT>::template stageStrip<kAccumulators / 4>(tile, d[mi], row0 + mi * kWgmmaM, 0, lane);
   }
   __syncthreads();
   if (a.splits > 1 && !SplitReduce<Cfg>::lastSums(tile, a, outTile, slice)) return;  // another block finishes the tile
