@@ -6,7 +6,8 @@
 //   (a residual add reading int8, folded into c2 with a as its int8 residual) -> Quantize (t.scale),
 //   folded -> m -> concat [a, b, m] int8 (views: c1 and c2 write in place) -> max pool 3 s1 p1 int8
 //   -> nearest x2 int8 -> c3 int8 conv 1x1/2 48->32 + bias + SiLU -> y (float32, written by the kernel)
-//   stem: x[:, 0:3] -> Quantize (x.scale) -> c4 int8 conv 3x3/2 3->16 (C padded to 16) -> z (float32)
+//   stem: x[:, 0:3] -> Quantize (x.scale) -> c4 int8 conv 3x3/2 3->16 -> z (float32); c4 runs on the
+//   direct kernel (direct_conv_rule.h), the Quantize folded in: it quantizes the float32 slice as it reads it
 //   outputs: y, z, cat = Dequantize(concat), up = Dequantize(nearest x2)
 //
 // Scales are powers of two, so a dequantized int8 (q * s) and its way back are exact. Each stage
@@ -15,7 +16,7 @@
 // side of a rounding step: at most one step, and rarely; max pooling, nearest resize, split and
 // concat move int8 bytes and must match exactly; float32 outputs are the same float operations
 // (within the fast exp and reciprocal's ~1e-6). Also: the ops after the build passes (Quantizes folded, no
-// Cast, C padded), the kernels layers() reports, a serialized engine reloaded (same bytes), refit
+// Cast, the stem reading the float slice), the kernels layers() reports, a serialized engine reloaded (same bytes), refit
 // with new int8 weights and scales (against the reference, then back to the first weights bit for
 // bit), refits refused, and a grouped int8 convolution refused at build with the layer's name.
 #include <algorithm>
@@ -275,30 +276,33 @@ void checkOutputs(Engine& e, const Int8Model& m, const std::vector<float>& xf, i
   checkInt8Exact(label + ": int8 max pool + nearest x2 of the concat, exact", up, upsampleRef(maxPoolRef(cat, catShape), catShape));
   checkFloat(label + ": c3 (float32 out)", out.at("y"),
             convRefInt8(up, {batch, kCat, kHW * kUp, kHW * kUp}, m.c3, kTScale, s3));
-  checkFloat(label + ": c4 (C = 3 padded to 16, no bias, no activation)", out.at("z"),
+  checkFloat(label + ": c4 (direct, C = 3 quantized as read, no bias, no activation)", out.at("z"),
             convRefInt8(channels(q0, xs, 0, kStemC), {batch, kStemC, kHW, kHW}, m.c4, kXScale, s4));
 }
 
 void checkProgram(const CudaEngine& e, const std::string& label) {
   const Program& p = e.program();
-  int folded = 0, casts = 0, padded = 0, residual = 0;
+  int folded = 0, casts = 0, floatStem = 0, residual = 0;
   for (const OpDef& op : p.ops) {
     if (std::holds_alternative<QuantizeAttrs>(op.attrs) && op.fusedInto >= 0) ++folded;
     if ((op.name == "add" || op.name == "add/Dequantize") && op.fusedInto >= 0 && p.ops[op.fusedInto].name == "c2") ++residual;
     if (std::holds_alternative<CastAttrs>(op.attrs)) ++casts;
     const auto* c = std::get_if<ConvAttrs>(&op.attrs);
-    if (c && c->isInt8() && op.name == "c4" && p.tensors[op.inputs[0]].dims[1] == kInt8ConvChannels) ++padded;
+    const TensorDef* x = op.inputs.empty() ? nullptr : &p.tensors[op.inputs[0]];
+    if (c && c->isInt8() && op.name == "c4" && x->dims[1] == kStemC && x->dtype == DType::Float32) ++floatStem;
   }
-  ops_test::record(folded == 2, label + ": c1's and c2's Quantize folded into them", std::to_string(folded) + " folded");
+  ops_test::record(folded == 3, label + ": c1's and c2's output Quantizes and c4's input Quantize folded into them", std::to_string(folded) + " folded");
   ops_test::record(residual == 2, label + ": the residual add and its Dequantize folded into c2", std::to_string(residual) + " of 2");
   ops_test::record(casts == 0, label + ": c3 and c4 write their float32 outputs themselves (no Cast)", std::to_string(casts) + " casts");
-  ops_test::record(padded == 1, label + ": c4 reads its input padded to 16 channels", "");
-  int igemm = 0, inPlace = 0;
+  ops_test::record(floatStem == 1, label + ": c4 reads x's 3-channel float32 slice itself (no Quantize, Reformat or padded copy)", "");
+  int igemm = 0, direct = 0, inPlace = 0;
   for (const LayerInfo& l : e.layers()) {
     igemm += l.kernel.find("netdef:igemm_conv") != std::string::npos ? 1 : 0;
+    direct += l.name == "c4" && l.kernel.find("netdef:direct_conv(nchw->nchw, float32 quantized in -> float32") != std::string::npos ? 1 : 0;
     inPlace += l.name == "concat" && l.kernel.find("(3 in place)") != std::string::npos ? 1 : 0;
   }
-  ops_test::record(igemm == 4, label + ": every int8 convolution runs on igemm", std::to_string(igemm) + " of 4");
+  ops_test::record(igemm == 3 && direct == 1, label + ": c1, c2 and c3 run on igemm, c4 on the direct kernel",
+                   std::to_string(igemm) + " on igemm, " + std::to_string(direct) + " direct");
   ops_test::record(inPlace == 1, label + ": the concat's three inputs are written in place", "");
 }
 

@@ -5,6 +5,13 @@
 // dilation, padding, more output channels than one shared-memory tile, channel counts that take the
 // 16-byte stores and ones that do not. Tolerance: relative to the sum of the magnitudes that went
 // into each output (float32: accumulation order; float16: the output's rounding).
+// Int8 convolutions (int8 weights, per-channel scales, float32 bias): a float32 or float16 input
+// quantized as it is read (some values saturating) or an int8 input; int8 (requantized), float16 and
+// float32 outputs; the stem, the DFL's 16 -> 1 and a run-time field; into a channel range. The
+// reference does the device's operations: the quantized input and the integer sum exactly, then
+// the same float32 epilogue; an int8 output must match exactly, except that after SiLU or sigmoid
+// (fast exp and reciprocal, about 1e-6) one step is allowed for at most kMaxOffByOneFraction of the
+// elements. An int8 convolution refuses a residual and missing weight scales.
 #include <cmath>
 
 #include "cuda/conv_geometry.h"
@@ -49,6 +56,7 @@ void runDirect(Rng& rng, const Case& t) {
   DirectConvParams p;
   p.inDtype = t.in;
   p.dtype = t.dtype;
+  p.outDtype = t.dtype;
   p.activation = t.act;
   p.batch = t.n;
   p.inChannels = t.c;
@@ -138,6 +146,195 @@ void runDirect(Rng& rng, const Case& t) {
   });
 }
 
+constexpr int kInt8Min = -128, kInt8Max = 127;
+constexpr float kInt8InputScale = 1.0f / 110;  // inputs in [-kRange * 1.25, ...] reach past 127 steps: some saturate
+constexpr float kInt8InputRange = 1.25f;
+constexpr float kOutputSteps = 100.0f;          // the largest output magnitude is this many int8 steps
+constexpr double kMaxOffByOneFraction = 0.01;
+
+struct Int8Case {
+  DType in, out;
+  FusedActivation act;
+  int64_t n, c, h, w, k, kernel, stride, pad, dilation;
+  bool nhwcIn, nhwcOut, bias;
+  int64_t outStorage = 0, outOffset = 0;
+};
+
+float activateF(float v, FusedActivation a) {
+  switch (a) {
+    case FusedActivation::kSilu: return v / (1.0f + std::exp(-v));
+    case FusedActivation::kSigmoid: return 1.0f / (1.0f + std::exp(-v));
+    case FusedActivation::kRelu: return v > 0 ? v : 0.0f;
+    case FusedActivation::kNone: return v;
+  }
+  return v;
+}
+
+int quantizeRef(float v, float scale) {
+  const float q = std::nearbyint(v / scale);  // IEEE float division, ties to even (the default rounding mode)
+  return static_cast<int>(std::min(std::max(q, static_cast<float>(kInt8Min)), static_cast<float>(kInt8Max)));
+}
+
+void runDirectInt8(Rng& rng, const Int8Case& t) {
+  DirectConvParams p;
+  p.inDtype = t.in;
+  p.dtype = DType::Int8;
+  p.outDtype = t.out;
+  p.activation = t.act;
+  p.batch = t.n;
+  p.inChannels = t.c;
+  p.height = t.h;
+  p.width = t.w;
+  p.outChannels = t.k;
+  for (int i = 0; i < 2; ++i) {
+    p.kernel[i] = t.kernel;
+    p.stride[i] = t.stride;
+    p.dilation[i] = t.dilation;
+    p.padding[i] = t.pad;
+  }
+  p.outHeight = (t.h + 2 * t.pad - t.dilation * (t.kernel - 1) - 1) / t.stride + 1;
+  p.outWidth = (t.w + 2 * t.pad - t.dilation * (t.kernel - 1) - 1) / t.stride + 1;
+  const int64_t oh = p.outHeight, ow = p.outWidth, storage = t.outStorage > 0 ? t.outStorage : t.k;
+  strides(t.nhwcIn, t.c, t.h, t.w, p.xStrides);
+  strides(t.nhwcOut, storage, oh, ow, p.yStrides);
+  const std::string name = std::string("direct_conv int8 ") + typeName(t.in) + (t.in == DType::Int8 ? "" : " quantized") + "->" +
+                           typeName(t.out) + " " + shapeName({t.n, t.c, t.h, t.w}) + (t.nhwcIn ? " nhwc" : " nchw") + " k" +
+                           std::to_string(t.k) + " " + std::to_string(t.kernel) + "x" + std::to_string(t.kernel) + "/s" +
+                           std::to_string(t.stride) + " dil " + std::to_string(t.dilation) + " act " +
+                           netdef::cuda::fusedActivationName(t.act) + (t.bias ? " bias" : "") + (t.nhwcOut ? " -> nhwc" : " -> nchw") +
+                           (t.outStorage ? " [channels " + std::to_string(t.outOffset) + "+" + std::to_string(t.k) + " of " +
+                                               std::to_string(storage) + "]"
+                                         : "");
+  runCase(name, [&] {
+    // x as the device holds it (NCHW order here) and its quantized integers.
+    std::vector<float> x;
+    std::vector<int> q;
+    if (t.in == DType::Int8) {
+      for (int64_t i = 0; i < t.n * t.c * t.h * t.w; ++i) x.push_back(static_cast<float>(rng.integer(kInt8Min, kInt8Max)));
+      for (float v : x) q.push_back(static_cast<int>(v));
+    } else {
+      x = representable(rng.uniform(t.n * t.c * t.h * t.w, -kInt8InputRange, kInt8InputRange), t.in);
+      for (float v : x) q.push_back(quantizeRef(v, kInt8InputScale));
+    }
+    std::vector<float> w;
+    for (int64_t i = 0; i < t.k * t.c * t.kernel * t.kernel; ++i) w.push_back(static_cast<float>(rng.integer(-kInt8Max, kInt8Max)));
+    const std::vector<float> wScale = rng.uniform(t.k, 0.5f / kInt8Max, 1.5f / kInt8Max);
+    std::vector<float> bias(t.k, 0.0f);
+    if (t.bias) bias = rng.uniform(t.k, -kRange, kRange);
+    // Reference: the exact integer sum, then the device's float32 epilogue.
+    std::vector<float> ref(t.n * t.k * oh * ow);  // NCHW order
+    float maxAbs = 0;
+    for (int64_t n = 0; n < t.n; ++n)
+      for (int64_t k = 0; k < t.k; ++k)
+        for (int64_t y0 = 0; y0 < oh; ++y0)
+          for (int64_t x0 = 0; x0 < ow; ++x0) {
+            int64_t acc = 0;
+            for (int64_t c = 0; c < t.c; ++c)
+              for (int64_t i = 0; i < t.kernel; ++i)
+                for (int64_t j = 0; j < t.kernel; ++j) {
+                  const int64_t ih = y0 * t.stride - t.pad + i * t.dilation, iw = x0 * t.stride - t.pad + j * t.dilation;
+                  if (ih < 0 || ih >= t.h || iw < 0 || iw >= t.w) continue;
+                  acc += q[((n * t.c + c) * t.h + ih) * t.w + iw] * static_cast<int64_t>(w[((k * t.c + c) * t.kernel + i) * t.kernel + j]);
+                }
+            const float v = activateF(std::fma(static_cast<float>(acc), kInt8InputScale * wScale[k], bias[k]), t.act);
+            ref[((n * t.k + k) * oh + y0) * ow + x0] = v;
+            maxAbs = std::max(maxAbs, std::fabs(v));
+          }
+    const float outScale = std::max(maxAbs, 1e-3f) / kOutputSteps;
+    std::vector<float> xPhysical(x.size());
+    for (int64_t i = 0; i < static_cast<int64_t>(x.size()); ++i) {
+      const int64_t xw = i % t.w, xh = i / t.w % t.h, xc = i / (t.w * t.h) % t.c, xn = i / (t.w * t.h * t.c);
+      xPhysical[xn * p.xStrides[0] + xc * p.xStrides[1] + xh * p.xStrides[2] + xw * p.xStrides[3]] = x[i];
+    }
+    DeviceBuffer dx(encode(xPhysical, t.in)), dw(encode(w, DType::Int8)), ds(encode(wScale, DType::Float32)), db(encode(bias, DType::Float32));
+    DeviceBuffer dy(t.n * storage * oh * ow * sizeOf(t.out));
+    dy.poison();
+    p.x = dx.get();
+    p.w = dw.get();
+    p.weightScales = ds.as<float>();
+    p.inputScale = kInt8InputScale;
+    p.outputScale = outScale;
+    p.bias = t.bias ? db.get() : nullptr;
+    p.y = static_cast<uint8_t*>(dy.get()) + t.outOffset * sizeOf(t.out);
+    netdef::cuda::ops::launchDirectConv(p, nullptr);
+    syncDevice();
+    const std::vector<uint8_t> bytes = dy.download();
+    const std::vector<float> all = decode(bytes, t.out);
+    std::vector<float> got;
+    std::vector<double> want;
+    size_t touched = 0, offByOne = 0, worse = 0;
+    for (int64_t n = 0; n < t.n; ++n)
+      for (int64_t k = 0; k < storage; ++k)
+        for (int64_t y0 = 0; y0 < oh; ++y0)
+          for (int64_t x0 = 0; x0 < ow; ++x0) {
+            const int64_t at = n * p.yStrides[0] + k * p.yStrides[1] + y0 * p.yStrides[2] + x0 * p.yStrides[3];
+            const int64_t kk = k - t.outOffset;
+            if (kk < 0 || kk >= t.k) {
+              for (size_t b = 0; b < sizeOf(t.out); ++b) touched += bytes[at * sizeOf(t.out) + b] != kPoisonByte;
+              continue;
+            }
+            const float v = ref[((n * t.k + kk) * oh + y0) * ow + x0];
+            if (t.out != DType::Int8) {
+              got.push_back(all[at]);
+              want.push_back(v);
+              continue;
+            }
+            const int diff = std::abs(static_cast<int>(all[at]) - quantizeRef(v, outScale));
+            const bool fastExp = t.act == FusedActivation::kSilu || t.act == FusedActivation::kSigmoid;
+            offByOne += diff == 1 && fastExp;
+            worse += diff > 1 || (diff == 1 && !fastExp);
+          }
+    if (touched) {
+      record(false, name, std::to_string(touched) + " bytes outside the output's channel range were written");
+      return;
+    }
+    if (t.out == DType::Int8) {
+      const size_t total = static_cast<size_t>(t.n * t.k * oh * ow);
+      record(worse == 0 && offByOne <= kMaxOffByOneFraction * total, name,
+             "n=" + std::to_string(total) + ", " + std::to_string(offByOne) + " off by one step, " + std::to_string(worse) + " worse");
+      return;
+    }
+    checkClose(name, got, want, t.out == DType::Float16 ? kFp16ConvRtol : kFp32ConvRtol, kFp32Atol);
+  });
+}
+
+void testInt8Refusals() {
+  auto base = [] {
+    DirectConvParams p;
+    p.inDtype = DType::Float32;
+    p.dtype = DType::Int8;
+    p.outDtype = DType::Int8;
+    p.inChannels = 3;
+    p.kernel[0] = p.kernel[1] = 3;
+    p.inputScale = p.outputScale = 1.0f;
+    return p;
+  };
+  static float scale = 1.0f;
+  static int8_t storage[16];
+  expectError("direct_conv refuses an int8 convolution's residual", netdef::kErrInvalidArgument, [&] {
+    DirectConvParams p = base();
+    p.x = p.w = p.y = storage;
+    p.weightScales = &scale;
+    p.residual = storage;
+    netdef::cuda::ops::launchDirectConv(p, nullptr);
+  });
+  expectError("direct_conv refuses an int8 convolution without weight scales", netdef::kErrInvalidArgument, [&] {
+    DirectConvParams p = base();
+    p.x = p.w = p.y = storage;
+    netdef::cuda::ops::launchDirectConv(p, nullptr);
+  });
+  expectError("direct_conv refuses an int8 output without an output scale", netdef::kErrInvalidArgument, [&] {
+    DirectConvParams p = base();
+    p.outputScale = 0;
+    netdef::cuda::ops::launchDirectConv(p, nullptr);
+  });
+  expectError("direct_conv refuses a float convolution writing another dtype", netdef::kErrInvalidArgument, [&] {
+    DirectConvParams p = base();
+    p.dtype = DType::Float16;
+    netdef::cuda::ops::launchDirectConv(p, nullptr);
+  });
+}
+
 }  // namespace
 
 void testDirectConv() {
@@ -167,6 +364,24 @@ void testDirectConv() {
       {f16, f32, A::kNone, 2, 1, 13, 10, 9, 5, 1, 2, 1, false, false, true, false},
   };
   for (const Case& c : cases) runDirect(rng, c);
+  const DType i8 = DType::Int8;
+  const Int8Case int8Cases[] = {
+      // All-int8's stem: the float32 NCHW network input quantized as it is read, int8 NHWC out (8-byte stores).
+      {f32, i8, A::kSilu, 2, 3, 17, 19, 16, 3, 2, 1, 1, false, true, true},
+      // yolov8x's stem width (two shared-memory tiles), float16 input, ReLU (exact), no bias.
+      {f16, i8, A::kRelu, 1, 3, 21, 22, 80, 3, 2, 1, 1, false, true, false},
+      // float32 and float16 outputs, NCHW and NHWC.
+      {f32, f32, A::kSilu, 2, 3, 13, 11, 16, 3, 2, 1, 1, false, false, true},
+      {f32, f16, A::kSigmoid, 2, 3, 13, 11, 24, 3, 1, 1, 1, true, true, true},
+      // An int8 input: the DFL's 1x1 16 -> 1 into float32, and a run-time field (C = 2, dilation 2).
+      {i8, f32, A::kNone, 2, 16, 4, 50, 1, 1, 1, 0, 1, false, false, false},
+      {i8, f16, A::kRelu, 2, 2, 12, 11, 24, 3, 1, 2, 2, true, true, true},
+      // Into channels of a wider int8 NHWC tensor: at an 8-byte boundary (8 of 40) and at none (3 of 21).
+      {i8, i8, A::kNone, 2, 3, 9, 9, 16, 3, 1, 1, 1, false, true, true, 40, 8},
+      {f32, i8, A::kSilu, 1, 3, 9, 9, 16, 3, 1, 1, 1, false, true, true, 21, 3},
+  };
+  for (const Int8Case& c : int8Cases) runDirectInt8(rng, c);
+  testInt8Refusals();
   expectError("direct_conv refuses C x R x S above its maximum", netdef::kErrInvalidArgument, [] {
     DirectConvParams p;
     p.inChannels = 4;

@@ -86,6 +86,10 @@ std::vector<uint8_t> filterToNhwc(const std::vector<uint8_t>& kcrs, int64_t k, i
 
 ConvLayer::ConvLayer(const std::string& name, const ConvGeometry& g, std::shared_ptr<FusedPlans> plans)
     : name_(name), g_(g), plans_(plans ? std::move(plans) : std::make_shared<FusedPlans>()) {
+  if (g.dtype == ir::DType::Int8 && DirectConvLayer::applies(g)) {  // the direct kernel only (it may read a float input)
+    direct_ = std::make_unique<DirectConvLayer>(name, g);
+    return;
+  }
   if (g.dtype == ir::DType::Int8) {
     igemm_ = std::make_unique<IgemmLayer>(name, g);
     igemmOnly_ = true;

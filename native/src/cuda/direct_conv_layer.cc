@@ -15,12 +15,13 @@ const char* layoutName(Layout l) { return l == Layout::kNhwc ? "nhwc" : "nchw"; 
 }  // namespace
 
 bool DirectConvLayer::applies(const ConvGeometry& g) {
-  return isFloatDType(g.inDtype) && directConvApplies(g.dtype, g.inChannels, g.outChannels, g.params);
+  const bool input = isFloatDType(g.inDtype) || (g.dtype == ir::DType::Int8 && g.inDtype == ir::DType::Int8);
+  return input && directConvApplies(g.dtype, g.inChannels, g.outChannels, g.params, g.hasResidual);
 }
 
 DirectConvLayer::DirectConvLayer(const std::string& name, const ConvGeometry& g) : name_(name), g_(g) {
   if (!applies(g)) {
-    throw Error(kErrInvalidArgument, name + ": the direct convolution runs float, ungrouped convolutions of fewer than " +
+    throw Error(kErrInvalidArgument, name + ": the direct convolution runs float or int8 (residual-free), ungrouped convolutions of fewer than " +
                                          std::to_string(kTensorCoreChannels) + " input or output channels whose C x R x S is at most " +
                                          std::to_string(kDirectConvMaxPatch));
   }
@@ -40,7 +41,11 @@ void DirectConvLayer::enqueue(cudaStream_t stream, const ConvBuffers& b, int64_t
   ops::DirectConvParams p;
   p.inDtype = g_.inDtype;
   p.dtype = g_.dtype;
+  p.outDtype = g_.outDtype;
   p.activation = g_.activation;
+  p.weightScales = static_cast<const float*>(b.weightScales);
+  p.inputScale = g_.inputScale;
+  p.outputScale = g_.outputScale;
   p.x = b.x;
   p.w = b.w;
   p.bias = g_.hasBias ? b.bias : nullptr;
@@ -68,7 +73,13 @@ void DirectConvLayer::enqueue(cudaStream_t stream, const ConvBuffers& b, int64_t
 
 std::string DirectConvLayer::kernelName() const {
   std::string s = std::string("netdef:direct_conv(") + layoutName(g_.layout) + "->" + layoutName(g_.outLayout);
-  if (g_.inDtype != g_.dtype) s += std::string(", ") + ir::dtypeName(g_.inDtype) + " in";
+  if (g_.dtype == ir::DType::Int8) {
+    // The input quantized as it is read (a folded Quantize), or int8 already.
+    s += g_.inDtype == ir::DType::Int8 ? ", int8" : std::string(", ") + ir::dtypeName(g_.inDtype) + " quantized in";
+    s += std::string(" -> ") + ir::dtypeName(g_.outDtype);
+  } else if (g_.inDtype != g_.dtype) {
+    s += std::string(", ") + ir::dtypeName(g_.inDtype) + " in";
+  }
   const std::string steps = epilogueSteps(g_);
   return s + (steps.empty() ? "" : ", " + steps) + ")";
 }

@@ -1,6 +1,7 @@
 // One convolution layer on the engine's direct convolution kernel (ops/direct_conv.cuh): the
-// layers direct_conv_rule.h picks (few input or output channels: YOLOv8's stem and DFL convolution). It reads its input in
-// the layout and dtype the graph has it in (NCHW float32 network input included) and writes its
+// layers direct_conv_rule.h picks (few input or output channels: YOLOv8's stem and DFL convolution),
+// float or int8. It reads its input in the layout and dtype the graph has it in (NCHW float32
+// network input included; an int8 convolution quantizes a float input as it reads it) and writes its
 // output in its own layout (NHWC in channels-last mode), with bias, activation and residual in
 // the same kernel. Its one tactic (ConvTactic::Kind::kDirect) is timed like any candidate, so
 // that ConvLayer can set it against cuDNN's where both could run (same layout and dtype in and out).

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "byte_io.h"
+#include "direct_conv_rule.h"
 #include "ops/detect_decode.cuh"
 
 namespace netdef::cuda {
@@ -376,6 +377,15 @@ void readPayload(ByteReader& r, EngineRecord& e, uint32_t version) {
       const bool igemm = t.tactic.kind == ConvTactic::Kind::kIgemm;
       if (t.tactic.splits < 1 || t.tactic.splits > igemm::kMaxIgemmSplits || (!igemm && t.tactic.splits != 1)) {
         corrupt("tactic split-K slices out of range");
+      }
+    }
+  }
+  if (version < kInt8DirectFormatVersion) {
+    for (const OpTactic& t : e.tactics) {
+      const auto* c = std::get_if<ConvAttrs>(&p.ops[t.op].attrs);
+      if (c && c->isInt8() && t.tactic.kind == ConvTactic::Kind::kIgemm && runsDirect(p, p.ops[t.op])) {
+        throw Error(kErrEngineFormat, "engine format " + std::to_string(version) + " runs int8 convolution '" + p.ops[t.op].name +
+                                          "' on igemm, which this netdef runs on its direct kernel: rebuild the engine");
       }
     }
   }

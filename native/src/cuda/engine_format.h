@@ -56,7 +56,12 @@ namespace netdef::cuda {
 // 9: an igemm tactic's split-K slice count (ConvTactic::splits), which an older build would drop
 //    (running one slice where the tuning chose several: right, but not what was timed). Versions
 //    3-8 load with one slice everywhere, as they were built.
-inline constexpr uint32_t kEngineFormatVersion = 9;
+// 10: int8 convolutions on the direct kernel (tactic kind kDirect on an int8 layer, which an older
+//    build refuses; the stem may read the float input with its Quantize fused in). A version 3-9
+//    blob whose int8 layer this build would run direct (an igemm tactic on it) is refused with
+//    ERR_ENGINE_FORMAT naming the layer: such engines are rebuilt.
+inline constexpr uint32_t kEngineFormatVersion = 10;
+inline constexpr uint32_t kInt8DirectFormatVersion = 10;
 inline constexpr uint32_t kSplitKFormatVersion = 9;
 inline constexpr uint32_t kPlanTextsFormatVersion = 8;
 inline constexpr uint32_t kInt8ResidualFormatVersion = 8;

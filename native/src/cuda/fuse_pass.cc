@@ -143,7 +143,9 @@ Program foldCastsIntoDirectConvolutions(Program out) {
     const int32_t c = uses.reader[to];
     if (c < 0) continue;  // read by a network output only
     OpDef& conv = out.ops[c];
-    if (!runsDirect(out, conv) || conv.inputs[0] != to) continue;
+    // Not into an int8 convolution: it quantizes what it reads, and quantizing the Cast's input
+    // instead of its output could round a value to another integer.
+    if (!runsDirect(out, conv) || conv.inputs[0] != to || std::get<ConvAttrs>(conv.attrs).isInt8()) continue;
     conv.inputs[0] = from;
     cast.fusedInto = c;
     cast.inputs.clear();

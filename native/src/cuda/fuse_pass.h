@@ -28,7 +28,7 @@ Program fuseConvolutionActivations(Program p);
 // copying its weights).
 Program fuseResidualAdds(Program p);
 
-// A float Cast (float32 <-> float16) whose output only a direct convolution reads
+// A float Cast (float32 <-> float16) whose output only a float direct convolution reads
 // (direct_conv_rule.h, e.g. the stem reading the float32 network input in a float16 network):
 // the convolution reads the Cast's input itself (ConvGeometry::inDtype) and the Cast runs nothing
 // (fused into the convolution, which comes after it). Pure (the Program by value: a caller moves it in to avoid copying its weights).

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "../common/error.h"
+#include "direct_conv_rule.h"
 
 namespace netdef::cuda {
 namespace {
@@ -61,12 +62,37 @@ void foldQuantizes(Program& p) {
   }
 }
 
+// Folds the per-tensor Quantize that writes a direct int8 convolution's input (direct_conv_rule.h)
+// into the convolution, which then reads the Quantize's float input and quantizes it as it reads it
+// (at its inputScale, which must be the Quantize's own). The Quantize's output must have no other
+// reader and be no network output.
+void foldInputQuantizes(Program& p) {
+  const Readers r = readersOf(p);
+  for (size_t i = 0; i < p.ops.size(); ++i) {
+    OpDef& q = p.ops[i];
+    const auto* qa = std::get_if<QuantizeAttrs>(&q.attrs);
+    if (!qa || q.fusedInto >= 0 || qa->axis >= 0 || qa->to != ir::DType::Int8 || q.inputs.size() != 2) continue;
+    const int32_t from = q.inputs[0], to = q.outputs[0];
+    if (!isFloatDType(p.tensors[from].dtype) || r.isOutput[to] || r.ops[to].size() != 1) continue;
+    const int32_t c = r.ops[to][0];
+    OpDef& conv = p.ops[c];
+    const ConvAttrs* a = int8Conv(conv);
+    if (!a || conv.inputs[0] != to || !runsDirect(p, conv) || a->inputScale != int8ConstantScale(p, q)) continue;
+    conv.inputs[0] = from;
+    q.fusedInto = c;
+    q.inputs.clear();
+    q.outputs.clear();
+  }
+}
+
 }  // namespace
 
 Program foldInt8Quantizes(Program p) {
   bool any = false;
   for (const OpDef& op : p.ops) any = any || int8Conv(op) != nullptr;
-  if (any) foldQuantizes(p);
+  if (!any) return p;
+  foldQuantizes(p);
+  foldInputQuantizes(p);
   return p;
 }
 

@@ -102,19 +102,21 @@ class LayoutAssigner {
   Layout followFirst(OpDef& op) { return spatial(op.inputs[0]) ? layoutOf(op.inputs[0]) : Layout::kRowMajor; }
 
   Layout place(OpDef& op, const ConvAttrs& a) {
+    if (runsDirect(out_, op)) {
+      const TensorDef& y = out_.tensors[op.outputs[0]];
+      // The direct kernel reads any layout and writes its own: NHWC where the convolutions after
+      // it run NHWC (float16 ones in channels-last mode; int8 ones always, on whole 16-channel
+      // groups), so nothing is reformatted between them.
+      const bool half = mode_ == LayoutMode::kChannelsLastHalf && y.dtype == ir::DType::Float16 && a.outChannels % kTensorCoreChannels == 0;
+      const bool int8 = y.dtype == ir::DType::Int8 && a.outChannels % kInt8ConvChannels == 0;
+      const Layout out = half || int8 ? Layout::kNhwc : Layout::kRowMajor;
+      for (size_t i = 1; i < op.inputs.size(); ++i) op.inputs[i] = ensure(op.inputs[i], out, op.name);  // a fused residual
+      return out;
+    }
     if (a.isInt8()) {
       op.inputs[0] = a.params.groups == 1 ? ensureInt8Input(op.inputs[0], op.name) : ensure(op.inputs[0], Layout::kNhwc, op.name);
       for (size_t i = 1; i < op.inputs.size(); ++i) op.inputs[i] = ensure(op.inputs[i], Layout::kNhwc, op.name);  // a fused int8 residual
       return Layout::kNhwc;
-    }
-    if (runsDirect(out_, op)) {
-      const TensorDef& y = out_.tensors[op.outputs[0]];
-      // The direct kernel reads any layout and writes its own: NHWC where the float16
-      // convolutions after it run NHWC, so nothing is reformatted between them.
-      const bool nhwc = mode_ == LayoutMode::kChannelsLastHalf && y.dtype == ir::DType::Float16 && a.outChannels % kTensorCoreChannels == 0;
-      const Layout out = nhwc ? Layout::kNhwc : Layout::kRowMajor;
-      for (size_t i = 1; i < op.inputs.size(); ++i) op.inputs[i] = ensure(op.inputs[i], out, op.name);  // a fused residual
-      return out;
     }
     const Layout l = mode_ == LayoutMode::kChannelsLastHalf && wantsNhwc(out_, op) ? Layout::kNhwc : Layout::kRowMajor;
     for (int32_t& t : op.inputs) t = ensure(t, l, op.name);  // the input, and a fused residual in the output's layout

@@ -5,16 +5,18 @@
 // cast, per-tensor Q/DQ and same-shape elementwise ops keep whatever layout their first input has;
 // shuffle, softmax, matmul, per-channel Q/DQ and the network's inputs and outputs are
 // row-major. kRowMajor mode leaves everything row-major (NCHW). A direct convolution
-// (direct_conv_rule.h: few input or output channels, e.g. the stem) reads its input in whatever layout it has and,
-// in kChannelsLastHalf mode, writes float16 NHWC (output channels a multiple of
-// kTensorCoreChannels): its input is never reformatted and neither is its output. The builder builds both modes
-// when a network has float16 convolutions and keeps the one that measures faster.
-// Int8 convolutions run NHWC in both modes (the igemm kernel takes nothing else). One whose input
-// channels are not a multiple of kInt8ConvChannels (all-int8's first convolution, C = 3) reads a
-// padded copy: the Reformat into NHWC writes the C channels into a tensor of kInt8ConvChannels
-// (rounded up) channels per pixel, its output tensor declaring the padded channel count; the
-// filter is padded with zero weights (engine_impl), so the padding's values, whatever they are,
-// add exactly 0 to the int32 sums.
+// (direct_conv_rule.h: few input or output channels, e.g. the stem, float or int8) reads its input
+// in whatever layout it has and writes NHWC where the convolutions after it want it: float16 in
+// kChannelsLastHalf mode (output channels a multiple of kTensorCoreChannels), int8 in both modes
+// (a multiple of kInt8ConvChannels); its input is never reformatted and neither is its output. The
+// builder builds both modes when a network has float16 convolutions and keeps the one that
+// measures faster.
+// Other int8 convolutions run NHWC in both modes (the igemm kernel takes nothing else). One whose
+// input channels are not a multiple of kInt8ConvChannels reads a padded copy: the Reformat into
+// NHWC writes the C channels into a tensor of kInt8ConvChannels (rounded up) channels per pixel,
+// its output tensor declaring the padded channel count; the filter is padded with zero weights
+// (engine_impl), so the padding's values, whatever they are, add exactly 0 to the int32 sums.
+// (All-int8's stem, C = 3, runs direct and reads the float input unpadded.)
 //
 // Test: native/tests/engine_test.cu (fp16 networks are checked in both modes against the CPU).
 #pragma once

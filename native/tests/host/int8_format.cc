@@ -4,7 +4,8 @@
 // tf32 flag round-trips and a version-3 blob (without it) loads with it off; blobs before version 5
 // load with pooling's channel views off; a version-2
 // blob (before int8) is refused with ERR_ENGINE_FORMAT naming both versions; version 9's split-K
-// slices round-trip and are range-checked.
+// slices round-trip and are range-checked; a version-9 blob whose int8 convolution this build runs
+// on the direct kernel (3 input channels) with an igemm tactic is refused, naming the layer.
 // Built and run by scripts/native-host-tests.sh (g++, CUDA headers only).
 #include <cstdio>
 #include <cstring>
@@ -207,9 +208,26 @@ void testSplitK() {
   }
 }
 
+void testInt8DirectInOlderBlobs() {
+  EngineRecord r = int8Record();
+  constexpr int64_t kStemChannels = 3;
+  r.program.tensors[0].dims[1] = kStemChannels;  // c now runs on the direct kernel (direct_conv_rule.h)
+  r.program.weights[0].bytes.resize(32 * kStemChannels * 9);
+  const std::vector<uint8_t> old = writeEngine(r, kInt8DirectFormatVersion - 1);
+  try {
+    readEngine(old.data(), old.size());
+    check(false, "a version-9 blob with an igemm tactic on a direct int8 convolution is refused (it loaded)");
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    check(std::string(e.code()) == kErrEngineFormat && m.find("'c'") != std::string::npos && m.find("rebuild") != std::string::npos,
+          "a version-9 blob with an igemm tactic on a direct int8 convolution is refused: " + m);
+  }
+}
+
 int main() {
   try {
     testRoundTrip();
+    testInt8DirectInOlderBlobs();
     testSplitK();
     testPreviousVersionRefused();
     testOlderVersionsLoad();

@@ -8,7 +8,11 @@
 //    tensor at its scale, and the Quantize runs nothing;
 //  - a convolution whose output is a network output, or is read by anything else, keeps its
 //    float32 output (the kernel writes it), and no op is added;
-//  - int8 convolutions read NHWC; a 3-channel input is read through a copy padded to 16 channels;
+//  - int8 convolutions that igemm runs read NHWC; the 3-channel stem runs on the direct kernel
+//    (direct_conv_rule.h) with its input's Quantize folded in: it reads the float32 slice as it
+//    lies, with no Reformat or padded copy;
+//  - an input Quantize is not folded when its output is read elsewhere or its scale is not the
+//    convolution's input scale, and a Cast before it is never folded into an int8 convolution;
 //  - the C2f-shaped split/concat takes channel views: both convolutions write into the concat's
 //    buffer, the split halves are views, the concat copies nothing;
 //  - addConvolutionInt8 refuses a float input, float kernel, a non-positive kernel scale.
@@ -22,6 +26,7 @@
 #include "common/error.h"
 #include "cuda/channel_views.h"
 #include "cuda/cuda_network.h"
+#include "cuda/direct_conv_rule.h"
 #include "cuda/fuse_pass.h"
 #include "cuda/int8_conv_pass.h"
 #include "cuda/layout_pass.h"
@@ -166,7 +171,12 @@ void checkLowered(const Program& p) {
   int casts = 0;
   for (const OpDef& op : p.ops) casts += std::holds_alternative<CastAttrs>(op.attrs) ? 1 : 0;
   check(casts == 0, "the pass adds no Cast");
-  for (const char* name : {"x/Quantize", "stem/Quantize"}) check(opNamed(p, name) && opNamed(p, name)->fusedInto < 0, std::string(name) + " (no convolution before it) still runs");
+  check(opNamed(p, "x/Quantize") && opNamed(p, "x/Quantize")->fusedInto < 0, "x/Quantize (read by c1, an igemm convolution) still runs");
+  const OpDef* sq = opNamed(p, "stem/Quantize");
+  const OpDef* c4 = opNamed(p, "c4");
+  const OpDef* sl = opNamed(p, "stem/slice");
+  check(sq && c4 && sl && sq->fusedInto == indexOf(p, "c4") && c4->inputs[0] == sl->outputs[0] && p.tensors[c4->inputs[0]].dtype == DType::Float32,
+        "stem/Quantize is folded into c4 (a direct int8 convolution), which reads the float32 slice");
 }
 
 void checkLayout(const Program& p, LayoutMode mode) {
@@ -174,14 +184,16 @@ void checkLayout(const Program& p, LayoutMode mode) {
   bool nhwc = true;
   for (const OpDef& op : p.ops) {
     const auto* c = std::get_if<ConvAttrs>(&op.attrs);
-    if (!c || !c->isInt8() || op.fusedInto >= 0) continue;
+    if (!c || !c->isInt8() || op.fusedInto >= 0 || runsDirect(p, op)) continue;
     for (int32_t t : op.inputs) nhwc = nhwc && p.tensors[t].layout == Layout::kNhwc;
     nhwc = nhwc && p.tensors[op.outputs[0]].layout == Layout::kNhwc;
   }
-  check(nhwc, "every int8 convolution reads (its residual too) and writes NHWC" + m);
+  check(nhwc, "every int8 convolution igemm runs reads (its residual too) and writes NHWC" + m);
   const OpDef* c4 = opNamed(p, "c4");
-  check(c4 && p.tensors[c4->inputs[0]].dims[1] == kInt8ConvChannels && p.tensors[c4->inputs[0]].dtype == DType::Int8,
-        "c4's 3-channel input is read through a copy padded to 16 channels" + m);
+  const OpDef* sl = opNamed(p, "stem/slice");
+  check(c4 && sl && runsDirect(p, *c4) && c4->inputs[0] == sl->outputs[0] && p.tensors[c4->inputs[0]].dims[1] == kStemC &&
+            p.tensors[c4->inputs[0]].layout == Layout::kRowMajor,
+        "c4 runs direct and reads the 3-channel float slice in NCHW, no Reformat or padded copy" + m);
   const ChannelViews v = planChannelViews(p);
   const int32_t cat = indexOf(p, "concat");
   int inPlace = 0;
@@ -193,6 +205,67 @@ void checkLayout(const Program& p, LayoutMode mode) {
   const OpDef* a = opNamed(p, "split/a");
   check(a && v.views[a->outputs[0]].root == p.ops[cat].outputs[0] && v.views[a->outputs[0]].offset == 0,
         "split a is a view of the concat's channels 0..16, which c2 reads as its residual" + m);
+}
+
+// images (float32) -> [Cast float16] -> Quantize at kXScale -> int8 stem conv 3 -> 16 at `convScale`
+// -> network output; `quantizedIsOutput`: the Quantize's output is a network output too; `next`:
+// the stem's output is quantized (at kTScale) for an int8 1x1 convolution, whose output is the
+// network's.
+Program stemNetwork(bool cast, float convScale, bool quantizedIsOutput, bool next = false) {
+  static const ConvWeights c("stem", kStemC, kStemK, 3), n("next", kStemK, kStemK, 1);
+  static const std::vector<uint8_t> xs = floats({kXScale}), ts = floats({kTScale});
+  CudaNetwork net;
+  ITensor* x = net.addInput("images", DType::Float32, Dims{{ir::kBatch, kStemC, kHW, kHW}});
+  if (cast) {
+    ILayer* l = net.addCast(*x, DType::Float16);
+    l->setName("images/Cast");
+    x = l->output(0);
+  }
+  ILayer* s = net.addConstant(Dims{{1}}, Weights{"images.scale", DType::Float32, xs.data(), 1});
+  s->setName("images.scale");
+  ITensor* q = quantize(net, x, s->output(0), "images/Quantize");
+  if (quantizedIsOutput) net.markOutput(*q, "q");
+  ITensor* y = conv(net, q, convScale, c, 2, 1, true);
+  if (next) {
+    ILayer* t = net.addConstant(Dims{{1}}, Weights{"t.scale", DType::Float32, ts.data(), 1});
+    t->setName("t.scale");
+    y = conv(net, quantize(net, y, t->output(0), "stem/Quantize"), kTScale, n, 1, 0, true);
+  }
+  net.markOutput(*y, "y");
+  return foldCastsIntoDirectConvolutions(foldInt8Quantizes(fuseConvolutionActivations(net.take())));
+}
+
+void checkInputQuantizeFolds() {
+  const Program cast = stemNetwork(true, kXScale, false);
+  const OpDef* q = opNamed(cast, "images/Quantize");
+  const OpDef* c = opNamed(cast, "images/Cast");
+  const OpDef* stem = opNamed(cast, "stem");
+  check(q && q->fusedInto == indexOf(cast, "stem"), "the input Quantize is folded into the direct int8 stem");
+  check(c && c->fusedInto < 0 && stem && stem->inputs[0] == c->outputs[0] && cast.tensors[stem->inputs[0]].dtype == DType::Float16,
+        "the Cast before it still runs: the stem quantizes the float16 values the Quantize would have");
+  const Program read = stemNetwork(false, kXScale, true);
+  check(opNamed(read, "images/Quantize") && opNamed(read, "images/Quantize")->fusedInto < 0,
+        "a Quantize whose output is a network output too still runs");
+  const Program other = stemNetwork(false, 2 * kXScale, false);
+  const OpDef* os = opNamed(other, "stem");
+  check(opNamed(other, "images/Quantize") && opNamed(other, "images/Quantize")->fusedInto < 0 && os &&
+            other.tensors[os->inputs[0]].dtype == DType::Int8,
+        "a Quantize at another scale than the convolution's input scale still runs; the stem reads its int8 output");
+  const Program laid = assignLayouts(other, LayoutMode::kRowMajor);
+  const OpDef* ls = opNamed(laid, "stem");
+  check(ls && runsDirect(laid, *ls) && laid.tensors[ls->inputs[0]].dims[1] == kStemC && laid.tensors[ls->inputs[0]].dtype == DType::Int8 &&
+            laid.tensors[ls->outputs[0]].layout == Layout::kRowMajor,
+        "that stem runs direct on the unpadded int8 input and writes its float32 network output NCHW");
+  const Program chained = stemNetwork(false, kXScale, false, true);
+  for (LayoutMode mode : {LayoutMode::kRowMajor, LayoutMode::kChannelsLastHalf}) {
+    const Program l = assignLayouts(chained, mode);
+    const OpDef* s = opNamed(l, "stem");
+    const OpDef* n = opNamed(l, "next");
+    check(s && n && runsDirect(l, *s) && l.tensors[s->inputs[0]].isInput && l.tensors[s->outputs[0]].dtype == DType::Int8 &&
+              l.tensors[s->outputs[0]].layout == Layout::kNhwc && n->inputs[0] == s->outputs[0],
+          std::string("all-int8's stem reads the network input and writes int8 NHWC, which the next convolution reads as it lies (") +
+              layoutModeName(mode) + ")");
+  }
 }
 
 void checkRefusals() {
@@ -218,6 +291,7 @@ int main() {
     const Program lowered = foldInt8Quantizes(fuseResidualAdds(fuseConvolutionActivations(record())));
     checkLowered(lowered);
     for (LayoutMode mode : {LayoutMode::kRowMajor, LayoutMode::kChannelsLastHalf}) checkLayout(assignLayouts(lowered, mode), mode);
+    checkInputQuantizeFolds();
     checkRefusals();
   } catch (const std::exception& e) {
     check(false, std::string("threw: ") + e.what());

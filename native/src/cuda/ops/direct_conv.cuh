@@ -12,8 +12,22 @@
 // w [K, C, R, S] (KCRS), bias [K], y and the residual are in the convolution's dtype, float32 or
 // float16. Computed in float32: float32 convolutions are exact to float32 rounding (FMA order
 // aside), as cuDNN's FMA math is; SiLU and sigmoid use the fast exp and reciprocal
-// (fused_activation.cuh, about 1e-6 relative). One kernel family, templated on the input and output types and
-// the activation.
+// (fused_activation.cuh, about 1e-6 relative).
+//
+// An int8 convolution (dtype Int8: int8 weights, float32 bias, per-output-channel weightScales):
+//
+//   acc[n, k, oh, ow] = sum_{c, r, s} q(x[...]) * w[k, c, r, s]      (an exact integer)
+//   y = act(fma(acc, inputScale * weightScales[k], bias[k]))          in float32, as the igemm epilogue
+//
+// then y is requantized at outputScale when outDtype is int8 (IEEE division, round half to even,
+// saturate), or rounded to float16, or kept (float32). q(x) is x itself for an int8 input, and for a
+// float input x quantized at inputScale as the Quantize op does (a Quantize folded in,
+// int8_conv_pass.h), so the network input's Quantize and Reformat run nothing. The products and
+// their sum are integers below 2^24 (kDirectConvMaxPatch taps of at most 128 x 128), so the float32
+// accumulation is exact whatever its order: the result is the integer reference's bit for bit.
+// No residual (the engine runs such int8 convolutions on igemm).
+//
+// One kernel family, templated on the input, weight and output types and the activation.
 //
 // Work split: one thread per output pixel holds its receptive field (C x R x S <= kDirectConvMaxPatch
 // values) in registers; the block stages kDirectConvChannelTile output channels' weights in shared
@@ -38,14 +52,19 @@ inline constexpr int64_t kDirectConvChannelTile = 64;
 inline constexpr int64_t kDirectConvGroup = 8;
 
 struct DirectConvParams {
-  ir::DType inDtype = ir::DType::Float32;  // x's
-  ir::DType dtype = ir::DType::Float32;    // w's, bias's, y's and the residual's
+  ir::DType inDtype = ir::DType::Float32;   // x's: float32, float16, or int8 for an int8 convolution
+  ir::DType dtype = ir::DType::Float32;     // w's (and a float convolution's bias), float32, float16 or int8
+  ir::DType outDtype = ir::DType::Float32;  // y's and the residual's: dtype for a float convolution
   FusedActivation activation = FusedActivation::kNone;
   const void* x = nullptr;
   const void* w = nullptr;
-  const void* bias = nullptr;      // or null
-  const void* residual = nullptr;  // or null
+  const void* bias = nullptr;      // or null (float32 for an int8 convolution)
+  const void* residual = nullptr;  // or null (float convolutions only)
   void* y = nullptr;
+  // An int8 convolution's scales: the input's (a float input is quantized at it), the weights' per
+  // output channel (K float32), and the output's when outDtype is int8.
+  const float* weightScales = nullptr;
+  float inputScale = 0, outputScale = 0;
   int64_t batch = 1, inChannels = 1, height = 1, width = 1;
   int64_t outChannels = 1, outHeight = 1, outWidth = 1;
   int64_t kernel[2] = {1, 1}, stride[2] = {1, 1}, dilation[2] = {1, 1};
@@ -55,7 +74,8 @@ struct DirectConvParams {
 };
 
 // ERR_INVALID_ARGUMENT for what the kernel cannot run (dtypes, C x R x S > kDirectConvMaxPatch,
-// null pointers, non-positive sizes); ERR_BACKEND when the launch fails.
+// null pointers, non-positive sizes or scales, an int8 convolution's residual); ERR_BACKEND when
+// the launch fails.
 void launchDirectConv(const DirectConvParams& p, cudaStream_t stream);
 
 }  // namespace netdef::cuda::ops

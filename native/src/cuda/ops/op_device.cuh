@@ -51,6 +51,14 @@ __device__ __forceinline__ int8_t fromFloat<int8_t>(float v) {
   return static_cast<int8_t>(__float2int_rn(fminf(fmaxf(v, kMin), kMax)));
 }
 
+// v quantized to int8 at `scale`: IEEE division whatever the build flags, then rounded half to
+// even and saturated (the Quantize op's rule, and the int8 convolutions' requantization).
+__device__ __forceinline__ int8_t quantizeInt8(float v, float scale) {
+  constexpr int kMin = -128, kMax = 127;
+  const int q = __float2int_rn(__fdiv_rn(v, scale));
+  return static_cast<int8_t>(min(max(q, kMin), kMax));
+}
+
 // kVectorBytes worth of T, loaded and stored as one 16-byte access.
 template <typename T>
 struct alignas(kVectorBytes) Vec {

@@ -7,17 +7,13 @@ namespace {
 
 constexpr const char* kOp = "quantize";
 constexpr int kQuantizeBlock = 256;
-constexpr int kInt8Min = -128;
-constexpr int kInt8Max = 127;
 
 template <typename T>
 __global__ void quantizeKernel(const T* x, int8_t* y, const float* scales, int64_t count, int64_t channels,
                                int64_t inner) {
   for (int64_t i = globalThreadIndex(); i < count; i += globalThreadCount()) {
     const float scale = scales[channels == 1 ? 0 : (i / inner) % channels];
-    // IEEE division whatever the build flags, then round half to even (saturating).
-    const int q = __float2int_rn(__fdiv_rn(toFloat(x[i]), scale));
-    y[i] = static_cast<int8_t>(min(max(q, kInt8Min), kInt8Max));
+    y[i] = quantizeInt8(toFloat(x[i]), scale);
   }
 }
 
