@@ -2,6 +2,7 @@
 #include "igemm_layer.h"
 
 #include <algorithm>
+#include <array>
 #include <iterator>
 #include <sstream>
 #include <vector>
@@ -44,17 +45,17 @@ bool wgmmaWanted() { return envSwitch("NETDEF_CUDA_WGMMA", true, "the wgmma tile
 
 // Tiles the engine leaves out of its timing unless $NETDEF_CUDA_ALL_TILES=1:
 //  - those written after the last GPU run and not yet through the native tests on a GPU (the
-//    kernel tests and bench_igemm_conv run them): the warp-specialized tiles whose weights the
-//    tensor memory accelerator copies (written after the run of 2026-12-07, late evening, in which
-//    the 3- and 6-stage wgmma variants and the other warp-specialized tiles passed);
-//  - the warp-specialized wgmma tiles (igemm_ws_kernel.cuh): exact, but slower than
-//    wgmma128x128s3 on every shape bench_igemm_conv times (tensor pipes ~30 % busy; the likely
-//    bottleneck, inferred from Nsight Compute, is their one copying warpgroup: docs/benchmarks.md),
-//    so timing them would only lengthen builds. They stay as the base for loads by the tensor memory
-//    accelerator (one thread per stage), which would remove that bottleneck.
-constexpr igemm::IgemmTile kAwaitingGpuTests[] = {igemm::IgemmTile::kWsTma128x160, igemm::IgemmTile::kWsTma256x128};
-constexpr igemm::IgemmTile kSlowerThanOthers[] = {igemm::IgemmTile::kWs128x128, igemm::IgemmTile::kWs256x128,
-                                                  igemm::IgemmTile::kWs128x160, igemm::IgemmTile::kWs256x80};
+//    kernel tests and bench_igemm_conv run them): none now (the wsim2col* tiles, both operands the
+//    tensor memory accelerator's, passed on 2026-12-07, night);
+//  - the warp-specialized wgmma tiles that copy the activations with cp.async (igemm_ws_kernel.cuh:
+//    ws*, and wstma*, whose weights the accelerator copies): exact, but slower on every shape
+//    bench_igemm_conv times than wsim2col* (int8 3x3 320->320 80x80 b32: ws128x160 397.9,
+//    wstma128x160 501.9, wsim2col128x160 570.1 TOPS; float16 260.0, 359.7, 476.4) or than
+//    wgmma128x128s3 (YOLOv8n's small layers), so timing them would only lengthen builds.
+constexpr std::array<igemm::IgemmTile, 0> kAwaitingGpuTests{};
+constexpr igemm::IgemmTile kSlowerThanOthers[] = {igemm::IgemmTile::kWs128x128,    igemm::IgemmTile::kWs256x128,
+                                                  igemm::IgemmTile::kWs128x160,    igemm::IgemmTile::kWs256x80,
+                                                  igemm::IgemmTile::kWsTma128x160, igemm::IgemmTile::kWsTma256x128};
 
 bool leftOut(igemm::IgemmTile t) {
   const bool all = envSwitch("NETDEF_CUDA_ALL_TILES", false, "every usable igemm tile timed",

@@ -7,7 +7,7 @@
 #include <climits>
 #include <cmath>
 
-#include <cudaTypedefs.h>  // PFN_cuTensorMapEncodeTiled (the driver's, through cudaGetDriverEntryPointByVersion)
+#include <cudaTypedefs.h>  // PFN_cuTensorMapEncodeTiled / Im2col (the driver's, through cudaGetDriverEntryPointByVersion)
 
 #include "../../common/error.h"
 #include "../ops/op_common.cuh"
@@ -24,15 +24,16 @@ constexpr int kMaxTrackedDevices = 64;
 
 int64_t orDefault(int64_t stride, int64_t dense) { return stride > 0 ? stride : dense; }
 
-// A tile shape's block M and N, its reduction step in bytes, whether it runs wgmma and whether the
-// accelerator copies its weights (the kernels' TileConfig; the same for every element type).
+// A tile shape's block M and N, its reduction step in bytes, whether it runs wgmma, whether the
+// accelerator copies its weights and whether its activations too (im2col: steps tap by tap) (the
+// kernels' TileConfig; the same for every element type).
 struct TileShape {
   int64_t m, n, kBytes;
-  bool wgmma, tmaWeights;
+  bool wgmma, tmaWeights, im2col;
 };
 template <typename Cfg>
 constexpr TileShape shapeOfConfig() {
-  return {Cfg::kBlockM, Cfg::kBlockN, Cfg::kRowBytes, Cfg::kWgmma, Cfg::kTmaB};
+  return {Cfg::kBlockM, Cfg::kBlockN, Cfg::kRowBytes, Cfg::kWgmma, Cfg::kTmaB, Cfg::kIm2col};
 }
 TileShape shapeOf(IgemmTile t) {
   switch (t) {
@@ -52,6 +53,8 @@ TileShape shapeOf(IgemmTile t) {
     case IgemmTile::kWs256x80: return shapeOfConfig<TileWs256x80<int8_t>>();
     case IgemmTile::kWsTma128x160: return shapeOfConfig<TileWsTma128x160<int8_t>>();
     case IgemmTile::kWsTma256x128: return shapeOfConfig<TileWsTma256x128<int8_t>>();
+    case IgemmTile::kWsIm2col128x160: return shapeOfConfig<TileWsIm2col128x160<int8_t>>();
+    case IgemmTile::kWsIm2col256x128: return shapeOfConfig<TileWsIm2col256x128<int8_t>>();
   }
   return shapeOfConfig<Tile128x64<int8_t>>();
 }
@@ -163,23 +166,30 @@ void allowSharedMemory() {
   done.fetch_or(bit, std::memory_order_acq_rel);
 }
 
-// The driver's cuTensorMapEncodeTiled, through the runtime (the addon links no driver library):
-// null where the driver has none.
-// (cudaGetDriverEntryPointByVersion came with CUDA 12.5: older toolkits build without these tiles.)
-PFN_cuTensorMapEncodeTiled_v12000 tensorMapEncoder() {
-  static const PFN_cuTensorMapEncodeTiled_v12000 encode = [] {
-    void* fn = nullptr;
+// A driver entry point through the runtime (the addon links no driver library): null where the
+// driver has none. (cudaGetDriverEntryPointByVersion came with CUDA 12.5: older toolkits build
+// without the tiles that need these.) Called once per entry point, at the first use of such a
+// tile: no earlier error of the caller's is pending then.
+void* driverEntryPoint(const char* name) {
+  void* fn = nullptr;
 #if CUDART_VERSION >= 12050
-    constexpr int kApiVersion = 12000;  // the entry point's first version
-    cudaDriverEntryPointQueryResult found{};
-    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &fn, kApiVersion, cudaEnableDefault, &found) != cudaSuccess ||
-        found != cudaDriverEntryPointSuccess) {
-      cudaGetLastError();  // (called once, at the first use of these tiles: no earlier error of the caller's is pending then)
-      fn = nullptr;
-    }
+  constexpr int kApiVersion = 12000;  // the tensor-map entry points' first version
+  cudaDriverEntryPointQueryResult found{};
+  if (cudaGetDriverEntryPointByVersion(name, &fn, kApiVersion, cudaEnableDefault, &found) != cudaSuccess || found != cudaDriverEntryPointSuccess) {
+    cudaGetLastError();
+    fn = nullptr;
+  }
 #endif
-    return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(fn);
-  }();
+  return fn;
+}
+
+PFN_cuTensorMapEncodeTiled_v12000 tensorMapEncoder() {
+  static const auto encode = reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(driverEntryPoint("cuTensorMapEncodeTiled"));
+  return encode;
+}
+
+PFN_cuTensorMapEncodeIm2col_v12000 im2colMapEncoder() {
+  static const auto encode = reinterpret_cast<PFN_cuTensorMapEncodeIm2col_v12000>(driverEntryPoint("cuTensorMapEncodeIm2col"));
   return encode;
 }
 
@@ -205,14 +215,44 @@ CUtensorMap weightTensorMap(const IgemmConvParams& p, const ConvArgs& a) {
   return map;
 }
 
+// x [N, H, W, C] (pixels xPixelStride elements apart) as the accelerator's im2col map: the box
+// one stage's A, BlockM output pixels by kBlockK channels (128 bytes) with the stages' 128-byte
+// swizzle. The bounding box spans the top-left filter taps of the output pixels: from -padding to
+// (out - 1) * stride - padding (inclusive), walked with the convolution's strides, so that BlockM
+// consecutive output pixels are BlockM steps of its walk; the tap's offsets shift it. Cells
+// outside x, and channels past C, read as zeros.
+template <typename Cfg>
+CUtensorMap inputTensorMap(const IgemmConvParams& p, const ConvArgs& a) {
+  CUtensorMap map{};
+  const PFN_cuTensorMapEncodeIm2col_v12000 encode = im2colMapEncoder();
+  if (!encode)
+    throw Error(kErrBackend, std::string(kOp) + ": the driver has no cuTensorMapEncodeIm2col (tile " + igemmTileName(p.tile) + ")");
+  using T = typename Cfg::Element;
+  const cuuint64_t pixelBytes = static_cast<cuuint64_t>(a.xPixelStride) * sizeof(T);
+  const cuuint64_t dims[4] = {static_cast<cuuint64_t>(a.channels), static_cast<cuuint64_t>(a.width), static_cast<cuuint64_t>(a.height),
+                              static_cast<cuuint64_t>(p.batch)};
+  const cuuint64_t strides[3] = {pixelBytes, pixelBytes * a.width, pixelBytes * a.width * a.height};
+  const int lower[2] = {-a.padLeft, -a.padTop};
+  const int upper[2] = {(a.outWidth - 1) * a.strideW + 1 - a.width - a.padLeft, (a.outHeight - 1) * a.strideH + 1 - a.height - a.padTop};
+  const cuuint32_t elementStrides[4] = {1, static_cast<cuuint32_t>(a.strideW), static_cast<cuuint32_t>(a.strideH), 1};
+  const CUtensorMapDataType type = std::is_same_v<T, __half> ? CU_TENSOR_MAP_DATA_TYPE_FLOAT16 : CU_TENSOR_MAP_DATA_TYPE_UINT8;
+  const CUresult r = encode(&map, type, 4, const_cast<void*>(p.x), dims, strides, lower, upper, static_cast<cuuint32_t>(Cfg::kBlockK),
+                            static_cast<cuuint32_t>(Cfg::kBlockM), elementStrides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+                            CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  if (r != CUDA_SUCCESS)
+    throw Error(kErrBackend, std::string(kOp) + ": cuTensorMapEncodeIm2col refused the activations' map (CUresult " + std::to_string(r) + ")");
+  return map;
+}
+
 template <typename Cfg, typename OutT>
 void launchTile(const IgemmConvParams& p, const ConvArgs& a, cudaStream_t stream) {
   allowSharedMemory<Cfg, OutT>();
   const dim3 grid(static_cast<unsigned>(igemmOutputTiles(p) * a.splits)), block(Cfg::kThreads);
   if constexpr (Cfg::kWarpSpecialized) {
-    CUtensorMap map{};  // read only where the weights are the accelerator's
-    if constexpr (Cfg::kTmaB) map = weightTensorMap<Cfg>(p, a);
-    ops::launchKernel(kOp, p.programmatic, kernelOf<Cfg, OutT>(), grid, block, Cfg::kLaunchSharedBytes, stream, a, map);
+    CUtensorMap weights{}, input{};  // read only where the weights (activations) are the accelerator's
+    if constexpr (Cfg::kTmaB) weights = weightTensorMap<Cfg>(p, a);
+    if constexpr (Cfg::kIm2col) input = inputTensorMap<Cfg>(p, a);
+    ops::launchKernel(kOp, p.programmatic, kernelOf<Cfg, OutT>(), grid, block, Cfg::kLaunchSharedBytes, stream, a, weights, input);
   } else {
     ops::launchKernel(kOp, p.programmatic, kernelOf<Cfg, OutT>(), grid, block, Cfg::kLaunchSharedBytes, stream, a);
   }
@@ -238,7 +278,28 @@ void launchOut(const IgemmConvParams& p, const ConvArgs& a, cudaStream_t stream)
     case IgemmTile::kWs256x80: return launchTile<TileWs256x80<T>, OutT>(p, a, stream);
     case IgemmTile::kWsTma128x160: return launchTile<TileWsTma128x160<T>, OutT>(p, a, stream);
     case IgemmTile::kWsTma256x128: return launchTile<TileWsTma256x128<T>, OutT>(p, a, stream);
+    case IgemmTile::kWsIm2col128x160: return launchTile<TileWsIm2col128x160<T>, OutT>(p, a, stream);
+    case IgemmTile::kWsIm2col256x128: return launchTile<TileWsIm2col256x128<T>, OutT>(p, a, stream);
   }
+}
+
+// What the accelerator's im2col map (inputTensorMap) cannot describe: its bounding box's corners
+// lie in [-128, 127] for a 4-D tensor, its traversal strides in [1, 8], a tap's offsets are 16-bit,
+// and a batch's bytes stay below 2^40. "" when it can.
+std::string im2colWhyNot(const IgemmConvParams& p) {
+  constexpr int64_t kCornerMin = -128, kCornerMax = 127, kMaxStride = 8, kMaxOffset = 65535;
+  constexpr int64_t kMaxStrideBytes = int64_t{1} << 40;
+  const int64_t upperW = (p.outWidth - 1) * p.strideW + 1 - p.width - p.padLeft;
+  const int64_t upperH = (p.outHeight - 1) * p.strideH + 1 - p.height - p.padTop;
+  const std::string tile = std::string("tile ") + igemmTileName(p.tile) + ": ";
+  if (-p.padLeft < kCornerMin || -p.padTop < kCornerMin || upperW < kCornerMin || upperW > kCornerMax || upperH < kCornerMin ||
+      upperH > kCornerMax)
+    return tile + "padding or output size outside the accelerator's im2col bounding box (-128 to 127)";
+  if (p.strideH > kMaxStride || p.strideW > kMaxStride) return tile + "stride above the accelerator's 8";
+  if (p.kernelH - 1 > kMaxOffset || p.kernelW - 1 > kMaxOffset) return tile + "kernel beyond 16-bit tap offsets";
+  const int64_t imageBytes = orDefault(p.xPixelStride, p.inChannels) * static_cast<int64_t>(ops::elementBytes(p.inType)) * p.height * p.width;
+  if (imageBytes >= kMaxStrideBytes) return tile + "an image of x spans 2^40 bytes or more";
+  return "";
 }
 
 }  // namespace
@@ -248,8 +309,10 @@ int64_t igemmOutputTiles(const IgemmConvParams& p) {
   return (p.batch * p.outHeight * p.outWidth + t.m - 1) / t.m * ((p.outChannels + t.n - 1) / t.n);
 }
 
-int64_t igemmReductionSteps(const IgemmConvParams& p) {
-  const int64_t k = shapeOf(p.tile).kBytes / static_cast<int64_t>(ops::elementBytes(p.inType));  // elements a step
+int64_t igemmReductionSteps(const IgemmConvParams& p) {  // igemm_split.cuh's igemmSteps
+  const TileShape t = shapeOf(p.tile);
+  const int64_t k = t.kBytes / static_cast<int64_t>(ops::elementBytes(p.inType));  // elements a step
+  if (t.im2col) return p.kernelH * p.kernelW * ((p.inChannels + k - 1) / k);
   return (p.kernelH * p.kernelW * p.inChannels + k - 1) / k;
 }
 
@@ -280,7 +343,8 @@ bool igemmTileUsable(IgemmTile tile) {
     return false;
   }
   if (major != kHopperMajor || minor != kHopperMinor) return false;
-  return !shapeOf(tile).tmaWeights || tensorMapEncoder();  // else the driver cannot describe the weights
+  const TileShape t = shapeOf(tile);  // else the driver cannot describe the weights (activations)
+  return (!t.tmaWeights || tensorMapEncoder()) && (!t.im2col || im2colMapEncoder());
 #else
   return false;
 #endif
@@ -311,6 +375,8 @@ const char* igemmTileName(IgemmTile t) {
     case IgemmTile::kWs256x80: return "ws256x80";
     case IgemmTile::kWsTma128x160: return "wstma128x160";
     case IgemmTile::kWsTma256x128: return "wstma256x128";
+    case IgemmTile::kWsIm2col128x160: return "wsim2col128x160";
+    case IgemmTile::kWsIm2col256x128: return "wsim2col256x128";
   }
   return "unknown";
 }
@@ -344,6 +410,10 @@ std::string checkIgemmConvShape(const IgemmConvParams& p) {
   }
   if (p.splits < 1 || p.splits > kMaxIgemmSplits) return "splits must be 1 to " + std::to_string(kMaxIgemmSplits);
   if (igemmOutputTiles(p) * p.splits > INT_MAX) return "too many output tiles x splits for one grid";
+  if (shapeOf(p.tile).im2col) {
+    const std::string why = im2colWhyNot(p);
+    if (!why.empty()) return why;
+  }
   if (p.outType != DType::Int8 && p.outType != DType::Float16 && p.outType != DType::Float32 && p.outType != DType::Int32)
     return std::string("output type ") + ops::dtypeLabel(p.outType) + " is not supported (int8, float16, float32, int32)";
   const int64_t yStride = orDefault(p.yPixelStride, p.outChannels);

@@ -27,7 +27,7 @@
 // no quantization: inputScale 1 and no weight scales (scale 1) unless given, its bias float32 or
 // float16 (a float16 convolution's own), its output float16 or float32. The engine's float16
 // NHWC convolutions time it beside cuDNN (igemm_layer.h).
-// Sixteen tile shapes are offered so a caller can time them per layer (kIgemmTiles), each with or
+// Eighteen tile shapes are offered so a caller can time them per layer (kIgemmTiles), each with or
 // without split-K (IgemmConvParams::splits).
 //
 // Host-side: plain C++ (the engine's .cc files include it with a host compiler).
@@ -57,7 +57,8 @@ namespace netdef::cuda::igemm {
 // the kWgmma tiles run Hopper's wgmma (igemm_wgmma.cuh): only on an sm_90 GPU with a build for
 // sm_90a (igemmTileUsable), refused elsewhere; the kWs tiles (added 2026-12-07, late) run them
 // warp-specialized (igemm_ws_kernel.cuh: a copying warpgroup, mbarrier-signalled stages); the
-// kWsTma ones (later still) copy the weights with the tensor memory accelerator.
+// kWsTma ones (later still) copy the weights with the tensor memory accelerator, the kWsIm2col
+// ones (2026-12-07, night) the activations too, in its im2col mode (reduction steps tap by tap).
 enum class IgemmTile : uint8_t {
   k128x128 = 0,
   k128x64 = 1,
@@ -74,19 +75,23 @@ enum class IgemmTile : uint8_t {
   kWs128x160 = 12,
   kWs256x80 = 13,
   kWsTma128x160 = 14,
-  kWsTma256x128 = 15
+  kWsTma256x128 = 15,
+  kWsIm2col128x160 = 16,
+  kWsIm2col256x128 = 17
 };
 // (Untimed choices take the first that launches: the order keeps 128x128 first.)
 inline constexpr IgemmTile kIgemmTiles[] = {IgemmTile::k128x128, IgemmTile::k128x64,    IgemmTile::k64x64,   IgemmTile::k64x32,
                                             IgemmTile::k32x32,   IgemmTile::k128x128w8, IgemmTile::k256x128, IgemmTile::kWgmma128x128,
                                             IgemmTile::kWgmma128x128s3, IgemmTile::kWgmma128x128s6, IgemmTile::kWs128x128,
                                             IgemmTile::kWs256x128, IgemmTile::kWs128x160, IgemmTile::kWs256x80,
-                                            IgemmTile::kWsTma128x160, IgemmTile::kWsTma256x128};
+                                            IgemmTile::kWsTma128x160, IgemmTile::kWsTma256x128, IgemmTile::kWsIm2col128x160,
+                                            IgemmTile::kWsIm2col256x128};
 // The wgmma tiles (4, 3 or 6 stages, and the warp-specialized ones; igemm_tile.cuh).
 bool isWgmmaTile(IgemmTile tile);
 // Whether `tile` runs on the current device: every tile but the wgmma ones runs on sm_80 and
 // later; those need compute capability 9.0 and this build's sm_90a code (CMake's 90a architecture),
-// and the kWsTma ones the driver's cuTensorMapEncodeTiled too.
+// and the kWsTma ones the driver's cuTensorMapEncodeTiled too (the kWsIm2col ones its
+// cuTensorMapEncodeIm2col as well).
 bool igemmTileUsable(IgemmTile tile);
 // kIgemmTiles' usable ones, in that order.
 std::vector<IgemmTile> igemmUsableTiles();

@@ -1,7 +1,7 @@
 // Shared-memory barriers (mbarrier, sm_90) for the warp-specialized implicit-GEMM kernel
 // (igemm_ws_kernel.cuh): a stage's "full" barrier completes when every producer thread's copies
 // into it have landed (cp.async's arrive-on, and the tensor memory accelerator's bytes where it
-// loads the weights), its "empty" barrier when every consumer warp has finished the MMAs that
+// loads the weights or the activations too), its "empty" barrier when every consumer warp has finished the MMAs that
 // read it. A barrier's phases alternate parity 0, 1, 0, ...; waiting with
 // parity P returns once the phase of that parity has completed.
 //
@@ -63,6 +63,22 @@ __device__ __forceinline__ void tmaLoad2d(void* dst, const void* map, int x, int
       "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3}], [%4];\n" ::"r"(
           sharedAddress(dst)),
       "l"(reinterpret_cast<uint64_t>(map)), "r"(x), "r"(y), "r"(sharedAddress(bar))
+      : "memory");
+#endif
+}
+
+// The tensor memory accelerator's im2col copy from the 4-D NHWC tensor map `map` (made by
+// cuTensorMapEncodeIm2col): the map's pixels-per-column pixels, walked from (w, h, n) through its
+// bounding box with its traversal strides (row after row, image after image), each shifted by the
+// filter tap's offsets (offW, offH), their channels c .. c + channels-per-pixel - 1; cells outside
+// the tensor read as zeros. Into shared memory at `dst`, its bytes counted on `bar` as they land.
+__device__ __forceinline__ void tmaLoadIm2col4d(void* dst, const void* map, int c, int w, int h, int n, uint16_t offW, uint16_t offH,
+                                                uint64_t* bar) {
+#if NETDEF_WGMMA_DEVICE
+  asm volatile(
+      "cp.async.bulk.tensor.4d.shared::cluster.global.im2col.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4, %5}], [%6], {%7, %8};\n" ::
+          "r"(sharedAddress(dst)),
+      "l"(reinterpret_cast<uint64_t>(map)), "r"(c), "r"(w), "r"(h), "r"(n), "r"(sharedAddress(bar)), "h"(offW), "h"(offH)
       : "memory");
 #endif
 }

@@ -20,6 +20,15 @@
 
 namespace netdef::cuda::igemm {
 
+// The reduction steps of tile config Cfg: kBlockK elements of R * S * C each, or, where the
+// accelerator copies the activations in im2col mode (Cfg::kIm2col), ceil(C / kBlockK) steps per
+// filter tap (a step never spans two taps). igemm_conv.cu's igemmReductionSteps is its host twin.
+template <typename Cfg>
+__host__ __device__ __forceinline__ int igemmSteps(int kernelH, int kernelW, int channels) {
+  if constexpr (Cfg::kIm2col) return kernelH * kernelW * ((channels + Cfg::kBlockK - 1) / Cfg::kBlockK);
+  return (kernelH * kernelW * channels + Cfg::kBlockK - 1) / Cfg::kBlockK;
+}
+
 // The work of block blockIdx.x (igemm_kernel.cuh's grid): reduction slice `slice` of output tile
 // `outTile`, whose first pixel row and output channel are tileM and tileN, over `steps` reduction
 // steps from `firstStep`.
@@ -35,7 +44,7 @@ __device__ __forceinline__ BlockWork blockWork(const ConvArgs& a) {
   w.tileN = w.outTile % tilesN * Cfg::kBlockN;
   w.tileM = w.outTile / tilesN * Cfg::kBlockM;
   w.firstStep = w.slice * a.splitSteps;
-  w.steps = min((a.gemmK + Cfg::kBlockK - 1) / Cfg::kBlockK - w.firstStep, a.splitSteps);
+  w.steps = min(igemmSteps<Cfg>(a.kernelH, a.kernelW, a.channels) - w.firstStep, a.splitSteps);
   return w;
 }
 

@@ -60,6 +60,7 @@ struct TileConfig {
   static constexpr int kWgmmaInFlight = 0;  // wgmma groups left in flight across a step (wgmma only)
   static constexpr bool kWarpSpecialized = false;  // igemm_ws_kernel.cuh's kernel (WsWgmmaTileConfig)
   static constexpr bool kTmaB = false;             // B copied by the tensor memory accelerator (WsWgmmaTileConfig)
+  static constexpr bool kIm2col = false;           // A too, in its im2col mode, stepping tap by tap (WsWgmmaTileConfig)
   static constexpr int kSharedAlignment = kChunkBytes;  // of the stages' base
   static constexpr int kLaunchSharedBytes = kSharedBytes;  // dynamic shared memory asked at launch
   // Global -> shared copies: each thread moves chunks of one chunk column, every kRowsPerPass rows.
@@ -142,8 +143,12 @@ using Tile256x128 = TileConfig<T, 256, 128, kStageRowBytes, 4, 2, 3>;
 // wgmma's 64). The stages as WgmmaTileConfig's (1024-byte aligned base); the barriers after the
 // larger of the stages and the accumulator tile. TmaB: the weights of each stage copied by the
 // tensor memory accelerator (one thread issues the whole B box; igemm_conv.cu encodes the tensor
-// map), the copying warpgroup's cp.async left to A.
-template <typename T, int BlockM, int BlockN, int Stages, bool TmaB = false>
+// map), the copying warpgroup's cp.async left to A. Im2col: the activations copied by the
+// accelerator too, in its im2col mode (one box of BlockM output pixels' 128 bytes of one filter
+// tap's channels per stage), so one thread of the copying warpgroup issues everything. Its
+// reduction then runs tap by tap, each tap's C channels in ceil(C / kBlockK) steps (igemmSteps):
+// channels past C read as zeros, which the weights past the tap's (the next tap's, finite) meet.
+template <typename T, int BlockM, int BlockN, int Stages, bool TmaB = false, bool Im2col = false>
 struct WsWgmmaTileConfig : TileConfig<T, BlockM, BlockN, kStageRowBytes, 4, 1, Stages> {
   using Base = TileConfig<T, BlockM, BlockN, kStageRowBytes, 4, 1, Stages>;
   using Loader = Base;  // its copy passes are the copying warpgroup's (4 warps)
@@ -151,6 +156,7 @@ struct WsWgmmaTileConfig : TileConfig<T, BlockM, BlockN, kStageRowBytes, 4, 1, S
   static constexpr bool kWarpSpecialized = true;
   static constexpr int kWgmmaInFlight = 1;  // one step's MMAs in flight while the next is issued
   static constexpr bool kTmaB = TmaB;
+  static constexpr bool kIm2col = Im2col;
   static constexpr int kTmaMaxBox = 256;  // the tensor memory accelerator's largest box side
   static constexpr int kProducerThreads = kWarpgroupThreads;
   static constexpr int kConsumerWarpgroups = 2;
@@ -167,6 +173,7 @@ struct WsWgmmaTileConfig : TileConfig<T, BlockM, BlockN, kStageRowBytes, 4, 1, S
   static_assert(Loader::kThreads == kProducerThreads, "the loader is the copying warpgroup");
   static_assert(!TmaB || (BlockN <= kTmaMaxBox && Base::kStageBytes % kSharedAlignment == 0 && Base::kStageBytesA % kSharedAlignment == 0),
                 "a B box the accelerator copies, at a swizzle-atom aligned address in every stage");
+  static_assert(!Im2col || (TmaB && BlockM <= kTmaMaxBox), "an im2col box of at most 256 pixels, with the weights the accelerator's too");
 };
 // 128 x 128 with 6 stages (193 KB of shared memory), 256 x 128 with 4 (193 KB); and for channel
 // counts that are multiples of 80 (YOLOv8x's 80, 160, 320, 640, which 128-wide tiles cover with up
@@ -185,5 +192,10 @@ template <typename T>
 using TileWsTma128x160 = WsWgmmaTileConfig<T, 128, 160, 5, true>;
 template <typename T>
 using TileWsTma256x128 = WsWgmmaTileConfig<T, 256, 128, 4, true>;
+// The same two with the activations the accelerator's as well (im2col mode).
+template <typename T>
+using TileWsIm2col128x160 = WsWgmmaTileConfig<T, 128, 160, 5, true, true>;
+template <typename T>
+using TileWsIm2col256x128 = WsWgmmaTileConfig<T, 256, 128, 4, true, true>;
 
 }  // namespace netdef::cuda::igemm

@@ -6,7 +6,9 @@
 //       igemm_kernel.cuh), and arrive on the stage's full barrier when they land; with kTmaB the
 //       weights' box is one copy of the tensor memory accelerator instead (thread 0 arrives
 //       expecting its bytes; out-of-range rows and columns read as zeros, as cp.async's zero fill),
-//       whose 128-byte swizzle is the stages' layout;
+//       whose 128-byte swizzle is the stages' layout; with kIm2col the activations' box too, in the
+//       accelerator's im2col mode (one thread issues both boxes; the reduction steps tap by tap,
+//       igemmSteps), so the rest of the copying warpgroup idles until the epilogue;
 //   each MMA warpgroup, per reduction step:  wait on the stage's full barrier, issue the step's
 //       wgmma.mma_async (its BlockM / 2 rows of A against all BlockN rows of B, as they lie in shared
 //       memory), keep them in flight while the previous step's are waited for, then mark the
@@ -35,10 +37,36 @@
 
 namespace netdef::cuda::igemm {
 
+// The copying warp of an im2col config (Cfg::kIm2col; the whole warp waits, so it stays converged,
+// and its first lane issues): per reduction step, waits until the step's stage is empty, then
+// arrives on its full barrier expecting both boxes' bytes and has the accelerator copy them: A, the tile's BlockM output pixels (from the tile's first, row after row
+// and image after image: the map's traversal) at filter tap (r, s), channels c0 .. c0 + kBlockK - 1
+// (past C: zeros); B, the weights' columns tap * C + c0 onwards of the tile's output channels.
+template <typename Cfg, typename StageA, typename StageB>
+__device__ __forceinline__ void copyWithAccelerator(const ConvArgs& a, const BlockWork& work, uint64_t* full, uint64_t* empty,
+                                                    StageA stageA, StageB stageB, const CUtensorMap* weightMap,
+                                                    const CUtensorMap* inputMap) {
+  const int chunks = (a.channels + Cfg::kBlockK - 1) / Cfg::kBlockK;  // steps per filter tap
+  const int pixels = a.outHeight * a.outWidth;
+  const int n0 = work.tileM / pixels, p0 = work.tileM % pixels;
+  const int h0 = p0 / a.outWidth * a.strideH - a.padTop, w0 = p0 % a.outWidth * a.strideW - a.padLeft;
+  for (int step = 0; step < work.steps; ++step) {
+    const int stage = step % Cfg::kStages, use = step / Cfg::kStages;
+    if (use > 0) mbarrierWait(empty + stage, (use - 1) & 1);  // the previous use's MMAs are done
+    if (threadIdx.x != 0) continue;
+    const int k = work.firstStep + step, tap = k / chunks, c0 = k % chunks * Cfg::kBlockK;
+    mbarrierArriveExpectBytes(full + stage, Cfg::kStageBytesA + Cfg::kStageBytesB);
+    tmaLoadIm2col4d(stageA(stage), inputMap, c0, w0, h0, n0, static_cast<uint16_t>(tap % a.kernelW), static_cast<uint16_t>(tap / a.kernelW),
+                    full + stage);
+    tmaLoad2d(stageB(stage), weightMap, (tap * a.channels + c0) * static_cast<int>(sizeof(typename Cfg::Element)), work.tileN, full + stage);
+  }
+}
+
 // weightMap: the weights [K][R * S * C] as a 2-D tensor map of bytes (igemm_conv.cu), read where
-// Cfg::kTmaB; unused otherwise.
+// Cfg::kTmaB; inputMap: x as an im2col tensor map, read where Cfg::kIm2col; unused otherwise.
 template <typename Cfg, typename OutT>
-__global__ void __launch_bounds__(Cfg::kThreads, 1) igemmWsConvKernel(const ConvArgs a, const __grid_constant__ CUtensorMap weightMap) {
+__global__ void __launch_bounds__(Cfg::kThreads, 1)
+    igemmWsConvKernel(const ConvArgs a, const __grid_constant__ CUtensorMap weightMap, const __grid_constant__ CUtensorMap inputMap) {
 #if NETDEF_WGMMA_DEVICE
   using Acc = typename Cfg::Acc;
   static_assert(Cfg::kWarpSpecialized, "a warp-specialized tile config");
@@ -51,7 +79,8 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1) igemmWsConvKernel(const Conv
   if (threadIdx.x == 0) {
 #pragma unroll
     for (int s = 0; s < Cfg::kStages; ++s) {
-      mbarrierInit(full + s, Cfg::kProducerThreads + (Cfg::kTmaB ? 1 : 0));  // + the accelerator's expecting arrival
+      // The copying threads' arrivals (+ the accelerator's expecting one), or that one alone.
+      mbarrierInit(full + s, Cfg::kIm2col ? 1 : Cfg::kProducerThreads + (Cfg::kTmaB ? 1 : 0));
       mbarrierInit(empty + s, Cfg::kConsumerWarps);
     }
     mbarrierInitFence();
@@ -69,7 +98,10 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1) igemmWsConvKernel(const Conv
   Acc d[Cfg::kWgmmaPerWarpgroup][kAccumulators];
   const int consumerWarp = static_cast<int>(threadIdx.x) / kWarpSize - Cfg::kProducerThreads / kWarpSize;
   const int warpgroupRow = consumerWarp / (kWarpgroupThreads / kWarpSize) * Cfg::kRowsPerWarpgroup;
-  if (threadIdx.x < Cfg::kProducerThreads) {
+  if constexpr (Cfg::kIm2col) {
+    if (threadIdx.x < kWarpSize) copyWithAccelerator<Cfg>(a, work, full, empty, stageA, stageB, &weightMap, &inputMap);
+  }
+  if (!Cfg::kIm2col && threadIdx.x < Cfg::kProducerThreads) {
     TileLoader<typename Cfg::Loader> loader(a, tileM, tileN, threadIdx.x, firstStep);
     for (int step = 0; step < steps; ++step) {
       const int stage = step % Cfg::kStages, use = step / Cfg::kStages;
@@ -88,7 +120,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1) igemmWsConvKernel(const Conv
     }
     cpAsyncCommit();
     cpAsyncWait<0>();
-  } else {
+  } else if (threadIdx.x >= Cfg::kProducerThreads) {
 #pragma unroll
     for (int mi = 0; mi < Cfg::kWgmmaPerWarpgroup; ++mi)
 #pragma unroll
