@@ -9,9 +9,10 @@
 namespace netdef::cuda::ops {
 
 // Shape: the receptive field's C, R and S known at compile time (Field<3, 3, 3>: the stem of
-// YOLOv8 and most detectors), so that every tap's offset, bounds test and weight address folds
-// into constants and the loops over taps unroll exactly; Field<0, 0, 0> reads them at run time
-// from per-tap tables in shared memory (any C x R x S <= kMaxPatch).
+// YOLOv8 and most detectors; Field<16, 1, 1>: the DFL's 1x1 convolution over 16 bins), so that
+// every tap's offset, bounds test and weight address folds into constants and the loops over taps
+// unroll exactly; Field<0, 0, 0> reads them at run time from per-tap tables in shared memory (any
+// C x R x S <= kMaxPatch).
 template <int C, int R, int S>
 struct Field {
   static constexpr int kC = C, kR = R, kS = S;
@@ -21,6 +22,7 @@ struct Field {
 };
 using AnyField = Field<0, 0, 0>;
 using StemField = Field<3, 3, 3>;
+using DflField = Field<16, 1, 1>;
 
 namespace {
 
@@ -209,10 +211,15 @@ void run(const DirectConvParams& p, cudaStream_t stream) {
   require(blocks * kBlock <= INT32_MAX, kOp, "too many output pixels for one launch (32-bit indices)");
   const bool vectorY = vectorizable<T>(p.y, p.yStrides, p.outChannels) &&
                        (!p.residual || vectorizable<T>(p.residual, p.residualStrides, p.outChannels));
-  const bool stem = p.inChannels == StemField::kC && p.kernel[0] == StemField::kR && p.kernel[1] == StemField::kS;
+  auto is = [&](auto field) {
+    using F = decltype(field);
+    return p.inChannels == F::kC && p.kernel[0] == F::kR && p.kernel[1] == F::kS;
+  };
   withActivation(p.activation, [&](auto a) {
-    if (stem) {
+    if (is(StemField{})) {
       directConvKernel<TIn, TW, T, decltype(a)::value, StemField><<<static_cast<unsigned>(blocks), kBlock, 0, stream>>>(p, static_cast<int>(pixels), vectorY);
+    } else if (is(DflField{})) {
+      directConvKernel<TIn, TW, T, decltype(a)::value, DflField><<<static_cast<unsigned>(blocks), kBlock, 0, stream>>>(p, static_cast<int>(pixels), vectorY);
     } else {
       directConvKernel<TIn, TW, T, decltype(a)::value, AnyField><<<static_cast<unsigned>(blocks), kBlock, 0, stream>>>(p, static_cast<int>(pixels), vectorY);
     }

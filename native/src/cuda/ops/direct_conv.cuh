@@ -33,9 +33,10 @@
 // values) in registers; the block stages kDirectConvChannelTile output channels' weights in shared
 // memory (channel-minor, so that a thread reads the weights of kDirectConvGroup channels with two
 // 16-byte loads), and each thread produces kDirectConvGroup channels at a time. Where y's channels
-// are contiguous (NHWC) and aligned, a group is stored as 16-byte vectors. The stem's field (C = 3,
-// 3x3) is a compile-time shape (direct_conv.cu's Field): its taps' offsets, bounds tests and weight
-// addresses are constants, where other fields read them from per-tap tables.
+// are contiguous (NHWC) and aligned, a group is stored as one or two vectors of up to 16 bytes. The
+// stem's field (C = 3, 3x3) and the DFL's (C = 16, 1x1) are compile-time shapes (direct_conv.cu's
+// Field): their taps' offsets, bounds tests and weight addresses are constants, where other fields
+// read them from per-tap tables.
 //
 // Test: native/tests/ops_direct_conv.cu (float32 and float16, float32 input into float16, NCHW and
 // NHWC outputs, channel-range views, strides, dilation, padding, residual, every activation,
