@@ -12,9 +12,10 @@
 #   cp native/build/netdef_native_tests native/build/netdef_bench_igemm_conv /tmp/nt/ && tar -cJf .gpu/carry/tests.tar.xz -C /tmp nt
 # Device call (carry .device, .gpu/carry, .gpu/yolov8n, .gpu/images, .gpu/coco128, .gpu/coco.names):
 #   DEADLINE=540 STEPS="native cuda-engine bench-n torch-n" bash scripts/gpu-session.sh
-# STEPS (default: all, in this order): native cuda-engine bench-igemm native-onestream cuda-engine-onestream bench-n bench-n-nopdl bench-n-onestream bench-base-n bench-base-x32 bench-base-int8-n prof-n32 prof-n1
-# torch-n coco-fp16 bench-x bench-x32-nowgmma bench-x32 bench-x32-new bench-int8-x32-new prof-x32 bench-x-t16 torch-x bench-x-t1 timing-cache int8 bench-int8-n prof-int8-n1 prof-int8-n32
-# bench-mixed ncu-n32 ncu-igemm (prof-int8-*: the per-layer profile of all-int8 yolov8n; bench-x-t1/t16:
+# STEPS (default: all, in this order): native cuda-engine bench-igemm native-onestream cuda-engine-onestream bench-n bench-n-new bench-n-nopdl bench-n-onestream bench-base-n bench-base-x32 bench-base-int8-n prof-n32 prof-n1
+# torch-n coco-fp16 bench-x bench-x32-nowgmma bench-x32 bench-x32-new bench-int8-x32-new prof-x32 bench-x-t16 torch-x bench-x-t1 timing-cache int8 bench-int8-n bench-int8-n-new prof-int8-n1 prof-int8-n32
+# bench-mixed ncu-n32 ncu-igemm (bench-n-new, bench-int8-n-new: bench-n's and bench-int8-n's with every usable igemm tile
+# timed, NETDEF_CUDA_ALL_TILES=1; prof-int8-*: the per-layer profile of all-int8 yolov8n; bench-x-t1/t16:
 # yolov8x batch 32 built with NETDEF_CUDA_PLAN_THREADS=1 / 16, for the build-time comparison; bench-n-nopdl:
 # bench-n with NETDEF_CUDA_PDL=0, programmatic dependent launch off; bench-n-onestream: bench-n with NETDEF_CUDA_STREAMS=0,
 # every op on one stream (side streams are the default); native-onestream, cuda-engine-onestream: the engine tests so; bench-x32: yolov8x batch 32 only; bench-x32-new: with every usable igemm tile timed, those the engine leaves out too (NETDEF_CUDA_ALL_TILES=1), and bench-int8-x32-new its fp16, int8 and int8-mixed (16 coco128 calibration images); prof-x32: yolov8x batch 32's per-layer profile; bench-x32-nowgmma: the same without the wgmma tile, NETDEF_CUDA_WGMMA=0). bench-base-n
@@ -25,7 +26,7 @@
 # counts) goes to stdout.
 set -u
 DEADLINE=${DEADLINE:-540}
-STEPS=${STEPS:-"native cuda-engine bench-igemm native-onestream cuda-engine-onestream bench-n bench-n-nopdl bench-n-onestream bench-base-n bench-base-x32 bench-base-int8-n prof-n32 prof-n1 torch-n coco-fp16 bench-x bench-x32-nowgmma bench-x32 bench-x32-new bench-int8-x32-new prof-x32 bench-x-t16 torch-x bench-x-t1 timing-cache int8 bench-int8-n prof-int8-n1 prof-int8-n32 bench-mixed ncu-n32 ncu-igemm"}
+STEPS=${STEPS:-"native cuda-engine bench-igemm native-onestream cuda-engine-onestream bench-n bench-n-new bench-n-nopdl bench-n-onestream bench-base-n bench-base-x32 bench-base-int8-n prof-n32 prof-n1 torch-n coco-fp16 bench-x bench-x32-nowgmma bench-x32 bench-x32-new bench-int8-x32-new prof-x32 bench-x-t16 torch-x bench-x-t1 timing-cache int8 bench-int8-n bench-int8-n-new prof-int8-n1 prof-int8-n32 bench-mixed ncu-n32 ncu-igemm"}
 START=$(date +%s)
 OUT=${OUT:-/tmp/out}
 LOGS=$(mktemp -d)
@@ -66,6 +67,7 @@ step cuda-engine 60 120 $TS --test --test-concurrency=1 test/gpu/cuda-engine.tes
 step native-onestream 30 90 env NETDEF_CUDA_STREAMS=0 /tmp/nt/netdef_native_tests engine
 step cuda-engine-onestream 60 120 env NETDEF_CUDA_STREAMS=0 $TS --test --test-concurrency=1 test/gpu/cuda-engine.test.ts
 step bench-n 40 80 $TS scripts/bench/gpu.ts --model yolov8n --weights $W --batch 1,32 --precision fp16 --warm
+step bench-n-new 40 80 env NETDEF_CUDA_ALL_TILES=1 $TS scripts/bench/gpu.ts --model yolov8n --weights $W --batch 1,32 --precision fp16 --warm
 step bench-n-nopdl 40 80 env NETDEF_CUDA_PDL=0 $TS scripts/bench/gpu.ts --model yolov8n --weights $W --batch 1,32 --precision fp16 --warm
 step bench-n-onestream 40 80 env NETDEF_CUDA_STREAMS=0 $TS scripts/bench/gpu.ts --model yolov8n --weights $W --batch 1,32 --precision fp16 --warm
 ADDON=native/build/Release/netdef_native.node
@@ -95,6 +97,7 @@ step timing-cache 30 60 $TS --test --test-concurrency=1 test/gpu/timing-cache.te
 # int8 end to end (yolov8n unless yolov8s's fixtures are carried too) and its speed beside fp16.
 step int8 60 180 $TS --test --test-concurrency=1 test/gpu/int8.test.ts
 step bench-int8-n 40 90 $TS scripts/bench/gpu.ts --model yolov8n --weights $W --batch 1,32 --precision fp16,int8,int8-mixed --calib .gpu/yolov8n/calib.json
+step bench-int8-n-new 40 90 env NETDEF_CUDA_ALL_TILES=1 $TS scripts/bench/gpu.ts --model yolov8n --weights $W --batch 1,32 --precision fp16,int8,int8-mixed --calib .gpu/yolov8n/calib.json
 step prof-int8-n1 25 50 $TS scripts/bench/profile.ts --weights $W --batch 1 --precision int8 --calib .gpu/yolov8n/calib.json --top 16
 step prof-int8-n32 25 50 $TS scripts/bench/profile.ts --weights $W --batch 32 --precision int8 --calib .gpu/yolov8n/calib.json --top 16
 step bench-mixed 30 60 $TS scripts/bench/gpu.ts --model yolov8n --weights $W --batch 1 --precision '' --policy '*:fp16,/model.22/:fp32' --policy fp16-fp32-decode --fp32-math tf32

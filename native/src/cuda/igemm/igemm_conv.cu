@@ -55,6 +55,8 @@ TileShape shapeOf(IgemmTile t) {
     case IgemmTile::kWsTma256x128: return shapeOfConfig<TileWsTma256x128<int8_t>>();
     case IgemmTile::kWsIm2col128x160: return shapeOfConfig<TileWsIm2col128x160<int8_t>>();
     case IgemmTile::kWsIm2col256x128: return shapeOfConfig<TileWsIm2col256x128<int8_t>>();
+    case IgemmTile::k128x32n: return shapeOfConfig<Tile128x32N<int8_t>>();
+    case IgemmTile::k64x32n: return shapeOfConfig<Tile64x32N<int8_t>>();
   }
   return shapeOfConfig<Tile128x64<int8_t>>();
 }
@@ -280,6 +282,8 @@ void launchOut(const IgemmConvParams& p, const ConvArgs& a, cudaStream_t stream)
     case IgemmTile::kWsTma256x128: return launchTile<TileWsTma256x128<T>, OutT>(p, a, stream);
     case IgemmTile::kWsIm2col128x160: return launchTile<TileWsIm2col128x160<T>, OutT>(p, a, stream);
     case IgemmTile::kWsIm2col256x128: return launchTile<TileWsIm2col256x128<T>, OutT>(p, a, stream);
+    case IgemmTile::k128x32n: return launchTile<Tile128x32N<T>, OutT>(p, a, stream);
+    case IgemmTile::k64x32n: return launchTile<Tile64x32N<T>, OutT>(p, a, stream);
   }
 }
 
@@ -377,6 +381,8 @@ const char* igemmTileName(IgemmTile t) {
     case IgemmTile::kWsTma256x128: return "wstma256x128";
     case IgemmTile::kWsIm2col128x160: return "wsim2col128x160";
     case IgemmTile::kWsIm2col256x128: return "wsim2col256x128";
+    case IgemmTile::k128x32n: return "128x32n";
+    case IgemmTile::k64x32n: return "64x32n";
   }
   return "unknown";
 }

@@ -27,7 +27,7 @@
 // no quantization: inputScale 1 and no weight scales (scale 1) unless given, its bias float32 or
 // float16 (a float16 convolution's own), its output float16 or float32. The engine's float16
 // NHWC convolutions time it beside cuDNN (igemm_layer.h).
-// Eighteen tile shapes are offered so a caller can time them per layer (kIgemmTiles), each with or
+// Twenty tile shapes are offered so a caller can time them per layer (kIgemmTiles), each with or
 // without split-K (IgemmConvParams::splits).
 //
 // Host-side: plain C++ (the engine's .cc files include it with a host compiler).
@@ -49,7 +49,7 @@
 namespace netdef::cuda::igemm {
 
 // Block tile M (output pixels) x N (output channels); the reduction step is 128 bytes (64 float16
-// or 128 int8 elements), see igemm_tile.cuh. The small tiles fill the GPU where a layer has few
+// or 128 int8 elements; the narrow tiles' 64), see igemm_tile.cuh. The small tiles fill the GPU where a layer has few
 // output tiles (batch 1, 20x20 or 40x40 maps, 16 to 64 output channels). (The values are what
 // engine files and timing caches store; int8 tiles stepped 64 elements before 2026-12-07, which
 // changes their speed, not their results.)
@@ -58,7 +58,9 @@ namespace netdef::cuda::igemm {
 // sm_90a (igemmTileUsable), refused elsewhere; the kWs tiles (added 2026-12-07, late) run them
 // warp-specialized (igemm_ws_kernel.cuh: a copying warpgroup, mbarrier-signalled stages); the
 // kWsTma ones (later still) copy the weights with the tensor memory accelerator, the kWsIm2col
-// ones (2026-12-07, night) the activations too, in its im2col mode (reduction steps tap by tap).
+// ones (2026-12-07, night) the activations too, in its im2col mode (reduction steps tap by tap);
+// the k*n ("narrow") ones, 4-warp mma.sync tiles of 32 output channels with 64-byte reduction steps
+// and two stages, are for layers of few channels over many pixels (2026-12-07, night).
 enum class IgemmTile : uint8_t {
   k128x128 = 0,
   k128x64 = 1,
@@ -77,7 +79,9 @@ enum class IgemmTile : uint8_t {
   kWsTma128x160 = 14,
   kWsTma256x128 = 15,
   kWsIm2col128x160 = 16,
-  kWsIm2col256x128 = 17
+  kWsIm2col256x128 = 17,
+  k128x32n = 18,
+  k64x32n = 19
 };
 // (Untimed choices take the first that launches: the order keeps 128x128 first.)
 inline constexpr IgemmTile kIgemmTiles[] = {IgemmTile::k128x128, IgemmTile::k128x64,    IgemmTile::k64x64,   IgemmTile::k64x32,
@@ -85,7 +89,7 @@ inline constexpr IgemmTile kIgemmTiles[] = {IgemmTile::k128x128, IgemmTile::k128
                                             IgemmTile::kWgmma128x128s3, IgemmTile::kWgmma128x128s6, IgemmTile::kWs128x128,
                                             IgemmTile::kWs256x128, IgemmTile::kWs128x160, IgemmTile::kWs256x80,
                                             IgemmTile::kWsTma128x160, IgemmTile::kWsTma256x128, IgemmTile::kWsIm2col128x160,
-                                            IgemmTile::kWsIm2col256x128};
+                                            IgemmTile::kWsIm2col256x128, IgemmTile::k128x32n, IgemmTile::k64x32n};
 // The wgmma tiles (4, 3 or 6 stages, and the warp-specialized ones; igemm_tile.cuh).
 bool isWgmmaTile(IgemmTile tile);
 // Whether `tile` runs on the current device: every tile but the wgmma ones runs on sm_80 and

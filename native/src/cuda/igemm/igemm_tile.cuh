@@ -101,6 +101,15 @@ template <typename T>
 using Tile32x32 = TileConfig<T, 32, 32, kStageRowBytes, 2, 2, 4>;
 template <typename T>
 using Tile128x128W8 = TileConfig<T, 128, 128, kStageRowBytes, 2, 4, 3>;
+// For layers of few channels over many pixels (YOLOv8n's 16 and 32 channels at 320² and 160²):
+// 64-byte stage rows (32 float16 or 64 int8 channels: a 32-channel reduction wastes none or half a
+// row, where a 128-byte row wastes three quarters or half), two stages and 4 warps in 20 KB
+// (128 x 32) or 12 KB (64 x 32), so many blocks share an SM and hide each other's load latency.
+inline constexpr int kNarrowRowBytes = 64;
+template <typename T>
+using Tile128x32N = TileConfig<T, 128, 32, kNarrowRowBytes, 4, 1, 2>;
+template <typename T>
+using Tile64x32N = TileConfig<T, 64, 32, kNarrowRowBytes, 2, 2, 2>;
 
 // Hopper's wgmma (igemm_wgmma.cuh): 128 x 128 in two warpgroups of 64 rows, i.e. eight warps of
 // 16 rows x 128 columns each in TileConfig's terms (so the epilogue stages their accumulators as
