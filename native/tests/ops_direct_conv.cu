@@ -52,11 +52,18 @@ void strides(bool nhwc, int64_t storage, int64_t h, int64_t w, int64_t* s) {
   netdef::cuda::storageStrides(nhwc ? netdef::cuda::Layout::kNhwc : netdef::cuda::Layout::kRowMajor, storage, h, w, s);
 }
 
-void runDirect(Rng& rng, const Case& t) {
+// A case's output storage channels (a channel range of a wider tensor, or its own K).
+template <typename C>
+int64_t storageOf(const C& t) {
+  return t.outStorage > 0 ? t.outStorage : t.k;
+}
+
+// The geometry both kinds of case share: input dtype, activation, sizes, kernel, output size and
+// the x and y strides.
+template <typename C>
+DirectConvParams geometryOf(const C& t) {
   DirectConvParams p;
   p.inDtype = t.in;
-  p.dtype = t.dtype;
-  p.outDtype = t.dtype;
   p.activation = t.act;
   p.batch = t.n;
   p.inChannels = t.c;
@@ -71,19 +78,30 @@ void runDirect(Rng& rng, const Case& t) {
   }
   p.outHeight = (t.h + 2 * t.pad - t.dilation * (t.kernel - 1) - 1) / t.stride + 1;
   p.outWidth = (t.w + 2 * t.pad - t.dilation * (t.kernel - 1) - 1) / t.stride + 1;
-  const int64_t oh = p.outHeight, ow = p.outWidth, storage = t.outStorage > 0 ? t.outStorage : t.k;
   strides(t.nhwcIn, t.c, t.h, t.w, p.xStrides);
-  strides(t.nhwcOut, storage, oh, ow, p.yStrides);
+  strides(t.nhwcOut, storageOf(t), p.outHeight, p.outWidth, p.yStrides);
+  return p;
+}
+
+// The case's shape, layouts and epilogue for its name; `extra` goes before the output layout.
+template <typename C>
+std::string caseLabel(const C& t, const std::string& extra) {
+  return shapeName({t.n, t.c, t.h, t.w}) + (t.nhwcIn ? " nhwc" : " nchw") + " k" + std::to_string(t.k) + " " + std::to_string(t.kernel) +
+         "x" + std::to_string(t.kernel) + "/s" + std::to_string(t.stride) + " pad " + std::to_string(t.pad) + " dil " +
+         std::to_string(t.dilation) + " act " + netdef::cuda::fusedActivationName(t.act) + (t.bias ? " bias" : "") + extra +
+         (t.nhwcOut ? " -> nhwc" : " -> nchw") +
+         (t.outStorage ? " [channels " + std::to_string(t.outOffset) + "+" + std::to_string(t.k) + " of " + std::to_string(storageOf(t)) + "]"
+                       : "");
+}
+
+void runDirect(Rng& rng, const Case& t) {
+  DirectConvParams p = geometryOf(t);
+  p.dtype = t.dtype;
+  p.outDtype = t.dtype;
+  const int64_t oh = p.outHeight, ow = p.outWidth, storage = storageOf(t);
   strides(t.nhwcOut, t.k, oh, ow, p.residualStrides);
   const std::string name = std::string("direct_conv ") + typeName(t.in) + "->" + typeName(t.dtype) + " " +
-                           shapeName({t.n, t.c, t.h, t.w}) + (t.nhwcIn ? " nhwc" : " nchw") + " k" + std::to_string(t.k) + " " +
-                           std::to_string(t.kernel) + "x" + std::to_string(t.kernel) + "/s" + std::to_string(t.stride) + " pad " +
-                           std::to_string(t.pad) + " dil " + std::to_string(t.dilation) + " act " +
-                           netdef::cuda::fusedActivationName(t.act) + (t.bias ? " bias" : "") + (t.residual ? " residual" : "") +
-                           (t.nhwcOut ? " -> nhwc" : " -> nchw") +
-                           (t.outStorage ? " [channels " + std::to_string(t.outOffset) + "+" + std::to_string(t.k) + " of " +
-                                               std::to_string(storage) + "]"
-                                         : "");
+                           caseLabel(t, t.residual ? " residual" : "");
   runCase(name, [&] {
     // Logical values (NCHW order), as the device holds them.
     const std::vector<float> x = representable(rng.uniform(t.n * t.c * t.h * t.w, -kRange, kRange), t.in);
@@ -176,35 +194,12 @@ int quantizeRef(float v, float scale) {
 }
 
 void runDirectInt8(Rng& rng, const Int8Case& t) {
-  DirectConvParams p;
-  p.inDtype = t.in;
+  DirectConvParams p = geometryOf(t);
   p.dtype = DType::Int8;
   p.outDtype = t.out;
-  p.activation = t.act;
-  p.batch = t.n;
-  p.inChannels = t.c;
-  p.height = t.h;
-  p.width = t.w;
-  p.outChannels = t.k;
-  for (int i = 0; i < 2; ++i) {
-    p.kernel[i] = t.kernel;
-    p.stride[i] = t.stride;
-    p.dilation[i] = t.dilation;
-    p.padding[i] = t.pad;
-  }
-  p.outHeight = (t.h + 2 * t.pad - t.dilation * (t.kernel - 1) - 1) / t.stride + 1;
-  p.outWidth = (t.w + 2 * t.pad - t.dilation * (t.kernel - 1) - 1) / t.stride + 1;
-  const int64_t oh = p.outHeight, ow = p.outWidth, storage = t.outStorage > 0 ? t.outStorage : t.k;
-  strides(t.nhwcIn, t.c, t.h, t.w, p.xStrides);
-  strides(t.nhwcOut, storage, oh, ow, p.yStrides);
+  const int64_t oh = p.outHeight, ow = p.outWidth, storage = storageOf(t);
   const std::string name = std::string("direct_conv int8 ") + typeName(t.in) + (t.in == DType::Int8 ? "" : " quantized") + "->" +
-                           typeName(t.out) + " " + shapeName({t.n, t.c, t.h, t.w}) + (t.nhwcIn ? " nhwc" : " nchw") + " k" +
-                           std::to_string(t.k) + " " + std::to_string(t.kernel) + "x" + std::to_string(t.kernel) + "/s" +
-                           std::to_string(t.stride) + " dil " + std::to_string(t.dilation) + " act " +
-                           netdef::cuda::fusedActivationName(t.act) + (t.bias ? " bias" : "") + (t.nhwcOut ? " -> nhwc" : " -> nchw") +
-                           (t.outStorage ? " [channels " + std::to_string(t.outOffset) + "+" + std::to_string(t.k) + " of " +
-                                               std::to_string(storage) + "]"
-                                         : "");
+                           typeName(t.out) + " " + caseLabel(t, "");
   runCase(name, [&] {
     // x as the device holds it (NCHW order here) and its quantized integers.
     std::vector<float> x;
