@@ -37,11 +37,15 @@ struct Case {
   int64_t outStorage = 0, outOffset = 0;  // NHWC output in a channel range: storage channels and first channel
 };
 
-double activate(double v, FusedActivation a) {
+// The activation in F: double for the float reference, float for the int8 one (the device's
+// epilogue operations in float32).
+template <typename F>
+F activate(F v, FusedActivation a) {
+  constexpr F kOne = 1, kZero = 0;
   switch (a) {
-    case FusedActivation::kSilu: return v / (1.0 + std::exp(-v));
-    case FusedActivation::kSigmoid: return 1.0 / (1.0 + std::exp(-v));
-    case FusedActivation::kRelu: return v > 0 ? v : 0.0;
+    case FusedActivation::kSilu: return v / (kOne + std::exp(-v));
+    case FusedActivation::kSigmoid: return kOne / (kOne + std::exp(-v));
+    case FusedActivation::kRelu: return v > 0 ? v : kZero;
     case FusedActivation::kNone: return v;
   }
   return v;
@@ -178,16 +182,6 @@ struct Int8Case {
   int64_t outStorage = 0, outOffset = 0;
 };
 
-float activateF(float v, FusedActivation a) {
-  switch (a) {
-    case FusedActivation::kSilu: return v / (1.0f + std::exp(-v));
-    case FusedActivation::kSigmoid: return 1.0f / (1.0f + std::exp(-v));
-    case FusedActivation::kRelu: return v > 0 ? v : 0.0f;
-    case FusedActivation::kNone: return v;
-  }
-  return v;
-}
-
 int quantizeRef(float v, float scale) {
   const float q = std::nearbyint(v / scale);  // IEEE float division, ties to even (the default rounding mode)
   return static_cast<int>(std::min(std::max(q, static_cast<float>(kInt8Min)), static_cast<float>(kInt8Max)));
@@ -231,7 +225,7 @@ void runDirectInt8(Rng& rng, const Int8Case& t) {
                   if (ih < 0 || ih >= t.h || iw < 0 || iw >= t.w) continue;
                   acc += q[((n * t.c + c) * t.h + ih) * t.w + iw] * static_cast<int64_t>(w[((k * t.c + c) * t.kernel + i) * t.kernel + j]);
                 }
-            const float v = activateF(std::fma(static_cast<float>(acc), kInt8InputScale * wScale[k], bias[k]), t.act);
+            const float v = activate<float>(std::fma(static_cast<float>(acc), kInt8InputScale * wScale[k], bias[k]), t.act);
             ref[((n * t.k + k) * oh + y0) * ow + x0] = v;
             maxAbs = std::max(maxAbs, std::fabs(v));
           }
