@@ -362,6 +362,9 @@ void testDirectConv() {
       // float32 and float16 outputs, NCHW and NHWC.
       {f32, f32, A::kSilu, 2, 3, 13, 11, 16, 3, 2, 1, 1, false, false, true},
       {f32, f16, A::kSigmoid, 2, 3, 13, 11, 24, 3, 1, 1, 1, true, true, true},
+      // All-int8's DFL: the softmax's float output quantized as read, 1x1 16 -> 1 into float32.
+      {f32, f32, A::kNone, 2, 16, 4, 50, 1, 1, 1, 0, 1, false, false, false},
+      {f16, f32, A::kNone, 1, 16, 4, 40, 1, 1, 1, 0, 1, false, false, false},
       // An int8 input: the DFL's 1x1 16 -> 1 into float32, and a run-time field (C = 2, dilation 2).
       {i8, f32, A::kNone, 2, 16, 4, 50, 1, 1, 1, 0, 1, false, false, false},
       {i8, f16, A::kRelu, 2, 2, 12, 11, 24, 3, 1, 2, 2, true, true, true},

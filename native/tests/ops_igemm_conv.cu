@@ -57,6 +57,10 @@ struct Geometry {
   int64_t n, h, w, c, k, r, s, stride, pad;
   int range = kInt8Max;      // x and w drawn from [-range, range]
   int64_t xExtra = 0;        // x lies in a tensor this many channels wider, at channel offset xExtra
+  int64_t strideW = 0;       // the column stride where it differs from the row stride (0: stride)
+  int64_t padW = -1;         // the left padding where it differs from the top one (-1: pad)
+  int64_t sw() const { return strideW > 0 ? strideW : stride; }
+  int64_t pw() const { return padW >= 0 ? padW : pad; }
 };
 
 int64_t outSize(int64_t in, int64_t kernel, int64_t stride, int64_t pad) { return (in + 2 * pad - kernel) / stride + 1; }
@@ -74,7 +78,7 @@ Problem makeProblem(Rng& rng, const Geometry& g) {
   Problem pr;
   pr.g = g;
   pr.p = outSize(g.h, g.r, g.stride, g.pad);
-  pr.q = outSize(g.w, g.s, g.stride, g.pad);
+  pr.q = outSize(g.w, g.s, g.sw(), g.pw());
   pr.m = g.n * pr.p * pr.q;
   pr.xStride = g.c + g.xExtra;
   pr.x.resize(g.n * g.h * g.w * pr.xStride);
@@ -90,7 +94,7 @@ Problem makeProblem(Rng& rng, const Geometry& g) {
           const int64_t h = p * g.stride - g.pad + r;
           if (h < 0 || h >= g.h) continue;
           for (int64_t s = 0; s < g.s; ++s) {
-            const int64_t w = q * g.stride - g.pad + s;
+            const int64_t w = q * g.sw() - g.pw() + s;
             if (w < 0 || w >= g.w) continue;
             const int8_t* xv = &pr.x[((n * g.h + h) * g.w + w) * pr.xStride + g.xExtra];
             for (int64_t k = 0; k < g.k; ++k) {
@@ -107,9 +111,10 @@ Problem makeProblem(Rng& rng, const Geometry& g) {
 
 std::string geometryName(const Geometry& g) {
   char s[160];
-  std::snprintf(s, sizeof s, "[%lld,%lld,%lld,%lld]->%lld k%lldx%lld s%lld p%lld%s", (long long)g.n, (long long)g.h,
+  std::snprintf(s, sizeof s, "[%lld,%lld,%lld,%lld]->%lld k%lldx%lld s%lld p%lld%s%s", (long long)g.n, (long long)g.h,
                 (long long)g.w, (long long)g.c, (long long)g.k, (long long)g.r, (long long)g.s, (long long)g.stride,
-                (long long)g.pad, g.xExtra ? " x-view" : "");
+                (long long)g.pad, g.sw() != g.stride || g.pw() != g.pad ? " (columns: other stride and padding)" : "",
+                g.xExtra ? " x-view" : "");
   return s;
 }
 
@@ -132,8 +137,10 @@ IgemmConvParams baseParams(const Problem& pr, const DeviceBuffer& x, const Devic
   p.outWidth = pr.q;
   p.kernelH = g.r;
   p.kernelW = g.s;
-  p.strideH = p.strideW = g.stride;
-  p.padTop = p.padLeft = g.pad;
+  p.strideH = g.stride;
+  p.strideW = g.sw();
+  p.padTop = g.pad;
+  p.padLeft = g.pw();
   p.x = x.as<int8_t>(g.xExtra);
   p.xPixelStride = pr.xStride;
   p.w = w.get();
@@ -459,6 +466,8 @@ void testIgemmConv() {
       {1, 12, 12, 16, 32, 5, 5, 1, 2},
       {1, 10, 10, 160, 320, 3, 3, 1, 1},
       {2, 7, 7, 256, 64, 3, 3, 2, 1, kInt8Max, 16},
+      // Rows and columns with different strides and padding (a swapped H and W would show).
+      {2, 11, 14, 32, 48, 3, 3, 1, 1, kInt8Max, 0, 2, 0},
   };
   int caseIndex = 0;
   const std::vector<IgemmTile> tiles = netdef::cuda::igemm::igemmUsableTiles();

@@ -17,8 +17,9 @@ struct ConvGeometry {
   ir::DType dtype = ir::DType::Float32;  // the convolution's: its input's, weights' and (float) output's
   Layout layout = Layout::kRowMajor;     // its input's, and its output's unless outLayout says otherwise
   // A direct convolution (direct_conv_rule.h) may read another dtype (a folded Cast: float32
-  // input, float16 weights and output) and write another layout (NCHW in, NHWC out) than `dtype`
-  // and `layout`; every other convolution has inDtype == dtype and outLayout == layout.
+  // input, float16 weights and output; a folded Quantize: a float input into an int8 convolution)
+  // and write another layout (NCHW in, NHWC out) than `dtype` and `layout`; every other
+  // convolution has inDtype == dtype and outLayout == layout.
   ir::DType inDtype = ir::DType::Float32;
   Layout outLayout = Layout::kRowMajor;
   int64_t inChannels = 0, height = 0, width = 0;  // per sample
@@ -29,8 +30,9 @@ struct ConvGeometry {
   // Channel count of the storage x and y lie in (channel-range views, channel_views.h): the
   // batch/pixel strides use these; equal to in/outChannels for dense tensors.
   int64_t inStorageChannels = 0, outStorageChannels = 0;
-  // int8 convolutions (dtype Int8, igemm_layer.h): the output's dtype (int8 when a Quantize was
-  // folded in, else float16) and the epilogue's scales (ConvAttrs).
+  // The output's dtype: a float convolution's own; an int8 convolution's (dtype Int8, igemm_layer.h
+  // or the direct kernel) int8 when a Quantize was folded in, else float16 or float32, with the
+  // epilogue's scales (ConvAttrs).
   ir::DType outDtype = ir::DType::Float32;
   float inputScale = 0, outputScale = 0;
   // A float32 convolution that may use TF32 tensor cores (EngineConfig::tf32); FMA math otherwise.
@@ -63,7 +65,7 @@ std::string geometryKey(const ConvGeometry& g);
 // Device pointers a conv reads and writes.
 struct ConvBuffers {
   const void* x = nullptr;
-  const void* w = nullptr;  // KCRS (row-major) or KRSC (NHWC), in the conv's dtype (int8: KRSC, C padded)
+  const void* w = nullptr;  // KCRS (row-major or direct) or KRSC (NHWC), in the conv's dtype (int8 on igemm: KRSC, C padded)
   const void* bias = nullptr;
   const void* weightScales = nullptr;  // int8: K float32 per-output-channel scales
   const void* residual = nullptr;      // added to the output after the activation (ConvGeometry::hasResidual)

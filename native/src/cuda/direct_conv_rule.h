@@ -8,7 +8,10 @@
 // int8_conv_pass.h) and writes its output in the layout its consumers want, so neither a Cast, a
 // Quantize nor a Reformat runs before the first tensor-core convolution. One rule for the passes
 // (fuse_pass, int8_conv_pass, layout_pass) and the layer (conv_layer), header-only so that the host
-// tests compile it.
+// tests compile it. An int8 layer the rule picks has the direct kernel as its only candidate (no
+// timed igemm alternative, which would need the input padded to 16 channels): right for YOLOv8's
+// stem and DFL, measured; an int8 layer of few input channels and many output channels elsewhere
+// (8 -> 256, say) might run faster on igemm, unmeasured.
 //
 // Test: native/tests/host/direct_conv_passes.cc (passes), native/tests/ops_direct_conv.cu (kernel).
 #pragma once

@@ -25,8 +25,9 @@ ConvGeometry geometryOf(const ExecContext& ctx, const OpDef& op, const ConvAttrs
   const TensorDef& y = p.tensors[op.outputs[0]];
   if (x.dims.size() != 4 || y.dims.size() != 4) throw Error(kErrEngineFormat, op.name + ": convolution tensors are not 4-D");
   ConvGeometry g;
-  // The convolution's dtype is its weights'; its input differs only where a Cast was folded into a
-  // direct convolution, and its output's layout only where the layout pass planned a direct one.
+  // The convolution's dtype is its weights'; its input differs only where a Cast (or, for int8, a
+  // Quantize) was folded into a direct convolution, and its output's layout only where the layout
+  // pass planned a direct one.
   g.dtype = p.weights[a.weight].dtype;
   g.inDtype = x.dtype;
   g.layout = x.layout;

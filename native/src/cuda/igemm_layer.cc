@@ -201,7 +201,14 @@ std::vector<ConvTactic> IgemmLayer::tune(cudaStream_t stream, const ConvBuffers&
         timed.push_back(t);
         break;
       }
-      igemm::launchIgemmConv(p, stream);  // eager first: the kernel loads outside the capture
+      try {
+        igemm::launchIgemmConv(p, stream);  // eager first: the kernel loads outside the capture
+      } catch (const Error& e) {
+        // The shape checks passed but the launch was refused (the driver rejecting a tile's
+        // tensor map, say): the tile is no candidate here; the others are still timed.
+        if (std::string(e.code()) != kErrBackend) throw;
+        continue;
+      }
       GraphExec graph = captureGraph(stream, [&] { igemm::launchIgemmConv(p, stream); });
       t.timeMs = medianMsOrPruned(stream, best, [&] { graph.launch(stream); });
       keepBest(best, t.timeMs);

@@ -77,7 +77,8 @@ void foldInputQuantizes(Program& p) {
     const int32_t c = r.ops[to][0];
     OpDef& conv = p.ops[c];
     const ConvAttrs* a = int8Conv(conv);
-    if (!a || conv.inputs[0] != to || !runsDirect(p, conv) || a->inputScale != int8ConstantScale(p, q)) continue;
+    if (!a || conv.inputs[0] != to || !runsDirect(p, conv) || p.tensors[q.inputs[1]].constant < 0) continue;
+    if (a->inputScale != int8ConstantScale(p, q)) continue;
     conv.inputs[0] = from;
     q.fusedInto = c;
     q.inputs.clear();

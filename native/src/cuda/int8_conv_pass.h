@@ -5,10 +5,11 @@
 // int8 output itself (ConvAttrs::outputScale = its scale: the igemm epilogue requantizes), and the
 // Quantize runs nothing (fusedInto). So int8 flows between int8 layers without a float tensor.
 // Every other int8 convolution keeps its float32 output, which the igemm kernel writes directly.
-// An int8 convolution the direct kernel runs (direct_conv_rule.h: the stem, C = 3) whose input is
-// written by a per-tensor Quantize read by nothing else takes that Quantize in too: it reads the
-// float tensor and quantizes it as it reads it (the same values), so the network input is neither
-// quantized nor reformatted by a kernel of its own. Float convolutions are left as they are; a
+// An int8 convolution the direct kernel runs (direct_conv_rule.h: all-int8's stem, C = 3, and
+// DFL convolution, 16 -> 1) whose input is written by a per-tensor Quantize with a constant scale,
+// its own input scale, read by nothing else takes that Quantize in too: it reads the float tensor
+// and quantizes it as it reads it (the same values), so the network input is neither quantized
+// nor reformatted by a kernel of its own. Float convolutions are left as they are; a
 // program without int8 convolutions is returned unchanged.
 //
 // Test: native/tests/host/int8_passes.cc (the ops after the pass, no GPU) and

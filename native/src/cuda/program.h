@@ -46,7 +46,8 @@ struct ConvAttrs {
   int32_t weight = -1;  // WeightDef index, [K, C/groups, kh, kw] in the conv's dtype, KCRS order
   int32_t bias = -1;    // WeightDef index or -1 (float32 for an int8 convolution)
   FusedActivation activation = FusedActivation::kNone;
-  // An int8 convolution (int8 input, int8 weight): K float32 per-output-channel weight scales
+  // An int8 convolution (int8 weight; int8 input, or a float one a direct convolution quantizes as
+  // it reads it, int8_conv_pass.h): K float32 per-output-channel weight scales
   // (WeightDef index, -1 for a float convolution) and the input's per-tensor scale. Its output is
   // acc * inputScale * weightScales[k] + bias[k], then the activation; outputScale > 0 means a
   // Quantize was folded in (int8_conv_pass.h) and the output is int8 at that scale.

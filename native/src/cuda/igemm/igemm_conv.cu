@@ -287,11 +287,13 @@ void launchOut(const IgemmConvParams& p, const ConvArgs& a, cudaStream_t stream)
   }
 }
 
-// What the accelerator's im2col map (inputTensorMap) cannot describe: its bounding box's corners
-// lie in [-128, 127] for a 4-D tensor, its traversal strides in [1, 8], a tap's offsets are 16-bit,
-// and a batch's bytes stay below 2^40. "" when it can.
+// What the accelerator's im2col map (inputTensorMap) cannot describe: for a 4-D tensor its bounding
+// box's corners lie in [-128, 127] and a tap's offsets in [0, 255] (PTX ISA, im2col mode), its
+// traversal strides in [1, 8], and a batch's bytes stay below 2^40. An output one pixel high or
+// wide (a bounding box of no area along that side, which the encoder may refuse) is left to the
+// other tiles. "" when it can.
 std::string im2colWhyNot(const IgemmConvParams& p) {
-  constexpr int64_t kCornerMin = -128, kCornerMax = 127, kMaxStride = 8, kMaxOffset = 65535;
+  constexpr int64_t kCornerMin = -128, kCornerMax = 127, kMaxStride = 8, kMaxOffset = 255;
   constexpr int64_t kMaxStrideBytes = int64_t{1} << 40;
   const int64_t upperW = (p.outWidth - 1) * p.strideW + 1 - p.width - p.padLeft;
   const int64_t upperH = (p.outHeight - 1) * p.strideH + 1 - p.height - p.padTop;
@@ -300,7 +302,8 @@ std::string im2colWhyNot(const IgemmConvParams& p) {
       upperH > kCornerMax)
     return tile + "padding or output size outside the accelerator's im2col bounding box (-128 to 127)";
   if (p.strideH > kMaxStride || p.strideW > kMaxStride) return tile + "stride above the accelerator's 8";
-  if (p.kernelH - 1 > kMaxOffset || p.kernelW - 1 > kMaxOffset) return tile + "kernel beyond 16-bit tap offsets";
+  if (p.kernelH - 1 > kMaxOffset || p.kernelW - 1 > kMaxOffset) return tile + "kernel beyond 8-bit tap offsets";
+  if (p.outHeight == 1 || p.outWidth == 1) return tile + "an output one pixel high or wide (left to the other tiles)";
   const int64_t imageBytes = orDefault(p.xPixelStride, p.inChannels) * static_cast<int64_t>(ops::elementBytes(p.inType)) * p.height * p.width;
   if (imageBytes >= kMaxStrideBytes) return tile + "an image of x spans 2^40 bytes or more";
   return "";
@@ -313,11 +316,10 @@ int64_t igemmOutputTiles(const IgemmConvParams& p) {
   return (p.batch * p.outHeight * p.outWidth + t.m - 1) / t.m * ((p.outChannels + t.n - 1) / t.n);
 }
 
-int64_t igemmReductionSteps(const IgemmConvParams& p) {  // igemm_split.cuh's igemmSteps
+int64_t igemmReductionSteps(const IgemmConvParams& p) {
   const TileShape t = shapeOf(p.tile);
   const int64_t k = t.kBytes / static_cast<int64_t>(ops::elementBytes(p.inType));  // elements a step
-  if (t.im2col) return p.kernelH * p.kernelW * ((p.inChannels + k - 1) / k);
-  return (p.kernelH * p.kernelW * p.inChannels + k - 1) / k;
+  return reductionSteps(p.kernelH, p.kernelW, p.inChannels, k, t.im2col);
 }
 
 int igemmEffectiveSplits(const IgemmConvParams& p) {

@@ -16,13 +16,11 @@
 #include <type_traits>
 
 #include "../fused_activation.cuh"
+#include "../ops/op_device.cuh"
 #include "igemm_args.cuh"
 #include "igemm_tile.cuh"
 
 namespace netdef::cuda::igemm {
-
-inline constexpr int kInt8Min = -128;
-inline constexpr int kInt8Max = 127;
 
 __device__ __forceinline__ float toFloat(int8_t v) { return static_cast<float>(v); }
 __device__ __forceinline__ float toFloat(__half v) { return __half2float(v); }
@@ -35,8 +33,7 @@ template <typename OutT>
 __device__ __forceinline__ OutT convertOut(float v, float outputScale);
 template <>
 __device__ __forceinline__ int8_t convertOut<int8_t>(float v, float outputScale) {
-  const int q = __float2int_rn(__fdiv_rn(v, outputScale));
-  return static_cast<int8_t>(min(max(q, kInt8Min), kInt8Max));
+  return ops::quantizeInt8(v, outputScale);  // the Quantize op's rule, the direct kernel's too
 }
 template <>
 __device__ __forceinline__ __half convertOut<__half>(float v, float) {

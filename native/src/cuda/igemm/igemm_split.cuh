@@ -20,13 +20,16 @@
 
 namespace netdef::cuda::igemm {
 
-// The reduction steps of tile config Cfg: kBlockK elements of R * S * C each, or, where the
-// accelerator copies the activations in im2col mode (Cfg::kIm2col), ceil(C / kBlockK) steps per
-// filter tap (a step never spans two taps). igemm_conv.cu's igemmReductionSteps is its host twin.
+// The reduction steps of a tile whose steps are blockK elements: blockK elements of R * S * C each,
+// or, where the accelerator copies the activations in im2col mode, ceil(C / blockK) steps per filter
+// tap (a step never spans two taps). The host (igemmReductionSteps: split-K's slices) and the
+// kernels (blockWork) both count with it.
+__host__ __device__ constexpr int64_t reductionSteps(int64_t kernelH, int64_t kernelW, int64_t channels, int64_t blockK, bool im2col) {
+  return im2col ? kernelH * kernelW * ((channels + blockK - 1) / blockK) : (kernelH * kernelW * channels + blockK - 1) / blockK;
+}
 template <typename Cfg>
 __host__ __device__ __forceinline__ int igemmSteps(int kernelH, int kernelW, int channels) {
-  if constexpr (Cfg::kIm2col) return kernelH * kernelW * ((channels + Cfg::kBlockK - 1) / Cfg::kBlockK);
-  return (kernelH * kernelW * channels + Cfg::kBlockK - 1) / Cfg::kBlockK;
+  return static_cast<int>(reductionSteps(kernelH, kernelW, channels, Cfg::kBlockK, Cfg::kIm2col));
 }
 
 // The work of block blockIdx.x (igemm_kernel.cuh's grid): reduction slice `slice` of output tile

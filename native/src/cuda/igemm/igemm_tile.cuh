@@ -1,6 +1,6 @@
 // Tile shapes of the implicit-GEMM kernels, as template parameters: a block computes a kBlockM x
 // kBlockN tile of the output (pixels x output channels), walking the reduction (R * S * C) in steps
-// of kBlockK elements (128 bytes) through kStages shared-memory buffers; its warps are laid out kWarpsM x
+// of kBlockK elements (128 bytes; the narrow tiles' 64) through kStages shared-memory buffers; its warps are laid out kWarpsM x
 // kWarpsN, each computing a (kBlockM / kWarpsM) x (kBlockN / kWarpsN) sub-tile as a grid of
 // 16 x 8 mma tiles. The element type T fixes the bytes per row of a stage and the mma's K.
 //
@@ -30,8 +30,8 @@ inline constexpr int kMmaN = 8;
 inline constexpr int kAccPad = 8;
 
 // BlockKBytes: the reduction step in bytes of a stage row, the same for every element type (128:
-// 64 float16 or 128 int8 elements), so that an int8 stage feeds as many mma steps per barrier as a
-// float16 one does.
+// 64 float16 or 128 int8 elements; 64 for the narrow tiles), so that an int8 stage feeds as many
+// mma steps per barrier as a float16 one does.
 template <typename T, int BlockM, int BlockN, int BlockKBytes, int WarpsM, int WarpsN, int Stages>
 struct TileConfig {
   using Element = T;
@@ -156,7 +156,8 @@ using Tile256x128 = TileConfig<T, 256, 128, kStageRowBytes, 4, 2, 3>;
 // accelerator too, in its im2col mode (one box of BlockM output pixels' 128 bytes of one filter
 // tap's channels per stage), so one thread of the copying warpgroup issues everything. Its
 // reduction then runs tap by tap, each tap's C channels in ceil(C / kBlockK) steps (igemmSteps):
-// channels past C read as zeros, which the weights past the tap's (the next tap's, finite) meet.
+// channels past C read as zeros, which the weights past the tap's (the next tap's) meet: an exact
+// 0 for int8, and for float16 as long as those weights are finite (0 x Inf would be NaN).
 template <typename T, int BlockM, int BlockN, int Stages, bool TmaB = false, bool Im2col = false>
 struct WsWgmmaTileConfig : TileConfig<T, BlockM, BlockN, kStageRowBytes, 4, 1, Stages> {
   using Base = TileConfig<T, BlockM, BlockN, kStageRowBytes, 4, 1, Stages>;

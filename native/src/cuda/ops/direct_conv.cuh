@@ -8,9 +8,9 @@
 // (cells outside x count as 0). x, y and the residual are addressed through strides in elements
 // (batch, channel, row, column), so any layout or channel-range view works: the stem reads the
 // NCHW network input and writes NHWC for the tensor-core convolutions after it, with no Reformat.
-// x is float32 or float16 whatever the convolution's dtype (a float32 input's Cast folded in);
-// w [K, C, R, S] (KCRS), bias [K], y and the residual are in the convolution's dtype, float32 or
-// float16. Computed in float32: float32 convolutions are exact to float32 rounding (FMA order
+// For a float convolution x is float32 or float16 whatever the convolution's dtype (a float32
+// input's Cast folded in); w [K, C, R, S] (KCRS), bias [K], y and the residual are in the
+// convolution's dtype, float32 or float16 (int8 convolutions below). Computed in float32: float32 convolutions are exact to float32 rounding (FMA order
 // aside), as cuDNN's FMA math is; SiLU and sigmoid use the fast exp and reciprocal
 // (fused_activation.cuh, about 1e-6 relative).
 //
@@ -40,7 +40,8 @@
 //
 // Test: native/tests/ops_direct_conv.cu (float32 and float16, float32 input into float16, NCHW and
 // NHWC outputs, channel-range views, strides, dilation, padding, residual, every activation,
-// against a CPU loop).
+// against a CPU loop; int8 convolutions with float inputs quantized as read and int8 inputs, int8,
+// float16 and float32 outputs, against the exact integer reference).
 #pragma once
 
 #include "../direct_conv_rule.h"
