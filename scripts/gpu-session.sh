@@ -13,12 +13,12 @@
 # Device call (carry .device, .gpu/carry, .gpu/yolov8n, .gpu/images, .gpu/coco128, .gpu/coco.names):
 #   DEADLINE=540 STEPS="native cuda-engine bench-n torch-n" bash scripts/gpu-session.sh
 # STEPS (default: all, in this order): native cuda-engine bench-igemm native-onestream cuda-engine-onestream bench-n bench-n-new bench-n-nopdl bench-n-onestream bench-base-n bench-base-x32 bench-base-int8-n prof-n32 prof-n1
-# torch-n coco-fp16 bench-x bench-x32-nowgmma bench-x32 bench-x32-new bench-int8-x32-new prof-x32 bench-x-t16 torch-x bench-x-t1 timing-cache int8 bench-int8-n bench-int8-n-new prof-int8-n1 prof-int8-n32
+# torch-n coco-fp16 bench-x bench-x32-nowgmma bench-x32 bench-x32-new bench-int8-x32-new prof-x32 prof-int8-x32 bench-x-t16 torch-x bench-x-t1 timing-cache int8 bench-int8-n bench-int8-n-new prof-int8-n1 prof-int8-n32
 # bench-mixed ncu-n32 ncu-igemm (bench-n-new, bench-int8-n-new: bench-n's and bench-int8-n's with every usable igemm tile
 # timed, NETDEF_CUDA_ALL_TILES=1; prof-int8-*: the per-layer profile of all-int8 yolov8n; bench-x-t1/t16:
 # yolov8x batch 32 built with NETDEF_CUDA_PLAN_THREADS=1 / 16, for the build-time comparison; bench-n-nopdl:
 # bench-n with NETDEF_CUDA_PDL=0, programmatic dependent launch off; bench-n-onestream: bench-n with NETDEF_CUDA_STREAMS=0,
-# every op on one stream (side streams are the default); native-onestream, cuda-engine-onestream: the engine tests so; bench-x32: yolov8x batch 32 only; bench-x32-new: with every usable igemm tile timed, those the engine leaves out too (NETDEF_CUDA_ALL_TILES=1), and bench-int8-x32-new its fp16, int8 and int8-mixed (16 coco128 calibration images); prof-x32: yolov8x batch 32's per-layer profile; bench-x32-nowgmma: the same without the wgmma tile, NETDEF_CUDA_WGMMA=0). bench-base-n
+# every op on one stream (side streams are the default); native-onestream, cuda-engine-onestream: the engine tests so; bench-x32: yolov8x batch 32 only; prof-int8-x32: all-int8 yolov8x batch 32's per-layer profile; bench-x32-new: with every usable igemm tile timed, those the engine leaves out too (NETDEF_CUDA_ALL_TILES=1), and bench-int8-x32-new its fp16, int8 and int8-mixed (16 coco128 calibration images); prof-x32: yolov8x batch 32's per-layer profile; bench-x32-nowgmma: the same without the wgmma tile, NETDEF_CUDA_WGMMA=0). bench-base-n
 # (and bench-base-x32, bench-base-int8-n: int8 yolov8n at batch 1 and 32) runs bench-n's (bench-x32's) command with a
 # baseline addon (an earlier commit's build, packed as .gpu/carry/base.tar.xz holding
 # Release/netdef_native.node) swapped in, so a change is measured before and after in one run. Every log goes into $OUT/logs.tgz (one file, so the
@@ -26,7 +26,7 @@
 # counts) goes to stdout.
 set -u
 DEADLINE=${DEADLINE:-540}
-STEPS=${STEPS:-"native cuda-engine bench-igemm native-onestream cuda-engine-onestream bench-n bench-n-new bench-n-nopdl bench-n-onestream bench-base-n bench-base-x32 bench-base-int8-n prof-n32 prof-n1 torch-n coco-fp16 bench-x bench-x32-nowgmma bench-x32 bench-x32-new bench-int8-x32-new prof-x32 bench-x-t16 torch-x bench-x-t1 timing-cache int8 bench-int8-n bench-int8-n-new prof-int8-n1 prof-int8-n32 bench-mixed ncu-n32 ncu-igemm"}
+STEPS=${STEPS:-"native cuda-engine bench-igemm native-onestream cuda-engine-onestream bench-n bench-n-new bench-n-nopdl bench-n-onestream bench-base-n bench-base-x32 bench-base-int8-n prof-n32 prof-n1 torch-n coco-fp16 bench-x bench-x32-nowgmma bench-x32 bench-x32-new bench-int8-x32-new prof-x32 prof-int8-x32 bench-x-t16 torch-x bench-x-t1 timing-cache int8 bench-int8-n bench-int8-n-new prof-int8-n1 prof-int8-n32 bench-mixed ncu-n32 ncu-igemm"}
 START=$(date +%s)
 OUT=${OUT:-/tmp/out}
 LOGS=$(mktemp -d)
@@ -90,6 +90,8 @@ step bench-x32 40 90 $TS scripts/bench/gpu.ts --model yolov8x --batch 32 --preci
 step bench-x32-new 40 90 env NETDEF_CUDA_ALL_TILES=1 $TS scripts/bench/gpu.ts --model yolov8x --batch 32 --precision fp16 --warm
 step bench-int8-x32-new 60 180 env NETDEF_CUDA_ALL_TILES=1 $TS scripts/bench/gpu.ts --model yolov8x --batch 32 --precision fp16,int8,int8-mixed --calib-data .gpu/coco128/images --calib-images 16
 step prof-x32 30 60 $TS scripts/bench/profile.ts --model yolov8x --batch 32 --precision fp16 --top 16
+# All-int8 yolov8x batch 32 per layer (random weights; 16 coco128 calibration images, as bench-int8-x32-new).
+step prof-int8-x32 60 120 $TS scripts/bench/profile.ts --model yolov8x --batch 32 --precision int8 --calib-data .gpu/coco128/images --calib-images 16 --top 16
 step bench-x-t16 40 90 env NETDEF_CUDA_PLAN_THREADS=16 $TS scripts/bench/gpu.ts --model yolov8x --batch 32 --precision fp16 --warm
 step torch-x 80 200 python3 scripts/bench/torch_yolov8.py --scale x --batch 1 32 --dtype fp16 --compile
 step bench-x-t1 40 90 env NETDEF_CUDA_PLAN_THREADS=1 $TS scripts/bench/gpu.ts --model yolov8x --batch 32 --precision fp16 --warm
