@@ -98,6 +98,17 @@ std::string caseLabel(const C& t, const std::string& extra) {
                        : "");
 }
 
+// Visits every element of y's storage as f(at, n, kk, y0, x0): its element offset, and its channel
+// within the output (outside [0, K) for the storage's other channels).
+template <typename C, typename F>
+void forEachStored(const C& t, const DirectConvParams& p, F f) {
+  for (int64_t n = 0; n < t.n; ++n)
+    for (int64_t k = 0; k < storageOf(t); ++k)
+      for (int64_t y0 = 0; y0 < p.outHeight; ++y0)
+        for (int64_t x0 = 0; x0 < p.outWidth; ++x0)
+          f(n * p.yStrides[0] + k * p.yStrides[1] + y0 * p.yStrides[2] + x0 * p.yStrides[3], n, k - t.outOffset, y0, x0);
+}
+
 void runDirect(Rng& rng, const Case& t) {
   DirectConvParams p = geometryOf(t);
   p.dtype = t.dtype;
@@ -136,32 +147,27 @@ void runDirect(Rng& rng, const Case& t) {
     std::vector<float> got;
     std::vector<double> ref, scale;
     size_t touched = 0;  // elements outside the output's channel range that changed
-    for (int64_t n = 0; n < t.n; ++n)
-      for (int64_t k = 0; k < storage; ++k)
-        for (int64_t y0 = 0; y0 < oh; ++y0)
-          for (int64_t x0 = 0; x0 < ow; ++x0) {
-            const int64_t at = n * p.yStrides[0] + k * p.yStrides[1] + y0 * p.yStrides[2] + x0 * p.yStrides[3];
-            const int64_t kk = k - t.outOffset;
-            if (kk < 0 || kk >= t.k) {
-              touched += std::isnan(all[at]) ? 0 : 1;
-              continue;
-            }
-            double sum = t.bias ? b[kk] : 0.0, magnitude = std::fabs(sum);
-            for (int64_t c = 0; c < t.c; ++c)
-              for (int64_t i = 0; i < t.kernel; ++i)
-                for (int64_t j = 0; j < t.kernel; ++j) {
-                  const int64_t ih = y0 * t.stride - t.pad + i * t.dilation, iw = x0 * t.stride - t.pad + j * t.dilation;
-                  if (ih < 0 || ih >= t.h || iw < 0 || iw >= t.w) continue;
-                  const double term = static_cast<double>(x[((n * t.c + c) * t.h + ih) * t.w + iw]) * w[((kk * t.c + c) * t.kernel + i) * t.kernel + j];
-                  sum += term;
-                  magnitude += std::fabs(term);
-                }
-            const double res = t.residual ? r[((n * t.k + kk) * oh + y0) * ow + x0] : 0.0;
-            const double want = activate(sum, t.act) + res;
-            got.push_back(all[at]);
-            ref.push_back(want);
-            scale.push_back(magnitude + std::fabs(res) + std::fabs(want));
+    forEachStored(t, p, [&](int64_t at, int64_t n, int64_t kk, int64_t y0, int64_t x0) {
+      if (kk < 0 || kk >= t.k) {
+        touched += std::isnan(all[at]) ? 0 : 1;
+        return;
+      }
+      double sum = t.bias ? b[kk] : 0.0, magnitude = std::fabs(sum);
+      for (int64_t c = 0; c < t.c; ++c)
+        for (int64_t i = 0; i < t.kernel; ++i)
+          for (int64_t j = 0; j < t.kernel; ++j) {
+            const int64_t ih = y0 * t.stride - t.pad + i * t.dilation, iw = x0 * t.stride - t.pad + j * t.dilation;
+            if (ih < 0 || ih >= t.h || iw < 0 || iw >= t.w) continue;
+            const double term = static_cast<double>(x[((n * t.c + c) * t.h + ih) * t.w + iw]) * w[((kk * t.c + c) * t.kernel + i) * t.kernel + j];
+            sum += term;
+            magnitude += std::fabs(term);
           }
+      const double res = t.residual ? r[((n * t.k + kk) * oh + y0) * ow + x0] : 0.0;
+      const double want = activate(sum, t.act) + res;
+      got.push_back(all[at]);
+      ref.push_back(want);
+      scale.push_back(magnitude + std::fabs(res) + std::fabs(want));
+    });
     if (checkClose(name, got, ref, t.dtype == DType::Float16 ? kFp16ConvRtol : kFp32ConvRtol, 0.0, &scale) && t.outStorage) {
       record(touched == 0, name + ": channels outside the range untouched", std::to_string(touched) + " changed");
     }
@@ -252,27 +258,22 @@ void runDirectInt8(Rng& rng, const Int8Case& t) {
     std::vector<float> got;
     std::vector<double> want;
     size_t touched = 0, offByOne = 0, worse = 0;
-    for (int64_t n = 0; n < t.n; ++n)
-      for (int64_t k = 0; k < storage; ++k)
-        for (int64_t y0 = 0; y0 < oh; ++y0)
-          for (int64_t x0 = 0; x0 < ow; ++x0) {
-            const int64_t at = n * p.yStrides[0] + k * p.yStrides[1] + y0 * p.yStrides[2] + x0 * p.yStrides[3];
-            const int64_t kk = k - t.outOffset;
-            if (kk < 0 || kk >= t.k) {
-              for (size_t b = 0; b < sizeOf(t.out); ++b) touched += bytes[at * sizeOf(t.out) + b] != kPoisonByte;
-              continue;
-            }
-            const float v = ref[((n * t.k + kk) * oh + y0) * ow + x0];
-            if (t.out != DType::Int8) {
-              got.push_back(all[at]);
-              want.push_back(v);
-              continue;
-            }
-            const int diff = std::abs(static_cast<int>(all[at]) - quantizeRef(v, outScale));
-            const bool fastExp = t.act == FusedActivation::kSilu || t.act == FusedActivation::kSigmoid;
-            offByOne += diff == 1 && fastExp;
-            worse += diff > 1 || (diff == 1 && !fastExp);
-          }
+    forEachStored(t, p, [&](int64_t at, int64_t n, int64_t kk, int64_t y0, int64_t x0) {
+      if (kk < 0 || kk >= t.k) {
+        for (size_t b = 0; b < sizeOf(t.out); ++b) touched += bytes[at * sizeOf(t.out) + b] != kPoisonByte;
+        return;
+      }
+      const float v = ref[((n * t.k + kk) * oh + y0) * ow + x0];
+      if (t.out != DType::Int8) {
+        got.push_back(all[at]);
+        want.push_back(v);
+        return;
+      }
+      const int diff = std::abs(static_cast<int>(all[at]) - quantizeRef(v, outScale));
+      const bool fastExp = t.act == FusedActivation::kSilu || t.act == FusedActivation::kSigmoid;
+      offByOne += diff == 1 && fastExp;
+      worse += diff > 1 || (diff == 1 && !fastExp);
+    });
     if (touched) {
       record(false, name, std::to_string(touched) + " bytes outside the output's channel range were written");
       return;
