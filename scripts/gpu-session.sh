@@ -54,6 +54,9 @@ nvidia-smi --query-gpu=name,clocks.max.sm,memory.total,driver_version --format=c
 export NODE_OPTIONS=--max-old-space-size=8192
 TS="node --import tsx"
 W=.gpu/yolov8n/weights.safetensors
+# The yolov8x int8 steps' calibration images (random weights: only their speed is measured), so a
+# call that carries the igemm bench binary may leave coco128 behind: CALIB=.gpu/images.
+CALIB=${CALIB:-.gpu/coco128/images}
 step native 40 120 /tmp/nt/netdef_native_tests direct_conv detect_decode activation elementwise copy_strided pooling resize_nearest softmax cast quantize matmul graph_capture candidates igemm_conv igemm_conv_f16 engine
 # The wgmma tile (Hopper) stays among the timed tiles only where the native tests ran to the end
 # with no wgmma failure; otherwise every later step runs without it (NETDEF_CUDA_WGMMA=0).
@@ -88,10 +91,10 @@ step bench-x32-nowgmma 40 90 env NETDEF_CUDA_WGMMA=0 $TS scripts/bench/gpu.ts --
 step bench-x32 40 90 $TS scripts/bench/gpu.ts --model yolov8x --batch 32 --precision fp16 --warm
 # Every usable igemm tile timed, those the engine leaves out (native/src/cuda/igemm_layer.cc) too.
 step bench-x32-new 40 90 env NETDEF_CUDA_ALL_TILES=1 $TS scripts/bench/gpu.ts --model yolov8x --batch 32 --precision fp16 --warm
-step bench-int8-x32-new 60 180 env NETDEF_CUDA_ALL_TILES=1 $TS scripts/bench/gpu.ts --model yolov8x --batch 32 --precision fp16,int8,int8-mixed --calib-data .gpu/coco128/images --calib-images 16
+step bench-int8-x32-new 60 180 env NETDEF_CUDA_ALL_TILES=1 $TS scripts/bench/gpu.ts --model yolov8x --batch 32 --precision fp16,int8,int8-mixed --calib-data "$CALIB" --calib-images 16
 step prof-x32 30 60 $TS scripts/bench/profile.ts --model yolov8x --batch 32 --precision fp16 --top 16
 # All-int8 yolov8x batch 32 per layer (random weights; 16 coco128 calibration images, as bench-int8-x32-new).
-step prof-int8-x32 60 120 $TS scripts/bench/profile.ts --model yolov8x --batch 32 --precision int8 --calib-data .gpu/coco128/images --calib-images 16 --top 16
+step prof-int8-x32 60 120 $TS scripts/bench/profile.ts --model yolov8x --batch 32 --precision int8 --calib-data "$CALIB" --calib-images 16 --top 16
 step bench-x-t16 40 90 env NETDEF_CUDA_PLAN_THREADS=16 $TS scripts/bench/gpu.ts --model yolov8x --batch 32 --precision fp16 --warm
 step torch-x 80 200 python3 scripts/bench/torch_yolov8.py --scale x --batch 1 32 --dtype fp16 --compile
 step bench-x-t1 40 90 env NETDEF_CUDA_PLAN_THREADS=1 $TS scripts/bench/gpu.ts --model yolov8x --batch 32 --precision fp16 --warm
@@ -111,10 +114,12 @@ NCU=$(command -v ncu || ls /usr/local/cuda/bin/ncu 2>/dev/null || true)
   node --import tsx scripts/bench/profile.ts --weights $W --batch 32 --precision fp16 --top 4
 # Nsight Compute on the wgmma kernels at the 3x3 320->320 80x80 batch-32 shape of bench-igemm: the
 # warp-specialized 128x160 tile with both operands copied by the tensor memory accelerator (im2col;
-# int8 and float16), the one with the weights only (float16) and the 3-stage wgmma tile (float16),
+# int8 and float16), its persistent variant (wsp128x160, int8 and float16), the one with the weights
+# only (float16) and the 3-stage wgmma tile (float16),
 # one launch each, with the warp stall reasons (ncu-igemm; needs the bench binary).
 if [ -n "$NCU" ] && [ -x /tmp/nt/netdef_bench_igemm_conv ]; then
-  for k in 'WsWgmmaTileConfigIaLi128ELi160ELi5ELb1ELb1E' 'WsWgmmaTileConfigI6__halfLi128ELi160ELi5ELb1ELb1E' \
+  for k in 'WsWgmmaTileConfigIaLi128ELi160ELi5ELb1ELb1ELb0E' 'WsWgmmaTileConfigI6__halfLi128ELi160ELi5ELb1ELb1ELb0E' \
+    'WsWgmmaTileConfigIaLi128ELi160ELi5ELb1ELb1ELb1E' 'WsWgmmaTileConfigI6__halfLi128ELi160ELi5ELb1ELb1ELb1E' \
     'WsWgmmaTileConfigI6__halfLi128ELi160ELi5ELb1ELb0E' 'WgmmaTileConfigI6__halfLi3ELi0'; do
     step ncu-igemm:$k 40 90 "$NCU" --kernel-name-base mangled --kernel-name regex:"$k" --launch-count 1 \
       --section SpeedOfLight --section Occupancy --section MemoryWorkloadAnalysis --section WarpStateStats --section SchedulerStats \

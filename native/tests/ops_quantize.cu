@@ -1,7 +1,8 @@
 // Tests ops/quantize and ops/dequantize exactly: per tensor and per channel (activation axis 1,
 // weight axis 0), float32 and float16, with ties (x / scale exactly k + 0.5, which must round to
 // even) and saturation (|x / scale| > 127). int8 outputs are checked after two different poisons,
-// so an unwritten element cannot match.
+// so an unwritten element cannot match. Near ties: the shortcut of ops::Int8Quantizer against the
+// division, on half-integer multiples of scales that are not powers of two and their neighbours.
 #include <algorithm>
 #include <cmath>
 
@@ -104,6 +105,58 @@ void runDequantize(Rng& rng, DType t, const Layout& l) {
   });
 }
 
+// Quantize's shortcut (ops::Int8Quantizer: a multiplication by the scale's inverse, the division
+// only near half-integers) against the host's IEEE division, per tensor in float32, on the values
+// where the two could part: a half-integer's multiple of the scale and its float neighbours a few
+// steps either side, over the whole int8 range and past the saturation edges (128.5, 129); scales
+// that are not powers of two; a scale whose inverse is subnormal and a subnormal scale (whose
+// inverse overflows), where the division takes every value.
+void runQuantizeNearTies() {
+  constexpr float kScales[] = {0.0137f, 0.3f, 1.0f / 3.0f, 7.1e-3f, 2.5e-3f, 3.0e38f, 1.0e-39f};
+  constexpr int kUlpsEachSide = 4;
+  constexpr int kPastRange = 131;  // half-integers from -131.5 to 130.5
+  for (float scale : kScales) {
+    const std::string name = "quantize near ties, scale " + std::to_string(scale);
+    runCase(name, [&] {
+      std::vector<float> x;
+      for (int k = -kPastRange; k < kPastRange; ++k) {
+        for (float at : {(static_cast<float>(k) + 0.5f) * scale, static_cast<float>(k) * scale}) {
+          float below = at, above = at;
+          x.push_back(at);
+          for (int u = 0; u < kUlpsEachSide; ++u) {
+            below = std::nextafter(below, -INFINITY);
+            above = std::nextafter(above, INFINITY);
+            x.push_back(below);
+            x.push_back(above);
+          }
+        }
+      }
+      std::vector<uint8_t> ref(x.size());
+      for (size_t i = 0; i < x.size(); ++i) {
+        const float q = std::nearbyint(x[i] / scale);
+        ref[i] = static_cast<uint8_t>(static_cast<int8_t>(std::min(std::max(q, kInt8Min), kInt8Max)));
+      }
+      const auto count = static_cast<int64_t>(x.size());
+      const std::vector<float> scales{scale};
+      DeviceBuffer dx(encode(x, DType::Float32)), ds(encode(scales, DType::Float32)), dy(count);
+      QuantizeParams p;
+      p.dtype = DType::Float32;
+      p.x = dx.get();
+      p.y = dy.as<int8_t>();
+      p.scales = ds.as<float>();
+      p.count = count;
+      p.channels = 1;
+      p.inner = 1;
+      for (int poison : kPoisons) {
+        dy.poison(poison);
+        netdef::cuda::ops::launchQuantize(p, nullptr);
+        syncDevice();
+        checkBytes(name + " poison " + std::to_string(poison), dy.download(), ref);
+      }
+    });
+  }
+}
+
 }  // namespace
 
 void testQuantize() {
@@ -114,6 +167,7 @@ void testQuantize() {
       runQuantize(rng, t, l);
       runDequantize(rng, t, l);
     }
+  runQuantizeNearTies();
   expectError("quantize rejects a count that is not a multiple of channels * inner", netdef::kErrInvalidArgument, [] {
     QuantizeParams p;
     p.count = 10;

@@ -54,15 +54,15 @@ struct ChunkOf {
 // A tap's value in the accumulation: x itself, or (an int8 convolution reading a float input, its
 // Quantize folded in) x quantized at the input's scale, as the Quantize op does.
 template <bool kQuantize, typename TIn>
-__device__ __forceinline__ float tapValue(TIn v, float inputScale) {
-  if constexpr (kQuantize) return toFloat(quantizeInt8(toFloat(v), inputScale));
+__device__ __forceinline__ float tapValue(TIn v, const Int8Quantizer& quantizeInput) {
+  if constexpr (kQuantize) return toFloat(quantizeInput(toFloat(v)));
   return toFloat(v);
 }
 
 // The output conversion: int8 requantizes at the output's scale, float16 and float32 round.
 template <typename T>
-__device__ __forceinline__ T outputOf(float v, float outputScale) {
-  if constexpr (std::is_same_v<T, int8_t>) return quantizeInt8(v, outputScale);
+__device__ __forceinline__ T outputOf(float v, const Int8Quantizer& quantizeOutput) {
+  if constexpr (std::is_same_v<T, int8_t>) return quantizeOutput(v);
   return fromFloat<T>(v);
 }
 
@@ -108,6 +108,8 @@ __global__ void __launch_bounds__(kBlock) directConvKernel(DirectConvParams p, i
   for (int s = 0; s < kernelW; ++s) colInside |= static_cast<uint32_t>(static_cast<unsigned>(iw0 + s * dilationW) < static_cast<unsigned>(p.width)) << s;
   const TIn* x = static_cast<const TIn*>(p.x) + static_cast<int64_t>(n) * p.xStrides[0] + static_cast<int64_t>(ih0) * p.xStrides[2] +
                  static_cast<int64_t>(iw0) * p.xStrides[3];
+  // (Unused, and left to the compiler to drop, where nothing is quantized.)
+  const Int8Quantizer quantizeInput(p.inputScale), quantizeOutput(p.outputScale);
   float field[F::kPatchBound];
   if constexpr (F::kFixed) {
     const int strideC = static_cast<int>(p.xStrides[1]), strideR = static_cast<int>(dilationH * p.xStrides[2]),
@@ -117,14 +119,14 @@ __global__ void __launch_bounds__(kBlock) directConvKernel(DirectConvParams p, i
       constexpr int kRS = F::kR * F::kS;
       const int c = i / kRS, r = i % kRS / F::kS, s = i % F::kS;  // constants once unrolled
       const bool inside = active && ((rowInside >> r) & (colInside >> s) & 1u);
-      field[i] = inside ? tapValue<kQuantize>(x[c * strideC + r * strideR + s * strideS], p.inputScale) : 0.0f;
+      field[i] = inside ? tapValue<kQuantize>(x[c * strideC + r * strideR + s * strideS], quantizeInput) : 0.0f;
     }
   } else {
 #pragma unroll
     for (int i = 0; i < kMaxPatch; ++i) {
       field[i] = 0.0f;
       if (active && i < patch && ((rowInside >> tapRow[i]) & (colInside >> tapCol[i]) & 1u)) {
-        field[i] = tapValue<kQuantize>(x[tapOffset[i]], p.inputScale);
+        field[i] = tapValue<kQuantize>(x[tapOffset[i]], quantizeInput);
       }
     }
   }
@@ -177,7 +179,7 @@ __global__ void __launch_bounds__(kBlock) directConvKernel(DirectConvParams p, i
 #pragma unroll
           for (int e = 0; e < kPer; ++e) {
             const float v = activated(q * kPer + e);
-            out.v[e] = outputOf<T>(residual ? v + toFloat(r.v[e]) : v, p.outputScale);
+            out.v[e] = outputOf<T>(residual ? v + toFloat(r.v[e]) : v, quantizeOutput);
           }
           *reinterpret_cast<Chunk*>(y + yPixel + k + q * kPer) = out;
         }
@@ -188,7 +190,7 @@ __global__ void __launch_bounds__(kBlock) directConvKernel(DirectConvParams p, i
         if (g0 + g >= tile) break;
         const float v = activated(g);
         const float r = residual ? toFloat(residual[rPixel + (k + g) * p.residualStrides[1]]) : 0.0f;
-        y[yPixel + (k + g) * p.yStrides[1]] = outputOf<T>(residual ? v + r : v, p.outputScale);
+        y[yPixel + (k + g) * p.yStrides[1]] = outputOf<T>(residual ? v + r : v, quantizeOutput);
       }
     }
   }

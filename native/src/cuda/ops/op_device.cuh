@@ -9,6 +9,7 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <cfloat>
 #include <cstdint>
 
 namespace netdef::cuda::ops {
@@ -51,13 +52,55 @@ __device__ __forceinline__ int8_t fromFloat<int8_t>(float v) {
   return static_cast<int8_t>(__float2int_rn(fminf(fmaxf(v, kMin), kMax)));
 }
 
-// v quantized to int8 at `scale`: IEEE division whatever the build flags, then rounded half to
-// even and saturated (the Quantize op's rule, and the int8 convolutions' requantization).
-__device__ __forceinline__ int8_t quantizeInt8(float v, float scale) {
-  constexpr int kMin = -128, kMax = 127;
-  const int q = __float2int_rn(__fdiv_rn(v, scale));
-  return static_cast<int8_t>(min(max(q, kMin), kMax));
-}
+// Quantization to int8 at one scale: the IEEE quotient v / scale (whatever the build flags),
+// rounded half to even and saturated (the Quantize op's rule, and the int8 convolutions'
+// requantization). Bit-exact with that rule, but for almost every value without the division and
+// the float-to-int conversion: the quotient is estimated as p = v * inverse (inverse = 1 / scale
+// rounded, computed once per quantizer). Against the rounded quotient q, p errs by less than
+// |q| * 2^-22 (three roundings of 2^-24 relative), so by less than 2^-14 wherever |p| <=
+// kExactBelow. Rounding to the nearest integer changes only at half-integers, so p and q round
+// alike unless p lies within kTieMargin (2^-12, well above that error) of one; those values, and
+// every value of a scale whose inverse is not a normal float (subnormal or overflowing), take the
+// division. Beyond kExactBelow both saturate (q is then beyond 128.5 too); NaN takes the division.
+// p rounds to an integer by adding and subtracting kRoundMagic (1.5 * 2^23: sums of magnitude
+// below 2^22 land where float32's step is 1, rounded half to even), whose bits then hold the integer.
+// Explicitly rounded operations (__fmul_rn, __fadd_rn), so no contraction into an fma changes p.
+struct Int8Quantizer {
+  static constexpr float kExactBelow = 129.0f;
+  static constexpr float kTieMargin = 1.0f / 4096.0f;
+  static constexpr float kHalf = 0.5f;
+  static constexpr float kRoundMagic = 12582912.0f;
+  static constexpr int kMin = -128, kMax = 127;
+  float scale, inverse;
+  bool fast;  // inverse is a normal float: the estimate's error bound holds
+
+  __device__ __forceinline__ explicit Int8Quantizer(float s) {
+    scale = s;
+    inverse = __fdiv_rn(1.0f, s);
+    const float magnitude = fabsf(inverse);
+    fast = magnitude >= FLT_MIN && magnitude <= FLT_MAX;
+  }
+
+  __device__ __forceinline__ int8_t operator()(float v) const {
+    if (fast) {
+      const float p = __fmul_rn(v, inverse), magnitude = fabsf(p);
+      if (magnitude <= kExactBelow) {
+        const float shifted = __fadd_rn(p, kRoundMagic), rounded = __fsub_rn(shifted, kRoundMagic);
+        if (fabsf(fabsf(__fsub_rn(p, rounded)) - kHalf) >= kTieMargin) return saturate(__float_as_int(shifted) - __float_as_int(kRoundMagic));
+      } else if (magnitude > kExactBelow) {  // (false for NaN) saturated, infinity included
+        return p > 0.0f ? static_cast<int8_t>(kMax) : static_cast<int8_t>(kMin);
+      }
+    }
+    return saturate(__float2int_rn(__fdiv_rn(v, scale)));
+  }
+
+ private:
+  __device__ __forceinline__ static int8_t saturate(int q) { return static_cast<int8_t>(min(max(q, kMin), kMax)); }
+};
+
+// v quantized to int8 at `scale` (Int8Quantizer's rule; callers quantizing many values at one scale
+// keep one Int8Quantizer, which computes the inverse once).
+__device__ __forceinline__ int8_t quantizeInt8(float v, float scale) { return Int8Quantizer(scale)(v); }
 
 // kVectorBytes worth of T, loaded and stored as one 16-byte access.
 template <typename T>
