@@ -52,9 +52,6 @@ constexpr float kSaturatingSteps = 1000.0f;  // the saturation case: most output
 constexpr int kRawSplits = 3;
 constexpr int kEpilogueSplits = 4;
 constexpr int kEpilogueSplitEvery = 3;
-// The persistent tiles (no split-K) run their raw cases a second time, and every epilogue case,
-// on this few blocks, so that each block walks several output tiles even on these small problems.
-constexpr int kFewPersistentBlocks = 3;
 
 struct Geometry {
   int64_t n, h, w, c, k, r, s, stride, pad;
@@ -182,18 +179,9 @@ void testRaw(const Problem& pr, const DeviceBuffer& x, const DeviceBuffer& w) {
   for (IgemmTile tile : netdef::cuda::igemm::igemmUsableTiles())
     for (int splits : {1, kRawSplits}) {
       IgemmConvParams p = baseParams(pr, x, w, tile);
-      std::string variant;
-      if (netdef::cuda::igemm::isPersistentTile(tile)) {  // no split-K: the second run on few blocks instead
-        if (splits > 1) {
-          p.persistentBlocks = kFewPersistentBlocks;
-          variant = " on " + std::to_string(kFewPersistentBlocks) + " blocks";
-        }
-      } else {
-        p.splits = splits;
-        if (splits > 1 && netdef::cuda::igemm::igemmEffectiveSplits(p) < 2) continue;  // one reduction step: nothing to split
-        variant = splitLabel(p);
-      }
-      const std::string name = std::string("igemm int32 ") + geometryName(pr.g) + " tile " + igemmTileName(tile) + variant;
+      p.splits = splits;
+      if (splits > 1 && netdef::cuda::igemm::igemmEffectiveSplits(p) < 2) continue;  // one reduction step: nothing to split
+      const std::string name = std::string("igemm int32 ") + geometryName(pr.g) + " tile " + igemmTileName(tile) + splitLabel(p);
       runCase(name, [&] {
         DeviceBuffer y(pr.acc.size() * sizeof(int32_t));
         p.outType = DType::Int32;
@@ -267,7 +255,6 @@ void testEpilogue(Rng& rng, const Problem& pr, const DeviceBuffer& x, const Devi
   const Geometry& g = pr.g;
   IgemmConvParams p = baseParams(pr, x, w, tile);
   p.splits = splits;
-  p.persistentBlocks = kFewPersistentBlocks;  // (the persistent tiles only)
   const std::string name = std::string("igemm ") + e.label + " " + geometryName(g) + " tile " + igemmTileName(tile) + splitLabel(p);
   runCase(name, [&] {
     const int64_t K = g.k, M = pr.m;
@@ -491,9 +478,8 @@ void testIgemmConv() {
       DeviceBuffer x(bytesOf(pr.x)), w(bytesOf(pr.w));
       testRaw(pr, x, w);
       for (const EpilogueCase& e : kEpilogueCases) {
-        const IgemmTile tile = tiles[caseIndex % tiles.size()];
-        const bool split = caseIndex++ % kEpilogueSplitEvery == 0 && !netdef::cuda::igemm::isPersistentTile(tile);
-        const int splits = split ? kEpilogueSplits : 1;
+        const int splits = caseIndex % kEpilogueSplitEvery == 0 ? kEpilogueSplits : 1;
+        const IgemmTile tile = tiles[caseIndex++ % tiles.size()];
         testEpilogue(rng, pr, x, w, e, tile, splits);
       }
     });

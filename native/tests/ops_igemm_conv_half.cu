@@ -32,7 +32,6 @@ constexpr double kAccRtol = 1e-5;
 constexpr double kHalfRounding = 1.0 / 2048;  // 2^-11: half an ulp of float16, relative
 constexpr double kAbsFloor = 1e-6;
 constexpr int kCaseSplits = 3;  // each case also split-K in (up to) this many slices
-constexpr int kFewPersistentBlocks = 2;  // the persistent tiles' blocks: each walks several output tiles
 constexpr int kChainSplits = 4;  // the programmatic chain also with split-K layers
 constexpr int kPoisonHalfByte = 0x7B;  // float16 outputs: 0x7B7B (61280), which the channels outside y's range keep
 
@@ -98,7 +97,6 @@ void runHalfCase(Rng& rng, const HalfCase& t, IgemmTile tile, int splits) {
     }
     cp.tile = tile;
     cp.splits = splits;
-    cp.persistentBlocks = kFewPersistentBlocks;  // (the persistent tiles only: several output tiles a block)
     const SplitBuffers split(cp);
     split.attach(cp);
     launchIgemmConv(cp, nullptr);
@@ -255,7 +253,7 @@ void testIgemmConvHalf() {
       shape.tile = tile;
       shape.splits = kCaseSplits;
       const int splits = netdef::cuda::igemm::igemmEffectiveSplits(shape);
-      if (splits > 1 && !netdef::cuda::igemm::isPersistentTile(tile)) runHalfCase(rng, t, tile, splits);  // (no split-K there)
+      if (splits > 1) runHalfCase(rng, t, tile, splits);
     }
   testProgrammaticChain(rng);
   testHalfChecks();

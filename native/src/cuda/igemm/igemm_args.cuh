@@ -48,8 +48,6 @@ struct ConvArgs {
   // (the last maybe shorter, none empty); block b computes slice b % splits of output tile
   // b / splits. splits 1: no workspace, no counters.
   int splits = 1, splitSteps = 0;
-  // Output tiles x splits: the grid's blocks, or what the persistent schedule's blocks walk.
-  int workItems = 0;
   void* splitPartials = nullptr;  // [tile][slice][kBlockM][kBlockN] accumulators
   int* splitCounters = nullptr;   // one per output tile, zero between launches
 };

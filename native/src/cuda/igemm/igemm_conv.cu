@@ -29,11 +29,11 @@ int64_t orDefault(int64_t stride, int64_t dense) { return stride > 0 ? stride : 
 // kernels' TileConfig; the same for every element type).
 struct TileShape {
   int64_t m, n, kBytes;
-  bool wgmma, tmaWeights, im2col, persistent;
+  bool wgmma, tmaWeights, im2col;
 };
 template <typename Cfg>
 constexpr TileShape shapeOfConfig() {
-  return {Cfg::kBlockM, Cfg::kBlockN, Cfg::kRowBytes, Cfg::kWgmma, Cfg::kTmaB, Cfg::kIm2col, Cfg::kPersistent};
+  return {Cfg::kBlockM, Cfg::kBlockN, Cfg::kRowBytes, Cfg::kWgmma, Cfg::kTmaB, Cfg::kIm2col};
 }
 TileShape shapeOf(IgemmTile t) {
   switch (t) {
@@ -57,7 +57,6 @@ TileShape shapeOf(IgemmTile t) {
     case IgemmTile::kWsIm2col256x128: return shapeOfConfig<TileWsIm2col256x128<int8_t>>();
     case IgemmTile::k128x32n: return shapeOfConfig<Tile128x32N<int8_t>>();
     case IgemmTile::k64x32n: return shapeOfConfig<Tile64x32N<int8_t>>();
-    case IgemmTile::kWsp128x160: return shapeOfConfig<TileWsPersistent128x160<int8_t>>();
   }
   return shapeOfConfig<Tile128x64<int8_t>>();
 }
@@ -137,7 +136,6 @@ ConvArgs makeArgs(const IgemmConvParams& p) {
     a.splitPartials = p.splitWorkspace;
     a.splitCounters = p.splitCounters;
   }
-  a.workItems = static_cast<int>(igemmOutputTiles(p) * a.splits);
   return a;
 }
 
@@ -248,26 +246,10 @@ CUtensorMap inputTensorMap(const IgemmConvParams& p, const ConvArgs& a) {
   return map;
 }
 
-// The blocks a launch runs: one per work item, or for a persistent tile (one block per
-// multiprocessor, igemm_tile.cuh) the fewest of the work items, the multiprocessors and
-// p.persistentBlocks (where given).
-template <typename Cfg>
-unsigned gridBlocks(const IgemmConvParams& p, const ConvArgs& a) {
-  int64_t blocks = a.workItems;
-  if constexpr (Cfg::kPersistent) {
-    int device = 0, multiprocessors = 0;
-    if (cudaGetDevice(&device) != cudaSuccess || cudaDeviceGetAttribute(&multiprocessors, cudaDevAttrMultiProcessorCount, device) != cudaSuccess)
-      ops::checkLaunch(kOp);
-    blocks = std::min<int64_t>(blocks, multiprocessors);
-    if (p.persistentBlocks > 0) blocks = std::min<int64_t>(blocks, p.persistentBlocks);
-  }
-  return static_cast<unsigned>(blocks);
-}
-
 template <typename Cfg, typename OutT>
 void launchTile(const IgemmConvParams& p, const ConvArgs& a, cudaStream_t stream) {
   allowSharedMemory<Cfg, OutT>();
-  const dim3 grid(gridBlocks<Cfg>(p, a)), block(Cfg::kThreads);
+  const dim3 grid(static_cast<unsigned>(igemmOutputTiles(p) * a.splits)), block(Cfg::kThreads);
   if constexpr (Cfg::kWarpSpecialized) {
     CUtensorMap weights{}, input{};  // read only where the weights (activations) are the accelerator's
     if constexpr (Cfg::kTmaB) weights = weightTensorMap<Cfg>(p, a);
@@ -302,7 +284,6 @@ void launchOut(const IgemmConvParams& p, const ConvArgs& a, cudaStream_t stream)
     case IgemmTile::kWsIm2col256x128: return launchTile<TileWsIm2col256x128<T>, OutT>(p, a, stream);
     case IgemmTile::k128x32n: return launchTile<Tile128x32N<T>, OutT>(p, a, stream);
     case IgemmTile::k64x32n: return launchTile<Tile64x32N<T>, OutT>(p, a, stream);
-    case IgemmTile::kWsp128x160: return launchTile<TileWsPersistent128x160<T>, OutT>(p, a, stream);
   }
 }
 
@@ -357,8 +338,6 @@ size_t igemmSplitWorkspaceBytes(const IgemmConvParams& p) {
 
 bool isWgmmaTile(IgemmTile tile) { return shapeOf(tile).wgmma; }
 
-bool isPersistentTile(IgemmTile tile) { return shapeOf(tile).persistent; }
-
 bool igemmTileUsable(IgemmTile tile) {
   if (!isWgmmaTile(tile)) return true;
 #if NETDEF_CUDA_SM90A
@@ -406,7 +385,6 @@ const char* igemmTileName(IgemmTile t) {
     case IgemmTile::kWsIm2col256x128: return "wsim2col256x128";
     case IgemmTile::k128x32n: return "128x32n";
     case IgemmTile::k64x32n: return "64x32n";
-    case IgemmTile::kWsp128x160: return "wsp128x160";
   }
   return "unknown";
 }
@@ -440,9 +418,6 @@ std::string checkIgemmConvShape(const IgemmConvParams& p) {
   }
   if (p.splits < 1 || p.splits > kMaxIgemmSplits) return "splits must be 1 to " + std::to_string(kMaxIgemmSplits);
   if (igemmOutputTiles(p) * p.splits > INT_MAX) return "too many output tiles x splits for one grid";
-  if (p.persistentBlocks < 0) return "persistentBlocks must be >= 0 (0: one per multiprocessor)";
-  if (shapeOf(p.tile).persistent && igemmEffectiveSplits(p) > 1)
-    return std::string("tile ") + igemmTileName(p.tile) + ": a persistent tile runs no split-K";
   if (shapeOf(p.tile).im2col) {
     const std::string why = im2colWhyNot(p);
     if (!why.empty()) return why;

@@ -27,22 +27,23 @@ __device__ __forceinline__ float toFloat(__half v) { return __half2float(v); }
 __device__ __forceinline__ float toFloat(int32_t v) { return static_cast<float>(v); }
 __device__ __forceinline__ float toFloat(float v) { return v; }
 
-// The output conversion: int8 requantizes at the output's scale (ops::Int8Quantizer: the
-// Quantize op's rule, the direct kernel's too; one quantizer per thread and tile), float16 rounds
-// to nearest, float32 keeps the value.
-template <typename OutT>
-__device__ __forceinline__ OutT convertOut(float v, const ops::Int8Quantizer& quantize);
-template <>
-__device__ __forceinline__ int8_t convertOut<int8_t>(float v, const ops::Int8Quantizer& quantize) {
-  return quantize(v);
-}
-template <>
-__device__ __forceinline__ __half convertOut<__half>(float v, const ops::Int8Quantizer&) {
-  return __float2half_rn(v);
-}
-template <>
-__device__ __forceinline__ float convertOut<float>(float v, const ops::Int8Quantizer&) {
-  return v;
+// The output conversion of kCount values: int8 requantizes at the output's scale (ops::Int8Quantizer,
+// in one group: the Quantize op's rule, the direct kernel's too; one quantizer per thread), float16
+// rounds to nearest, float32 keeps the value.
+template <typename OutT, int kCount>
+__device__ __forceinline__ void convertOut(const float (&v)[kCount], const ops::Int8Quantizer& quantize, OutT (&out)[kCount]) {
+  if constexpr (std::is_same_v<OutT, int8_t>) {
+    quantize(v, out);
+  } else {
+#pragma unroll
+    for (int j = 0; j < kCount; ++j) {
+      if constexpr (std::is_same_v<OutT, __half>) {
+        out[j] = __float2half_rn(v[j]);
+      } else {
+        out[j] = v[j];
+      }
+    }
+  }
 }
 
 // `count` consecutive elements of R at p (aligned to their size or 16 bytes) as floats.
@@ -98,56 +99,6 @@ struct Epilogue {
     }
   }
 
-  // The persistent tiles' epilogue (igemm_ws_kernel.cuh): finishes one warp's 16-row strip of
-  // kBlocks 8-column blocks, at rows `row`.. of the tile, straight from its fragments (stageStrip's
-  // layout), each element as store() finishes it. An output of 1 or 2 bytes goes through the warp's
-  // `staging` rows (kStagingPitch elements apart: the pad puts the eight rows one store
-  // instruction writes in distinct banks), so y takes whole 16-byte vectors where a.vectorStore
-  // allows; wider outputs are stored element by element from the registers. Only the warp
-  // synchronizes: the others, and the copying warp, run on.
-  static constexpr bool kStagesStrips = sizeof(OutT) <= 2;
-  static constexpr int kStripRows = kMmaM;
-  static constexpr int kStagingPitch = Cfg::kBlockN + kVector;
-  static constexpr int kStagingBytes = kStripRows * kStagingPitch * static_cast<int>(sizeof(OutT));
-  template <int kBlocks>
-  __device__ __forceinline__ static void storeStrip(const Acc* frag, const ConvArgs& a, int tileM, int tileN, int row, int lane,
-                                                    OutT* staging, const ops::Int8Quantizer& quantize) {
-    OutT* const y = static_cast<OutT*>(a.y);
-#pragma unroll
-    for (int j = 0; j < kBlocks; ++j)
-#pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        const int r = lane / 4 + (e >= 2 ? kRowsBelow : 0), c = j * kMmaN + 2 * (lane % 4) + e % 2;
-        const int m = tileM + row + r, n = tileN + c;
-        const bool inside = m < a.gemmM && n < a.gemmN;
-        if constexpr (kStagesStrips) {
-          staging[r * kStagingPitch + c] = inside ? finishOne(frag[4 * j + e], a, m, n, quantize) : OutT{};
-        } else if (inside) {
-          y[m * a.yPixelStride + a.yChannelOffset + n] = finishOne(frag[4 * j + e], a, m, n, quantize);
-        }
-      }
-    if constexpr (kStagesStrips) {
-      __syncwarp();
-      if (a.vectorStore) {
-        constexpr int kVectorsPerRow = Cfg::kBlockN / kVector;
-        for (int i = lane; i < kStripRows * kVectorsPerRow; i += kWarpSize) {
-          const int r = i / kVectorsPerRow, c = i % kVectorsPerRow * kVector;
-          const int m = tileM + row + r, n = tileN + c;
-          if (m >= a.gemmM || n >= a.gemmN) continue;
-          *reinterpret_cast<uint4*>(y + m * a.yPixelStride + a.yChannelOffset + n) =
-              *reinterpret_cast<const uint4*>(staging + r * kStagingPitch + c);
-        }
-      } else {
-        for (int i = lane; i < kStripRows * Cfg::kBlockN; i += kWarpSize) {
-          const int r = i / Cfg::kBlockN, c = i % Cfg::kBlockN;
-          const int m = tileM + row + r, n = tileN + c;
-          if (m < a.gemmM && n < a.gemmN) y[m * a.yPixelStride + a.yChannelOffset + n] = staging[r * kStagingPitch + c];
-        }
-      }
-      __syncwarp();  // the rows are read before the warp's next strip overwrites them
-    }
-  }
-
   // Finishes the staged tile into y (all threads of the block).
   __device__ __forceinline__ static void store(const Acc* tile, const ConvArgs& a, int tileM, int tileN) {
     const ops::Int8Quantizer quantize(a.outputScale);  // (used by int8 outputs only)
@@ -193,7 +144,10 @@ struct Epilogue {
         v = fmaf(toFloat(static_cast<const __half*>(a.residual)[m * a.residualPixelStride + a.residualChannelOffset + n]),
                  a.residualScale, v);
       }
-      return convertOut<OutT>(v, quantize);
+      const float one[1] = {v};
+      OutT out[1];
+      convertOut(one, quantize, out);
+      return out[0];
     }
   }
 
@@ -231,8 +185,7 @@ struct Epilogue {
 #pragma unroll
         for (int j = 0; j < kVector; ++j) v[j] = fmaf(r[j], a.residualScale, v[j]);
       }
-#pragma unroll
-      for (int j = 0; j < kVector; ++j) out[j] = convertOut<OutT>(v[j], quantize);
+      convertOut(v, quantize, out);
     }
   }
 };

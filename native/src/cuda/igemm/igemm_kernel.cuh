@@ -42,7 +42,7 @@ __global__ void __launch_bounds__(Cfg::kThreads) igemmConvKernel(const ConvArgs 
   ops::pdlLaunchDependents();
   ops::pdlWaitPrevious();
 
-  const BlockWork work = blockWork<Cfg>(a, static_cast<int>(blockIdx.x));
+  const BlockWork work = blockWork<Cfg>(a);
   const int slice = work.slice, outTile = work.outTile, tileM = work.tileM, tileN = work.tileN;
   const int firstStep = work.firstStep, steps = work.steps;
 

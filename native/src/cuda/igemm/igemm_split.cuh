@@ -32,18 +32,18 @@ __host__ __device__ __forceinline__ int igemmSteps(int kernelH, int kernelW, int
   return static_cast<int>(reductionSteps(kernelH, kernelW, channels, Cfg::kBlockK, Cfg::kIm2col));
 }
 
-// Work item `item` (block blockIdx.x of igemm_kernel.cuh's grid; the persistent schedule's blocks
-// walk several): reduction slice `slice` of output tile `outTile`, whose first pixel row and output
-// channel are tileM and tileN, over `steps` reduction steps from `firstStep`.
+// The work of block blockIdx.x (igemm_kernel.cuh's grid): reduction slice `slice` of output tile
+// `outTile`, whose first pixel row and output channel are tileM and tileN, over `steps` reduction
+// steps from `firstStep`.
 struct BlockWork {
   int slice, outTile, tileM, tileN, firstStep, steps;
 };
 template <typename Cfg>
-__device__ __forceinline__ BlockWork blockWork(const ConvArgs& a, int item) {
+__device__ __forceinline__ BlockWork blockWork(const ConvArgs& a) {
   BlockWork w;
   const int tilesN = (a.gemmN + Cfg::kBlockN - 1) / Cfg::kBlockN;
-  w.slice = item % a.splits;
-  w.outTile = item / a.splits;
+  w.slice = static_cast<int>(blockIdx.x % a.splits);
+  w.outTile = static_cast<int>(blockIdx.x / a.splits);
   w.tileN = w.outTile % tilesN * Cfg::kBlockN;
   w.tileM = w.outTile / tilesN * Cfg::kBlockM;
   w.firstStep = w.slice * a.splitSteps;

@@ -61,7 +61,6 @@ struct TileConfig {
   static constexpr bool kWarpSpecialized = false;  // igemm_ws_kernel.cuh's kernel (WsWgmmaTileConfig)
   static constexpr bool kTmaB = false;             // B copied by the tensor memory accelerator (WsWgmmaTileConfig)
   static constexpr bool kIm2col = false;           // A too, in its im2col mode, stepping tap by tap (WsWgmmaTileConfig)
-  static constexpr bool kPersistent = false;       // one block per multiprocessor walking tiles (WsWgmmaTileConfig)
   static constexpr int kSharedAlignment = kChunkBytes;  // of the stages' base
   static constexpr int kLaunchSharedBytes = kSharedBytes;  // dynamic shared memory asked at launch
   // Global -> shared copies: each thread moves chunks of one chunk column, every kRowsPerPass rows.
@@ -159,16 +158,7 @@ using Tile256x128 = TileConfig<T, 256, 128, kStageRowBytes, 4, 2, 3>;
 // reduction then runs tap by tap, each tap's C channels in ceil(C / kBlockK) steps (igemmSteps):
 // channels past C read as zeros, which the weights past the tap's (the next tap's) meet: an exact
 // 0 for int8, and for float16 as long as those weights are finite (0 x Inf would be NaN).
-//
-// Persistent (im2col only): igemm_ws_kernel.cuh's persistent schedule. The grid is one block per
-// multiprocessor (or fewer, IgemmConvParams::persistentBlocks), each walking output tiles
-// blockIdx.x, + gridDim.x, ... with its stages' counts running on from tile to tile, so the copying
-// warp loads the next tile's first stages while the multiplying warps finish the last one. Those
-// finish it straight from their fragments (Epilogue::storeStrip), each warp through its own
-// staging rows after the stages (kStagingBytesPerWarp: 16 rows of a float16 tile row plus a
-// 16-byte pad, the most any 1- or 2-byte output takes), not through the stages as the others do,
-// which the next tile's copies are filling. No split-K.
-template <typename T, int BlockM, int BlockN, int Stages, bool TmaB = false, bool Im2col = false, bool Persistent = false>
+template <typename T, int BlockM, int BlockN, int Stages, bool TmaB = false, bool Im2col = false>
 struct WsWgmmaTileConfig : TileConfig<T, BlockM, BlockN, kStageRowBytes, 4, 1, Stages> {
   using Base = TileConfig<T, BlockM, BlockN, kStageRowBytes, 4, 1, Stages>;
   using Loader = Base;  // its copy passes are the copying warpgroup's (4 warps)
@@ -185,15 +175,8 @@ struct WsWgmmaTileConfig : TileConfig<T, BlockM, BlockN, kStageRowBytes, 4, 1, S
   static constexpr int kRowsPerWarpgroup = BlockM / kConsumerWarpgroups;
   static constexpr int kWgmmaPerWarpgroup = kRowsPerWarpgroup / kWgmmaM;  // along M, per K step
   static constexpr int kSharedAlignment = kSwizzleAtomBytes;
-  static constexpr bool kPersistent = Persistent;
-  static constexpr int kStagingRows = kMmaM;  // a warp's rows of one wgmma (igemm_wgmma.cuh)
-  static constexpr int kStagingMaxElementBytes = 2;
-  static constexpr int kStagingBytesPerWarp = kStagingRows * (BlockN * kStagingMaxElementBytes + kChunkBytes);
-  static constexpr int kStagingOffset = Base::kPipelineBytes;
-  // The stages and the accumulator tile (sharing memory), or the stages and the warps' staging rows.
-  static constexpr int kBlockSharedBytes = Persistent ? Base::kPipelineBytes + kConsumerWarps * kStagingBytesPerWarp : Base::kSharedBytes;
   static constexpr int kBarrierBytes = 8;
-  static constexpr int kBarrierOffset = (kBlockSharedBytes + kBarrierBytes - 1) / kBarrierBytes * kBarrierBytes;
+  static constexpr int kBarrierOffset = (Base::kSharedBytes + kBarrierBytes - 1) / kBarrierBytes * kBarrierBytes;
   static constexpr int kLaunchSharedBytes = kBarrierOffset + 2 * Stages * kBarrierBytes + kSharedAlignment;
   static_assert(Base::kRowChunks == kChunksPerLine, "the 128-byte swizzle needs 128-byte stage rows");
   static_assert(kRowsPerWarpgroup % kWgmmaM == 0, "whole wgmma rows per warpgroup");
@@ -201,7 +184,6 @@ struct WsWgmmaTileConfig : TileConfig<T, BlockM, BlockN, kStageRowBytes, 4, 1, S
   static_assert(!TmaB || (BlockN <= kTmaMaxBox && Base::kStageBytes % kSharedAlignment == 0 && Base::kStageBytesA % kSharedAlignment == 0),
                 "a B box the accelerator copies, at a swizzle-atom aligned address in every stage");
   static_assert(!Im2col || (TmaB && BlockM <= kTmaMaxBox), "an im2col box of at most 256 pixels, with the weights the accelerator's too");
-  static_assert(!Persistent || Im2col, "the persistent schedule's copying warp is the accelerator's one issuing lane");
 };
 // 128 x 128 with 6 stages (193 KB of shared memory), 256 x 128 with 4 (193 KB); and for channel
 // counts that are multiples of 80 (YOLOv8x's 80, 160, 320, 640, which 128-wide tiles cover with up
@@ -225,8 +207,5 @@ template <typename T>
 using TileWsIm2col128x160 = WsWgmmaTileConfig<T, 128, 160, 5, true, true>;
 template <typename T>
 using TileWsIm2col256x128 = WsWgmmaTileConfig<T, 256, 128, 4, true, true>;
-// 128 x 160 im2col, persistent: 5 stages (180 KB) and 8 warps' staging rows (42 KB), 222 KB in all.
-template <typename T>
-using TileWsPersistent128x160 = WsWgmmaTileConfig<T, 128, 160, 5, true, true, true>;
 
 }  // namespace netdef::cuda::igemm

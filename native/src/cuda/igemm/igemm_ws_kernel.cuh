@@ -42,18 +42,16 @@ namespace netdef::cuda::igemm {
 // arrives on its full barrier expecting both boxes' bytes and has the accelerator copy them: A, the tile's BlockM output pixels (from the tile's first, row after row
 // and image after image: the map's traversal) at filter tap (r, s), channels c0 .. c0 + kBlockK - 1
 // (past C: zeros); B, the weights' columns tap * C + c0 onwards of the tile's output channels.
-// `it`: the block's steps before this tile's (the persistent schedule's earlier tiles; 0 otherwise),
-// which place the tile's steps in the stages' rotation; returns it + the tile's steps.
 template <typename Cfg, typename StageA, typename StageB>
-__device__ __forceinline__ int copyWithAccelerator(const ConvArgs& a, const BlockWork& work, int it, uint64_t* full, uint64_t* empty,
-                                                   StageA stageA, StageB stageB, const CUtensorMap* weightMap,
-                                                   const CUtensorMap* inputMap) {
+__device__ __forceinline__ void copyWithAccelerator(const ConvArgs& a, const BlockWork& work, uint64_t* full, uint64_t* empty,
+                                                    StageA stageA, StageB stageB, const CUtensorMap* weightMap,
+                                                    const CUtensorMap* inputMap) {
   const int chunks = (a.channels + Cfg::kBlockK - 1) / Cfg::kBlockK;  // steps per filter tap
   const int pixels = a.outHeight * a.outWidth;
   const int n0 = work.tileM / pixels, p0 = work.tileM % pixels;
   const int h0 = p0 / a.outWidth * a.strideH - a.padTop, w0 = p0 % a.outWidth * a.strideW - a.padLeft;
   for (int step = 0; step < work.steps; ++step) {
-    const int stage = (it + step) % Cfg::kStages, use = (it + step) / Cfg::kStages;
+    const int stage = step % Cfg::kStages, use = step / Cfg::kStages;
     if (use > 0) mbarrierWait(empty + stage, (use - 1) & 1);  // the previous use's MMAs are done
     if (threadIdx.x != 0) continue;
     const int k = work.firstStep + step, tap = k / chunks, c0 = k % chunks * Cfg::kBlockK;
@@ -62,50 +60,6 @@ __device__ __forceinline__ int copyWithAccelerator(const ConvArgs& a, const Bloc
                     full + stage);
     tmaLoad2d(stageB(stage), weightMap, (tap * a.channels + c0) * static_cast<int>(sizeof(typename Cfg::Element)), work.tileN, full + stage);
   }
-  return it + work.steps;
-}
-
-// One multiplying warpgroup's MMAs over a tile's `steps` reduction steps, the block's steps `it`
-// onwards in the stages' rotation: per step, wait on the stage's full barrier, issue its wgmmas
-// (kWgmmaPerWarpgroup m64 blocks of the warpgroup's rows against all BlockN rows of B), keep them
-// in flight while the previous step's are waited for, then mark that step's stage empty (one
-// arrival per warp). `releaseLast`: wait for the last step's MMAs too and mark its stage empty (the
-// persistent schedule refills it for the next tile). Returns it + steps.
-template <typename Cfg, typename Acc, int kAccumulators, typename StageA, typename StageB>
-__device__ __forceinline__ int multiplySteps(Acc (&d)[Cfg::kWgmmaPerWarpgroup][kAccumulators], int steps, int it, uint64_t* full,
-                                             uint64_t* empty, StageA stageA, StageB stageB, int warpgroupRow, int lane,
-                                             bool releaseLast) {
-#pragma unroll
-  for (int mi = 0; mi < Cfg::kWgmmaPerWarpgroup; ++mi)
-#pragma unroll
-    for (int i = 0; i < kAccumulators; ++i) d[mi][i] = Acc(0);
-  constexpr int kStepsPerStage = Cfg::kRowBytes / kWgmmaKBytes;
-  for (int step = 0; step < steps; ++step) {
-    const int k = it + step, stage = k % Cfg::kStages, use = k / Cfg::kStages;
-    mbarrierWait(full + stage, use & 1);
-    fenceProxyAsync();  // the landed copies ordered before wgmma's (async-proxy) reads
-    const uint8_t* sa = stageA(stage) + warpgroupRow * Cfg::kRowBytes;
-    const uint8_t* sb = stageB(stage);
-#pragma unroll
-    for (int mi = 0; mi < Cfg::kWgmmaPerWarpgroup; ++mi) fenceAccumulators(d[mi]);
-    wgmmaFence();
-#pragma unroll
-    for (int kk = 0; kk < kStepsPerStage; ++kk)
-#pragma unroll
-      for (int mi = 0; mi < Cfg::kWgmmaPerWarpgroup; ++mi)
-        wgmma<typename Cfg::Element, Cfg::kBlockN>(d[mi], wgmmaDescriptor(sa + mi * kWgmmaM * Cfg::kRowBytes + kk * kWgmmaKBytes),
-                                                   wgmmaDescriptor(sb + kk * kWgmmaKBytes));
-    wgmmaCommit();
-    wgmmaWait<Cfg::kWgmmaInFlight>();  // the previous step's MMAs are done: its stage may be refilled
-#pragma unroll
-    for (int mi = 0; mi < Cfg::kWgmmaPerWarpgroup; ++mi) fenceAccumulators(d[mi]);
-    if (step > 0 && lane == 0) mbarrierArrive(empty + (k - 1) % Cfg::kStages);
-  }
-  wgmmaWait<0>();
-#pragma unroll
-  for (int mi = 0; mi < Cfg::kWgmmaPerWarpgroup; ++mi) fenceAccumulators(d[mi]);
-  if (releaseLast && steps > 0 && lane == 0) mbarrierArrive(empty + (it + steps - 1) % Cfg::kStages);
-  return it + steps;
 }
 
 // weightMap: the weights [K][R * S * C] as a 2-D tensor map of bytes (igemm_conv.cu), read where
@@ -134,46 +88,18 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
   ops::pdlWaitPrevious();
   __syncthreads();  // the barriers initialized for every thread
 
+  const BlockWork work = blockWork<Cfg>(a);
+  const int slice = work.slice, outTile = work.outTile, tileM = work.tileM, tileN = work.tileN;
+  const int firstStep = work.firstStep, steps = work.steps;
   const int lane = threadIdx.x % kWarpSize;
   auto stageA = [&](int stage) { return shared + stage * Cfg::kStageBytes; };
   auto stageB = [&](int stage) { return shared + stage * Cfg::kStageBytes + Cfg::kStageBytesA; };
+
   Acc d[Cfg::kWgmmaPerWarpgroup][kAccumulators];
   const int consumerWarp = static_cast<int>(threadIdx.x) / kWarpSize - Cfg::kProducerThreads / kWarpSize;
   const int warpgroupRow = consumerWarp / (kWarpgroupThreads / kWarpSize) * Cfg::kRowsPerWarpgroup;
-  // Warp w of a warpgroup holds rows 16w .. 16w + 15 of each of its 64-row blocks (igemm_wgmma.cuh).
-  constexpr int kRowsPerWarp = 16;
-  const int row0 = warpgroupRow + consumerWarp % (kWarpgroupThreads / kWarpSize) * kRowsPerWarp;
-
-  if constexpr (Cfg::kPersistent) {
-    // Output tiles blockIdx.x, + gridDim.x, ... (a.workItems of them; no split-K), the stages'
-    // counts running on across them. The other copying warps and the copying warpgroup's unused
-    // threads are done at once.
-    using Finish = Epilogue<Cfg, OutT>;
-    static_assert(!Finish::kStagesStrips || Finish::kStagingBytes <= Cfg::kStagingBytesPerWarp, "a warp's staging rows hold one strip of the output type");
-    if (threadIdx.x < kWarpSize) {
-      int it = 0;
-      for (int item = static_cast<int>(blockIdx.x); item < a.workItems; item += static_cast<int>(gridDim.x))
-        it = copyWithAccelerator<Cfg>(a, blockWork<Cfg>(a, item), it, full, empty, stageA, stageB, &weightMap, &inputMap);
-    } else if (threadIdx.x >= Cfg::kProducerThreads) {
-      OutT* const staging = reinterpret_cast<OutT*>(shared + Cfg::kStagingOffset + consumerWarp * Cfg::kStagingBytesPerWarp);
-      const ops::Int8Quantizer quantize(a.outputScale);  // (used by int8 outputs only)
-      int it = 0;
-      for (int item = static_cast<int>(blockIdx.x); item < a.workItems; item += static_cast<int>(gridDim.x)) {
-        const BlockWork work = blockWork<Cfg>(a, item);
-        it = multiplySteps<Cfg>(d, work.steps, it, full, empty, stageA, stageB, warpgroupRow, lane, true);
-#pragma unroll
-        for (int mi = 0; mi < Cfg::kWgmmaPerWarpgroup; ++mi)
-          Finish::template storeStrip<kAccumulators / 4>(d[mi], a, work.tileM, work.tileN, row0 + mi * kWgmmaM, lane, staging, quantize);
-      }
-    }
-    return;
-  }
-
-  const BlockWork work = blockWork<Cfg>(a, static_cast<int>(blockIdx.x));
-  const int slice = work.slice, outTile = work.outTile, tileM = work.tileM, tileN = work.tileN;
-  const int firstStep = work.firstStep, steps = work.steps;
   if constexpr (Cfg::kIm2col) {
-    if (threadIdx.x < kWarpSize) copyWithAccelerator<Cfg>(a, work, 0, full, empty, stageA, stageB, &weightMap, &inputMap);
+    if (threadIdx.x < kWarpSize) copyWithAccelerator<Cfg>(a, work, full, empty, stageA, stageB, &weightMap, &inputMap);
   }
   if (!Cfg::kIm2col && threadIdx.x < Cfg::kProducerThreads) {
     TileLoader<typename Cfg::Loader> loader(a, tileM, tileN, threadIdx.x, firstStep);
@@ -195,11 +121,42 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
     cpAsyncCommit();
     cpAsyncWait<0>();
   } else if (threadIdx.x >= Cfg::kProducerThreads) {
-    multiplySteps<Cfg>(d, steps, 0, full, empty, stageA, stageB, warpgroupRow, lane, false);
+#pragma unroll
+    for (int mi = 0; mi < Cfg::kWgmmaPerWarpgroup; ++mi)
+#pragma unroll
+      for (int i = 0; i < kAccumulators; ++i) d[mi][i] = Acc(0);
+    constexpr int kStepsPerStage = Cfg::kRowBytes / kWgmmaKBytes;
+    for (int step = 0; step < steps; ++step) {
+      const int stage = step % Cfg::kStages, use = step / Cfg::kStages;
+      mbarrierWait(full + stage, use & 1);
+      fenceProxyAsync();  // the landed copies ordered before wgmma's (async-proxy) reads
+      const uint8_t* sa = stageA(stage) + warpgroupRow * Cfg::kRowBytes;
+      const uint8_t* sb = stageB(stage);
+#pragma unroll
+      for (int mi = 0; mi < Cfg::kWgmmaPerWarpgroup; ++mi) fenceAccumulators(d[mi]);
+      wgmmaFence();
+#pragma unroll
+      for (int k = 0; k < kStepsPerStage; ++k)
+#pragma unroll
+        for (int mi = 0; mi < Cfg::kWgmmaPerWarpgroup; ++mi)
+          wgmma<typename Cfg::Element, Cfg::kBlockN>(d[mi], wgmmaDescriptor(sa + mi * kWgmmaM * Cfg::kRowBytes + k * kWgmmaKBytes),
+                                       wgmmaDescriptor(sb + k * kWgmmaKBytes));
+      wgmmaCommit();
+      wgmmaWait<Cfg::kWgmmaInFlight>();  // the previous step's MMAs are done: its stage may be refilled
+#pragma unroll
+      for (int mi = 0; mi < Cfg::kWgmmaPerWarpgroup; ++mi) fenceAccumulators(d[mi]);
+      if (step > 0 && lane == 0) mbarrierArrive(empty + (step - 1) % Cfg::kStages);
+    }
+    wgmmaWait<0>();
+#pragma unroll
+    for (int mi = 0; mi < Cfg::kWgmmaPerWarpgroup; ++mi) fenceAccumulators(d[mi]);
   }
   __syncthreads();  // every copy landed and every MMA done: the stages' memory takes the accumulators
   Acc* tile = reinterpret_cast<Acc*>(shared);
   if (threadIdx.x >= Cfg::kProducerThreads) {
+    // Warp w of a warpgroup holds rows 16w .. 16w + 15 of each of its 64-row blocks (igemm_wgmma.cuh).
+    constexpr int kRowsPerWarp = 16;
+    const int row0 = warpgroupRow + consumerWarp % (kWarpgroupThreads / kWarpSize) * kRowsPerWarp;
 #pragma unroll
     for (int mi = 0; mi < Cfg::kWgmmaPerWarpgroup; ++mi)
       Epilogue<Cfg, OutT>::template stageStrip<kAccumulators / 4>(tile, d[mi], row0 + mi * kWgmmaM, 0, lane);

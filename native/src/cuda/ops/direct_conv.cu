@@ -51,19 +51,26 @@ struct ChunkOf {
   struct alignas(kBytes) Type { T v[kSize]; };
 };
 
-// A tap's value in the accumulation: x itself, or (an int8 convolution reading a float input, its
-// Quantize folded in) x quantized at the input's scale, as the Quantize op does.
-template <bool kQuantize, typename TIn>
-__device__ __forceinline__ float tapValue(TIn v, const Int8Quantizer& quantizeInput) {
-  if constexpr (kQuantize) return toFloat(quantizeInput(toFloat(v)));
-  return toFloat(v);
+// The field of an int8 convolution reading a float input (its Quantize folded in): every tap
+// quantized at the input's scale, as the Quantize op does (in one group: Int8Quantizer), 0 staying 0.
+template <int kCount>
+__device__ __forceinline__ void quantizeField(float (&field)[kCount], const Int8Quantizer& quantizeInput) {
+  int8_t q[kCount];
+  quantizeInput(field, q);
+#pragma unroll
+  for (int i = 0; i < kCount; ++i) field[i] = toFloat(q[i]);
 }
 
-// The output conversion: int8 requantizes at the output's scale, float16 and float32 round.
-template <typename T>
-__device__ __forceinline__ T outputOf(float v, const Int8Quantizer& quantizeOutput) {
-  if constexpr (std::is_same_v<T, int8_t>) return quantizeOutput(v);
-  return fromFloat<T>(v);
+// The output conversion of kCount values: int8 requantizes at the output's scale (in one group),
+// float16 and float32 round.
+template <typename T, int kCount>
+__device__ __forceinline__ void outputsOf(const float (&v)[kCount], T (&out)[kCount], const Int8Quantizer& quantizeOutput) {
+  if constexpr (std::is_same_v<T, int8_t>) {
+    quantizeOutput(v, out);
+  } else {
+#pragma unroll
+    for (int e = 0; e < kCount; ++e) out[e] = fromFloat<T>(v[e]);
+  }
 }
 
 // `vectorY`: y (and the residual) take 16-byte stores (loads) of a group's channels (host-checked).
@@ -119,17 +126,18 @@ __global__ void __launch_bounds__(kBlock) directConvKernel(DirectConvParams p, i
       constexpr int kRS = F::kR * F::kS;
       const int c = i / kRS, r = i % kRS / F::kS, s = i % F::kS;  // constants once unrolled
       const bool inside = active && ((rowInside >> r) & (colInside >> s) & 1u);
-      field[i] = inside ? tapValue<kQuantize>(x[c * strideC + r * strideR + s * strideS], quantizeInput) : 0.0f;
+      field[i] = inside ? toFloat(x[c * strideC + r * strideR + s * strideS]) : 0.0f;
     }
   } else {
 #pragma unroll
     for (int i = 0; i < kMaxPatch; ++i) {
       field[i] = 0.0f;
       if (active && i < patch && ((rowInside >> tapRow[i]) & (colInside >> tapCol[i]) & 1u)) {
-        field[i] = tapValue<kQuantize>(x[tapOffset[i]], quantizeInput);
+        field[i] = toFloat(x[tapOffset[i]]);
       }
     }
   }
+  if constexpr (kQuantize) quantizeField(field, quantizeInput);
 
   const TW* w = static_cast<const TW*>(p.w);
   const TBias* b = static_cast<const TBias*>(p.bias);
@@ -175,12 +183,14 @@ __global__ void __launch_bounds__(kBlock) directConvKernel(DirectConvParams p, i
         for (int q = 0; q < kGroup / kPer; ++q) {
           Chunk r{};
           if (residual) r = *reinterpret_cast<const Chunk*>(residual + rPixel + k + q * kPer);
-          Chunk out;
+          float v[kPer];
 #pragma unroll
           for (int e = 0; e < kPer; ++e) {
-            const float v = activated(q * kPer + e);
-            out.v[e] = outputOf<T>(residual ? v + toFloat(r.v[e]) : v, quantizeOutput);
+            v[e] = activated(q * kPer + e);
+            if (residual) v[e] += toFloat(r.v[e]);
           }
+          Chunk out;
+          outputsOf<T>(v, out.v, quantizeOutput);
           *reinterpret_cast<Chunk*>(y + yPixel + k + q * kPer) = out;
         }
         continue;
@@ -188,9 +198,11 @@ __global__ void __launch_bounds__(kBlock) directConvKernel(DirectConvParams p, i
 #pragma unroll
       for (int g = 0; g < kGroup; ++g) {
         if (g0 + g >= tile) break;
-        const float v = activated(g);
         const float r = residual ? toFloat(residual[rPixel + (k + g) * p.residualStrides[1]]) : 0.0f;
-        y[yPixel + (k + g) * p.yStrides[1]] = outputOf<T>(residual ? v + r : v, quantizeOutput);
+        float v[1] = {residual ? activated(g) + r : activated(g)};
+        T out[1];
+        outputsOf<T>(v, out, quantizeOutput);
+        y[yPixel + (k + g) * p.yStrides[1]] = out[0];
       }
     }
   }

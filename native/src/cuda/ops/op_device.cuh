@@ -59,12 +59,17 @@ __device__ __forceinline__ int8_t fromFloat<int8_t>(float v) {
 // rounded, computed once per quantizer). Against the rounded quotient q, p errs by less than
 // |q| * 2^-22 (three roundings of 2^-24 relative), so by less than 2^-14 wherever |p| <=
 // kExactBelow. Rounding to the nearest integer changes only at half-integers, so p and q round
-// alike unless p lies within kTieMargin (2^-12, well above that error) of one; those values, and
-// every value of a scale whose inverse is not a normal float (subnormal or overflowing), take the
-// division. Beyond kExactBelow both saturate (q is then beyond 128.5 too); NaN takes the division.
-// p rounds to an integer by adding and subtracting kRoundMagic (1.5 * 2^23: sums of magnitude
-// below 2^22 land where float32's step is 1, rounded half to even), whose bits then hold the integer.
-// Explicitly rounded operations (__fmul_rn, __fadd_rn), so no contraction into an fma changes p.
+// alike unless p lies within kTieMargin (2^-12, well above that error) of one. Beyond kExactBelow
+// both saturate (q is then beyond 128.5 too). p rounds to an integer by adding and subtracting
+// kRoundMagic (1.5 * 2^23: sums of magnitude below 2^22 land where float32's step is 1, rounded half
+// to even), whose bits then hold the integer. Explicitly rounded operations (__fmul_rn, __fadd_rn),
+// so no contraction into an fma changes p.
+//
+// The estimate has no branch; a group of values quantized together (operator() on an array: a
+// 16-byte vector of outputs, a convolution's field) takes one branch, to the division, for the
+// values near a tie, NaN, and every value of a scale whose inverse is not a normal float
+// (subnormal or overflowing). (A first version branched per value: int8 outputs then ran slower
+// than with the division, 504 against 570 TOPS on an H100's 3x3 320->320 80x80 batch-32 layer.)
 struct Int8Quantizer {
   static constexpr float kExactBelow = 129.0f;
   static constexpr float kTieMargin = 1.0f / 4096.0f;
@@ -81,17 +86,32 @@ struct Int8Quantizer {
     fast = magnitude >= FLT_MIN && magnitude <= FLT_MAX;
   }
 
-  __device__ __forceinline__ int8_t operator()(float v) const {
-    if (fast) {
-      const float p = __fmul_rn(v, inverse), magnitude = fabsf(p);
-      if (magnitude <= kExactBelow) {
-        const float shifted = __fadd_rn(p, kRoundMagic), rounded = __fsub_rn(shifted, kRoundMagic);
-        if (fabsf(fabsf(__fsub_rn(p, rounded)) - kHalf) >= kTieMargin) return saturate(__float_as_int(shifted) - __float_as_int(kRoundMagic));
-      } else if (magnitude > kExactBelow) {  // (false for NaN) saturated, infinity included
-        return p > 0.0f ? static_cast<int8_t>(kMax) : static_cast<int8_t>(kMin);
-      }
+  template <int kCount>
+  __device__ __forceinline__ void operator()(const float (&v)[kCount], int8_t (&q)[kCount]) const {
+    static_assert(kCount <= 32, "one bit per value");
+    uint32_t divide = 0;  // bit j: v[j] takes the division
+#pragma unroll
+    for (int j = 0; j < kCount; ++j) {
+      const float p = __fmul_rn(v[j], inverse), magnitude = fabsf(p);
+      const float shifted = __fadd_rn(p, kRoundMagic), rounded = __fsub_rn(shifted, kRoundMagic);
+      const bool inRange = magnitude <= kExactBelow, beyond = magnitude > kExactBelow;  // both false for NaN
+      const bool nearTie = fabsf(fabsf(__fsub_rn(p, rounded)) - kHalf) < kTieMargin;
+      const int estimate = inRange ? __float_as_int(shifted) - __float_as_int(kRoundMagic) : (p > 0.0f ? kMax : kMin);
+      q[j] = saturate(estimate);
+      divide |= static_cast<uint32_t>(!fast || (inRange ? nearTie : !beyond)) << j;
     }
-    return saturate(__float2int_rn(__fdiv_rn(v, scale)));
+    if (divide) {
+#pragma unroll
+      for (int j = 0; j < kCount; ++j)
+        if ((divide >> j) & 1u) q[j] = saturate(__float2int_rn(__fdiv_rn(v[j], scale)));
+    }
+  }
+
+  __device__ __forceinline__ int8_t operator()(float v) const {
+    const float one[1] = {v};
+    int8_t q[1];
+    (*this)(one, q);
+    return q[0];
   }
 
  private:
