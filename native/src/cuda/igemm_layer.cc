@@ -45,14 +45,14 @@ bool wgmmaWanted() { return envSwitch("NETDEF_CUDA_WGMMA", true, "the wgmma tile
 
 // Tiles the engine leaves out of its timing unless $NETDEF_CUDA_ALL_TILES=1:
 //  - those written after the last GPU run and not yet through the native tests on a GPU (the
-//    kernel tests and bench_igemm_conv run them): none now (the wsim2col* tiles, both operands the
-//    tensor memory accelerator's, and the narrow 128x32n / 64x32n passed on 2026-12-07, night);
+//    kernel tests and bench_igemm_conv run them): wsim2col128x256 (2026-12-08; the other wsim2col*
+//    tiles and the narrow 128x32n / 64x32n passed on 2026-12-07, night);
 //  - the warp-specialized wgmma tiles that copy the activations with cp.async (igemm_ws_kernel.cuh:
 //    ws*, and wstma*, whose weights the accelerator copies): exact, but slower on every shape
 //    bench_igemm_conv times than wsim2col* (int8 3x3 320->320 80x80 b32: ws128x160 397.9,
 //    wstma128x160 501.9, wsim2col128x160 570.1 TOPS; float16 260.0, 359.7, 476.4) or than
 //    wgmma128x128s3 (YOLOv8n's small layers), so timing them would only lengthen builds.
-constexpr std::array<igemm::IgemmTile, 0> kAwaitingGpuTests{};
+constexpr igemm::IgemmTile kAwaitingGpuTests[] = {igemm::IgemmTile::kWsIm2col128x256};
 constexpr igemm::IgemmTile kSlowerThanOthers[] = {igemm::IgemmTile::kWs128x128,    igemm::IgemmTile::kWs256x128,
                                                   igemm::IgemmTile::kWs128x160,    igemm::IgemmTile::kWs256x80,
                                                   igemm::IgemmTile::kWsTma128x160, igemm::IgemmTile::kWsTma256x128};

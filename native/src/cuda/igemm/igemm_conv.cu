@@ -57,6 +57,7 @@ TileShape shapeOf(IgemmTile t) {
     case IgemmTile::kWsIm2col256x128: return shapeOfConfig<TileWsIm2col256x128<int8_t>>();
     case IgemmTile::k128x32n: return shapeOfConfig<Tile128x32N<int8_t>>();
     case IgemmTile::k64x32n: return shapeOfConfig<Tile64x32N<int8_t>>();
+    case IgemmTile::kWsIm2col128x256: return shapeOfConfig<TileWsIm2col128x256<int8_t>>();
   }
   return shapeOfConfig<Tile128x64<int8_t>>();
 }
@@ -284,6 +285,7 @@ void launchOut(const IgemmConvParams& p, const ConvArgs& a, cudaStream_t stream)
     case IgemmTile::kWsIm2col256x128: return launchTile<TileWsIm2col256x128<T>, OutT>(p, a, stream);
     case IgemmTile::k128x32n: return launchTile<Tile128x32N<T>, OutT>(p, a, stream);
     case IgemmTile::k64x32n: return launchTile<Tile64x32N<T>, OutT>(p, a, stream);
+    case IgemmTile::kWsIm2col128x256: return launchTile<TileWsIm2col128x256<T>, OutT>(p, a, stream);
   }
 }
 
@@ -385,6 +387,7 @@ const char* igemmTileName(IgemmTile t) {
     case IgemmTile::kWsIm2col256x128: return "wsim2col256x128";
     case IgemmTile::k128x32n: return "128x32n";
     case IgemmTile::k64x32n: return "64x32n";
+    case IgemmTile::kWsIm2col128x256: return "wsim2col128x256";
   }
   return "unknown";
 }

@@ -27,7 +27,7 @@
 // no quantization: inputScale 1 and no weight scales (scale 1) unless given, its bias float32 or
 // float16 (a float16 convolution's own), its output float16 or float32. The engine's float16
 // NHWC convolutions time it beside cuDNN (igemm_layer.h).
-// Twenty tile shapes are offered so a caller can time them per layer (kIgemmTiles), each with or
+// Twenty-one tile shapes are offered so a caller can time them per layer (kIgemmTiles), each with or
 // without split-K (IgemmConvParams::splits).
 //
 // Host-side: plain C++ (the engine's .cc files include it with a host compiler).
@@ -60,7 +60,8 @@ namespace netdef::cuda::igemm {
 // kWsTma ones (later still) copy the weights with the tensor memory accelerator, the kWsIm2col
 // ones (2026-12-07, night) the activations too, in its im2col mode (reduction steps tap by tap);
 // the k*n ("narrow") ones, 4-warp mma.sync tiles of 32 output channels with 64-byte reduction steps
-// and two stages, are for layers of few channels over many pixels (2026-12-07, night).
+// and two stages, are for layers of few channels over many pixels (2026-12-07, night);
+// kWsIm2col128x256 (2026-12-08) is the im2col tile with N = 256 (m64n256 wgmmas).
 enum class IgemmTile : uint8_t {
   k128x128 = 0,
   k128x64 = 1,
@@ -81,7 +82,8 @@ enum class IgemmTile : uint8_t {
   kWsIm2col128x160 = 16,
   kWsIm2col256x128 = 17,
   k128x32n = 18,
-  k64x32n = 19
+  k64x32n = 19,
+  kWsIm2col128x256 = 20
 };
 // (Untimed choices take the first that launches: the order keeps 128x128 first.)
 inline constexpr IgemmTile kIgemmTiles[] = {IgemmTile::k128x128, IgemmTile::k128x64,    IgemmTile::k64x64,   IgemmTile::k64x32,
@@ -89,7 +91,8 @@ inline constexpr IgemmTile kIgemmTiles[] = {IgemmTile::k128x128, IgemmTile::k128
                                             IgemmTile::kWgmma128x128s3, IgemmTile::kWgmma128x128s6, IgemmTile::kWs128x128,
                                             IgemmTile::kWs256x128, IgemmTile::kWs128x160, IgemmTile::kWs256x80,
                                             IgemmTile::kWsTma128x160, IgemmTile::kWsTma256x128, IgemmTile::kWsIm2col128x160,
-                                            IgemmTile::kWsIm2col256x128, IgemmTile::k128x32n, IgemmTile::k64x32n};
+                                            IgemmTile::kWsIm2col256x128, IgemmTile::k128x32n, IgemmTile::k64x32n,
+                                            IgemmTile::kWsIm2col128x256};
 // The wgmma tiles (4, 3 or 6 stages, and the warp-specialized ones; igemm_tile.cuh).
 bool isWgmmaTile(IgemmTile tile);
 // Whether `tile` runs on the current device: every tile but the wgmma ones runs on sm_80 and

@@ -207,5 +207,9 @@ template <typename T>
 using TileWsIm2col128x160 = WsWgmmaTileConfig<T, 128, 160, 5, true, true>;
 template <typename T>
 using TileWsIm2col256x128 = WsWgmmaTileConfig<T, 256, 128, 4, true, true>;
+// And 128 x 256 (4 stages, 193 KB): each multiplying warpgroup's m64n256 wgmma reads the fewest
+// shared-memory bytes per multiply-accumulate of the shapes here (2026-12-08, not yet measured).
+template <typename T>
+using TileWsIm2col128x256 = WsWgmmaTileConfig<T, 128, 256, 4, true, true>;
 
 }  // namespace netdef::cuda::igemm

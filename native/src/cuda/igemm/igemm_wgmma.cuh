@@ -118,6 +118,16 @@ __device__ __forceinline__ void fenceAccumulators(Acc (&d)[kCount]) {
   NETDEF_WGMMA_D8(c, 0), NETDEF_WGMMA_D8(c, 8), NETDEF_WGMMA_D8(c, 16), NETDEF_WGMMA_D8(c, 24), \
   NETDEF_WGMMA_D8(c, 32), NETDEF_WGMMA_D8(c, 40), NETDEF_WGMMA_D8(c, 48), NETDEF_WGMMA_D8(c, 56), \
   NETDEF_WGMMA_D8(c, 64), NETDEF_WGMMA_D8(c, 72)
+#define NETDEF_WGMMA_D128(c) \
+  NETDEF_WGMMA_D8(c, 0), NETDEF_WGMMA_D8(c, 8), NETDEF_WGMMA_D8(c, 16), NETDEF_WGMMA_D8(c, 24), NETDEF_WGMMA_D8(c, 32), NETDEF_WGMMA_D8(c, 40), NETDEF_WGMMA_D8(c, 48), NETDEF_WGMMA_D8(c, 56), NETDEF_WGMMA_D8(c, 64), NETDEF_WGMMA_D8(c, 72), NETDEF_WGMMA_D8(c, 80), NETDEF_WGMMA_D8(c, 88), NETDEF_WGMMA_D8(c, 96), NETDEF_WGMMA_D8(c, 104), NETDEF_WGMMA_D8(c, 112), NETDEF_WGMMA_D8(c, 120)
+#define NETDEF_WGMMA_REGS_128 \
+  "{" "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, " \
+  "%20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, " \
+  "%40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, " \
+  "%60, %61, %62, %63, %64, %65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79, " \
+  "%80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95, %96, %97, %98, %99, " \
+  "%100, %101, %102, %103, %104, %105, %106, %107, %108, %109, %110, %111, %112, %113, %114, %115, %116, %117, %118, %119, " \
+  "%120, %121, %122, %123, %124, %125, %126, %127}"
 #define NETDEF_WGMMA_REGS_40 \
   "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, "  \
   "%20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39}"
@@ -153,15 +163,16 @@ __device__ __forceinline__ void fenceAccumulators(Acc (&d)[kCount]) {
 
 // D += A * B for one warpgroup: A 64 x 32 bytes of K, B kN x 32 bytes of K (both K-major,
 // descriptors above), D this thread's kN / 2 accumulators of mma.sync's accumulator type for T.
-// kN: 80, 128 or 160 (the block N of the tiles that use it).
+// kN: 80, 128, 160 or 256 (the block N of the tiles that use it).
 template <typename T, int kN>
 __device__ __forceinline__ void wgmma(typename Mma<T>::Acc (&d)[kWgmmaAccumulators<kN>], uint64_t a, uint64_t b) {
   static_assert(std::is_same_v<T, __half> || std::is_same_v<T, int8_t>, "wgmma: float16 or int8");
-  static_assert(kN == 80 || kN == 128 || kN == 160, "wgmma: N 80, 128 or 160");
+  static_assert(kN == 80 || kN == 128 || kN == 160 || kN == 256, "wgmma: N 80, 128, 160 or 256");
 #if NETDEF_WGMMA_DEVICE
   NETDEF_WGMMA_SHAPE(80, NETDEF_WGMMA_REGS_40, NETDEF_WGMMA_D40, 40, 41, 42)
   else NETDEF_WGMMA_SHAPE(128, NETDEF_WGMMA_REGS_64, NETDEF_WGMMA_D64, 64, 65, 66)
   else NETDEF_WGMMA_SHAPE(160, NETDEF_WGMMA_REGS_80, NETDEF_WGMMA_D80, 80, 81, 82)
+  else NETDEF_WGMMA_SHAPE(256, NETDEF_WGMMA_REGS_128, NETDEF_WGMMA_D128, 128, 129, 130)
 #else
   (void)d, (void)a, (void)b;
   __trap();
@@ -169,9 +180,11 @@ __device__ __forceinline__ void wgmma(typename Mma<T>::Acc (&d)[kWgmmaAccumulato
 }
 
 #undef NETDEF_WGMMA_SHAPE
+#undef NETDEF_WGMMA_REGS_128
 #undef NETDEF_WGMMA_REGS_80
 #undef NETDEF_WGMMA_REGS_64
 #undef NETDEF_WGMMA_REGS_40
+#undef NETDEF_WGMMA_D128
 #undef NETDEF_WGMMA_D80
 #undef NETDEF_WGMMA_D64
 #undef NETDEF_WGMMA_D40
