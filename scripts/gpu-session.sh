@@ -114,12 +114,13 @@ NCU=$(command -v ncu || ls /usr/local/cuda/bin/ncu 2>/dev/null || true)
   node --import tsx scripts/bench/profile.ts --weights $W --batch 32 --precision fp16 --top 4
 # Nsight Compute on the wgmma kernels at the 3x3 320->320 80x80 batch-32 shape of bench-igemm: the
 # warp-specialized 128x160 tile with both operands copied by the tensor memory accelerator (im2col;
-# int8 and float16), the one with the weights only (float16) and the 3-stage wgmma tile (float16),
+# int8 and float16), the im2col 128x256 one (int8), the one with the weights only (float16) and the
+# 3-stage wgmma tile (float16),
 # one launch each, with the warp stall reasons, the pipes' utilization and shared memory's traffic
 # (ncu-igemm; needs the bench binary).
 if [ -n "$NCU" ] && [ -x /tmp/nt/netdef_bench_igemm_conv ]; then
   for k in 'WsWgmmaTileConfigIaLi128ELi160ELi5ELb1ELb1E' 'WsWgmmaTileConfigI6__halfLi128ELi160ELi5ELb1ELb1E' \
-    'WsWgmmaTileConfigI6__halfLi128ELi160ELi5ELb1ELb0E' 'WgmmaTileConfigI6__halfLi3ELi0'; do
+    'WsWgmmaTileConfigIaLi128ELi256ELi4ELb1ELb1E' 'WsWgmmaTileConfigI6__halfLi128ELi160ELi5ELb1ELb0E' 'WgmmaTileConfigI6__halfLi3ELi0'; do
     step ncu-igemm:$k 40 90 "$NCU" --kernel-name-base mangled --kernel-name regex:"$k" --launch-count 1 \
       --section SpeedOfLight --section Occupancy --section MemoryWorkloadAnalysis --section WarpStateStats --section SchedulerStats \
       --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis_Tables \
