@@ -14,7 +14,7 @@
 #   DEADLINE=540 STEPS="native cuda-engine bench-n torch-n" bash scripts/gpu-session.sh
 # STEPS (default: all, in this order): native cuda-engine bench-igemm native-onestream cuda-engine-onestream bench-n bench-n-new bench-n-nopdl bench-n-onestream bench-base-n bench-base-x32 bench-base-int8-n prof-n32 prof-n1
 # torch-n coco-fp16 bench-x bench-x32-nowgmma bench-x32 bench-x32-new bench-int8-x32-new prof-x32 prof-int8-x32 bench-x-t16 torch-x bench-x-t1 timing-cache int8 bench-int8-n bench-int8-n-new prof-int8-n1 prof-int8-n32
-# bench-mixed ncu-n32 ncu-igemm (bench-n-new, bench-int8-n-new: bench-n's and bench-int8-n's with every usable igemm tile
+# bench-mixed ncu-n32 ncu-igemm ncu-igemm256 (bench-n-new, bench-int8-n-new: bench-n's and bench-int8-n's with every usable igemm tile
 # timed, NETDEF_CUDA_ALL_TILES=1; prof-int8-*: the per-layer profile of all-int8 yolov8n; bench-x-t1/t16:
 # yolov8x batch 32 built with NETDEF_CUDA_PLAN_THREADS=1 / 16, for the build-time comparison; bench-n-nopdl:
 # bench-n with NETDEF_CUDA_PDL=0, programmatic dependent launch off; bench-n-onestream: bench-n with NETDEF_CUDA_STREAMS=0,
@@ -26,7 +26,7 @@
 # counts) goes to stdout.
 set -u
 DEADLINE=${DEADLINE:-540}
-STEPS=${STEPS:-"native cuda-engine bench-igemm native-onestream cuda-engine-onestream bench-n bench-n-new bench-n-nopdl bench-n-onestream bench-base-n bench-base-x32 bench-base-int8-n prof-n32 prof-n1 torch-n coco-fp16 bench-x bench-x32-nowgmma bench-x32 bench-x32-new bench-int8-x32-new prof-x32 prof-int8-x32 bench-x-t16 torch-x bench-x-t1 timing-cache int8 bench-int8-n bench-int8-n-new prof-int8-n1 prof-int8-n32 bench-mixed ncu-n32 ncu-igemm"}
+STEPS=${STEPS:-"native cuda-engine bench-igemm native-onestream cuda-engine-onestream bench-n bench-n-new bench-n-nopdl bench-n-onestream bench-base-n bench-base-x32 bench-base-int8-n prof-n32 prof-n1 torch-n coco-fp16 bench-x bench-x32-nowgmma bench-x32 bench-x32-new bench-int8-x32-new prof-x32 prof-int8-x32 bench-x-t16 torch-x bench-x-t1 timing-cache int8 bench-int8-n bench-int8-n-new prof-int8-n1 prof-int8-n32 bench-mixed ncu-n32 ncu-igemm ncu-igemm256"}
 START=$(date +%s)
 OUT=${OUT:-/tmp/out}
 LOGS=$(mktemp -d)
@@ -114,17 +114,24 @@ NCU=$(command -v ncu || ls /usr/local/cuda/bin/ncu 2>/dev/null || true)
   node --import tsx scripts/bench/profile.ts --weights $W --batch 32 --precision fp16 --top 4
 # Nsight Compute on the wgmma kernels at the 3x3 320->320 80x80 batch-32 shape of bench-igemm: the
 # warp-specialized 128x160 tile with both operands copied by the tensor memory accelerator (im2col;
-# int8 and float16), the im2col 128x256 one (int8), the one with the weights only (float16) and the
-# 3-stage wgmma tile (float16),
+# int8 and float16), the one with the weights only (float16) and the 3-stage wgmma tile (float16),
 # one launch each, with the warp stall reasons, the pipes' utilization and shared memory's traffic
-# (ncu-igemm; needs the bench binary).
+# (ncu-igemm; needs the bench binary); and the im2col 128x160 and 128x256 tiles (int8) on the
+# 3x3 256->256 40x40 batch-32 layer (ncu-igemm256).
 if [ -n "$NCU" ] && [ -x /tmp/nt/netdef_bench_igemm_conv ]; then
+  IGEMM_SECTIONS="--section SpeedOfLight --section Occupancy --section MemoryWorkloadAnalysis --section WarpStateStats --section SchedulerStats
+    --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis_Tables"
   for k in 'WsWgmmaTileConfigIaLi128ELi160ELi5ELb1ELb1E' 'WsWgmmaTileConfigI6__halfLi128ELi160ELi5ELb1ELb1E' \
-    'WsWgmmaTileConfigIaLi128ELi256ELi4ELb1ELb1E' 'WsWgmmaTileConfigI6__halfLi128ELi160ELi5ELb1ELb0E' 'WgmmaTileConfigI6__halfLi3ELi0'; do
+    'WsWgmmaTileConfigI6__halfLi128ELi160ELi5ELb1ELb0E' 'WgmmaTileConfigI6__halfLi3ELi0'; do
     step ncu-igemm:$k 40 90 "$NCU" --kernel-name-base mangled --kernel-name regex:"$k" --launch-count 1 \
-      --section SpeedOfLight --section Occupancy --section MemoryWorkloadAnalysis --section WarpStateStats --section SchedulerStats \
-      --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis_Tables \
+      $IGEMM_SECTIONS \
       /tmp/nt/netdef_bench_igemm_conv '320->320'
+  done
+  # The im2col 128x160 and 128x256 tiles (int8) on the 256-channel layer, which both cover exactly.
+  for k in 'WsWgmmaTileConfigIaLi128ELi160ELi5ELb1ELb1E' 'WsWgmmaTileConfigIaLi128ELi256ELi4ELb1ELb1E'; do
+    step ncu-igemm256:$k 40 90 "$NCU" --kernel-name-base mangled --kernel-name regex:"$k" --launch-count 1 \
+      $IGEMM_SECTIONS \
+      /tmp/nt/netdef_bench_igemm_conv '256->256'
   done
 fi
 [ -z "$NCU" ] && echo "== ncu-n32 skipped (no ncu on this machine)" >> "$LOGS/summary.log"

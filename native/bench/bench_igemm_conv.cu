@@ -47,6 +47,9 @@ const Shape kShapes[] = {
     {"yolov8 3x3 320->320 80x80 b32", 32, 80, 80, 320, 320, 3, 1},
     {"yolov8 1x1 640->640 40x40 b32", 32, 40, 40, 640, 640, 1, 1},
     {"yolov8 3x3 640->640 20x20 b1", 1, 20, 20, 640, 640, 3, 1},
+    // A layer whose channel counts every 128- and 256-wide tile covers exactly (YOLOv8s's 3x3
+    // 256->256 at 40x40, batch 32), where the tile shapes compare without padding.
+    {"yolov8s 3x3 256->256 40x40 b32", 32, 40, 40, 256, 256, 3, 1},
     {"yolov8n model.1 3x3/2 16->32 320x320 b1", 1, 320, 320, 16, 32, 3, 2},
     {"yolov8n model.2 cv1 1x1 32->32 160x160 b1", 1, 160, 160, 32, 32, 1, 1},
     {"yolov8n model.4 m 3x3 32->32 80x80 b1", 1, 80, 80, 32, 32, 3, 1},
