@@ -1,8 +1,8 @@
 // The fused epilogue of the implicit-GEMM kernels (formula in igemm_conv.h). It runs after the
-// main loop, on the block's accumulator tile staged in shared memory ([kBlockM][kAccPitch]), so
-// each thread finishes a run of consecutive channels of one pixel and stores it as one 16-byte
-// vector (ConvArgs::vectorStore), or, for shapes that do not keep the alignment, one element at a
-// time. Per element, in float32:
+// main loop, on the block's accumulator tile staged in shared memory ([kBlockM][kAccPitch], chunks
+// swizzled: igemm_acc_layout.h), so each thread finishes a run of consecutive channels of one pixel,
+// read as 16-byte chunks, and stores it as one 16-byte vector (ConvArgs::vectorStore), or, for
+// shapes that do not keep the alignment, one element at a time. Per element, in float32:
 //   v = fma(float(acc), inputScale * weightScales[k], bias[k]); v = act(v);
 //   v = fma(float(residual), residualScale, v); then the output conversion of OutT.
 // OutT int32 stores the accumulator itself (the launcher allows no scales, activation or residual).
@@ -86,16 +86,15 @@ struct Epilogue {
   // Writes one warp's 16-row strip of kBlocks 8-column blocks, at rows `row`.., columns `col`.. of
   // the tile, from mma.sync's accumulator fragments (wgmma's are the same, repeated along N):
   // frag[4j + e] is column 8j + 2 (lane % 4) + e % 2 of row lane / 4, 8 rows lower for e >= 2.
+  // Each pair (an even column and the next) is one 8-byte store: adjacent in the swizzled layout too.
   template <int kBlocks>
   __device__ __forceinline__ static void stageStrip(Acc* tile, const Acc* frag, int row, int col, int lane) {
+    struct alignas(2 * sizeof(Acc)) Pair { Acc v[2]; };
 #pragma unroll
     for (int j = 0; j < kBlocks; ++j) {
-      Acc* at = tile + (row + lane / 4) * Cfg::kAccPitch + col + j * kMmaN + 2 * (lane % 4);
-      at[0] = frag[4 * j];
-      at[1] = frag[4 * j + 1];
-      at += kRowsBelow * Cfg::kAccPitch;
-      at[0] = frag[4 * j + 2];
-      at[1] = frag[4 * j + 3];
+      const int r = row + lane / 4, c = col + j * kMmaN + 2 * (lane % 4);
+      *reinterpret_cast<Pair*>(tile + Cfg::accIndex(r, c)) = Pair{{frag[4 * j], frag[4 * j + 1]}};
+      *reinterpret_cast<Pair*>(tile + Cfg::accIndex(r + kRowsBelow, c)) = Pair{{frag[4 * j + 2], frag[4 * j + 3]}};
     }
   }
 
@@ -109,7 +108,7 @@ struct Epilogue {
         const int m = tileM + row, n = tileN + col;
         if (m >= a.gemmM || n >= a.gemmN) continue;
         alignas(kChunkBytes) OutT out[kVector];
-        finishVector(tile + row * Cfg::kAccPitch + col, a, m, n, quantize, out);
+        finishVector(tile, row, col, a, m, n, quantize, out);
         *reinterpret_cast<uint4*>(static_cast<OutT*>(a.y) + m * a.yPixelStride + a.yChannelOffset + n) =
             *reinterpret_cast<const uint4*>(out);
       }
@@ -119,7 +118,7 @@ struct Epilogue {
       const int row = i / Cfg::kBlockN, col = i % Cfg::kBlockN;
       const int m = tileM + row, n = tileN + col;
       if (m >= a.gemmM || n >= a.gemmN) continue;
-      static_cast<OutT*>(a.y)[m * a.yPixelStride + a.yChannelOffset + n] = finishOne(tile[row * Cfg::kAccPitch + col], a, m, n, quantize);
+      static_cast<OutT*>(a.y)[m * a.yPixelStride + a.yChannelOffset + n] = finishOne(tile[Cfg::accIndex(row, col)], a, m, n, quantize);
     }
   }
 
@@ -151,8 +150,19 @@ struct Epilogue {
     }
   }
 
-  __device__ __forceinline__ static void finishVector(const Acc* accs, const ConvArgs& a, int m, int n, const ops::Int8Quantizer& quantize,
-                                                      OutT (&out)[kVector]) {
+  // Accumulators (row, col .. col + kVector - 1) of the tile, as 16-byte chunks (each chunk's four
+  // accumulators stay together in the swizzled layout).
+  __device__ __forceinline__ static void loadAccs(const Acc* tile, int row, int col, Acc (&accs)[kVector]) {
+    static_assert(kVector % kAccPerChunk == 0, "an output vector spans whole accumulator chunks");
+#pragma unroll
+    for (int q = 0; q < kVector / kAccPerChunk; ++q)
+      *reinterpret_cast<uint4*>(&accs[q * kAccPerChunk]) = *reinterpret_cast<const uint4*>(tile + Cfg::accIndex(row, col + q * kAccPerChunk));
+  }
+
+  __device__ __forceinline__ static void finishVector(const Acc* tile, int row, int col, const ConvArgs& a, int m, int n,
+                                                      const ops::Int8Quantizer& quantize, OutT (&out)[kVector]) {
+    alignas(kChunkBytes) Acc accs[kVector];
+    loadAccs(tile, row, col, accs);
     if constexpr (kRaw) {
 #pragma unroll
       for (int j = 0; j < kVector; ++j) out[j] = accs[j];

@@ -58,7 +58,8 @@ struct SplitReduce {
   static constexpr int kPerVector = static_cast<int>(sizeof(int4) / sizeof(Acc));
   static constexpr int kVectorsPerRow = Cfg::kBlockN / kPerVector;
   static constexpr int kTileElements = Cfg::kBlockM * Cfg::kBlockN;
-  static_assert(Cfg::kBlockN % kPerVector == 0 && Cfg::kAccPitch % kPerVector == 0, "tile rows are whole 16-byte vectors");
+  static_assert(Cfg::kBlockN % kPerVector == 0 && Cfg::kAccPitch % kPerVector == 0 && kPerVector == kAccPerChunk,
+                "tile rows are whole 16-byte vectors, each one accumulator chunk");
 
   // Publishes this block's slice of output tile `outTile`; true in the block that arrived last,
   // whose `tile` (the staged accumulators) then holds the sum of every slice. Every thread of the
@@ -69,7 +70,7 @@ struct SplitReduce {
     for (int i = threadIdx.x; i < kTileElements / kPerVector; i += Cfg::kThreads) {
       const int row = i / kVectorsPerRow, col = (i % kVectorsPerRow) * kPerVector;
       __stcg(reinterpret_cast<int4*>(slots + slice * kTileElements + row * Cfg::kBlockN + col),
-             *reinterpret_cast<const int4*>(tile + row * Cfg::kAccPitch + col));
+             *reinterpret_cast<const int4*>(tile + Cfg::accIndex(row, col)));
     }
     __threadfence();
     __syncthreads();
@@ -82,7 +83,7 @@ struct SplitReduce {
     __threadfence();
     for (int i = threadIdx.x; i < kTileElements / kPerVector; i += Cfg::kThreads) {
       const int row = i / kVectorsPerRow, col = (i % kVectorsPerRow) * kPerVector;
-      Acc* mine = tile + row * Cfg::kAccPitch + col;
+      Acc* mine = tile + Cfg::accIndex(row, col);  // four accumulators, together in the swizzled layout
       Acc sum[kPerVector] = {};
       for (int s = 0; s < a.splits; ++s) {
         int4 v = s == slice ? *reinterpret_cast<const int4*>(mine)

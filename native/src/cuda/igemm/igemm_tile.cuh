@@ -7,13 +7,15 @@
 // Shared memory, per stage: A [kBlockM rows][kRowBytes], B [kBlockN rows][kRowBytes], each row
 // kRowChunks 16-byte chunks, stored at chunk ^ swizzle(row) so the eight rows one ldmatrix reads
 // fall in distinct bank groups (kRowChunks = 4 or 8). After the main loop the same memory holds
-// the block's accumulators for the epilogue: [kBlockM][kBlockN + kAccPad] of the accumulator type.
+// the block's accumulators for the epilogue: [kBlockM][kBlockN + kAccPad] of the accumulator type,
+// each row's 16-byte chunks swizzled (accIndex, igemm_acc_layout.h).
 //
 // Test: through native/tests/ops_igemm_conv.cu (every tile shape).
 #pragma once
 
 #include <cstddef>
 
+#include "igemm_acc_layout.h"
 #include "igemm_ptx.cuh"
 #include "igemm_wgmma.cuh"
 
@@ -54,6 +56,10 @@ struct TileConfig {
   static constexpr int kPipelineBytes = Stages * kStageBytes;
   static constexpr int kAccPitch = BlockN + kAccPad;  // accumulator tile row, elements
   static constexpr int kAccBytes = BlockM * kAccPitch * static_cast<int>(sizeof(Acc));
+  static_assert(sizeof(Acc) == kAccBytes32 && accRowSwizzles(BlockN) && kAccPitch % kAccPerChunk == 0,
+                "32-bit accumulators, rows of whole swizzle groups and whole chunks");
+  // Where accumulator (row, col) of the tile lies (igemm_acc_layout.h: chunks swizzled per row).
+  __host__ __device__ static constexpr int accIndex(int row, int col) { return accOffset(row, col, kAccPitch); }
   static constexpr int kSharedBytes = kPipelineBytes > kAccBytes ? kPipelineBytes : kAccBytes;
   // mma.sync (ldmatrix fragments, every warp its own sub-tile); WgmmaTileConfig below says otherwise.
   static constexpr bool kWgmma = false;
@@ -208,7 +214,8 @@ using TileWsIm2col128x160 = WsWgmmaTileConfig<T, 128, 160, 5, true, true>;
 template <typename T>
 using TileWsIm2col256x128 = WsWgmmaTileConfig<T, 256, 128, 4, true, true>;
 // And 128 x 256 (4 stages, 193 KB): each multiplying warpgroup's m64n256 wgmma reads the fewest
-// shared-memory bytes per multiply-accumulate of the shapes here (2026-12-08, not yet measured).
+// shared-memory bytes per multiply-accumulate of the shapes here (2026-12-08; on an H100 no faster
+// than 256 x 128 where both fit the channels, so not what bounds these tiles: docs/benchmarks.md).
 template <typename T>
 using TileWsIm2col128x256 = WsWgmmaTileConfig<T, 128, 256, 4, true, true>;
 
