@@ -27,25 +27,6 @@ __device__ __forceinline__ float toFloat(__half v) { return __half2float(v); }
 __device__ __forceinline__ float toFloat(int32_t v) { return static_cast<float>(v); }
 __device__ __forceinline__ float toFloat(float v) { return v; }
 
-// The output conversion of kCount values: int8 requantizes at the output's scale (ops::Int8Quantizer,
-// in one group: the Quantize op's rule, the direct kernel's too; one quantizer per thread), float16
-// rounds to nearest, float32 keeps the value.
-template <typename OutT, int kCount>
-__device__ __forceinline__ void convertOut(const float (&v)[kCount], const ops::Int8Quantizer& quantize, OutT (&out)[kCount]) {
-  if constexpr (std::is_same_v<OutT, int8_t>) {
-    quantize(v, out);
-  } else {
-#pragma unroll
-    for (int j = 0; j < kCount; ++j) {
-      if constexpr (std::is_same_v<OutT, __half>) {
-        out[j] = __float2half_rn(v[j]);
-      } else {
-        out[j] = v[j];
-      }
-    }
-  }
-}
-
 // `count` consecutive elements of R at p (aligned to their size or 16 bytes) as floats.
 template <typename R, int kCount>
 __device__ __forceinline__ void loadAsFloat(const R* p, float (&out)[kCount]) {
@@ -145,7 +126,7 @@ struct Epilogue {
       }
       const float one[1] = {v};
       OutT out[1];
-      convertOut(one, quantize, out);
+      ops::convertAll(one, quantize, out);  // int8: the Quantize op's rule; float16: rounded
       return out[0];
     }
   }
@@ -195,7 +176,7 @@ struct Epilogue {
 #pragma unroll
         for (int j = 0; j < kVector; ++j) v[j] = fmaf(r[j], a.residualScale, v[j]);
       }
-      convertOut(v, quantize, out);
+      ops::convertAll(v, quantize, out);
     }
   }
 };

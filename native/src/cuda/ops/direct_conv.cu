@@ -61,18 +61,6 @@ __device__ __forceinline__ void quantizeField(float (&field)[kCount], const Int8
   for (int i = 0; i < kCount; ++i) field[i] = toFloat(q[i]);
 }
 
-// The output conversion of kCount values: int8 requantizes at the output's scale (in one group),
-// float16 and float32 round.
-template <typename T, int kCount>
-__device__ __forceinline__ void outputsOf(const float (&v)[kCount], T (&out)[kCount], const Int8Quantizer& quantizeOutput) {
-  if constexpr (std::is_same_v<T, int8_t>) {
-    quantizeOutput(v, out);
-  } else {
-#pragma unroll
-    for (int e = 0; e < kCount; ++e) out[e] = fromFloat<T>(v[e]);
-  }
-}
-
 // `vectorY`: y (and the residual) take 16-byte stores (loads) of a group's channels (host-checked).
 // Index math is 32-bit (the host checks that pixels and one sample's offsets fit): 64-bit division
 // and multiplication cost many instructions per thread, which the stem, a memory-light kernel over
@@ -190,7 +178,7 @@ __global__ void __launch_bounds__(kBlock) directConvKernel(DirectConvParams p, i
             if (residual) v[e] += toFloat(r.v[e]);
           }
           Chunk out;
-          outputsOf<T>(v, out.v, quantizeOutput);
+          convertAll(v, quantizeOutput, out.v);
           *reinterpret_cast<Chunk*>(y + yPixel + k + q * kPer) = out;
         }
         continue;
@@ -201,7 +189,7 @@ __global__ void __launch_bounds__(kBlock) directConvKernel(DirectConvParams p, i
         const float r = residual ? toFloat(residual[rPixel + (k + g) * p.residualStrides[1]]) : 0.0f;
         float v[1] = {residual ? activated(g) + r : activated(g)};
         T out[1];
-        outputsOf<T>(v, out, quantizeOutput);
+        convertAll(v, quantizeOutput, out);
         y[yPixel + (k + g) * p.yStrides[1]] = out[0];
       }
     }

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cfloat>
 #include <cstdint>
+#include <type_traits>
 
 namespace netdef::cuda::ops {
 
@@ -117,6 +118,18 @@ struct Int8Quantizer {
  private:
   __device__ __forceinline__ static int8_t saturate(int q) { return static_cast<int8_t>(min(max(q, kMin), kMax)); }
 };
+
+// kCount float32 results converted to T: int8 requantized at `quantize`'s scale (in one group),
+// float16 rounded to nearest, float32 kept (the int8 convolutions' and the direct kernel's outputs).
+template <typename T, int kCount>
+__device__ __forceinline__ void convertAll(const float (&v)[kCount], const Int8Quantizer& quantize, T (&out)[kCount]) {
+  if constexpr (std::is_same_v<T, int8_t>) {
+    quantize(v, out);
+  } else {
+#pragma unroll
+    for (int j = 0; j < kCount; ++j) out[j] = fromFloat<T>(v[j]);
+  }
+}
 
 // v quantized to int8 at `scale` (Int8Quantizer's rule; callers quantizing many values at one scale
 // keep one Int8Quantizer, which computes the inverse once).
