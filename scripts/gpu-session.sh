@@ -18,7 +18,7 @@
 # timed, NETDEF_CUDA_ALL_TILES=1; prof-int8-*: the per-layer profile of all-int8 yolov8n; bench-x-t1/t16:
 # yolov8x batch 32 built with NETDEF_CUDA_PLAN_THREADS=1 / 16, for the build-time comparison; bench-n-nopdl:
 # bench-n with NETDEF_CUDA_PDL=0, programmatic dependent launch off; bench-n-onestream: bench-n with NETDEF_CUDA_STREAMS=0,
-# every op on one stream (side streams are the default); native-onestream, cuda-engine-onestream: the engine tests so; bench-x32: yolov8x batch 32 only; prof-int8-x32: all-int8 yolov8x batch 32's per-layer profile; bench-x32-new: with every usable igemm tile timed, those the engine leaves out too (NETDEF_CUDA_ALL_TILES=1), and bench-int8-x32-new its fp16, int8 and int8-mixed (16 coco128 calibration images); prof-x32: yolov8x batch 32's per-layer profile; bench-x32-nowgmma: the same without the wgmma tile, NETDEF_CUDA_WGMMA=0). bench-base-n
+# every op on one stream (side streams are the default); native-onestream, cuda-engine-onestream: the engine tests so; bench-x32: yolov8x batch 32 only; prof-int8-x32: all-int8 yolov8x batch 32's per-layer profile; bench-x32-new: with every usable igemm tile timed, those the engine leaves out too (NETDEF_CUDA_ALL_TILES=1), and bench-int8-x32-new its fp16, int8 and int8-mixed (16 calibration images from $CALIB, coco128's by default); prof-x32: yolov8x batch 32's per-layer profile; bench-x32-nowgmma: the same without the wgmma tile, NETDEF_CUDA_WGMMA=0). bench-base-n
 # (and bench-base-x32, bench-base-int8-n: int8 yolov8n at batch 1 and 32) runs bench-n's (bench-x32's) command with a
 # baseline addon (an earlier commit's build, packed as .gpu/carry/base.tar.xz holding
 # Release/netdef_native.node) swapped in, so a change is measured before and after in one run. Every log goes into $OUT/logs.tgz (one file, so the
@@ -93,7 +93,7 @@ step bench-x32 40 90 $TS scripts/bench/gpu.ts --model yolov8x --batch 32 --preci
 step bench-x32-new 40 90 env NETDEF_CUDA_ALL_TILES=1 $TS scripts/bench/gpu.ts --model yolov8x --batch 32 --precision fp16 --warm
 step bench-int8-x32-new 60 180 env NETDEF_CUDA_ALL_TILES=1 $TS scripts/bench/gpu.ts --model yolov8x --batch 32 --precision fp16,int8,int8-mixed --calib-data "$CALIB" --calib-images 16
 step prof-x32 30 60 $TS scripts/bench/profile.ts --model yolov8x --batch 32 --precision fp16 --top 16
-# All-int8 yolov8x batch 32 per layer (random weights; 16 coco128 calibration images, as bench-int8-x32-new).
+# All-int8 yolov8x batch 32 per layer (random weights; calibrated as bench-int8-x32-new).
 step prof-int8-x32 60 120 $TS scripts/bench/profile.ts --model yolov8x --batch 32 --precision int8 --calib-data "$CALIB" --calib-images 16 --top 16
 step bench-x-t16 40 90 env NETDEF_CUDA_PLAN_THREADS=16 $TS scripts/bench/gpu.ts --model yolov8x --batch 32 --precision fp16 --warm
 step torch-x 80 200 python3 scripts/bench/torch_yolov8.py --scale x --batch 1 32 --dtype fp16 --compile
@@ -119,20 +119,18 @@ NCU=$(command -v ncu || ls /usr/local/cuda/bin/ncu 2>/dev/null || true)
 # (ncu-igemm; needs the bench binary); and the im2col 128x160 and 128x256 tiles (int8) on the
 # 3x3 256->256 40x40 batch-32 layer (ncu-igemm256).
 if [ -n "$NCU" ] && [ -x /tmp/nt/netdef_bench_igemm_conv ]; then
-  IGEMM_SECTIONS="--section SpeedOfLight --section Occupancy --section MemoryWorkloadAnalysis --section WarpStateStats --section SchedulerStats
-    --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis_Tables"
-  for k in 'WsWgmmaTileConfigIaLi128ELi160ELi5ELb1ELb1E' 'WsWgmmaTileConfigI6__halfLi128ELi160ELi5ELb1ELb1E' \
-    'WsWgmmaTileConfigI6__halfLi128ELi160ELi5ELb1ELb0E' 'WgmmaTileConfigI6__halfLi3ELi0'; do
-    step ncu-igemm:$k 40 90 "$NCU" --kernel-name-base mangled --kernel-name regex:"$k" --launch-count 1 \
-      $IGEMM_SECTIONS \
-      /tmp/nt/netdef_bench_igemm_conv '320->320'
-  done
+  ncuIgemm() { # ncuIgemm STEP LAYER KERNEL...: one launch of each kernel (mangled-name regex) on bench-igemm's LAYER
+    local name=$1 layer=$2; shift 2
+    for k in "$@"; do
+      step "$name:$k" 40 90 "$NCU" --kernel-name-base mangled --kernel-name regex:"$k" --launch-count 1 \
+        --section SpeedOfLight --section Occupancy --section MemoryWorkloadAnalysis --section WarpStateStats --section SchedulerStats \
+        --section ComputeWorkloadAnalysis --section MemoryWorkloadAnalysis_Tables /tmp/nt/netdef_bench_igemm_conv "$layer"
+    done
+  }
+  ncuIgemm ncu-igemm '320->320' 'WsWgmmaTileConfigIaLi128ELi160ELi5ELb1ELb1E' 'WsWgmmaTileConfigI6__halfLi128ELi160ELi5ELb1ELb1E' \
+    'WsWgmmaTileConfigI6__halfLi128ELi160ELi5ELb1ELb0E' 'WgmmaTileConfigI6__halfLi3ELi0'
   # The im2col 128x160 and 128x256 tiles (int8) on the 256-channel layer, which both cover exactly.
-  for k in 'WsWgmmaTileConfigIaLi128ELi160ELi5ELb1ELb1E' 'WsWgmmaTileConfigIaLi128ELi256ELi4ELb1ELb1E'; do
-    step ncu-igemm256:$k 40 90 "$NCU" --kernel-name-base mangled --kernel-name regex:"$k" --launch-count 1 \
-      $IGEMM_SECTIONS \
-      /tmp/nt/netdef_bench_igemm_conv '256->256'
-  done
+  ncuIgemm ncu-igemm256 '256->256' 'WsWgmmaTileConfigIaLi128ELi160ELi5ELb1ELb1E' 'WsWgmmaTileConfigIaLi128ELi256ELi4ELb1ELb1E'
 fi
 [ -z "$NCU" ] && echo "== ncu-n32 skipped (no ncu on this machine)" >> "$LOGS/summary.log"
 echo "total $(( $(date +%s) - START )) s" >> "$LOGS/summary.log"

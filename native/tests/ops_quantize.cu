@@ -1,8 +1,8 @@
 // Tests ops/quantize and ops/dequantize exactly: per tensor and per channel (activation axis 1,
 // weight axis 0), float32 and float16, with ties (x / scale exactly k + 0.5, which must round to
 // even) and saturation (|x / scale| > 127). int8 outputs are checked after two different poisons,
-// so an unwritten element cannot match. Near ties: the shortcut of ops::Int8Quantizer against the
-// division, on half-integer multiples of scales that are not powers of two and their neighbours.
+// so an unwritten element cannot match. Near ties: half-integer multiples of scales that are not
+// powers of two and their float neighbours, against the host's IEEE division.
 #include <algorithm>
 #include <cmath>
 
@@ -105,12 +105,11 @@ void runDequantize(Rng& rng, DType t, const Layout& l) {
   });
 }
 
-// Quantize's shortcut (ops::Int8Quantizer: a multiplication by the scale's inverse, the division
-// only near half-integers) against the host's IEEE division, per tensor in float32, on the values
-// where the two could part: a half-integer's multiple of the scale and its float neighbours a few
+// Quantize against the host's IEEE division, per tensor in float32, on the values where a rounding
+// other than the quotient's (a multiplication by the scale's inverse, say) would part from it: a half-integer's multiple of the scale and its float neighbours a few
 // steps either side, over the whole int8 range and past the saturation edges (128.5, 129); scales
 // that are not powers of two; a scale whose inverse is subnormal and a subnormal scale (whose
-// inverse overflows), where the division takes every value.
+// inverse overflows).
 void runQuantizeNearTies() {
   constexpr float kScales[] = {0.0137f, 0.3f, 1.0f / 3.0f, 7.1e-3f, 2.5e-3f, 3.0e38f, 1.0e-39f};
   constexpr int kUlpsEachSide = 4;

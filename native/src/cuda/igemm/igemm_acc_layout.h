@@ -18,19 +18,26 @@
 // native/tests/ops_igemm_conv.cu and ops_igemm_conv_half.cu (every epilogue and split-K, exact).
 #pragma once
 
+// The layout functions run in the kernels and in host-side checks: both where nvcc compiles this.
+#if defined(__CUDACC__)
+#define NETDEF_ACC_LAYOUT_FN __host__ __device__ constexpr
+#else
+#define NETDEF_ACC_LAYOUT_FN constexpr
+#endif
+
 namespace netdef::cuda::igemm {
 
 inline constexpr int kAccBytes32 = 4;               // an int32 or float32 accumulator
-inline constexpr int kAccChunkBytes = 16;           // one 16-byte shared-memory access
+inline constexpr int kAccChunkBytes = 16;           // one 16-byte shared-memory access (igemm_ptx.cuh's kChunkBytes)
 inline constexpr int kAccPerChunk = kAccChunkBytes / kAccBytes32;
-inline constexpr int kChunksPerBankLine = 8;        // 16-byte chunks per 128-byte wavefront
+inline constexpr int kChunksPerLine = 8;            // 16-byte chunks per 128-byte shared-memory line (one wavefront)
 inline constexpr int kChunkGroup = 4;               // chunks swizzled together
 
 // The chunk of a row that holds the row's chunk k.
-constexpr int accChunkAt(int k) { return k ^ ((k / kChunksPerBankLine) % kChunkGroup); }
+NETDEF_ACC_LAYOUT_FN int accChunkAt(int k) { return k ^ ((k / kChunksPerLine) % kChunkGroup); }
 
 // Offset (in accumulators) of element (row, col) in a tile whose rows are `pitch` accumulators apart.
-constexpr int accOffset(int row, int col, int pitch) {
+NETDEF_ACC_LAYOUT_FN int accOffset(int row, int col, int pitch) {
   return row * pitch + accChunkAt(col / kAccPerChunk) * kAccPerChunk + col % kAccPerChunk;
 }
 
@@ -52,11 +59,11 @@ constexpr bool accRowSwizzles(int width) {
 // for every q and every such run in a row of `width` accumulators.
 constexpr bool accReadsConflictFree(int width, int chunksPerVector) {
   const int vectors = width / (kAccPerChunk * chunksPerVector);
-  for (int lane0 = 0; lane0 + kChunksPerBankLine <= vectors; lane0 += kChunksPerBankLine)
+  for (int lane0 = 0; lane0 + kChunksPerLine <= vectors; lane0 += kChunksPerLine)
     for (int q = 0; q < chunksPerVector; ++q) {
-      bool used[kChunksPerBankLine] = {};
-      for (int lane = lane0; lane < lane0 + kChunksPerBankLine; ++lane) {
-        const int group = accChunkAt(lane * chunksPerVector + q) % kChunksPerBankLine;
+      bool used[kChunksPerLine] = {};
+      for (int lane = lane0; lane < lane0 + kChunksPerLine; ++lane) {
+        const int group = accChunkAt(lane * chunksPerVector + q) % kChunksPerLine;
         if (used[group]) return false;
         used[group] = true;
       }

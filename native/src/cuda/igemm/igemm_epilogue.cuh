@@ -81,7 +81,6 @@ struct Epilogue {
 
   // Finishes the staged tile into y (all threads of the block).
   __device__ __forceinline__ static void store(const Acc* tile, const ConvArgs& a, int tileM, int tileN) {
-    const ops::Int8Quantizer quantize(a.outputScale);  // (used by int8 outputs only)
     if (a.vectorStore) {
       constexpr int kVectorsPerRow = Cfg::kBlockN / kVector;
       for (int i = threadIdx.x; i < Cfg::kBlockM * kVectorsPerRow; i += Cfg::kThreads) {
@@ -89,7 +88,7 @@ struct Epilogue {
         const int m = tileM + row, n = tileN + col;
         if (m >= a.gemmM || n >= a.gemmN) continue;
         alignas(kChunkBytes) OutT out[kVector];
-        finishVector(tile, row, col, a, m, n, quantize, out);
+        finishVector(tile, row, col, a, m, n, out);
         *reinterpret_cast<uint4*>(static_cast<OutT*>(a.y) + m * a.yPixelStride + a.yChannelOffset + n) =
             *reinterpret_cast<const uint4*>(out);
       }
@@ -99,7 +98,7 @@ struct Epilogue {
       const int row = i / Cfg::kBlockN, col = i % Cfg::kBlockN;
       const int m = tileM + row, n = tileN + col;
       if (m >= a.gemmM || n >= a.gemmN) continue;
-      static_cast<OutT*>(a.y)[m * a.yPixelStride + a.yChannelOffset + n] = finishOne(tile[Cfg::accIndex(row, col)], a, m, n, quantize);
+      static_cast<OutT*>(a.y)[m * a.yPixelStride + a.yChannelOffset + n] = finishOne(tile[Cfg::accIndex(row, col)], a, m, n);
     }
   }
 
@@ -111,7 +110,7 @@ struct Epilogue {
     return a.biasHalf ? __half2float(static_cast<const __half*>(a.bias)[n]) : static_cast<const float*>(a.bias)[n];
   }
 
-  __device__ __forceinline__ static OutT finishOne(Acc acc, const ConvArgs& a, int m, int n, const ops::Int8Quantizer& quantize) {
+  __device__ __forceinline__ static OutT finishOne(Acc acc, const ConvArgs& a, int m, int n) {
     if constexpr (kRaw) {
       return acc;
     } else {
@@ -124,10 +123,7 @@ struct Epilogue {
         v = fmaf(toFloat(static_cast<const __half*>(a.residual)[m * a.residualPixelStride + a.residualChannelOffset + n]),
                  a.residualScale, v);
       }
-      const float one[1] = {v};
-      OutT out[1];
-      ops::convertAll(one, quantize, out);  // int8: the Quantize op's rule; float16: rounded
-      return out[0];
+      return ops::outputOf<OutT>(v, a.outputScale);  // int8: the Quantize op's rule; float16: rounded
     }
   }
 
@@ -141,7 +137,7 @@ struct Epilogue {
   }
 
   __device__ __forceinline__ static void finishVector(const Acc* tile, int row, int col, const ConvArgs& a, int m, int n,
-                                                      const ops::Int8Quantizer& quantize, OutT (&out)[kVector]) {
+                                                      OutT (&out)[kVector]) {
     alignas(kChunkBytes) Acc accs[kVector];
     loadAccs(tile, row, col, accs);
     if constexpr (kRaw) {
@@ -176,7 +172,8 @@ struct Epilogue {
 #pragma unroll
         for (int j = 0; j < kVector; ++j) v[j] = fmaf(r[j], a.residualScale, v[j]);
       }
-      ops::convertAll(v, quantize, out);
+#pragma unroll
+      for (int j = 0; j < kVector; ++j) out[j] = ops::outputOf<OutT>(v[j], a.outputScale);
     }
   }
 };

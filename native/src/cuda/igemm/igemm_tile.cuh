@@ -22,8 +22,8 @@
 namespace netdef::cuda::igemm {
 
 inline constexpr int kWarpSize = 32;
-// 16-byte chunks per 128-byte shared-memory line (the bank width of one wavefront).
-inline constexpr int kChunksPerLine = 8;
+// (kChunksPerLine, the 16-byte chunks of a 128-byte shared-memory line: igemm_acc_layout.h.)
+static_assert(kAccChunkBytes == kChunkBytes, "the accumulator layout's chunks are the copies' 16 bytes");
 // The mma tile: 16 rows (M) x 8 columns (N).
 inline constexpr int kMmaM = 16;
 inline constexpr int kMmaN = 8;

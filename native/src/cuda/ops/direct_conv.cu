@@ -51,14 +51,12 @@ struct ChunkOf {
   struct alignas(kBytes) Type { T v[kSize]; };
 };
 
-// The field of an int8 convolution reading a float input (its Quantize folded in): every tap
-// quantized at the input's scale, as the Quantize op does (in one group: Int8Quantizer), 0 staying 0.
-template <int kCount>
-__device__ __forceinline__ void quantizeField(float (&field)[kCount], const Int8Quantizer& quantizeInput) {
-  int8_t q[kCount];
-  quantizeInput(field, q);
-#pragma unroll
-  for (int i = 0; i < kCount; ++i) field[i] = toFloat(q[i]);
+// A tap's value in the accumulation: x itself, or (an int8 convolution reading a float input, its
+// Quantize folded in) x quantized at the input's scale, as the Quantize op does.
+template <bool kQuantize, typename TIn>
+__device__ __forceinline__ float tapValue(TIn v, float inputScale) {
+  if constexpr (kQuantize) return toFloat(quantizeInt8(toFloat(v), inputScale));
+  return toFloat(v);
 }
 
 // `vectorY`: y (and the residual) take 16-byte stores (loads) of a group's channels (host-checked).
@@ -103,8 +101,6 @@ __global__ void __launch_bounds__(kBlock) directConvKernel(DirectConvParams p, i
   for (int s = 0; s < kernelW; ++s) colInside |= static_cast<uint32_t>(static_cast<unsigned>(iw0 + s * dilationW) < static_cast<unsigned>(p.width)) << s;
   const TIn* x = static_cast<const TIn*>(p.x) + static_cast<int64_t>(n) * p.xStrides[0] + static_cast<int64_t>(ih0) * p.xStrides[2] +
                  static_cast<int64_t>(iw0) * p.xStrides[3];
-  // (Unused, and left to the compiler to drop, where nothing is quantized.)
-  const Int8Quantizer quantizeInput(p.inputScale), quantizeOutput(p.outputScale);
   float field[F::kPatchBound];
   if constexpr (F::kFixed) {
     const int strideC = static_cast<int>(p.xStrides[1]), strideR = static_cast<int>(dilationH * p.xStrides[2]),
@@ -114,18 +110,17 @@ __global__ void __launch_bounds__(kBlock) directConvKernel(DirectConvParams p, i
       constexpr int kRS = F::kR * F::kS;
       const int c = i / kRS, r = i % kRS / F::kS, s = i % F::kS;  // constants once unrolled
       const bool inside = active && ((rowInside >> r) & (colInside >> s) & 1u);
-      field[i] = inside ? toFloat(x[c * strideC + r * strideR + s * strideS]) : 0.0f;
+      field[i] = inside ? tapValue<kQuantize>(x[c * strideC + r * strideR + s * strideS], p.inputScale) : 0.0f;
     }
   } else {
 #pragma unroll
     for (int i = 0; i < kMaxPatch; ++i) {
       field[i] = 0.0f;
       if (active && i < patch && ((rowInside >> tapRow[i]) & (colInside >> tapCol[i]) & 1u)) {
-        field[i] = toFloat(x[tapOffset[i]]);
+        field[i] = tapValue<kQuantize>(x[tapOffset[i]], p.inputScale);
       }
     }
   }
-  if constexpr (kQuantize) quantizeField(field, quantizeInput);
 
   const TW* w = static_cast<const TW*>(p.w);
   const TBias* b = static_cast<const TBias*>(p.bias);
@@ -171,14 +166,12 @@ __global__ void __launch_bounds__(kBlock) directConvKernel(DirectConvParams p, i
         for (int q = 0; q < kGroup / kPer; ++q) {
           Chunk r{};
           if (residual) r = *reinterpret_cast<const Chunk*>(residual + rPixel + k + q * kPer);
-          float v[kPer];
+          Chunk out;
 #pragma unroll
           for (int e = 0; e < kPer; ++e) {
-            v[e] = activated(q * kPer + e);
-            if (residual) v[e] += toFloat(r.v[e]);
+            const float v = activated(q * kPer + e);
+            out.v[e] = outputOf<T>(residual ? v + toFloat(r.v[e]) : v, p.outputScale);
           }
-          Chunk out;
-          convertAll(v, quantizeOutput, out.v);
           *reinterpret_cast<Chunk*>(y + yPixel + k + q * kPer) = out;
         }
         continue;
@@ -186,11 +179,9 @@ __global__ void __launch_bounds__(kBlock) directConvKernel(DirectConvParams p, i
 #pragma unroll
       for (int g = 0; g < kGroup; ++g) {
         if (g0 + g >= tile) break;
+        const float v = activated(g);
         const float r = residual ? toFloat(residual[rPixel + (k + g) * p.residualStrides[1]]) : 0.0f;
-        float v[1] = {residual ? activated(g) + r : activated(g)};
-        T out[1];
-        convertAll(v, quantizeOutput, out);
-        y[yPixel + (k + g) * p.yStrides[1]] = out[0];
+        y[yPixel + (k + g) * p.yStrides[1]] = outputOf<T>(residual ? v + r : v, p.outputScale);
       }
     }
   }

@@ -9,7 +9,6 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
-#include <cfloat>
 #include <cstdint>
 #include <type_traits>
 
@@ -53,87 +52,23 @@ __device__ __forceinline__ int8_t fromFloat<int8_t>(float v) {
   return static_cast<int8_t>(__float2int_rn(fminf(fmaxf(v, kMin), kMax)));
 }
 
-// Quantization to int8 at one scale: the IEEE quotient v / scale (whatever the build flags),
-// rounded half to even and saturated (the Quantize op's rule, and the int8 convolutions'
-// requantization). Bit-exact with that rule, but for almost every value without the division and
-// the float-to-int conversion: the quotient is estimated as p = v * inverse (inverse = 1 / scale
-// rounded, computed once per quantizer). Against the rounded quotient q, p errs by less than
-// |q| * 2^-22 (three roundings of 2^-24 relative), so by less than 2^-14 wherever |p| <=
-// kExactBelow. Rounding to the nearest integer changes only at half-integers, so p and q round
-// alike unless p lies within kTieMargin (2^-12, well above that error) of one. Beyond kExactBelow
-// both saturate (q is then beyond 128.5 too). p rounds to an integer by adding and subtracting
-// kRoundMagic (1.5 * 2^23: sums of magnitude below 2^22 land where float32's step is 1, rounded half
-// to even), whose bits then hold the integer. Explicitly rounded operations (__fmul_rn, __fadd_rn),
-// so no contraction into an fma changes p.
-//
-// The estimate has no branch; a group of values quantized together (operator() on an array: a
-// 16-byte vector of outputs, a convolution's field) takes one branch, to the division, for the
-// values near a tie, NaN, and every value of a scale whose inverse is not a normal float
-// (subnormal or overflowing). (A first version branched per value: int8 outputs then ran slower
-// than with the division, 504 against 570 TOPS on an H100's 3x3 320->320 80x80 batch-32 layer.)
-struct Int8Quantizer {
-  static constexpr float kExactBelow = 129.0f;
-  static constexpr float kTieMargin = 1.0f / 4096.0f;
-  static constexpr float kHalf = 0.5f;
-  static constexpr float kRoundMagic = 12582912.0f;
-  static constexpr int kMin = -128, kMax = 127;
-  float scale, inverse;
-  bool fast;  // inverse is a normal float: the estimate's error bound holds
-
-  __device__ __forceinline__ explicit Int8Quantizer(float s) {
-    scale = s;
-    inverse = __fdiv_rn(1.0f, s);
-    const float magnitude = fabsf(inverse);
-    fast = magnitude >= FLT_MIN && magnitude <= FLT_MAX;
-  }
-
-  template <int kCount>
-  __device__ __forceinline__ void operator()(const float (&v)[kCount], int8_t (&q)[kCount]) const {
-    static_assert(kCount <= 32, "one bit per value");
-    uint32_t divide = 0;  // bit j: v[j] takes the division
-#pragma unroll
-    for (int j = 0; j < kCount; ++j) {
-      const float p = __fmul_rn(v[j], inverse), magnitude = fabsf(p);
-      const float shifted = __fadd_rn(p, kRoundMagic), rounded = __fsub_rn(shifted, kRoundMagic);
-      const bool inRange = magnitude <= kExactBelow, beyond = magnitude > kExactBelow;  // both false for NaN
-      const bool nearTie = fabsf(fabsf(__fsub_rn(p, rounded)) - kHalf) < kTieMargin;
-      const int estimate = inRange ? __float_as_int(shifted) - __float_as_int(kRoundMagic) : (p > 0.0f ? kMax : kMin);
-      q[j] = saturate(estimate);
-      divide |= static_cast<uint32_t>(!fast || (inRange ? nearTie : !beyond)) << j;
-    }
-    if (divide) {
-#pragma unroll
-      for (int j = 0; j < kCount; ++j)
-        if ((divide >> j) & 1u) q[j] = saturate(__float2int_rn(__fdiv_rn(v[j], scale)));
-    }
-  }
-
-  __device__ __forceinline__ int8_t operator()(float v) const {
-    const float one[1] = {v};
-    int8_t q[1];
-    (*this)(one, q);
-    return q[0];
-  }
-
- private:
-  __device__ __forceinline__ static int8_t saturate(int q) { return static_cast<int8_t>(min(max(q, kMin), kMax)); }
-};
-
-// kCount float32 results converted to T: int8 requantized at `quantize`'s scale (in one group),
-// float16 rounded to nearest, float32 kept (the int8 convolutions' and the direct kernel's outputs).
-template <typename T, int kCount>
-__device__ __forceinline__ void convertAll(const float (&v)[kCount], const Int8Quantizer& quantize, T (&out)[kCount]) {
-  if constexpr (std::is_same_v<T, int8_t>) {
-    quantize(v, out);
-  } else {
-#pragma unroll
-    for (int j = 0; j < kCount; ++j) out[j] = fromFloat<T>(v[j]);
-  }
+// v quantized to int8 at `scale`: IEEE division whatever the build flags, then rounded half to
+// even and saturated (the Quantize op's rule, and the int8 convolutions' requantization). (A
+// division-free version, v times the scale's inverse with the division only near ties, was exact
+// but measured no faster on an H100 on 2026-12-08: docs/benchmarks.md.)
+__device__ __forceinline__ int8_t quantizeInt8(float v, float scale) {
+  constexpr int kMin = -128, kMax = 127;
+  const int q = __float2int_rn(__fdiv_rn(v, scale));
+  return static_cast<int8_t>(min(max(q, kMin), kMax));
 }
 
-// v quantized to int8 at `scale` (Int8Quantizer's rule; callers quantizing many values at one scale
-// keep one Int8Quantizer, which computes the inverse once).
-__device__ __forceinline__ int8_t quantizeInt8(float v, float scale) { return Int8Quantizer(scale)(v); }
+// A float32 result converted to the output type T: int8 requantized at `outputScale` (quantizeInt8),
+// float16 rounded to nearest, float32 kept (the int8 convolutions' and the direct kernel's outputs).
+template <typename T>
+__device__ __forceinline__ T outputOf(float v, float outputScale) {
+  if constexpr (std::is_same_v<T, int8_t>) return quantizeInt8(v, outputScale);
+  return fromFloat<T>(v);
+}
 
 // kVectorBytes worth of T, loaded and stored as one 16-byte access.
 template <typename T>

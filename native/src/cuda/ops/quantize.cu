@@ -11,10 +11,9 @@ constexpr int kQuantizeBlock = 256;
 template <typename T>
 __global__ void quantizeKernel(const T* x, int8_t* y, const float* scales, int64_t count, int64_t channels,
                                int64_t inner) {
-  const Int8Quantizer perTensor(scales[0]);  // one inverse per thread where the scale is the tensor's
   for (int64_t i = globalThreadIndex(); i < count; i += globalThreadCount()) {
-    const float v = toFloat(x[i]);
-    y[i] = channels == 1 ? perTensor(v) : quantizeInt8(v, scales[(i / inner) % channels]);
+    const float scale = scales[channels == 1 ? 0 : (i / inner) % channels];
+    y[i] = quantizeInt8(toFloat(x[i]), scale);
   }
 }
 
